@@ -1,0 +1,16 @@
+//! `fjc bootstrap`.
+
+use fjc_core::runtime::bootstrap;
+use fjc_core::store::bootstrap::Bootstrapped;
+
+use crate::exit::Failure;
+
+/// Creates the table if needed.
+pub async fn run() -> Result<(), Failure> {
+    let config = super::config()?;
+    match bootstrap(&config).await? {
+        Bootstrapped::Created => println!("created table {}", config.table),
+        Bootstrapped::AlreadyExisted => println!("table {} already exists", config.table),
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! `fjc status`.
+
+use std::collections::BTreeMap;
+
+use fjc_core::runtime::{aws_config, store};
+use fjc_core::status::job_statuses;
+use fjc_core::store::Store;
+
+use crate::exit::Failure;
+
+/// Prints one row per job (or JSON).
+pub async fn run(json: bool) -> Result<(), Failure> {
+    let config = super::config()?;
+    let sdk = aws_config().await;
+    let store = store(&sdk, &config);
+    let (specs, states) = tokio::try_join!(store.list_specs(), store.list_states())?;
+    let specs: BTreeMap<_, _> = specs
+        .into_iter()
+        .map(|r| (r.spec.job_id.clone(), r))
+        .collect();
+    let states: BTreeMap<_, _> = states.into_iter().map(|s| (s.job_id.clone(), s)).collect();
+    let rows = job_statuses(&specs, &states);
+    if json {
+        let text = serde_json::to_string_pretty(&rows)
+            .map_err(|e| Failure::Infra(format!("cannot render status: {e}")))?;
+        println!("{text}");
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("no jobs (apply specs with `fjc apply -f DIR`)");
+        return Ok(());
+    }
+    println!(
+        "{:<28} {:<6} {:<10} {:<12} {:<12} {:<12} {:<32} ERROR",
+        "JOB", "TYPE", "LIFECYCLE", "FLINK", "SPEC", "DEPLOYED", "FLINK JOB ID"
+    );
+    for r in rows {
+        let short = |f: &Option<String>| {
+            f.as_deref()
+                .map(|s| s.chars().take(12).collect::<String>())
+                .unwrap_or_else(|| "-".into())
+        };
+        let mut lifecycle = r.lifecycle.clone();
+        if let Some(op) = &r.operation {
+            lifecycle = format!("{lifecycle}({op})");
+        }
+        println!(
+            "{:<28} {:<6} {:<10} {:<12} {:<12} {:<12} {:<32} {}{}",
+            r.job_id,
+            r.job_type,
+            lifecycle,
+            r.flink_state.as_deref().unwrap_or("-"),
+            short(&r.spec_fingerprint),
+            short(&r.deployed_fingerprint),
+            r.flink_job_id.as_deref().unwrap_or("-"),
+            if r.drift { "[drift] " } else { "" },
+            r.last_error.as_deref().unwrap_or(""),
+        );
+    }
+    Ok(())
+}

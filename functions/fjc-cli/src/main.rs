@@ -1,0 +1,102 @@
+//! `fjc`: the command line of the Flink job controller.
+//!
+//! Exit codes: 0 success, 1 user error (bad input, unknown job), 2 infrastructure
+//! error (store, Flink or artifact source unavailable).
+
+mod cmd;
+mod exit;
+mod files;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Failure;
+
+/// Declarative lifecycle controller for Flink jobs.
+#[derive(Debug, Parser)]
+#[command(name = "fjc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check spec files (YAML or JSON); report every problem with its field and line.
+    Validate {
+        /// Spec files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Validate and store specs; prints created / updated / unchanged per job.
+    Apply {
+        /// Spec files or directories (repeatable).
+        #[arg(short = 'f', long = "file", required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Delete a spec; the next reconcile cancels its job.
+    Delete {
+        /// Job id.
+        job_id: String,
+    },
+    /// Show every job: spec vs deployed fingerprint, lifecycle, Flink state, errors.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a reconcile would do now, without doing it.
+    Plan,
+    /// Run reconcile cycles against the configured clusters.
+    Reconcile {
+        /// Run a single cycle.
+        #[arg(long, conflicts_with = "every")]
+        once: bool,
+        /// Run a cycle every interval (e.g. `30s`, `1m`) until interrupted.
+        #[arg(long, value_parser = parse_interval)]
+        every: Option<Duration>,
+    },
+    /// Create the DynamoDB table if it does not exist.
+    Bootstrap,
+    /// Print the JSON Schema of the spec format.
+    Schema,
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = fjc_spec::units::parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be > 0".into());
+    }
+    Ok(d)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}
+
+async fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Validate { paths } => cmd::validate::run(&paths),
+        Command::Schema => cmd::schema::run(),
+        Command::Apply { files } => cmd::apply::run(&files).await,
+        Command::Delete { job_id } => cmd::apply::delete(&job_id).await,
+        Command::Status { json } => cmd::status::run(json).await,
+        Command::Plan => cmd::reconcile::plan().await,
+        Command::Reconcile { once, every } => cmd::reconcile::run(once, every).await,
+        Command::Bootstrap => cmd::bootstrap::run().await,
+    }
+}

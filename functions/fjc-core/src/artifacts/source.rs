@@ -1,0 +1,167 @@
+//! The real artifact source: a local root directory and S3.
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use super::{
+    ArtifactError, ArtifactInfo, ArtifactLocation, ArtifactSource, FetchedArtifact, sha256_file,
+};
+
+/// Artifacts from a local root and/or S3.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    root: Option<PathBuf>,
+    s3: Option<aws_sdk_s3::Client>,
+    tmp_dir: PathBuf,
+}
+
+impl Artifacts {
+    /// `root` for local paths, `s3` for `s3://` paths; downloads go to `tmp_dir`.
+    pub fn new(root: Option<PathBuf>, s3: Option<aws_sdk_s3::Client>, tmp_dir: PathBuf) -> Self {
+        Artifacts { root, s3, tmp_dir }
+    }
+
+    fn local_path(&self, path: &str, rel: &Path) -> Result<PathBuf, ArtifactError> {
+        let root = self.root.as_ref().ok_or_else(|| ArtifactError::NoRoot {
+            path: path.to_string(),
+        })?;
+        let root = root.canonicalize().map_err(|e| ArtifactError::Io {
+            path: root.display().to_string(),
+            message: format!("artifact root: {e}"),
+            retryable: false,
+        })?;
+        let full = root.join(rel);
+        let real = full.canonicalize().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ArtifactError::NotFound {
+                path: path.to_string(),
+            },
+            _ => io_err(path, e),
+        })?;
+        // A symlink must not lead outside the root.
+        if !real.starts_with(&root) {
+            return Err(ArtifactError::BadPath {
+                path: path.to_string(),
+                reason: "resolves outside the artifact root".into(),
+            });
+        }
+        Ok(real)
+    }
+
+    async fn download(
+        &self,
+        path: &str,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<FetchedArtifact, ArtifactError> {
+        let client = self.s3.as_ref().ok_or_else(|| ArtifactError::Io {
+            path: path.to_string(),
+            message: "S3 is not configured".into(),
+            retryable: false,
+        })?;
+        let out = client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| match e.code() {
+                Some("NoSuchKey" | "NoSuchBucket" | "NoSuchVersion" | "NotFound") => {
+                    ArtifactError::NotFound {
+                        path: path.to_string(),
+                    }
+                }
+                _ => ArtifactError::Io {
+                    path: path.to_string(),
+                    message: format!("S3 get: {}", DisplayErrorContext(&e)),
+                    retryable: true,
+                },
+            })?;
+        let version = out.version_id().map(str::to_string);
+        tokio::fs::create_dir_all(&self.tmp_dir)
+            .await
+            .map_err(|e| io_err(path, e))?;
+        let temp = tempfile::Builder::new()
+            .prefix("fjc-artifact-")
+            .suffix(".jar")
+            .tempfile_in(&self.tmp_dir)
+            .map_err(|e| io_err(path, e))?
+            .into_temp_path();
+        let mut file = tokio::fs::File::create(&temp)
+            .await
+            .map_err(|e| io_err(path, e))?;
+        let mut body = out.body;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        loop {
+            match body.try_next().await {
+                Ok(Some(chunk)) => {
+                    hasher.update(&chunk);
+                    size += chunk.len() as u64;
+                    file.write_all(&chunk).await.map_err(|e| io_err(path, e))?;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(ArtifactError::Io {
+                        path: path.to_string(),
+                        message: format!("S3 download interrupted: {e}"),
+                        retryable: true,
+                    });
+                }
+            }
+        }
+        file.flush().await.map_err(|e| io_err(path, e))?;
+        Ok(FetchedArtifact {
+            path: temp.to_path_buf(),
+            info: ArtifactInfo {
+                digest: format!("sha256:{}", hex::encode(hasher.finalize())),
+                version,
+                size,
+            },
+            _temp: Some(temp),
+        })
+    }
+}
+
+fn io_err(path: &str, e: std::io::Error) -> ArtifactError {
+    ArtifactError::Io {
+        path: path.to_string(),
+        message: e.to_string(),
+        retryable: true,
+    }
+}
+
+impl ArtifactSource for Artifacts {
+    async fn describe(&self, path: &str) -> Result<ArtifactInfo, ArtifactError> {
+        Ok(self.fetch(path, None).await?.info)
+    }
+
+    async fn fetch(
+        &self,
+        path: &str,
+        version: Option<&str>,
+    ) -> Result<FetchedArtifact, ArtifactError> {
+        match ArtifactLocation::parse(path)? {
+            ArtifactLocation::Local(rel) => {
+                let real = self.local_path(path, &rel)?;
+                let (digest, size) = sha256_file(&real).await.map_err(|e| io_err(path, e))?;
+                Ok(FetchedArtifact {
+                    path: real,
+                    info: ArtifactInfo {
+                        digest,
+                        version: None,
+                        size,
+                    },
+                    _temp: None,
+                })
+            }
+            ArtifactLocation::S3 { bucket, key } => {
+                self.download(path, &bucket, &key, version).await
+            }
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! Controller configuration, in layers: built-in defaults < `config/config.yaml` <
+//! `config/config.<env>.yaml` < environment variables. Invalid configuration fails at
+//! start with a message naming the file or variable.
+//!
+//! Environment variables (besides the standard `AWS_*` ones):
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `FJC_ENV` | environment name, selects `config.<env>.yaml` (default `local`) |
+//! | `FJC_CONFIG_DIR` | directory of the config files (default `config`) |
+//! | `FJC_TABLE` | DynamoDB table |
+//! | `FJC_FLINK_URL` | REST URL of the `default` cluster |
+//! | `FJC_FLINK_URL_<NAME>` | REST URL of cluster `<name>` (`_` stands for `-`) |
+//! | `FJC_ARTIFACT_ROOT` | directory local artifact paths are relative to |
+//! | `FJC_TMP_DIR` | where downloaded artifacts go |
+//! | `FJC_LOG_LEVEL` | `error`, `warn`, `info`, `debug`, `trace` |
+//! | `FJC_LOG_FORMAT` | `text` or `json` |
+//! | `FJC_LEASE_TTL_SECONDS`, `FJC_MAX_CONCURRENCY`, `FJC_CANCEL_WAIT_SECONDS`, `FJC_RECONCILE_INTERVAL_SECONDS` | reconcile tuning |
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::CoreError;
+
+/// One Flink session cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// REST base URL, `http://` or `https://`.
+    pub url: String,
+}
+
+/// Reconcile tuning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReconcileConfig {
+    /// Lease time to live; must exceed the longest cycle (the Lambda timeout).
+    pub lease_ttl_seconds: u64,
+    /// Actions carried out at once.
+    pub max_concurrency: usize,
+    /// How long a cycle waits for a cancelled job to stop before going on next cycle.
+    pub cancel_wait_seconds: u64,
+    /// Interval of `fjc reconcile --every` when none is given.
+    pub interval_seconds: u64,
+    /// First retry delay after a retryable deployment failure (doubles per attempt).
+    pub retry_base_seconds: u64,
+    /// Upper bound of the retry delay.
+    pub retry_max_seconds: u64,
+}
+
+impl Default for ReconcileConfig {
+    fn default() -> Self {
+        ReconcileConfig {
+            lease_ttl_seconds: 300,
+            max_concurrency: 8,
+            cancel_wait_seconds: 30,
+            interval_seconds: 30,
+            retry_base_seconds: 30,
+            retry_max_seconds: 1800,
+        }
+    }
+}
+
+/// Flink client tuning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlinkClientConfig {
+    /// TCP connect timeout.
+    pub connect_timeout_seconds: u64,
+    /// Timeout of every call but uploads.
+    pub request_timeout_seconds: u64,
+    /// Timeout of a jar upload.
+    pub upload_timeout_seconds: u64,
+}
+
+impl Default for FlinkClientConfig {
+    fn default() -> Self {
+        FlinkClientConfig {
+            connect_timeout_seconds: 5,
+            request_timeout_seconds: 30,
+            upload_timeout_seconds: 300,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Environment name.
+    pub environment: String,
+    /// DynamoDB table.
+    pub table: String,
+    /// Root of local artifact paths.
+    pub artifact_root: Option<PathBuf>,
+    /// Where downloaded artifacts go.
+    pub tmp_dir: PathBuf,
+    /// Flink clusters by name.
+    pub clusters: BTreeMap<String, ClusterConfig>,
+    /// Reconcile tuning.
+    pub reconcile: ReconcileConfig,
+    /// Flink client tuning.
+    pub flink: FlinkClientConfig,
+    /// Log level.
+    pub log_level: String,
+    /// `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            environment: "local".into(),
+            table: "fjc-state".into(),
+            artifact_root: None,
+            tmp_dir: std::env::temp_dir().join("fjc"),
+            clusters: BTreeMap::new(),
+            reconcile: ReconcileConfig::default(),
+            flink: FlinkClientConfig::default(),
+            log_level: "info".into(),
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads from the process environment and the config directory.
+    pub fn load() -> Result<Config, CoreError> {
+        Config::load_with(|k| std::env::var(k).ok())
+    }
+
+    /// Loads with an injected environment lookup (for tests).
+    pub fn load_with(env: impl Fn(&str) -> Option<String>) -> Result<Config, CoreError> {
+        let environment = env("FJC_ENV").unwrap_or_else(|| "local".into());
+        let dir = PathBuf::from(env("FJC_CONFIG_DIR").unwrap_or_else(|| "config".into()));
+        let defaults = serde_json::to_value(Config::default())
+            .map_err(|e| CoreError::Config(e.to_string()))?;
+        let mut merged = defaults.clone();
+        for file in [
+            dir.join("config.yaml"),
+            dir.join(format!("config.{environment}.yaml")),
+        ] {
+            if let Some(layer) = read_layer(&file)? {
+                // Check the layer on its own so an error names its file.
+                let name = file.display().to_string();
+                check_shape(&defaults, &layer, "")
+                    .map_err(|m| CoreError::Config(format!("{name}: {m}")))?;
+                let mut alone = defaults.clone();
+                merge(&mut alone, layer.clone());
+                decode(alone, &name)?
+                    .check()
+                    .map_err(|e| CoreError::Config(format!("{name}: {e}")))?;
+                merge(&mut merged, layer);
+            }
+        }
+        let mut config = decode(merged, "configuration")?;
+        config.environment = environment;
+        config.apply_env(&env)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> Result<(), CoreError> {
+        if let Some(v) = env("FJC_TABLE") {
+            self.table = v;
+        }
+        if let Some(v) = env("FJC_ARTIFACT_ROOT") {
+            self.artifact_root = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("FJC_TMP_DIR") {
+            self.tmp_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("FJC_LOG_LEVEL") {
+            self.log_level = v;
+        }
+        if let Some(v) = env("FJC_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(url) = env("FJC_FLINK_URL") {
+            self.clusters
+                .insert(fjc_spec::DEFAULT_CLUSTER.into(), ClusterConfig { url });
+        }
+        for (name, url) in std::env::vars().filter_map(|(k, v)| {
+            k.strip_prefix("FJC_FLINK_URL_")
+                .map(|n| (n.to_ascii_lowercase().replace('_', "-"), v))
+        }) {
+            if env(&format!(
+                "FJC_FLINK_URL_{}",
+                name.to_ascii_uppercase().replace('-', "_")
+            ))
+            .is_some()
+            {
+                self.clusters.insert(name, ClusterConfig { url });
+            }
+        }
+        let num = |name: &str| -> Result<Option<u64>, CoreError> {
+            env(name)
+                .map(|v| {
+                    v.trim().parse::<u64>().map_err(|_| {
+                        CoreError::Config(format!("{name}: {v:?} is not a whole number >= 0"))
+                    })
+                })
+                .transpose()
+        };
+        if let Some(v) = num("FJC_LEASE_TTL_SECONDS")? {
+            self.reconcile.lease_ttl_seconds = v;
+        }
+        if let Some(v) = num("FJC_MAX_CONCURRENCY")? {
+            self.reconcile.max_concurrency = v as usize;
+        }
+        if let Some(v) = num("FJC_CANCEL_WAIT_SECONDS")? {
+            self.reconcile.cancel_wait_seconds = v;
+        }
+        if let Some(v) = num("FJC_RECONCILE_INTERVAL_SECONDS")? {
+            self.reconcile.interval_seconds = v;
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), CoreError> {
+        let bad = |m: String| Err(CoreError::Config(m));
+        let t = &self.table;
+        if t.len() < 3
+            || t.len() > 255
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return bad(format!(
+                "table: {t:?} is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)"
+            ));
+        }
+        for (name, c) in &self.clusters {
+            if !(c.url.starts_with("http://") || c.url.starts_with("https://"))
+                || c.url.len() <= "https://".len()
+            {
+                return bad(format!(
+                    "clusters.{name}.url: {:?} must be an http:// or https:// URL",
+                    c.url
+                ));
+            }
+        }
+        let r = &self.reconcile;
+        if r.lease_ttl_seconds < 10 {
+            return bad("reconcile.lease_ttl_seconds: must be >= 10".into());
+        }
+        if !(1..=256).contains(&r.max_concurrency) {
+            return bad("reconcile.max_concurrency: must be between 1 and 256".into());
+        }
+        if r.interval_seconds == 0 {
+            return bad("reconcile.interval_seconds: must be >= 1".into());
+        }
+        if r.retry_base_seconds == 0 || r.retry_max_seconds < r.retry_base_seconds {
+            return bad(
+                "reconcile.retry_base_seconds/retry_max_seconds: need 1 <= base <= max".into(),
+            );
+        }
+        let f = &self.flink;
+        if f.connect_timeout_seconds == 0
+            || f.request_timeout_seconds == 0
+            || f.upload_timeout_seconds == 0
+        {
+            return bad("flink.*_timeout_seconds: must be >= 1".into());
+        }
+        if !matches!(
+            self.log_level.as_str(),
+            "error" | "warn" | "info" | "debug" | "trace"
+        ) {
+            return bad(format!(
+                "log_level: {:?} must be one of error, warn, info, debug, trace",
+                self.log_level
+            ));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return bad(format!(
+                "log_format: {:?} must be text or json",
+                self.log_format
+            ));
+        }
+        Ok(())
+    }
+
+    /// The configured cluster, or an error naming the missing setting.
+    pub fn cluster(&self, name: &str) -> Result<&ClusterConfig, CoreError> {
+        self.clusters.get(name).ok_or_else(|| {
+            CoreError::Config(format!(
+                "cluster {name:?} is not configured (set FJC_FLINK_URL for `default`, \
+                 FJC_FLINK_URL_<NAME>, or clusters.{name}.url in config/config.yaml)"
+            ))
+        })
+    }
+}
+
+fn read_layer(file: &Path) -> Result<Option<Value>, CoreError> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(CoreError::Config(format!("{}: {e}", file.display()))),
+    };
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text)
+        .map_err(|e| CoreError::Config(format!("{}: {e}", file.display())))?;
+    match docs.into_iter().next() {
+        None => Ok(None),
+        Some(doc) => match yaml_to_json(doc) {
+            v @ Value::Object(_) => Ok(Some(v)),
+            Value::Null => Ok(None),
+            _ => Err(CoreError::Config(format!(
+                "{}: the top level must be a mapping",
+                file.display()
+            ))),
+        },
+    }
+}
+
+fn yaml_to_json(y: yaml_rust2::Yaml) -> Value {
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::Real(s) => s
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or(Value::String(s)),
+        Yaml::Integer(i) => Value::from(i),
+        Yaml::String(s) => Value::String(s),
+        Yaml::Boolean(b) => Value::Bool(b),
+        Yaml::Array(a) => Value::Array(a.into_iter().map(yaml_to_json).collect()),
+        Yaml::Hash(h) => Value::Object(
+            h.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Yaml::String(s) => s,
+                        other => format!("{other:?}"),
+                    };
+                    (key, yaml_to_json(v))
+                })
+                .collect::<Map<_, _>>(),
+        ),
+        _ => Value::Null,
+    }
+}
+
+/// A layer must have mappings where the defaults have mappings (serde would
+/// otherwise read a list positionally into a struct).
+fn check_shape(defaults: &Value, layer: &Value, path: &str) -> Result<(), String> {
+    let (Value::Object(d), Value::Object(l)) = (defaults, layer) else {
+        return Ok(());
+    };
+    for (k, v) in l {
+        let here = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        match d.get(k) {
+            Some(Value::Object(_)) if !v.is_object() => {
+                return Err(format!("{here}: expected a mapping"));
+            }
+            Some(dv) => check_shape(dv, v, &here)?,
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+fn merge(base: &mut Value, layer: Value) {
+    match (base, layer) {
+        (Value::Object(b), Value::Object(l)) => {
+            for (k, v) in l {
+                match b.get_mut(&k) {
+                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, l) => *b = l,
+    }
+}
+
+fn decode(v: Value, source: &str) -> Result<Config, CoreError> {
+    serde_json::from_value(v).map_err(|e| CoreError::Config(format!("{source}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(files: &[(&str, &str)], vars: &[(&str, &str)]) -> Result<Config, CoreError> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let mut env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.insert("FJC_CONFIG_DIR".into(), dir.path().display().to_string());
+        Config::load_with(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let c = load(
+            &[
+                ("config.yaml", "table: base-table\nreconcile:\n  max_concurrency: 4\n  lease_ttl_seconds: 60\n"),
+                ("config.prod.yaml", "table: prod-table\nreconcile:\n  max_concurrency: 16\n"),
+            ],
+            &[("FJC_ENV", "prod"), ("FJC_MAX_CONCURRENCY", "32")],
+        )
+        .unwrap();
+        assert_eq!(c.table, "prod-table");
+        assert_eq!(c.reconcile.max_concurrency, 32);
+        assert_eq!(c.reconcile.lease_ttl_seconds, 60);
+        assert_eq!(c.environment, "prod");
+    }
+
+    #[test]
+    fn env_table_wins_and_flink_url_sets_default_cluster() {
+        let c = load(
+            &[("config.yaml", "table: base\n")],
+            &[
+                ("FJC_TABLE", "t-from-env"),
+                ("FJC_FLINK_URL", "http://127.0.0.1:8081"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.table, "t-from-env");
+        assert_eq!(c.cluster("default").unwrap().url, "http://127.0.0.1:8081");
+    }
+
+    #[test]
+    fn errors_name_the_file_or_variable() {
+        let e = load(&[("config.yaml", "tabel: x\n")], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("config.yaml") && e.contains("tabel"), "{e}");
+        let e = load(&[], &[("FJC_MAX_CONCURRENCY", "many")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("FJC_MAX_CONCURRENCY"), "{e}");
+        let e = load(&[], &[("FJC_MAX_CONCURRENCY", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max_concurrency"), "{e}");
+        let e = load(&[], &[("FJC_FLINK_URL", "localhost:8081")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("clusters.default.url"), "{e}");
+        let e = load(&[("config.yaml", "reconcile: [1, 2]\n")], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("config.yaml"), "{e}");
+        let e = load(&[("config.yaml", "table: [unclosed\n")], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("config.yaml"), "{e}");
+        let e = load(&[], &[("FJC_LOG_LEVEL", "loud")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("log_level"), "{e}");
+    }
+
+    #[test]
+    fn missing_files_mean_defaults() {
+        let c = load(&[], &[]).unwrap();
+        assert_eq!(c.table, "fjc-state");
+        assert_eq!(c.reconcile, ReconcileConfig::default());
+    }
+}

@@ -1,0 +1,67 @@
+//! What a reconcile needs, built once (at Lambda cold start or CLI start) and shared.
+
+use std::collections::BTreeMap;
+
+use crate::config::ReconcileConfig;
+use crate::counted::{Counted, FlinkStats};
+
+/// The ports and settings a reconcile works with. Generic over every side effect.
+#[derive(Debug)]
+pub struct Context<S, F, A, C> {
+    /// Specs, states and the lease.
+    pub store: S,
+    /// One Flink client per configured cluster, counted.
+    pub clusters: BTreeMap<String, Counted<F>>,
+    /// Artifact source.
+    pub artifacts: A,
+    /// The clock.
+    pub clock: C,
+    /// Tuning.
+    pub settings: ReconcileConfig,
+    /// This process's lease owner id.
+    pub owner: String,
+}
+
+impl<S, F, A, C> Context<S, F, A, C> {
+    /// Builds a context; `owner` should be unique per process (e.g. host + pid + random).
+    pub fn new(
+        store: S,
+        clusters: BTreeMap<String, F>,
+        artifacts: A,
+        clock: C,
+        settings: ReconcileConfig,
+        owner: String,
+    ) -> Self {
+        Context {
+            store,
+            clusters: clusters
+                .into_iter()
+                .map(|(k, v)| (k, Counted::new(v)))
+                .collect(),
+            artifacts,
+            clock,
+            settings,
+            owner,
+        }
+    }
+
+    /// Flink calls so far, over all clusters.
+    pub fn flink_stats(&self) -> FlinkStats {
+        self.clusters
+            .values()
+            .map(Counted::stats)
+            .fold(FlinkStats::default(), |a, b| FlinkStats {
+                reads: a.reads + b.reads,
+                writes: a.writes + b.writes,
+            })
+    }
+}
+
+/// A lease owner id unique to this process.
+pub fn owner_id(prefix: &str) -> String {
+    let host = std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_STREAM_NAME"))
+        .unwrap_or_else(|_| "host".into());
+    let nonce: u32 = rand::random();
+    format!("{prefix}:{host}:{}:{nonce:08x}", std::process::id())
+}

@@ -1,0 +1,94 @@
+//! A [`FlinkApi`] decorator that counts calls, split into reads and writes, so a
+//! cycle report can prove that a steady-state cycle wrote nothing to Flink.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use fjc_flink::{
+    ClusterOverview, FlinkApi, FlinkError, JarId, JobDetails, JobId, JobSummary, RunRequest,
+};
+
+/// Flink call counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlinkStats {
+    /// GET calls.
+    pub reads: u64,
+    /// Upload, run, cancel, delete calls.
+    pub writes: u64,
+}
+
+/// Counts calls to the wrapped client.
+#[derive(Debug, Clone)]
+pub struct Counted<F> {
+    inner: F,
+    reads: Arc<AtomicU64>,
+    writes: Arc<AtomicU64>,
+}
+
+impl<F> Counted<F> {
+    /// Wraps a client.
+    pub fn new(inner: F) -> Self {
+        Counted {
+            inner,
+            reads: Arc::default(),
+            writes: Arc::default(),
+        }
+    }
+
+    /// Calls so far.
+    pub fn stats(&self) -> FlinkStats {
+        FlinkStats {
+            reads: self.reads.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The wrapped client.
+    pub fn inner(&self) -> &F {
+        &self.inner
+    }
+
+    fn read(&self) {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn write(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl<F: FlinkApi> FlinkApi for Counted<F> {
+    async fn cluster_overview(&self) -> Result<ClusterOverview, FlinkError> {
+        self.read();
+        self.inner.cluster_overview().await
+    }
+    async fn list_jobs(&self) -> Result<Vec<JobSummary>, FlinkError> {
+        self.read();
+        self.inner.list_jobs().await
+    }
+    async fn job(&self, id: &JobId) -> Result<JobDetails, FlinkError> {
+        self.read();
+        self.inner.job(id).await
+    }
+    async fn job_failure_cause(&self, id: &JobId) -> Result<Option<String>, FlinkError> {
+        self.read();
+        self.inner.job_failure_cause(id).await
+    }
+    async fn upload_jar(&self, jar: &Path) -> Result<JarId, FlinkError> {
+        self.write();
+        self.inner.upload_jar(jar).await
+    }
+    async fn run_jar(&self, jar: &JarId, request: &RunRequest) -> Result<JobId, FlinkError> {
+        self.write();
+        self.inner.run_jar(jar, request).await
+    }
+    async fn delete_jar(&self, jar: &JarId) -> Result<(), FlinkError> {
+        self.write();
+        self.inner.delete_jar(jar).await
+    }
+    async fn cancel(&self, id: &JobId) -> Result<(), FlinkError> {
+        self.write();
+        self.inner.cancel(id).await
+    }
+}

@@ -1,0 +1,458 @@
+//! Carries out the planner's actions.
+//!
+//! Every operation is recorded in the job's state (fenced by the lease) before its
+//! first Flink call, and every step can be repeated: after a crash at any point the
+//! next cycle resumes from the recorded operation. A submission uses a job id chosen
+//! and stored beforehand, so a retry finds (and adopts) the job instead of starting
+//! a second copy.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use fjc_flink::{FlinkApi, FlinkError, JobId, RunRequest};
+use fjc_spec::flink_conf::flink_configuration;
+use tracing::{info, warn};
+
+use crate::artifacts::{ArtifactError, ArtifactSource, FetchedArtifact};
+use crate::clock::Clock;
+use crate::context::Context;
+use crate::counted::Counted;
+use crate::error::CoreError;
+use crate::planner::{Action, Observation};
+use crate::state::{JobState, LastError, Lifecycle, Operation};
+use crate::store::{LeaseGrant, SpecRecord, Store, StoreError};
+
+/// How an action ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done; what was done.
+    Done(String),
+    /// Started or continued; finishes in a later cycle.
+    InProgress(String),
+    /// Failed; recorded in the job's state where possible.
+    Failed(String),
+}
+
+/// One carried-out action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionReport {
+    /// Spec job id.
+    pub job_id: String,
+    /// Action name.
+    pub action: &'static str,
+    /// Outcome.
+    pub outcome: Outcome,
+}
+
+/// Everything one cycle's actions share.
+pub struct Executor<'a, S, F, A, C> {
+    /// Ports.
+    pub ctx: &'a Context<S, F, A, C>,
+    /// The lease every write is fenced by.
+    pub lease: &'a LeaseGrant,
+    /// Specs by job id.
+    pub specs: &'a BTreeMap<String, SpecRecord>,
+    /// States by job id (as read after taking the lease).
+    pub states: &'a BTreeMap<String, JobState>,
+    /// Cluster observations (made after taking the lease).
+    pub observed: &'a BTreeMap<String, Observation>,
+}
+
+type Step<T> = Result<T, CoreError>;
+
+impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C> {
+    /// Carries out one action. Store failures that must stop the cycle (lease lost)
+    /// are returned as errors; everything else is an outcome.
+    pub async fn run(&self, action: &Action) -> Result<ActionReport, StoreError> {
+        let job_id = action.job_id().to_string();
+        let result = match action {
+            Action::Deploy {
+                replaces, reason, ..
+            } => {
+                info!(job = %job_id, ?reason, "starting deployment");
+                self.start_deploy(&job_id, replaces.clone()).await
+            }
+            Action::ResumeOperation { .. } => self.resume(&job_id).await,
+            Action::Delete { flink_job_id, .. } => {
+                self.start_delete(&job_id, flink_job_id.clone()).await
+            }
+            Action::Record {
+                lifecycle,
+                flink_state,
+                fetch_cause,
+                note,
+                ..
+            } => {
+                self.record(&job_id, *lifecycle, flink_state, *fetch_cause, note.clone())
+                    .await
+            }
+        };
+        let outcome = match result {
+            Ok(o) => o,
+            Err(CoreError::Store(e @ StoreError::LeaseLost { .. })) => return Err(e),
+            Err(e) => {
+                warn!(job = %job_id, error = %e, "action failed");
+                Outcome::Failed(e.to_string())
+            }
+        };
+        Ok(ActionReport {
+            job_id,
+            action: action.name(),
+            outcome,
+        })
+    }
+
+    fn now(&self) -> i64 {
+        self.ctx.clock.now_ms()
+    }
+
+    fn flink(&self, cluster: &str) -> Step<&Counted<F>> {
+        self.ctx
+            .clusters
+            .get(cluster)
+            .ok_or_else(|| CoreError::Config(format!("cluster {cluster:?} is not configured")))
+    }
+
+    fn spec(&self, job_id: &str) -> Step<&SpecRecord> {
+        self.specs
+            .get(job_id)
+            .ok_or_else(|| CoreError::NotFound(format!("spec {job_id} is gone")))
+    }
+
+    fn observed_state(&self, cluster: &str, id: &JobId) -> Option<&fjc_flink::FlinkJobState> {
+        match self.observed.get(cluster) {
+            Some(Observation::Reachable(jobs)) => jobs.get(id).map(|j| &j.state),
+            _ => None,
+        }
+    }
+
+    async fn save(&self, state: &mut JobState) -> Step<()> {
+        state.updated_at = self.now();
+        state.version = self.ctx.store.put_state(state, self.lease).await?;
+        Ok(())
+    }
+
+    async fn start_deploy(&self, job_id: &str, replaces: Option<JobId>) -> Step<Outcome> {
+        let record = self.spec(job_id)?;
+        let spec = &record.spec;
+        let mut state = self
+            .states
+            .get(job_id)
+            .cloned()
+            .unwrap_or_else(|| JobState::new(job_id, spec.job_type, &spec.cluster, self.now()));
+        state.cluster = spec.cluster.clone();
+        state.job_type = spec.job_type;
+        if state.attempted_fingerprint.as_ref() != Some(&record.fingerprint) {
+            state.failed_attempts = 0;
+        }
+        state.attempted_fingerprint = Some(record.fingerprint.clone());
+        state.lifecycle = if replaces.is_some() {
+            Lifecycle::Upgrading
+        } else {
+            Lifecycle::Deploying
+        };
+        state.operation = Some(Operation::Deploy {
+            fingerprint: record.fingerprint.clone(),
+            flink_job_id: JobId::random(),
+            replaces,
+            started_at: self.now(),
+        });
+        // Intent first: nothing touches Flink before this write succeeds.
+        self.save(&mut state).await?;
+        self.continue_deploy(state).await
+    }
+
+    async fn resume(&self, job_id: &str) -> Step<Outcome> {
+        let state = self
+            .states
+            .get(job_id)
+            .cloned()
+            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
+        match &state.operation {
+            Some(Operation::Deploy { .. }) => self.continue_deploy(state).await,
+            Some(Operation::Delete { .. }) => self.continue_delete(state).await,
+            None => Ok(Outcome::Done("nothing to resume".into())),
+        }
+    }
+
+    async fn continue_deploy(&self, mut state: JobState) -> Step<Outcome> {
+        let Some(Operation::Deploy {
+            fingerprint,
+            flink_job_id,
+            replaces,
+            ..
+        }) = state.operation.clone()
+        else {
+            return Ok(Outcome::Done("no deploy in flight".into()));
+        };
+        let flink = self.flink(&state.cluster)?;
+
+        // Already submitted (a crash or lost answer after the run call): adopt it.
+        if let Some(s) = self.observed_state(&state.cluster, &flink_job_id) {
+            let s = s.as_str().to_string();
+            return self
+                .finish_deploy(&mut state, fingerprint, flink_job_id, &s)
+                .await;
+        }
+
+        let record = self.spec(&state.job_id)?;
+        if record.fingerprint != fingerprint {
+            // The spec changed before anything was submitted: deploy the new one.
+            if let Some(Operation::Deploy { fingerprint: f, .. }) = &mut state.operation {
+                *f = record.fingerprint.clone();
+            }
+            state.attempted_fingerprint = Some(record.fingerprint.clone());
+            self.save(&mut state).await?;
+            return Box::pin(self.continue_deploy(state)).await;
+        }
+
+        // Verify the artifact before touching the running job, so a bad artifact
+        // leaves the old version running.
+        let artifact = match self.verified_artifact(record).await {
+            Ok(a) => a,
+            Err(e) => return self.fail(&mut state, e).await,
+        };
+
+        if let Some(old) = &replaces
+            && !self.stop_job(flink, &state.cluster, old).await?
+        {
+            return Ok(Outcome::InProgress(format!(
+                "waiting for old job {old} to stop"
+            )));
+        }
+
+        match self.submit(flink, record, &artifact, &flink_job_id).await {
+            Ok(()) => {
+                let s = match flink.job(&flink_job_id).await {
+                    Ok(d) => d.state.as_str().to_string(),
+                    Err(_) => "SUBMITTED".to_string(),
+                };
+                self.finish_deploy(&mut state, fingerprint, flink_job_id, &s)
+                    .await
+            }
+            Err(FlinkError::DuplicateJob { .. }) => {
+                self.finish_deploy(&mut state, fingerprint, flink_job_id, "SUBMITTED")
+                    .await
+            }
+            Err(e) if e.is_ambiguous() || e.is_unreachable() => {
+                // Outcome unknown or cluster unreachable: keep the operation (with its
+                // job id) and look the job up next cycle before trying again.
+                state.last_error = Some(LastError {
+                    message: format!("submission pending: {e}"),
+                    at: self.now(),
+                    retryable: true,
+                });
+                self.save(&mut state).await?;
+                Ok(Outcome::InProgress(format!(
+                    "submission of {flink_job_id} unconfirmed: {e}"
+                )))
+            }
+            Err(e) => self.fail(&mut state, e.into()).await,
+        }
+    }
+
+    async fn verified_artifact(&self, record: &SpecRecord) -> Step<FetchedArtifact> {
+        let path = &record.spec.artifact_path;
+        let artifact = self
+            .ctx
+            .artifacts
+            .fetch(path, record.artifact_version.as_deref())
+            .await?;
+        let actual = &artifact.info.digest;
+        let expected = record
+            .spec
+            .artifact_signature
+            .as_ref()
+            .unwrap_or(&record.artifact_digest);
+        if actual != expected || actual != &record.artifact_digest {
+            return Err(ArtifactError::DigestMismatch {
+                path: path.clone(),
+                expected: expected.clone(),
+                actual: actual.clone(),
+            }
+            .into());
+        }
+        Ok(artifact)
+    }
+
+    async fn submit(
+        &self,
+        flink: &Counted<F>,
+        record: &SpecRecord,
+        artifact: &FetchedArtifact,
+        job_id: &JobId,
+    ) -> Result<(), FlinkError> {
+        let spec = &record.spec;
+        let jar = flink.upload_jar(&artifact.path).await?;
+        let request = RunRequest {
+            job_id: Some(job_id.clone()),
+            entry_class: spec.entry_class.clone(),
+            program_args: spec.args.clone(),
+            parallelism: u32::try_from(spec.deployment.parallelism).ok(),
+            savepoint_path: None,
+            allow_non_restored_state: false,
+            flink_configuration: flink_configuration(spec),
+        };
+        let result = flink.run_jar(&jar, &request).await.map(|_| ());
+        // The submitted job no longer needs the uploaded jar.
+        if let Err(e) = flink.delete_jar(&jar).await {
+            warn!(jar = %jar, error = %e, "could not delete uploaded jar");
+        }
+        result
+    }
+
+    /// Cancels `id` if it is live and waits (bounded) until it is terminal.
+    /// Returns whether it is gone.
+    async fn stop_job(&self, flink: &Counted<F>, cluster: &str, id: &JobId) -> Step<bool> {
+        let live = self
+            .observed_state(cluster, id)
+            .is_some_and(|s| !s.is_globally_terminal());
+        if !live {
+            return Ok(true);
+        }
+        match flink.cancel(id).await {
+            Ok(()) | Err(FlinkError::AlreadyTerminal { .. } | FlinkError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_secs(self.ctx.settings.cancel_wait_seconds);
+        loop {
+            match flink.job(id).await {
+                Ok(d) if d.state.is_globally_terminal() => return Ok(true),
+                Err(FlinkError::NotFound { .. }) => return Ok(true),
+                Ok(_) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    async fn finish_deploy(
+        &self,
+        state: &mut JobState,
+        fingerprint: fjc_spec::Fingerprint,
+        flink_job_id: JobId,
+        flink_state: &str,
+    ) -> Step<Outcome> {
+        info!(job = %state.job_id, flink_job = %flink_job_id, "deployed");
+        state.operation = None;
+        state.deployed_fingerprint = Some(fingerprint.clone());
+        state.attempted_fingerprint = Some(fingerprint);
+        state.flink_job_id = Some(flink_job_id.clone());
+        state.flink_state = Some(flink_state.to_string());
+        state.lifecycle = Lifecycle::Deploying;
+        state.failed_attempts = 0;
+        state.next_attempt_at = None;
+        state.last_error = None;
+        self.save(state).await?;
+        Ok(Outcome::Done(format!(
+            "submitted as Flink job {flink_job_id}"
+        )))
+    }
+
+    async fn fail(&self, state: &mut JobState, error: CoreError) -> Step<Outcome> {
+        let retryable = error.is_retryable();
+        let message = error.to_string();
+        warn!(job = %state.job_id, error = %message, retryable, "deployment failed");
+        state.operation = None;
+        state.lifecycle = Lifecycle::Failed;
+        state.failed_attempts = state.failed_attempts.saturating_add(1);
+        state.next_attempt_at =
+            retryable.then(|| self.now() + self.backoff_ms(state.failed_attempts));
+        state.last_error = Some(LastError {
+            message: message.clone(),
+            at: self.now(),
+            retryable,
+        });
+        self.save(state).await?;
+        Ok(Outcome::Failed(message))
+    }
+
+    fn backoff_ms(&self, attempts: u32) -> i64 {
+        let s = &self.ctx.settings;
+        let exp = attempts.saturating_sub(1).min(20);
+        let secs = s
+            .retry_base_seconds
+            .saturating_mul(1u64 << exp)
+            .min(s.retry_max_seconds);
+        i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+
+    async fn start_delete(&self, job_id: &str, flink_job_id: Option<JobId>) -> Step<Outcome> {
+        let mut state = self
+            .states
+            .get(job_id)
+            .cloned()
+            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
+        state.lifecycle = Lifecycle::Deleting;
+        state.operation = Some(Operation::Delete {
+            flink_job_id,
+            started_at: self.now(),
+        });
+        self.save(&mut state).await?;
+        self.continue_delete(state).await
+    }
+
+    async fn continue_delete(&self, state: JobState) -> Step<Outcome> {
+        let Some(Operation::Delete { flink_job_id, .. }) = &state.operation else {
+            return Ok(Outcome::Done("no delete in flight".into()));
+        };
+        if let Some(id) = flink_job_id {
+            let flink = self.flink(&state.cluster)?;
+            if !self.stop_job(flink, &state.cluster, id).await? {
+                return Ok(Outcome::InProgress(format!("waiting for job {id} to stop")));
+            }
+        }
+        self.ctx
+            .store
+            .delete_state(&state.job_id, state.version, self.lease)
+            .await?;
+        info!(job = %state.job_id, "spec deleted; job cancelled and forgotten");
+        Ok(Outcome::Done("cancelled and removed".into()))
+    }
+
+    async fn record(
+        &self,
+        job_id: &str,
+        lifecycle: Lifecycle,
+        flink_state: &str,
+        fetch_cause: bool,
+        note: Option<String>,
+    ) -> Step<Outcome> {
+        let mut state = self
+            .states
+            .get(job_id)
+            .cloned()
+            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
+        let mut message = note;
+        if fetch_cause && let Some(id) = &state.flink_job_id {
+            {
+                let flink = self.flink(&state.cluster)?;
+                message = match flink.job_failure_cause(id).await {
+                    Ok(Some(cause)) => Some(cause),
+                    Ok(None) => Some(format!("Flink job {id} failed")),
+                    Err(e) => Some(format!("Flink job {id} failed (cause unavailable: {e})")),
+                };
+            }
+        }
+        if let Some(message) = message {
+            state.last_error = Some(LastError {
+                message,
+                at: self.now(),
+                retryable: false,
+            });
+        }
+        let from = state.lifecycle;
+        state.lifecycle = lifecycle;
+        state.flink_state = Some(flink_state.to_string());
+        self.save(&mut state).await?;
+        Ok(Outcome::Done(format!(
+            "{} -> {} (Flink {flink_state})",
+            from.as_str(),
+            lifecycle.as_str()
+        )))
+    }
+}

@@ -1,0 +1,319 @@
+//! One reconcile cycle: load, observe, plan; and only when there is something to do,
+//! take the lease, look again, and act.
+//!
+//! A cycle with nothing to do makes one `/jobs/overview` call per cluster, reads the
+//! store, and writes nothing — not even the lease.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use fjc_flink::FlinkApi;
+use futures::StreamExt;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::artifacts::ArtifactSource;
+use crate::clock::{Clock, EpochMs};
+use crate::context::Context;
+use crate::counted::FlinkStats;
+use crate::executor::{ActionReport, Executor, Outcome};
+use crate::planner::{Observation, Plan, PlanInput, plan};
+use crate::state::JobState;
+use crate::store::{LeaseOutcome, SpecRecord, Store, StoreError, StoreStats};
+
+/// Name of the reconcile lease.
+pub const LEASE_NAME: &str = "reconcile";
+
+/// Which jobs a cycle looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Every job.
+    #[default]
+    All,
+    /// Only these job ids (e.g. the jobs using an uploaded artifact).
+    Jobs(BTreeSet<String>),
+}
+
+impl Scope {
+    fn contains(&self, id: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Jobs(ids) => ids.contains(id),
+        }
+    }
+}
+
+/// What happened to the lease in a cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseReport {
+    /// Nothing to do, so no lease was taken.
+    NotNeeded,
+    /// Taken with this fencing token.
+    Acquired {
+        /// Fencing token.
+        token: u64,
+    },
+    /// Another reconciler holds it; this cycle did nothing.
+    Held {
+        /// The holder.
+        owner: String,
+        /// Until when.
+        expires_at: EpochMs,
+    },
+}
+
+/// Everything a cycle did, for logs, the CLI and tests.
+#[derive(Debug, Clone)]
+pub struct CycleReport {
+    /// Start time.
+    pub started_at: EpochMs,
+    /// Wall time.
+    pub duration_ms: u128,
+    /// Specs in scope.
+    pub specs: usize,
+    /// States in scope.
+    pub states: usize,
+    /// Per cluster: the number of jobs seen, or why it could not be observed.
+    pub clusters: BTreeMap<String, Result<usize, String>>,
+    /// The plan acted on (the one made under the lease when one was taken).
+    pub plan: Plan,
+    /// The lease.
+    pub lease: LeaseReport,
+    /// Outcomes of the actions.
+    pub actions: Vec<ActionReport>,
+    /// Store calls this cycle.
+    pub store: StoreStats,
+    /// Flink calls this cycle.
+    pub flink: FlinkStats,
+}
+
+impl CycleReport {
+    /// Whether anything went wrong (unreachable cluster, failed action).
+    pub fn has_errors(&self) -> bool {
+        self.clusters.values().any(Result::is_err)
+            || self
+                .actions
+                .iter()
+                .any(|a| matches!(a.outcome, Outcome::Failed(_)))
+    }
+}
+
+struct Loaded {
+    specs: BTreeMap<String, SpecRecord>,
+    states: BTreeMap<String, JobState>,
+    observed: BTreeMap<String, Observation>,
+}
+
+/// Runs one reconcile cycle. Errors are returned only when the store cannot be read
+/// (then nothing was done); everything else is in the report.
+pub async fn reconcile<S, F, A, C>(
+    ctx: &Context<S, F, A, C>,
+    scope: &Scope,
+) -> Result<CycleReport, StoreError>
+where
+    S: Store,
+    F: FlinkApi,
+    A: ArtifactSource,
+    C: Clock,
+{
+    let span = info_span!("reconcile", owner = %ctx.owner);
+    reconcile_inner(ctx, scope).instrument(span).await
+}
+
+async fn reconcile_inner<S, F, A, C>(
+    ctx: &Context<S, F, A, C>,
+    scope: &Scope,
+) -> Result<CycleReport, StoreError>
+where
+    S: Store,
+    F: FlinkApi,
+    A: ArtifactSource,
+    C: Clock,
+{
+    let timer = Instant::now();
+    let store0 = ctx.store.stats();
+    let flink0 = ctx.flink_stats();
+    let started_at = ctx.clock.now_ms();
+
+    let mut loaded = load(ctx, scope).await?;
+    let mut the_plan = plan_of(&loaded, ctx.clock.now_ms());
+    let mut lease_report = LeaseReport::NotNeeded;
+    let mut actions = Vec::new();
+
+    if !the_plan.actions.is_empty() {
+        let ttl = i64::try_from(ctx.settings.lease_ttl_seconds * 1000).unwrap_or(i64::MAX);
+        match ctx
+            .store
+            .acquire_lease(LEASE_NAME, &ctx.owner, ttl, ctx.clock.now_ms())
+            .await?
+        {
+            LeaseOutcome::Held(holder) => {
+                info!(holder = %holder.owner, "lease held by another reconciler; skipping");
+                lease_report = LeaseReport::Held {
+                    owner: holder.owner,
+                    expires_at: holder.expires_at,
+                };
+            }
+            LeaseOutcome::Acquired(lease) => {
+                lease_report = LeaseReport::Acquired { token: lease.token };
+                // Look again under the lease: another reconciler may have acted
+                // since we looked.
+                let result = async {
+                    loaded = load(ctx, scope).await?;
+                    the_plan = plan_of(&loaded, ctx.clock.now_ms());
+                    execute(ctx, &lease, &loaded, &the_plan).await
+                }
+                .await;
+                if let Err(e) = ctx.store.release_lease(&lease).await {
+                    warn!(error = %e, "could not release the lease; it expires by itself");
+                }
+                actions = result?;
+            }
+        }
+    }
+
+    let report = CycleReport {
+        started_at,
+        duration_ms: timer.elapsed().as_millis(),
+        specs: loaded.specs.len(),
+        states: loaded.states.len(),
+        clusters: loaded
+            .observed
+            .iter()
+            .map(|(name, o)| {
+                let v = match o {
+                    Observation::Reachable(jobs) => Ok(jobs.len()),
+                    Observation::Unreachable(why) => Err(why.clone()),
+                };
+                (name.clone(), v)
+            })
+            .collect(),
+        plan: the_plan,
+        lease: lease_report,
+        actions,
+        store: diff_store(ctx.store.stats(), store0),
+        flink: diff_flink(ctx.flink_stats(), flink0),
+    };
+    info!(
+        specs = report.specs,
+        actions = report.actions.len(),
+        skipped = report.plan.skipped.len(),
+        duration_ms = report.duration_ms as u64,
+        store_writes = report.store.writes,
+        flink_writes = report.flink.writes,
+        "reconcile cycle done"
+    );
+    Ok(report)
+}
+
+fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
+    plan(PlanInput {
+        specs: &l.specs,
+        states: &l.states,
+        clusters: &l.observed,
+        now,
+    })
+}
+
+async fn load<S, F, A, C>(ctx: &Context<S, F, A, C>, scope: &Scope) -> Result<Loaded, StoreError>
+where
+    S: Store,
+    F: FlinkApi,
+{
+    let (specs, states) = futures::try_join!(ctx.store.list_specs(), ctx.store.list_states())?;
+    let specs: BTreeMap<_, _> = specs
+        .into_iter()
+        .filter(|r| scope.contains(&r.spec.job_id))
+        .map(|r| (r.spec.job_id.clone(), r))
+        .collect();
+    let states: BTreeMap<_, _> = states
+        .into_iter()
+        .filter(|s| scope.contains(&s.job_id))
+        .map(|s| (s.job_id.clone(), s))
+        .collect();
+    let wanted: BTreeSet<&str> = specs
+        .values()
+        .map(|r| r.spec.cluster.as_str())
+        .chain(states.values().map(|s| s.cluster.as_str()))
+        .collect();
+    let observed = futures::future::join_all(
+        wanted
+            .into_iter()
+            .filter_map(|name| ctx.clusters.get(name).map(|c| (name, c)))
+            .map(|(name, client)| async move {
+                let o = match client.list_jobs().await {
+                    Ok(jobs) => Observation::from_jobs(jobs),
+                    Err(e) => {
+                        warn!(cluster = name, error = %e, "cluster unreachable");
+                        Observation::Unreachable(e.to_string())
+                    }
+                };
+                (name.to_string(), o)
+            }),
+    )
+    .await
+    .into_iter()
+    .collect();
+    Ok(Loaded {
+        specs,
+        states,
+        observed,
+    })
+}
+
+async fn execute<S, F, A, C>(
+    ctx: &Context<S, F, A, C>,
+    lease: &crate::store::LeaseGrant,
+    loaded: &Loaded,
+    the_plan: &Plan,
+) -> Result<Vec<ActionReport>, StoreError>
+where
+    S: Store,
+    F: FlinkApi,
+    A: ArtifactSource,
+    C: Clock,
+{
+    let executor = Executor {
+        ctx,
+        lease,
+        specs: &loaded.specs,
+        states: &loaded.states,
+        observed: &loaded.observed,
+    };
+    let results: Vec<Result<ActionReport, StoreError>> =
+        futures::stream::iter(the_plan.actions.iter().map(|a| {
+            let span = info_span!("action", job = %a.job_id(), action = a.name());
+            executor.run(a).instrument(span)
+        }))
+        .buffer_unordered(ctx.settings.max_concurrency.max(1))
+        .collect()
+        .await;
+    let mut reports = Vec::with_capacity(results.len());
+    let mut lost = None;
+    for r in results {
+        match r {
+            Ok(report) => reports.push(report),
+            Err(e) => lost = Some(e),
+        }
+    }
+    match lost {
+        Some(e) => Err(e),
+        None => {
+            reports.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+            Ok(reports)
+        }
+    }
+}
+
+fn diff_store(a: StoreStats, b: StoreStats) -> StoreStats {
+    StoreStats {
+        reads: a.reads - b.reads,
+        writes: a.writes - b.writes,
+    }
+}
+
+fn diff_flink(a: FlinkStats, b: FlinkStats) -> FlinkStats {
+    FlinkStats {
+        reads: a.reads - b.reads,
+        writes: a.writes - b.writes,
+    }
+}

@@ -1,0 +1,26 @@
+//! The Flink job controller's core.
+//!
+//! - [`planner`]: a pure function from (specs, stored states, observed clusters, now)
+//!   to actions. All decisions live there.
+//! - [`executor`]: carries actions out, recording intent in the store before every
+//!   Flink call (the job state is a write-ahead log).
+//! - [`handler`]: one reconcile cycle: observe, plan, lease, execute.
+//! - Ports with real adapters: [`store`] (DynamoDB), [`artifacts`] (S3 and a local
+//!   root), [`clock`], and Flink ([`fjc_flink::FlinkApi`]).
+
+pub mod apply;
+pub mod artifacts;
+pub mod clock;
+pub mod config;
+pub mod context;
+pub mod counted;
+pub mod error;
+pub mod executor;
+pub mod handler;
+pub mod planner;
+pub mod runtime;
+pub mod state;
+pub mod status;
+pub mod store;
+
+pub use error::CoreError;

@@ -1,0 +1,388 @@
+//! Table-driven tests of the planner: each case is (specs, states, cluster) → actions.
+
+use std::collections::BTreeMap;
+
+use fjc_flink::{FlinkJobState, JobId, JobSummary};
+use fjc_spec::{Fingerprint, JobSpec, JobType};
+
+use super::*;
+use crate::state::{JobState, LastError, Lifecycle, Operation};
+use crate::store::SpecRecord;
+
+const NOW: i64 = 1_700_000_000_000;
+
+fn jid(n: u8) -> JobId {
+    JobId::parse(&format!("{n:032x}")).unwrap()
+}
+
+fn fp(s: &str) -> Fingerprint {
+    Fingerprint(s.to_string())
+}
+
+fn spec(id: &str, ty: JobType, f: &str) -> SpecRecord {
+    let json = serde_json::json!({
+        "job_id": id, "job_type": ty.as_str(), "artifact_path": "x.jar"
+    });
+    let spec: JobSpec = serde_json::from_value(json).unwrap();
+    SpecRecord {
+        spec,
+        fingerprint: fp(f),
+        artifact_digest: "sha256:00".into(),
+        artifact_version: None,
+        updated_at: 0,
+        version: 1,
+    }
+}
+
+/// Builder for stored states.
+struct St(JobState);
+
+impl St {
+    fn new(id: &str, ty: JobType) -> St {
+        St(JobState::new(id, ty, "default", 0))
+    }
+    fn deployed(mut self, f: &str, job: JobId, l: Lifecycle, flink: &str) -> St {
+        self.0.deployed_fingerprint = Some(fp(f));
+        self.0.attempted_fingerprint = Some(fp(f));
+        self.0.flink_job_id = Some(job);
+        self.0.lifecycle = l;
+        self.0.flink_state = Some(flink.into());
+        self
+    }
+    fn failed_attempt(mut self, f: &str, retryable: bool, next: Option<i64>) -> St {
+        self.0.attempted_fingerprint = Some(fp(f));
+        self.0.lifecycle = Lifecycle::Failed;
+        self.0.next_attempt_at = next;
+        self.0.last_error = Some(LastError {
+            message: "boom".into(),
+            at: 0,
+            retryable,
+        });
+        self
+    }
+    fn op(mut self, op: Operation) -> St {
+        self.0.operation = Some(op);
+        self
+    }
+}
+
+fn job(id: JobId, state: FlinkJobState, running: u32, total: u32) -> JobSummary {
+    JobSummary {
+        id,
+        name: "fjc:x".into(),
+        state,
+        start_time_ms: 0,
+        end_time_ms: -1,
+        tasks_total: total,
+        tasks_running: running,
+    }
+}
+
+struct Case {
+    name: &'static str,
+    specs: Vec<SpecRecord>,
+    states: Vec<St>,
+    cluster: Option<Vec<JobSummary>>,
+    expect: Vec<Action>,
+    skipped: usize,
+}
+
+fn run(c: &Case) -> Plan {
+    let specs: BTreeMap<_, _> = c
+        .specs
+        .iter()
+        .map(|s| (s.spec.job_id.clone(), s.clone()))
+        .collect();
+    let states: BTreeMap<_, _> = c
+        .states
+        .iter()
+        .map(|s| (s.0.job_id.clone(), s.0.clone()))
+        .collect();
+    let obs = match &c.cluster {
+        Some(jobs) => Observation::from_jobs(jobs.clone()),
+        None => Observation::Unreachable("connection refused".into()),
+    };
+    let clusters = BTreeMap::from([("default".to_string(), obs)]);
+    plan(PlanInput {
+        specs: &specs,
+        states: &states,
+        clusters: &clusters,
+        now: NOW,
+    })
+}
+
+fn deploy(id: &str, replaces: Option<JobId>, reason: DeployReason) -> Action {
+    Action::Deploy {
+        job_id: id.into(),
+        replaces,
+        reason,
+    }
+}
+
+fn record(id: &str, l: Lifecycle, flink: &str, cause: bool, note: bool) -> Action {
+    Action::Record {
+        job_id: id.into(),
+        lifecycle: l,
+        flink_state: flink.into(),
+        fetch_cause: cause,
+        note: note.then(String::new),
+    }
+}
+
+use FlinkJobState as F;
+use JobType::{Batch, Stream};
+use Lifecycle as L;
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "new spec is deployed",
+            specs: vec![spec("a", Stream, "f1")],
+            states: vec![],
+            cluster: Some(vec![]),
+            expect: vec![deploy("a", None, DeployReason::New)],
+            skipped: 0,
+        },
+        Case {
+            name: "running and unchanged: nothing",
+            specs: vec![spec("a", Stream, "f1")],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
+            cluster: Some(vec![job(jid(1), F::Running, 2, 2)]),
+            expect: vec![],
+            skipped: 0,
+        },
+        Case {
+            name: "changed spec replaces the live job",
+            specs: vec![spec("a", Stream, "f2")],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
+            cluster: Some(vec![job(jid(1), F::Running, 2, 2)]),
+            expect: vec![deploy("a", Some(jid(1)), DeployReason::Changed)],
+            skipped: 0,
+        },
+        Case {
+            name: "changed spec of a failed job: nothing to cancel",
+            specs: vec![spec("a", Stream, "f2")],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Failed, "FAILED")],
+            cluster: Some(vec![job(jid(1), F::Failed, 0, 2)]),
+            expect: vec![deploy("a", None, DeployReason::Changed)],
+            skipped: 0,
+        },
+        Case {
+            name: "deleted spec cancels the job",
+            specs: vec![],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
+            cluster: Some(vec![job(jid(1), F::Running, 2, 2)]),
+            expect: vec![Action::Delete {
+                job_id: "a".into(),
+                flink_job_id: Some(jid(1)),
+            }],
+            skipped: 0,
+        },
+        Case {
+            name: "deleted spec mid-deploy cancels the submitted job",
+            specs: vec![],
+            states: vec![St::new("a", Stream).op(Operation::Deploy {
+                fingerprint: fp("f1"),
+                flink_job_id: jid(2),
+                replaces: None,
+                started_at: 0,
+            })],
+            cluster: Some(vec![job(jid(2), F::Running, 1, 1)]),
+            expect: vec![Action::Delete {
+                job_id: "a".into(),
+                flink_job_id: Some(jid(2)),
+            }],
+            skipped: 0,
+        },
+        Case {
+            name: "operation in flight is resumed",
+            specs: vec![spec("a", Stream, "f1")],
+            states: vec![St::new("a", Stream).op(Operation::Deploy {
+                fingerprint: fp("f1"),
+                flink_job_id: jid(2),
+                replaces: None,
+                started_at: 0,
+            })],
+            cluster: Some(vec![]),
+            expect: vec![Action::ResumeOperation { job_id: "a".into() }],
+            skipped: 0,
+        },
+        Case {
+            name: "delete in flight is resumed",
+            specs: vec![],
+            states: vec![St::new("a", Stream).op(Operation::Delete {
+                flink_job_id: Some(jid(1)),
+                started_at: 0,
+            })],
+            cluster: Some(vec![]),
+            expect: vec![Action::ResumeOperation { job_id: "a".into() }],
+            skipped: 0,
+        },
+        Case {
+            name: "deploying job now running is recorded",
+            specs: vec![spec("a", Stream, "f1")],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Deploying, "INITIALIZING")],
+            cluster: Some(vec![job(jid(1), F::Running, 2, 2)]),
+            expect: vec![record("a", L::Running, "RUNNING", false, false)],
+            skipped: 0,
+        },
+        Case {
+            name: "running with tasks still starting stays deploying",
+            specs: vec![spec("a", Stream, "f1")],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Deploying, "RUNNING")],
+            cluster: Some(vec![job(jid(1), F::Running, 1, 2)]),
+            expect: vec![],
+            skipped: 0,
+        },
+        Case {
+            name: "finished batch job is recorded",
+            specs: vec![spec("b", Batch, "f1")],
+            states: vec![St::new("b", Batch).deployed("f1", jid(3), L::Running, "RUNNING")],
+            cluster: Some(vec![job(jid(3), F::Finished, 0, 2)]),
+            expect: vec![record("b", L::Finished, "FINISHED", false, false)],
+            skipped: 0,
+        },
+        Case {
+            name: "failed job is recorded with its cause",
+            specs: vec![spec("a", Stream, "f1")],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
+            cluster: Some(vec![job(jid(1), F::Failed, 0, 2)]),
+            expect: vec![record("a", L::Failed, "FAILED", true, false)],
+            skipped: 0,
+        },
+        Case {
+            name: "finished batch job forgotten by Flink: nothing",
+            specs: vec![spec("b", Batch, "f1")],
+            states: vec![St::new("b", Batch).deployed("f1", jid(3), L::Finished, "FINISHED")],
+            cluster: Some(vec![]),
+            expect: vec![],
+            skipped: 0,
+        },
+        Case {
+            name: "running stream job vanished: deployed again",
+            specs: vec![spec("a", Stream, "f1")],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
+            cluster: Some(vec![]),
+            expect: vec![deploy("a", None, DeployReason::Lost)],
+            skipped: 0,
+        },
+        Case {
+            name: "running batch job vanished: recorded failed",
+            specs: vec![spec("b", Batch, "f1")],
+            states: vec![St::new("b", Batch).deployed("f1", jid(3), L::Running, "RUNNING")],
+            cluster: Some(vec![]),
+            expect: vec![record("b", L::Failed, "MISSING", false, true)],
+            skipped: 0,
+        },
+        Case {
+            name: "non-retryable failure waits for a spec change",
+            specs: vec![spec("a", Stream, "f2")],
+            states: vec![St::new("a", Stream).failed_attempt("f2", false, None)],
+            cluster: Some(vec![]),
+            expect: vec![],
+            skipped: 1,
+        },
+        Case {
+            name: "retryable failure waits for its time",
+            specs: vec![spec("a", Stream, "f2")],
+            states: vec![St::new("a", Stream).failed_attempt("f2", true, Some(NOW + 1))],
+            cluster: Some(vec![]),
+            expect: vec![],
+            skipped: 1,
+        },
+        Case {
+            name: "retryable failure is retried when due",
+            specs: vec![spec("a", Stream, "f2")],
+            states: vec![St::new("a", Stream).failed_attempt("f2", true, Some(NOW))],
+            cluster: Some(vec![]),
+            expect: vec![deploy("a", None, DeployReason::Retry)],
+            skipped: 0,
+        },
+        Case {
+            name: "failed attempt of an older spec: new spec deployed",
+            specs: vec![spec("a", Stream, "f3")],
+            states: vec![St::new("a", Stream).failed_attempt("f2", false, None)],
+            cluster: Some(vec![]),
+            expect: vec![deploy("a", None, DeployReason::New)],
+            skipped: 0,
+        },
+        Case {
+            name: "unreachable cluster: no action, job skipped with reason",
+            specs: vec![spec("a", Stream, "f2"), spec("c", Stream, "f1")],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
+            cluster: None,
+            expect: vec![],
+            skipped: 2,
+        },
+        Case {
+            name: "cancelled outside the controller is recorded",
+            specs: vec![spec("a", Stream, "f1")],
+            states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
+            cluster: Some(vec![job(jid(1), F::Canceled, 0, 2)]),
+            expect: vec![record("a", L::Failed, "CANCELED", false, true)],
+            skipped: 0,
+        },
+    ]
+}
+
+/// Notes are free text: compare only whether one is present.
+fn normalise(actions: Vec<Action>) -> Vec<Action> {
+    actions
+        .into_iter()
+        .map(|a| match a {
+            Action::Record {
+                job_id,
+                lifecycle,
+                flink_state,
+                fetch_cause,
+                note,
+            } => Action::Record {
+                job_id,
+                lifecycle,
+                flink_state,
+                fetch_cause,
+                note: note.map(|_| String::new()),
+            },
+            other => other,
+        })
+        .collect()
+}
+
+#[test]
+fn table() {
+    for c in cases() {
+        let p = run(&c);
+        assert_eq!(normalise(p.actions), c.expect, "case: {}", c.name);
+        assert_eq!(
+            p.skipped.len(),
+            c.skipped,
+            "case: {} skipped {:?}",
+            c.name,
+            p.skipped
+        );
+    }
+}
+
+#[test]
+fn plan_is_deterministic() {
+    for c in cases() {
+        assert_eq!(run(&c), run(&c), "case: {}", c.name);
+    }
+}
+
+#[test]
+fn unconfigured_cluster_is_skipped_with_reason() {
+    let mut s = spec("a", Stream, "f1");
+    s.spec.cluster = "other".into();
+    let specs = BTreeMap::from([("a".to_string(), s)]);
+    let states = BTreeMap::new();
+    let clusters = BTreeMap::new();
+    let p = plan(PlanInput {
+        specs: &specs,
+        states: &states,
+        clusters: &clusters,
+        now: NOW,
+    });
+    assert!(p.actions.is_empty());
+    assert!(p.skipped[0].reason.contains("not configured"));
+}

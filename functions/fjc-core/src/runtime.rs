@@ -1,0 +1,109 @@
+//! Builds the real adapters from configuration, once per process (Lambda cold start
+//! or CLI start).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig};
+
+use crate::artifacts::Artifacts;
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::context::{Context, owner_id};
+use crate::error::CoreError;
+use crate::store::DynamoStore;
+
+/// The context with every real adapter.
+pub type RealContext = Context<DynamoStore, RestClient, Artifacts, SystemClock>;
+
+/// AWS SDK configuration from the standard environment (`AWS_ENDPOINT_URL`,
+/// `AWS_REGION`, credentials).
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(BehaviorVersion::latest()).await
+}
+
+/// The DynamoDB store.
+pub fn store(sdk: &aws_config::SdkConfig, config: &Config) -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table)
+}
+
+/// The artifact source (local root and S3, path-style addressing so emulators work).
+pub fn artifacts(sdk: &aws_config::SdkConfig, config: &Config) -> Artifacts {
+    let s3 = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(true)
+        .build();
+    Artifacts::new(
+        config.artifact_root.clone(),
+        Some(aws_sdk_s3::Client::from_conf(s3)),
+        config.tmp_dir.clone(),
+    )
+}
+
+/// One Flink client per configured cluster.
+pub fn flink_clients(config: &Config) -> Result<BTreeMap<String, RestClient>, CoreError> {
+    config
+        .clusters
+        .iter()
+        .map(|(name, c)| {
+            let client = RestClient::new(RestClientConfig {
+                base_url: c.url.clone(),
+                connect_timeout: Duration::from_secs(config.flink.connect_timeout_seconds),
+                request_timeout: Duration::from_secs(config.flink.request_timeout_seconds),
+                upload_timeout: Duration::from_secs(config.flink.upload_timeout_seconds),
+                auth: FlinkAuth::None,
+                ca_bundle_pem: None,
+                client_identity_pem: None,
+            })
+            .map_err(|e| CoreError::Config(format!("clusters.{name}: {e}")))?;
+            Ok((name.clone(), client))
+        })
+        .collect()
+}
+
+/// Everything, ready to reconcile.
+pub async fn build(config: &Config, owner_prefix: &str) -> Result<RealContext, CoreError> {
+    let sdk = aws_config().await;
+    Ok(Context::new(
+        store(&sdk, config),
+        flink_clients(config)?,
+        artifacts(&sdk, config),
+        SystemClock,
+        config.reconcile.clone(),
+        owner_id(owner_prefix),
+    ))
+}
+
+/// Installs the tracing subscriber: level from configuration (overridable with
+/// `RUST_LOG`), text or JSON lines, to stderr.
+pub fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "warn,fjc={0},fjc_core={0},fjc_flink={0},reconcile={0}",
+            config.log_level
+        ))
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
+    } else {
+        builder.compact().try_init()
+    };
+}
+
+/// Creates the table named in the configuration if needed (the code path of
+/// `fjc bootstrap`, the LocalStack init hook and the tests).
+pub async fn bootstrap(
+    config: &Config,
+) -> Result<crate::store::bootstrap::Bootstrapped, CoreError> {
+    let sdk = aws_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    Ok(crate::store::bootstrap::ensure_table(&client, &config.table).await?)
+}

@@ -1,0 +1,153 @@
+//! What the controller remembers per job: its lifecycle, what is deployed, and the
+//! operation in flight. Stored as one item per job; every change is a conditional
+//! write on `version`, fenced by the reconcile lease.
+
+use fjc_flink::JobId;
+use fjc_spec::{Fingerprint, JobType};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::EpochMs;
+
+/// Controller-level lifecycle of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Lifecycle {
+    /// Spec known, nothing deployed yet.
+    Created,
+    /// A deployment is in flight or the job has not reached RUNNING yet.
+    Deploying,
+    /// The old version is being replaced.
+    Upgrading,
+    /// Running in Flink.
+    Running,
+    /// A batch job completed.
+    Finished,
+    /// Failed; see the last error. Waits for a spec change (or a retry time).
+    Failed,
+    /// The spec was deleted and the job is being cancelled.
+    Deleting,
+}
+
+impl Lifecycle {
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lifecycle::Created => "CREATED",
+            Lifecycle::Deploying => "DEPLOYING",
+            Lifecycle::Upgrading => "UPGRADING",
+            Lifecycle::Running => "RUNNING",
+            Lifecycle::Finished => "FINISHED",
+            Lifecycle::Failed => "FAILED",
+            Lifecycle::Deleting => "DELETING",
+        }
+    }
+}
+
+/// The last error seen for a job: one short line, never a stack trace or a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastError {
+    /// What happened.
+    pub message: String,
+    /// When.
+    pub at: EpochMs,
+    /// Whether the controller will try again by itself.
+    pub retryable: bool,
+}
+
+/// A multi-step operation recorded before its first side effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Operation {
+    /// Submit `fingerprint` as Flink job `flink_job_id`, after cancelling `replaces`.
+    Deploy {
+        /// The spec fingerprint being deployed.
+        fingerprint: Fingerprint,
+        /// The job id chosen for the submission (recorded before the run call).
+        flink_job_id: JobId,
+        /// The running job this deployment replaces, cancelled first.
+        replaces: Option<JobId>,
+        /// When the operation started.
+        started_at: EpochMs,
+    },
+    /// The spec was deleted: cancel `flink_job_id`, then forget the job.
+    Delete {
+        /// The job to cancel, if any.
+        flink_job_id: Option<JobId>,
+        /// When the operation started.
+        started_at: EpochMs,
+    },
+}
+
+impl Operation {
+    /// Short name for status and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Deploy { .. } => "deploy",
+            Operation::Delete { .. } => "delete",
+        }
+    }
+}
+
+/// The controller's record of one job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobState {
+    /// The spec's job id.
+    pub job_id: String,
+    /// Stream or batch.
+    pub job_type: JobType,
+    /// Cluster the job runs on.
+    pub cluster: String,
+    /// Controller lifecycle.
+    pub lifecycle: Lifecycle,
+    /// Flink's state of the job as last observed.
+    #[serde(default)]
+    pub flink_state: Option<String>,
+    /// The Flink job id of the deployed version.
+    #[serde(default)]
+    pub flink_job_id: Option<JobId>,
+    /// Fingerprint of the deployed version.
+    #[serde(default)]
+    pub deployed_fingerprint: Option<Fingerprint>,
+    /// Fingerprint of the last deployment attempt (equal to deployed on success).
+    #[serde(default)]
+    pub attempted_fingerprint: Option<Fingerprint>,
+    /// Consecutive failed attempts for `attempted_fingerprint`.
+    #[serde(default)]
+    pub failed_attempts: u32,
+    /// Not before this time will a retryable failure be tried again.
+    #[serde(default)]
+    pub next_attempt_at: Option<EpochMs>,
+    /// The operation in flight.
+    #[serde(default)]
+    pub operation: Option<Operation>,
+    /// The last error.
+    #[serde(default)]
+    pub last_error: Option<LastError>,
+    /// Last change of this record.
+    pub updated_at: EpochMs,
+    /// Optimistic version, managed by the store (0 = not stored yet).
+    #[serde(skip)]
+    pub version: u64,
+}
+
+impl JobState {
+    /// A fresh record for a job that has never been deployed.
+    pub fn new(job_id: &str, job_type: JobType, cluster: &str, now: EpochMs) -> JobState {
+        JobState {
+            job_id: job_id.to_string(),
+            job_type,
+            cluster: cluster.to_string(),
+            lifecycle: Lifecycle::Created,
+            flink_state: None,
+            flink_job_id: None,
+            deployed_fingerprint: None,
+            attempted_fingerprint: None,
+            failed_attempts: 0,
+            next_attempt_at: None,
+            operation: None,
+            last_error: None,
+            updated_at: now,
+            version: 0,
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! `fjc status`: per job, spec vs deployed fingerprint, lifecycle, Flink state, the
+//! Flink job id, the operation in flight and the last error.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::clock::rfc3339;
+use crate::state::JobState;
+use crate::store::SpecRecord;
+
+/// One row of status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobStatus {
+    /// Job id.
+    pub job_id: String,
+    /// `stream` or `batch`.
+    pub job_type: String,
+    /// Cluster.
+    pub cluster: String,
+    /// Whether a spec exists (false while a deleted job is being cancelled).
+    pub has_spec: bool,
+    /// Fingerprint of the spec.
+    pub spec_fingerprint: Option<String>,
+    /// Fingerprint of what is deployed.
+    pub deployed_fingerprint: Option<String>,
+    /// Whether the deployed version differs from the spec.
+    pub drift: bool,
+    /// Controller lifecycle.
+    pub lifecycle: String,
+    /// Flink state as last observed.
+    pub flink_state: Option<String>,
+    /// Flink job id.
+    pub flink_job_id: Option<String>,
+    /// Operation in flight.
+    pub operation: Option<String>,
+    /// Last error.
+    pub last_error: Option<String>,
+    /// Last change (RFC 3339).
+    pub updated_at: Option<String>,
+}
+
+/// Joins specs and states into status rows, ordered by job id.
+pub fn job_statuses(
+    specs: &BTreeMap<String, SpecRecord>,
+    states: &BTreeMap<String, JobState>,
+) -> Vec<JobStatus> {
+    let mut ids: Vec<&String> = specs.keys().chain(states.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| {
+            let spec = specs.get(id);
+            let state = states.get(id);
+            let spec_fp = spec.map(|s| s.fingerprint.0.clone());
+            let deployed = state.and_then(|s| s.deployed_fingerprint.as_ref().map(|f| f.0.clone()));
+            JobStatus {
+                job_id: id.clone(),
+                job_type: spec
+                    .map(|s| s.spec.job_type)
+                    .or(state.map(|s| s.job_type))
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                cluster: state
+                    .map(|s| s.cluster.clone())
+                    .or(spec.map(|s| s.spec.cluster.clone()))
+                    .unwrap_or_default(),
+                has_spec: spec.is_some(),
+                drift: spec.is_some() && spec_fp != deployed,
+                spec_fingerprint: spec_fp,
+                deployed_fingerprint: deployed,
+                lifecycle: state
+                    .map(|s| s.lifecycle.as_str().to_string())
+                    .unwrap_or_else(|| "PENDING".into()),
+                flink_state: state.and_then(|s| s.flink_state.clone()),
+                flink_job_id: state.and_then(|s| s.flink_job_id.as_ref().map(|j| j.to_string())),
+                operation: state.and_then(|s| s.operation.as_ref().map(|o| o.name().to_string())),
+                last_error: state.and_then(|s| s.last_error.as_ref().map(|e| e.message.clone())),
+                updated_at: state.map(|s| rfc3339(s.updated_at)),
+            }
+        })
+        .collect()
+}

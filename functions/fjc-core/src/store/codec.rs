@@ -1,0 +1,161 @@
+//! Item layout in the single DynamoDB table and conversion to and from records.
+//!
+//! | item  | pk      | sk        | attributes                                             |
+//! |-------|---------|-----------|--------------------------------------------------------|
+//! | spec  | `SPEC`  | job id    | version, spec (JSON), fingerprint, artifact_digest, artifact_version, updated_at |
+//! | state | `STATE` | job id    | version, state (JSON), lifecycle, updated_at           |
+//! | lease | `LEASE` | lease name| owner, expires_at, token                               |
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use fjc_spec::Fingerprint;
+
+use super::{SpecRecord, StoreError};
+use crate::state::JobState;
+
+/// Partition key of spec items.
+pub const SPEC_PK: &str = "SPEC";
+/// Partition key of state items.
+pub const STATE_PK: &str = "STATE";
+/// Partition key of lease items.
+pub const LEASE_PK: &str = "LEASE";
+
+/// An item as the SDK wants it.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The primary key of an item.
+pub fn key(pk: &str, sk: &str) -> Item {
+    HashMap::from([
+        ("pk".to_string(), AttributeValue::S(pk.to_string())),
+        ("sk".to_string(), AttributeValue::S(sk.to_string())),
+    ])
+}
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn get_s<'a>(item: &'a Item, name: &str, what: &str) -> Result<&'a str, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        _ => Err(corrupt(
+            what,
+            format!("attribute {name} missing or not a string"),
+        )),
+    }
+}
+
+pub fn get_n<T: std::str::FromStr>(item: &Item, name: &str, what: &str) -> Result<T, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map_err(|_| corrupt(what, format!("attribute {name} is not a valid number"))),
+        _ => Err(corrupt(
+            what,
+            format!("attribute {name} missing or not a number"),
+        )),
+    }
+}
+
+pub fn get_opt_s(item: &Item, name: &str) -> Option<String> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn corrupt(item: &str, reason: String) -> StoreError {
+    StoreError::Corrupt {
+        item: item.to_string(),
+        reason,
+    }
+}
+
+/// Spec record → item at `version`.
+pub fn spec_to_item(r: &SpecRecord, version: u64) -> Result<Item, StoreError> {
+    let what = format!("spec {}", r.spec.job_id);
+    let json = serde_json::to_string(&r.spec).map_err(|e| corrupt(&what, e.to_string()))?;
+    let mut item = key(SPEC_PK, &r.spec.job_id);
+    item.insert("version".into(), n(version));
+    item.insert("spec".into(), s(json));
+    item.insert("fingerprint".into(), s(&r.fingerprint.0));
+    item.insert("artifact_digest".into(), s(&r.artifact_digest));
+    if let Some(v) = &r.artifact_version {
+        item.insert("artifact_version".into(), s(v));
+    }
+    item.insert("job_type".into(), s(r.spec.job_type.as_str()));
+    item.insert("updated_at".into(), n(r.updated_at));
+    Ok(item)
+}
+
+/// Item → spec record.
+pub fn spec_from_item(item: &Item) -> Result<SpecRecord, StoreError> {
+    let sk = get_s(item, "sk", "spec item")?;
+    let what = format!("spec {sk}");
+    let spec = serde_json::from_str(get_s(item, "spec", &what)?)
+        .map_err(|e| corrupt(&what, format!("spec JSON: {e}")))?;
+    Ok(SpecRecord {
+        spec,
+        fingerprint: Fingerprint(get_s(item, "fingerprint", &what)?.to_string()),
+        artifact_digest: get_s(item, "artifact_digest", &what)?.to_string(),
+        artifact_version: get_opt_s(item, "artifact_version"),
+        updated_at: get_n(item, "updated_at", &what)?,
+        version: get_n(item, "version", &what)?,
+    })
+}
+
+/// Job state → item at `version`.
+pub fn state_to_item(st: &JobState, version: u64) -> Result<Item, StoreError> {
+    let what = format!("state {}", st.job_id);
+    let json = serde_json::to_string(st).map_err(|e| corrupt(&what, e.to_string()))?;
+    let mut item = key(STATE_PK, &st.job_id);
+    item.insert("version".into(), n(version));
+    item.insert("state".into(), s(json));
+    item.insert("lifecycle".into(), s(st.lifecycle.as_str()));
+    item.insert("updated_at".into(), n(st.updated_at));
+    Ok(item)
+}
+
+/// Item → job state.
+pub fn state_from_item(item: &Item) -> Result<JobState, StoreError> {
+    let sk = get_s(item, "sk", "state item")?;
+    let what = format!("state {sk}");
+    let mut st: JobState = serde_json::from_str(get_s(item, "state", &what)?)
+        .map_err(|e| corrupt(&what, format!("state JSON: {e}")))?;
+    st.version = get_n(item, "version", &what)?;
+    Ok(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Lifecycle;
+    use fjc_spec::JobType;
+
+    #[test]
+    fn state_round_trips() {
+        let mut st = JobState::new("a", JobType::Stream, "default", 5);
+        st.lifecycle = Lifecycle::Running;
+        let item = state_to_item(&st, 3).unwrap();
+        let back = state_from_item(&item).unwrap();
+        assert_eq!(back.version, 3);
+        assert_eq!(back.lifecycle, Lifecycle::Running);
+        assert_eq!(back.job_id, "a");
+    }
+
+    #[test]
+    fn corrupt_state_is_an_error_not_a_panic() {
+        let mut item = key(STATE_PK, "x");
+        item.insert("state".into(), s("{not json"));
+        item.insert("version".into(), n(1));
+        assert!(matches!(
+            state_from_item(&item),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+}

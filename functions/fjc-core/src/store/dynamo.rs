@@ -1,0 +1,386 @@
+//! The DynamoDB adapter of [`Store`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem,
+};
+
+use super::codec::{self, Item, LEASE_PK, SPEC_PK, STATE_PK, key, n, s};
+use super::{LeaseGrant, LeaseHolder, LeaseOutcome, SpecRecord, Store, StoreError, StoreStats};
+use crate::clock::EpochMs;
+use crate::state::JobState;
+
+/// Store backed by one DynamoDB table (see `codec` for the item layout).
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    reads: Arc<AtomicU64>,
+    writes: Arc<AtomicU64>,
+}
+
+impl DynamoStore {
+    /// Wraps a client built once at start.
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
+        DynamoStore {
+            client,
+            table: table.into(),
+            reads: Arc::default(),
+            writes: Arc::default(),
+        }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn read(&self) {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn write(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            self.read();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| self.map_err(e, &format!("query {pk}")))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// The lease check every fenced write carries.
+    fn lease_check(&self, lease: &LeaseGrant) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(LEASE_PK, &lease.name)))
+            .condition_expression("#token = :token AND #owner = :owner")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":token", n(lease.token))
+            .expression_attribute_values(":owner", s(&lease.owner))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    async fn fenced(
+        &self,
+        lease: &LeaseGrant,
+        write: TransactWriteItem,
+        what: &str,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        self.write();
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(self.lease_check(lease)?)
+            .transact_items(write)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(t)) =
+                    err.as_service_error()
+                {
+                    let failed = |i: usize| {
+                        t.cancellation_reasons()
+                            .get(i)
+                            .and_then(|r| r.code())
+                            .is_some_and(|c| c == "ConditionalCheckFailed")
+                    };
+                    if failed(0) {
+                        return Err(StoreError::LeaseLost {
+                            name: lease.name.clone(),
+                            token: lease.token,
+                        });
+                    }
+                    if failed(1) {
+                        return Err(StoreError::Conflict {
+                            what: what.to_string(),
+                            expected,
+                        });
+                    }
+                }
+                Err(self.map_err(err, what))
+            }
+        }
+    }
+
+    fn map_err<E, R>(&self, err: SdkError<E, R>, what: &str) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let code = err.code().map(str::to_string);
+        let message = format!("{what}: {}", DisplayErrorContext(&err));
+        match code.as_deref() {
+            Some("ResourceNotFoundException") => StoreError::NoTable {
+                table: self.table.clone(),
+            },
+            Some(
+                "ThrottlingException"
+                | "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+                | "TransactionInProgressException",
+            ) => StoreError::Unavailable { message },
+            Some(_) => StoreError::Other { message },
+            // No service error code: the request did not get an answer (connection,
+            // timeout, DNS). Treat as unavailable.
+            None => StoreError::Unavailable { message },
+        }
+    }
+}
+
+fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Other {
+        message: format!("building request: {e}"),
+    }
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.code() == Some("ConditionalCheckFailedException")
+}
+
+/// Condition for writing an item we read at `version` (0 = must not exist yet).
+fn version_condition(version: u64) -> &'static str {
+    if version == 0 {
+        "attribute_not_exists(pk)"
+    } else {
+        "#v = :v"
+    }
+}
+
+impl Store for DynamoStore {
+    async fn list_specs(&self) -> Result<Vec<SpecRecord>, StoreError> {
+        self.query_all(SPEC_PK)
+            .await?
+            .iter()
+            .map(codec::spec_from_item)
+            .collect()
+    }
+
+    async fn get_spec(&self, job_id: &str) -> Result<Option<SpecRecord>, StoreError> {
+        self.read();
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(SPEC_PK, job_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.map_err(e, &format!("get spec {job_id}")))?;
+        out.item.as_ref().map(codec::spec_from_item).transpose()
+    }
+
+    async fn put_spec(&self, record: &SpecRecord) -> Result<u64, StoreError> {
+        let next = record.version + 1;
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(codec::spec_to_item(record, next)?))
+            .condition_expression(version_condition(record.version));
+        if record.version > 0 {
+            req = req
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", n(record.version));
+        }
+        self.write();
+        match req.send().await {
+            Ok(_) => Ok(next),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Conflict {
+                what: format!("spec {}", record.spec.job_id),
+                expected: record.version,
+            }),
+            Err(e) => Err(self.map_err(e, &format!("put spec {}", record.spec.job_id))),
+        }
+    }
+
+    async fn delete_spec(&self, job_id: &str, version: u64) -> Result<(), StoreError> {
+        self.write();
+        let res = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(SPEC_PK, job_id)))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", n(version))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Conflict {
+                what: format!("spec {job_id}"),
+                expected: version,
+            }),
+            Err(e) => Err(self.map_err(e, &format!("delete spec {job_id}"))),
+        }
+    }
+
+    async fn list_states(&self) -> Result<Vec<JobState>, StoreError> {
+        self.query_all(STATE_PK)
+            .await?
+            .iter()
+            .map(codec::state_from_item)
+            .collect()
+    }
+
+    async fn put_state(&self, state: &JobState, lease: &LeaseGrant) -> Result<u64, StoreError> {
+        let next = state.version + 1;
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(codec::state_to_item(state, next)?))
+            .condition_expression(version_condition(state.version));
+        if state.version > 0 {
+            put = put
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", n(state.version));
+        }
+        let write = TransactWriteItem::builder()
+            .put(put.build().map_err(build_err)?)
+            .build();
+        let what = format!("state of {}", state.job_id);
+        self.fenced(lease, write, &what, state.version).await?;
+        Ok(next)
+    }
+
+    async fn delete_state(
+        &self,
+        job_id: &str,
+        version: u64,
+        lease: &LeaseGrant,
+    ) -> Result<(), StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(STATE_PK, job_id)))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":v", n(version))
+            .build()
+            .map_err(build_err)?;
+        let write = TransactWriteItem::builder().delete(delete).build();
+        self.fenced(lease, write, &format!("state of {job_id}"), version)
+            .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl_ms: i64,
+        now: EpochMs,
+    ) -> Result<LeaseOutcome, StoreError> {
+        let expires_at = now + ttl_ms;
+        self.write();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(LEASE_PK, name)))
+            .update_expression("SET #owner = :owner, expires_at = :exp ADD #token :one")
+            .condition_expression(
+                "attribute_not_exists(pk) OR expires_at < :now OR #owner = :owner",
+            )
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":exp", n(expires_at))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match res {
+            Ok(out) => {
+                let item = out.attributes.unwrap_or_default();
+                Ok(LeaseOutcome::Acquired(LeaseGrant {
+                    name: name.to_string(),
+                    owner: owner.to_string(),
+                    token: codec::get_n(&item, "token", "lease")?,
+                    expires_at,
+                }))
+            }
+            Err(e) if is_condition_failure(&e) => {
+                let old = match e.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c)) => {
+                        c.item().cloned().unwrap_or_default()
+                    }
+                    _ => Item::new(),
+                };
+                Ok(LeaseOutcome::Held(LeaseHolder {
+                    owner: codec::get_opt_s(&old, "owner").unwrap_or_else(|| "unknown".into()),
+                    expires_at: codec::get_n(&old, "expires_at", "lease").unwrap_or(0),
+                }))
+            }
+            Err(e) => Err(self.map_err(e, &format!("acquire lease {name}"))),
+        }
+    }
+
+    async fn release_lease(&self, lease: &LeaseGrant) -> Result<(), StoreError> {
+        self.write();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(LEASE_PK, &lease.name)))
+            .update_expression("SET expires_at = :zero")
+            .condition_expression("#token = :token AND #owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":owner", s(&lease.owner))
+            .expression_attribute_values(":token", n(lease.token))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match res {
+            // Someone else holds it now: nothing of ours to release.
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(self.map_err(e, &format!("release lease {}", lease.name))),
+        }
+    }
+
+    fn stats(&self) -> StoreStats {
+        StoreStats {
+            reads: self.reads.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+        }
+    }
+}

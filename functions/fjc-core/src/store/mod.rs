@@ -1,0 +1,194 @@
+//! The store port: specs, job states and the reconcile lease, every change a
+//! conditional write.
+
+pub mod bootstrap;
+mod codec;
+pub mod dynamo;
+
+use std::future::Future;
+
+use fjc_spec::{Fingerprint, JobSpec};
+use thiserror::Error;
+
+use crate::clock::EpochMs;
+use crate::state::JobState;
+
+pub use dynamo::DynamoStore;
+
+/// A stored spec with what `apply` computed for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecRecord {
+    /// The spec as validated.
+    pub spec: JobSpec,
+    /// Fingerprint of spec + artifact digest.
+    pub fingerprint: Fingerprint,
+    /// `sha256:<hex>` of the artifact bytes at apply time.
+    pub artifact_digest: String,
+    /// Object version of the artifact (S3 version id), when the source has versions.
+    pub artifact_version: Option<String>,
+    /// When it was last written.
+    pub updated_at: EpochMs,
+    /// Optimistic version (0 = not stored yet).
+    pub version: u64,
+}
+
+/// Proof of holding the reconcile lease; every state write is fenced by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseGrant {
+    /// Lease name (one per shard).
+    pub name: String,
+    /// Holder id.
+    pub owner: String,
+    /// Fencing token, incremented at every acquisition.
+    pub token: u64,
+    /// Expiry, epoch ms.
+    pub expires_at: EpochMs,
+}
+
+/// Who holds a lease when we could not get it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseHolder {
+    /// Holder id.
+    pub owner: String,
+    /// Expiry, epoch ms.
+    pub expires_at: EpochMs,
+}
+
+/// Result of trying to take the lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseOutcome {
+    /// We hold it.
+    Acquired(LeaseGrant),
+    /// Someone else does.
+    Held(LeaseHolder),
+}
+
+/// Counts of store calls, for reports, tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Read requests (each page counts).
+    pub reads: u64,
+    /// Write requests (put, update, delete, transaction).
+    pub writes: u64,
+}
+
+/// Store errors.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum StoreError {
+    /// A conditional write lost: the item changed since it was read.
+    #[error("{what} was changed by someone else (expected version {expected}); re-read and retry")]
+    Conflict {
+        /// Which item.
+        what: String,
+        /// The version we expected.
+        expected: u64,
+    },
+    /// Our lease token is stale: another reconciler took over.
+    #[error("lease {name} was taken over (our token {token} is stale); write refused")]
+    LeaseLost {
+        /// Lease name.
+        name: String,
+        /// Our token.
+        token: u64,
+    },
+    /// The table does not exist.
+    #[error("table {table} does not exist (run `fjc bootstrap`)")]
+    NoTable {
+        /// Table name.
+        table: String,
+    },
+    /// Throttled or temporarily unavailable.
+    #[error("store unavailable: {message}")]
+    Unavailable {
+        /// What the service said.
+        message: String,
+    },
+    /// An item could not be decoded.
+    #[error("stored item {item} is unreadable: {reason}")]
+    Corrupt {
+        /// Which item.
+        item: String,
+        /// Why.
+        reason: String,
+    },
+    /// Anything else the service refused.
+    #[error("store request failed: {message}")]
+    Other {
+        /// What the service said.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// Whether a later attempt may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Unavailable { .. } | StoreError::Conflict { .. }
+        )
+    }
+
+    /// A short, stable label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreError::Conflict { .. } => "conflict",
+            StoreError::LeaseLost { .. } => "lease_lost",
+            StoreError::NoTable { .. } => "no_table",
+            StoreError::Unavailable { .. } => "unavailable",
+            StoreError::Corrupt { .. } => "corrupt",
+            StoreError::Other { .. } => "other",
+        }
+    }
+}
+
+/// Where specs, states and the lease live.
+pub trait Store: Send + Sync {
+    /// Every spec (all pages).
+    fn list_specs(&self) -> impl Future<Output = Result<Vec<SpecRecord>, StoreError>> + Send;
+    /// One spec.
+    fn get_spec(
+        &self,
+        job_id: &str,
+    ) -> impl Future<Output = Result<Option<SpecRecord>, StoreError>> + Send;
+    /// Creates (`record.version == 0`) or replaces the spec at `record.version`;
+    /// returns the new version.
+    fn put_spec(&self, record: &SpecRecord)
+    -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Deletes the spec if it is still at `version`.
+    fn delete_spec(
+        &self,
+        job_id: &str,
+        version: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every job state (all pages).
+    fn list_states(&self) -> impl Future<Output = Result<Vec<JobState>, StoreError>> + Send;
+    /// Creates (`state.version == 0`) or replaces the state at `state.version`,
+    /// only while `lease` is current; returns the new version.
+    fn put_state(
+        &self,
+        state: &JobState,
+        lease: &LeaseGrant,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Deletes the state if it is still at `version`, only while `lease` is current.
+    fn delete_state(
+        &self,
+        job_id: &str,
+        version: u64,
+        lease: &LeaseGrant,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Takes the lease if free, expired, or already ours; bumps the fencing token.
+    fn acquire_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl_ms: i64,
+        now: EpochMs,
+    ) -> impl Future<Output = Result<LeaseOutcome, StoreError>> + Send;
+    /// Gives the lease back (only if still ours).
+    fn release_lease(
+        &self,
+        lease: &LeaseGrant,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Calls made so far.
+    fn stats(&self) -> StoreStats;
+}

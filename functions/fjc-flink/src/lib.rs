@@ -1,0 +1,43 @@
+//! The Flink REST API as the controller sees it: a small trait ([`FlinkApi`]), the
+//! types it speaks, its error enum, and a `reqwest` adapter ([`rest::RestClient`]).
+
+pub mod error;
+pub mod rest;
+pub mod types;
+
+pub use error::FlinkError;
+pub use types::*;
+
+use std::future::Future;
+use std::path::Path;
+
+/// The calls the controller makes to one Flink session cluster.
+///
+/// Implementations must put a timeout on every call.
+pub trait FlinkApi: Send + Sync {
+    /// `GET /overview`: cluster health and capacity.
+    fn cluster_overview(&self) -> impl Future<Output = Result<ClusterOverview, FlinkError>> + Send;
+    /// `GET /jobs/overview`: every job the cluster knows, in one call.
+    fn list_jobs(&self) -> impl Future<Output = Result<Vec<JobSummary>, FlinkError>> + Send;
+    /// `GET /jobs/:id`.
+    fn job(&self, id: &JobId) -> impl Future<Output = Result<JobDetails, FlinkError>> + Send;
+    /// `GET /jobs/:id/exceptions`: the root cause as one short line (first line and
+    /// the last "Caused by:" line), or `None` when the job has no exception.
+    fn job_failure_cause(
+        &self,
+        id: &JobId,
+    ) -> impl Future<Output = Result<Option<String>, FlinkError>> + Send;
+    /// `POST /jars/upload`, streaming the file.
+    fn upload_jar(&self, jar: &Path) -> impl Future<Output = Result<JarId, FlinkError>> + Send;
+    /// `POST /jars/:id/run` with a controller-chosen job id.
+    fn run_jar(
+        &self,
+        jar: &JarId,
+        request: &RunRequest,
+    ) -> impl Future<Output = Result<JobId, FlinkError>> + Send;
+    /// `DELETE /jars/:id`. Unknown jars are not an error.
+    fn delete_jar(&self, jar: &JarId) -> impl Future<Output = Result<(), FlinkError>> + Send;
+    /// `PATCH /jobs/:id?mode=cancel`. Returns [`FlinkError::AlreadyTerminal`] or
+    /// [`FlinkError::NotFound`] when there is nothing to cancel.
+    fn cancel(&self, id: &JobId) -> impl Future<Output = Result<(), FlinkError>> + Send;
+}

@@ -1,0 +1,320 @@
+//! The HTTP machinery shared by every call: one `reqwest::Client`, URL building,
+//! authentication, timeouts, tracing and transport-error mapping.
+
+use std::error::Error as _;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::multipart::Form;
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use super::config::{FlinkAuth, RestClientConfig, redact_url};
+use super::errors;
+use crate::FlinkError;
+
+/// A [`FlinkApi`](crate::FlinkApi) adapter over Flink's REST API. Build it once and
+/// share it: it holds one connection pool. Cloning is cheap and shares the pool.
+#[derive(Clone)]
+pub struct RestClient {
+    http: reqwest::Client,
+    base: Url,
+    /// The base URL without credentials, for messages.
+    base_display: String,
+    auth: FlinkAuth,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    upload_timeout: Duration,
+}
+
+impl fmt::Debug for RestClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RestClient")
+            .field("base_url", &self.base_display)
+            .field("auth", &self.auth)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("upload_timeout", &self.upload_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RestClient {
+    /// Builds the client. TLS certificates are always verified; `ca_bundle_pem` adds
+    /// roots, `client_identity_pem` enables mutual TLS.
+    pub fn new(config: RestClientConfig) -> Result<RestClient, FlinkError> {
+        let base_display = redact_url(&config.base_url);
+        let base = Url::parse(&config.base_url).map_err(|e| FlinkError::Config {
+            message: format!("base URL {base_display}: {e}"),
+        })?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(FlinkError::Config {
+                message: format!("base URL {base_display} must be http:// or https://"),
+            });
+        }
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("fjc-flink/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &config.ca_bundle_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                FlinkError::Config {
+                    message: format!("CA bundle: {}", innermost(&e)),
+                }
+            })?;
+            if certs.is_empty() {
+                return Err(FlinkError::Config {
+                    message: "CA bundle holds no certificate".to_string(),
+                });
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        if let Some(pem) = &config.client_identity_pem {
+            let identity =
+                reqwest::Identity::from_pem(pem.as_bytes()).map_err(|e| FlinkError::Config {
+                    message: format!("client identity: {}", innermost(&e)),
+                })?;
+            builder = builder.identity(identity);
+        }
+        let http = builder.build().map_err(|e| FlinkError::Config {
+            message: format!("HTTP client: {}", innermost(&e)),
+        })?;
+        Ok(RestClient {
+            http,
+            base,
+            base_display,
+            auth: config.auth,
+            connect_timeout: config.connect_timeout,
+            request_timeout: config.request_timeout,
+            upload_timeout: config.upload_timeout,
+        })
+    }
+
+    /// The base URL, without credentials.
+    pub fn base_url(&self) -> &str {
+        &self.base_display
+    }
+
+    /// Sends one call and reads the whole answer, within the call's timeout.
+    pub(super) async fn call(&self, call: Call<'_>) -> Result<Answer, FlinkError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| FlinkError::Config {
+                message: "base URL cannot take a path".to_string(),
+            })?
+            .pop_if_empty()
+            .extend(call.segments);
+        if let Some((key, value)) = call.query {
+            url.query_pairs_mut().append_pair(key, value);
+        }
+        let span = tracing::debug_span!(
+            "flink_call",
+            operation = call.operation,
+            method = %call.method,
+            path = url.path(),
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let timeout = match call.body {
+            Payload::Multipart(_) => self.upload_timeout,
+            _ => self.request_timeout,
+        };
+        let mut request = self.http.request(call.method, url).timeout(timeout);
+        request = match &self.auth {
+            FlinkAuth::None => request,
+            FlinkAuth::Basic { username, password } => request.basic_auth(username, Some(password)),
+            FlinkAuth::Bearer { token } => request.bearer_auth(token),
+        };
+        request = match call.body {
+            Payload::None => request,
+            Payload::Json(value) => request.json(&value),
+            Payload::Multipart(form) => request.multipart(form),
+        };
+        let operation = call.operation;
+        async move {
+            let started = Instant::now();
+            let result = async {
+                let response = request.send().await?;
+                let status = response.status();
+                let body = response.bytes().await?;
+                Ok::<_, reqwest::Error>((status, body))
+            }
+            .await;
+            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let span = tracing::Span::current();
+            span.record("duration_ms", duration_ms);
+            match result {
+                Ok((status, body)) => {
+                    span.record("status", status.as_u16());
+                    tracing::debug!(status = status.as_u16(), duration_ms, "flink call answered");
+                    Ok(Answer { status, body })
+                }
+                Err(e) => {
+                    let error = self.transport_error(&e, operation, timeout);
+                    tracing::debug!(error.kind = error.kind(), duration_ms, %error, "flink call failed");
+                    Err(error)
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn transport_error(
+        &self,
+        e: &reqwest::Error,
+        operation: &'static str,
+        timeout: Duration,
+    ) -> FlinkError {
+        if e.is_timeout() {
+            let (operation, limit) = if e.is_connect() {
+                (format!("{operation} (connect)"), self.connect_timeout)
+            } else {
+                (operation.to_string(), timeout)
+            };
+            return FlinkError::Timeout {
+                operation,
+                seconds: limit
+                    .as_millis()
+                    .div_ceil(1000)
+                    .try_into()
+                    .unwrap_or(u64::MAX),
+            };
+        }
+        if is_connection_refused(e) {
+            return FlinkError::ConnectionRefused {
+                url: self.base_display.clone(),
+            };
+        }
+        let stage = if e.is_connect() {
+            "connect"
+        } else if e.is_body() || e.is_decode() {
+            "reading answer"
+        } else {
+            "request"
+        };
+        let detail: String = innermost(e).chars().take(200).collect();
+        FlinkError::Transport {
+            message: format!("{operation}: {stage}: {detail}"),
+        }
+    }
+}
+
+fn is_connection_refused(e: &reqwest::Error) -> bool {
+    let mut source = e.source();
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The deepest cause's message (reqwest's own message carries the URL).
+fn innermost(e: &reqwest::Error) -> String {
+    let mut deepest: Option<&(dyn std::error::Error + 'static)> = None;
+    let mut source = e.source();
+    while let Some(err) = source {
+        deepest = Some(err);
+        source = err.source();
+    }
+    match deepest {
+        Some(err) => err.to_string(),
+        None if e.is_builder() => "invalid request".to_string(),
+        None => "unknown error".to_string(),
+    }
+}
+
+/// What to send.
+pub(super) enum Payload {
+    None,
+    Json(serde_json::Value),
+    Multipart(Form),
+}
+
+/// One REST call: an operation name for logs and errors, and the request.
+pub(super) struct Call<'a> {
+    operation: &'static str,
+    method: Method,
+    segments: &'a [&'a str],
+    query: Option<(&'a str, &'a str)>,
+    body: Payload,
+}
+
+impl<'a> Call<'a> {
+    /// A call without a body; `segments` are appended to the base URL's path (escaped).
+    pub(super) fn new(operation: &'static str, method: Method, segments: &'a [&'a str]) -> Self {
+        Call {
+            operation,
+            method,
+            segments,
+            query: None,
+            body: Payload::None,
+        }
+    }
+
+    pub(super) fn query(mut self, key: &'a str, value: &'a str) -> Self {
+        self.query = Some((key, value));
+        self
+    }
+
+    pub(super) fn json(mut self, body: serde_json::Value) -> Self {
+        self.body = Payload::Json(body);
+        self
+    }
+
+    pub(super) fn multipart(mut self, form: Form) -> Self {
+        self.body = Payload::Multipart(form);
+        self
+    }
+}
+
+/// Flink's answer, read whole.
+pub(super) struct Answer {
+    pub(super) status: StatusCode,
+    body: Bytes,
+}
+
+impl Answer {
+    /// 2xx.
+    pub(super) fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// The raw body.
+    pub(super) fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as text (lossy), e.g. to look for a specific exception.
+    pub(super) fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    /// The body reduced to one short line.
+    pub(super) fn message(&self) -> String {
+        errors::reduce_error_body(&self.text())
+    }
+
+    /// The error for an unsuccessful answer; `what` names the object for a 404.
+    pub(super) fn error(&self, what: &str) -> FlinkError {
+        errors::status_error(self.status.as_u16(), self.message(), what)
+    }
+}
+
+/// Parses JSON, mapping failures to [`FlinkError::Decode`].
+pub(crate) fn decode<T: DeserializeOwned>(operation: &str, body: &[u8]) -> Result<T, FlinkError> {
+    serde_json::from_slice(body).map_err(|e| FlinkError::Decode {
+        operation: operation.to_string(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

@@ -1,0 +1,217 @@
+//! Cluster and job calls: `/overview`, `/jobs/overview`, `/jobs/:id`,
+//! `/jobs/:id/exceptions`, cancel.
+
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::client::{Call, RestClient, decode};
+use super::errors::reduce_stack_trace;
+use crate::{ClusterOverview, FlinkError, FlinkJobState, JobDetails, JobId, JobSummary};
+
+fn minus_one() -> i64 {
+    -1
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct WireOverview {
+    #[serde(default)]
+    taskmanagers: u32,
+    #[serde(default)]
+    slots_total: u32,
+    #[serde(default)]
+    slots_available: u32,
+    #[serde(default)]
+    jobs_running: u32,
+    #[serde(default)]
+    flink_version: String,
+}
+
+#[derive(Deserialize)]
+struct WireJobs {
+    #[serde(default)]
+    jobs: Vec<WireJob>,
+}
+
+/// One job as `/jobs/overview` and `/jobs/:id` write it (extra fields ignored).
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct WireJob {
+    jid: String,
+    #[serde(default)]
+    name: String,
+    state: String,
+    #[serde(default = "minus_one")]
+    start_time: i64,
+    #[serde(default = "minus_one")]
+    end_time: i64,
+    #[serde(default)]
+    tasks: WireTasks,
+}
+
+#[derive(Deserialize, Default)]
+struct WireTasks {
+    #[serde(default)]
+    total: u32,
+    #[serde(default)]
+    running: u32,
+}
+
+impl WireJob {
+    fn id(&self, operation: &str) -> Result<JobId, FlinkError> {
+        JobId::parse(&self.jid).map_err(|message| FlinkError::Decode {
+            operation: operation.to_string(),
+            message,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct WireExceptions {
+    #[serde(rename = "exceptionHistory")]
+    exception_history: Option<WireHistory>,
+    /// Flink 1.x only.
+    #[serde(rename = "root-exception")]
+    root_exception: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireHistory {
+    #[serde(default)]
+    entries: Vec<WireExceptionEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireExceptionEntry {
+    exception_name: Option<String>,
+    stacktrace: Option<String>,
+    timestamp: Option<i64>,
+}
+
+/// Parses `GET /overview`.
+pub(crate) fn parse_overview(body: &[u8]) -> Result<ClusterOverview, FlinkError> {
+    let w: WireOverview = decode("cluster_overview", body)?;
+    Ok(ClusterOverview {
+        taskmanagers: w.taskmanagers,
+        slots_total: w.slots_total,
+        slots_available: w.slots_available,
+        jobs_running: w.jobs_running,
+        flink_version: w.flink_version,
+    })
+}
+
+/// Parses `GET /jobs/overview`.
+pub(crate) fn parse_jobs_overview(body: &[u8]) -> Result<Vec<JobSummary>, FlinkError> {
+    let wire: WireJobs = decode("list_jobs", body)?;
+    wire.jobs
+        .into_iter()
+        .map(|j| {
+            Ok(JobSummary {
+                id: j.id("list_jobs")?,
+                state: FlinkJobState::from_flink(&j.state),
+                start_time_ms: j.start_time,
+                end_time_ms: j.end_time,
+                tasks_total: j.tasks.total,
+                tasks_running: j.tasks.running,
+                name: j.name,
+            })
+        })
+        .collect()
+}
+
+/// Parses `GET /jobs/:id`.
+pub(crate) fn parse_job(body: &[u8]) -> Result<JobDetails, FlinkError> {
+    let j: WireJob = decode("job", body)?;
+    Ok(JobDetails {
+        id: j.id("job")?,
+        state: FlinkJobState::from_flink(&j.state),
+        start_time_ms: j.start_time,
+        end_time_ms: j.end_time,
+        name: j.name,
+    })
+}
+
+/// Parses `GET /jobs/:id/exceptions` into the newest failure, reduced to one line.
+pub(crate) fn parse_failure_cause(body: &[u8]) -> Result<Option<String>, FlinkError> {
+    let w: WireExceptions = decode("job_failure_cause", body)?;
+    let newest = w.exception_history.and_then(|h| {
+        // Flink lists the newest first; the timestamps make sure.
+        h.entries
+            .into_iter()
+            .enumerate()
+            .max_by_key(|(i, e)| (e.timestamp.unwrap_or(i64::MIN), std::cmp::Reverse(*i)))
+            .map(|(_, e)| e)
+    });
+    let text = match newest {
+        Some(e) => e.stacktrace.or(e.exception_name),
+        None => w.root_exception,
+    };
+    Ok(text
+        .map(|t| reduce_stack_trace(&t))
+        .filter(|line| !line.is_empty()))
+}
+
+pub(super) async fn cluster_overview(client: &RestClient) -> Result<ClusterOverview, FlinkError> {
+    let answer = client
+        .call(Call::new("cluster_overview", Method::GET, &["overview"]))
+        .await?;
+    if !answer.is_success() {
+        return Err(answer.error("cluster overview"));
+    }
+    parse_overview(answer.body())
+}
+
+pub(super) async fn list_jobs(client: &RestClient) -> Result<Vec<JobSummary>, FlinkError> {
+    let answer = client
+        .call(Call::new("list_jobs", Method::GET, &["jobs", "overview"]))
+        .await?;
+    if !answer.is_success() {
+        return Err(answer.error("jobs overview"));
+    }
+    parse_jobs_overview(answer.body())
+}
+
+pub(super) async fn job(client: &RestClient, id: &JobId) -> Result<JobDetails, FlinkError> {
+    let answer = client
+        .call(Call::new("job", Method::GET, &["jobs", id.as_str()]))
+        .await?;
+    if !answer.is_success() {
+        return Err(answer.error(&format!("job {id}")));
+    }
+    parse_job(answer.body())
+}
+
+pub(super) async fn job_failure_cause(
+    client: &RestClient,
+    id: &JobId,
+) -> Result<Option<String>, FlinkError> {
+    let answer = client
+        .call(Call::new(
+            "job_failure_cause",
+            Method::GET,
+            &["jobs", id.as_str(), "exceptions"],
+        ))
+        .await?;
+    if !answer.is_success() {
+        return Err(answer.error(&format!("job {id}")));
+    }
+    parse_failure_cause(answer.body())
+}
+
+pub(super) async fn cancel(client: &RestClient, id: &JobId) -> Result<(), FlinkError> {
+    let answer = client
+        .call(Call::new("cancel", Method::PATCH, &["jobs", id.as_str()]).query("mode", "cancel"))
+        .await?;
+    match answer.status.as_u16() {
+        200..=299 => Ok(()),
+        409 => Err(FlinkError::AlreadyTerminal {
+            job: id.to_string(),
+        }),
+        _ => Err(answer.error(&format!("job {id}"))),
+    }
+}
+
+#[cfg(test)]
+#[path = "jobs_tests.rs"]
+mod tests;

@@ -1,0 +1,118 @@
+use super::*;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn parses_cluster_overview() {
+    let o = parse_overview(&fixture("overview-2.3.json")).unwrap();
+    assert_eq!(
+        o,
+        ClusterOverview {
+            taskmanagers: 1,
+            slots_total: 8,
+            slots_available: 8,
+            jobs_running: 0,
+            flink_version: "2.3.0".into(),
+        }
+    );
+}
+
+#[test]
+fn parses_jobs_overview_of_flink_2_3() {
+    let jobs = parse_jobs_overview(&fixture("jobs-overview-2.3.json")).unwrap();
+    assert_eq!(jobs.len(), 7);
+    let capture = jobs.iter().find(|j| j.name == "fjc:capture").unwrap();
+    assert_eq!(capture.id.as_str(), "3f724ec59d5f1348fe049f643ffcfc60");
+    assert_eq!(capture.state, FlinkJobState::Finished);
+    assert_eq!(capture.start_time_ms, 1_795_700_822_366);
+    assert!(capture.end_time_ms > capture.start_time_ms);
+    assert_eq!((capture.tasks_total, capture.tasks_running), (2, 0));
+    // The submission whose savepoint was missing: FAILED with no tasks.
+    let nosp = jobs.iter().find(|j| j.name == "fjc:capture-nosp").unwrap();
+    assert_eq!(nosp.state, FlinkJobState::Failed);
+    assert_eq!(nosp.tasks_total, 0);
+}
+
+#[test]
+fn parses_jobs_overview_of_flink_1_x() {
+    let jobs = parse_jobs_overview(&fixture("jobs-overview-1.x-handwritten.json")).unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[0].state, FlinkJobState::Running);
+    assert_eq!((jobs[0].tasks_total, jobs[0].tasks_running), (3, 3));
+    assert_eq!(jobs[0].end_time_ms, -1);
+}
+
+#[test]
+fn lenient_to_missing_and_unknown_fields() {
+    let body =
+        br#"{"jobs":[{"jid":"0123456789ABCDEF0123456789abcdef","state":"SOMETHING_NEW","x":1}]}"#;
+    let jobs = parse_jobs_overview(body).unwrap();
+    assert_eq!(jobs[0].id.as_str(), "0123456789abcdef0123456789abcdef");
+    assert_eq!(jobs[0].state, FlinkJobState::Other("SOMETHING_NEW".into()));
+    assert_eq!((jobs[0].start_time_ms, jobs[0].tasks_total), (-1, 0));
+    assert!(parse_jobs_overview(b"{}").unwrap().is_empty());
+}
+
+#[test]
+fn bad_job_id_is_a_decode_error() {
+    let body = br#"{"jobs":[{"jid":"nope","state":"RUNNING"}]}"#;
+    assert_eq!(parse_jobs_overview(body).unwrap_err().kind(), "decode");
+    assert_eq!(parse_jobs_overview(b"<html>").unwrap_err().kind(), "decode");
+}
+
+#[test]
+fn parses_job_details() {
+    let running = parse_job(&fixture("job-running-2.3.json")).unwrap();
+    assert_eq!(running.state, FlinkJobState::Running);
+    assert_eq!(running.name, "fjc:capture");
+    assert_eq!(running.end_time_ms, -1);
+    let finished = parse_job(&fixture("job-finished-2.3.json")).unwrap();
+    assert_eq!(finished.id, running.id);
+    assert_eq!(finished.state, FlinkJobState::Finished);
+}
+
+#[test]
+fn failure_cause_of_a_failed_batch_job() {
+    let cause = parse_failure_cause(&fixture("exceptions-batch-fail-2.3.json"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        cause,
+        "org.apache.flink.runtime.JobException: Recovery is suppressed by \
+         NoRestartBackoffTimeStrategy / Caused by: java.lang.RuntimeException: injected batch failure"
+    );
+}
+
+#[test]
+fn no_failure_cause_for_a_healthy_job() {
+    assert_eq!(
+        parse_failure_cause(&fixture("exceptions-none-2.3.json")).unwrap(),
+        None
+    );
+    assert_eq!(parse_failure_cause(b"{}").unwrap(), None);
+}
+
+#[test]
+fn failure_cause_from_flink_1_x_root_exception() {
+    let cause = parse_failure_cause(&fixture("exceptions-root-1.x-handwritten.json"))
+        .unwrap()
+        .unwrap();
+    assert!(
+        cause.ends_with("Caused by: java.lang.RuntimeException: boom in map"),
+        "{cause}"
+    );
+}
+
+#[test]
+fn newest_history_entry_wins() {
+    let body = br#"{"exceptionHistory":{"entries":[
+        {"exceptionName":"a.Old","stacktrace":"a.Old: first","timestamp":1},
+        {"exceptionName":"b.New","stacktrace":"b.New: second","timestamp":2}]}}"#;
+    assert_eq!(
+        parse_failure_cause(body).unwrap().as_deref(),
+        Some("b.New: second")
+    );
+}

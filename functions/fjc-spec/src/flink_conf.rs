@@ -1,0 +1,132 @@
+//! The job-level Flink configuration a spec maps to (`flinkConfiguration` on run).
+//!
+//! Only settings a session cluster honours per job are passed. Resources,
+//! `monitoring.*`, `security.*` and `advanced.taskmanager_heap_size` describe
+//! cluster-level things a job cannot change in a session cluster, so they are not
+//! passed (they are kept in the spec for policy checks and display).
+
+use std::collections::BTreeMap;
+
+use crate::model::{ClassloaderResolveOrder, JobSpec, RestartStrategy};
+use crate::units::{flink_duration, parse_duration};
+
+/// Prefix of `pipeline.name` for jobs this controller submits: `fjc:<job_id>`.
+pub const PIPELINE_NAME_PREFIX: &str = "fjc:";
+
+/// The `pipeline.name` the controller gives a spec's Flink job.
+pub fn pipeline_name(job_id: &str) -> String {
+    format!("{PIPELINE_NAME_PREFIX}{job_id}")
+}
+
+/// Maps a (validated) spec to Flink configuration keys and values.
+///
+/// Invalid durations are skipped here; validation reports them before this runs.
+pub fn flink_configuration(spec: &JobSpec) -> BTreeMap<String, String> {
+    let mut conf = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        conf.insert(k.to_string(), v);
+    };
+    let dur = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| parse_duration(s).ok())
+            .map(flink_duration)
+    };
+
+    put("pipeline.name", pipeline_name(&spec.job_id));
+    let d = &spec.deployment;
+    if let Some(v) = dur(&d.checkpoint_interval) {
+        put("execution.checkpointing.interval", v);
+    }
+    if let Some(path) = &d.savepoint_path {
+        put("execution.checkpointing.savepoint-dir", path.clone());
+    }
+    if let Some(strategy) = d.restart_strategy {
+        put("restart-strategy.type", strategy.flink_name().to_string());
+        let delay = dur(&d.restart_delay);
+        let attempts = d.max_restart_attempts.map(|a| a.to_string());
+        match strategy {
+            RestartStrategy::FixedDelay => {
+                if let Some(a) = attempts {
+                    put("restart-strategy.fixed-delay.attempts", a);
+                }
+                if let Some(v) = delay {
+                    put("restart-strategy.fixed-delay.delay", v);
+                }
+            }
+            RestartStrategy::ExponentialDelay => {
+                if let Some(a) = attempts {
+                    put(
+                        "restart-strategy.exponential-delay.attempts-before-reset-backoff",
+                        a,
+                    );
+                }
+                if let Some(v) = delay {
+                    put("restart-strategy.exponential-delay.initial-backoff", v);
+                }
+            }
+            RestartStrategy::FailureRate => {
+                if let Some(a) = attempts {
+                    put("restart-strategy.failure-rate.max-failures-per-interval", a);
+                }
+                if let Some(v) = delay {
+                    put("restart-strategy.failure-rate.delay", v);
+                }
+            }
+            RestartStrategy::None => {}
+        }
+    }
+    if let Some(sc) = &spec.stream_config {
+        if let Some(v) = dur(&sc.checkpoint_timeout) {
+            put("execution.checkpointing.timeout", v);
+        }
+        if let Some(v) = dur(&sc.min_pause_between_checkpoints) {
+            put("execution.checkpointing.min-pause", v);
+        }
+        if let Some(n) = sc.max_concurrent_checkpoints {
+            put(
+                "execution.checkpointing.max-concurrent-checkpoints",
+                n.to_string(),
+            );
+        }
+    }
+    if let Some(order) = spec.advanced.classloader_resolve_order {
+        let v = match order {
+            ClassloaderResolveOrder::ChildFirst => "child-first",
+            ClassloaderResolveOrder::ParentFirst => "parent-first",
+        };
+        put("classloader.resolve-order", v.to_string());
+    }
+    if let Some(v) = dur(&spec.advanced.network_buffer_timeout) {
+        put("execution.buffer-timeout.interval", v);
+    }
+    if !spec.env_vars.is_empty() {
+        put(
+            "pipeline.global-job-parameters",
+            global_job_parameters(&spec.env_vars),
+        );
+    }
+    conf
+}
+
+/// Flink's map syntax (`'k':'v','k2':'v2'`), quoting every part so commas, colons
+/// and quotes in values survive.
+fn global_job_parameters(vars: &BTreeMap<String, String>) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    vars.iter()
+        .map(|(k, v)| format!("{}:{}", quote(k), quote(v)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_map_entries() {
+        let mut m = BTreeMap::new();
+        m.insert("A".to_string(), "x,y:z".to_string());
+        m.insert("B".to_string(), "it's".to_string());
+        assert_eq!(global_job_parameters(&m), "'A':'x,y:z','B':'it''s'");
+    }
+}

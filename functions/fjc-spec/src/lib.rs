@@ -1,0 +1,21 @@
+//! Flink job specs: the model users write, how it is parsed and validated, the JSON
+//! Schema generated from it, the Flink configuration it maps to, and its fingerprint.
+//!
+//! Nothing in this crate does I/O.
+
+pub mod document;
+pub mod error;
+pub mod fingerprint;
+pub mod flink_conf;
+pub mod model;
+pub mod schema;
+pub mod units;
+pub mod validate;
+
+pub use error::{Problem, SpecError};
+pub use fingerprint::{Fingerprint, fingerprint};
+pub use model::*;
+pub use validate::{parse_spec, parse_specs, validate};
+
+/// Largest spec document accepted, in bytes.
+pub const MAX_SPEC_BYTES: usize = 256 * 1024;

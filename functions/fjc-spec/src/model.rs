@@ -1,0 +1,309 @@
+//! The job spec as users write it (YAML or JSON).
+//!
+//! Every struct rejects unknown fields. Optional settings are `Option`s or carry a
+//! serde default, so an omitted field and a field set to its default mean the same
+//! thing (see [`mod@crate::fingerprint`]).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One Flink job, streaming or batch, as declared by a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// Unique id of the job: `^[a-z0-9][a-z0-9-]{0,62}$`.
+    pub job_id: String,
+    /// `stream` (runs until stopped) or `batch` (runs to completion).
+    pub job_type: JobType,
+    /// Where the job jar lives: `s3://bucket/key` or a path below the configured artifact root.
+    pub artifact_path: String,
+    /// Expected digest of the jar, `sha256:<64 hex>`. When set, the controller refuses other bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_signature: Option<String>,
+    /// Main class; when absent Flink uses the jar manifest's `Main-Class`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_class: Option<String>,
+    /// Name of the Flink session cluster (from configuration) the job runs on.
+    #[serde(default = "default_cluster")]
+    pub cluster: String,
+    /// How the job is deployed.
+    #[serde(default)]
+    pub deployment: Deployment,
+    /// What the job needs from the cluster (informational in session clusters).
+    #[serde(default)]
+    pub resources: Resources,
+    /// Security settings.
+    #[serde(default)]
+    pub security: Security,
+    /// Monitoring and alerting settings (never cause a redeploy).
+    #[serde(default)]
+    pub monitoring: Monitoring,
+    /// Program arguments passed to the job's main method.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Variables handed to the job as Flink global job parameters.
+    #[serde(default)]
+    pub env_vars: BTreeMap<String, String>,
+    /// Batch-only settings (only with `job_type: batch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_config: Option<BatchConfig>,
+    /// Stream-only settings (only with `job_type: stream`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_config: Option<StreamConfig>,
+    /// Low-level Flink settings.
+    #[serde(default)]
+    pub advanced: Advanced,
+}
+
+/// Name of the cluster a spec runs on when it names none.
+pub const DEFAULT_CLUSTER: &str = "default";
+
+fn default_cluster() -> String {
+    DEFAULT_CLUSTER.to_string()
+}
+
+/// Whether a job is unbounded or bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobType {
+    /// Unbounded streaming job.
+    Stream,
+    /// Bounded batch job.
+    Batch,
+}
+
+impl JobType {
+    /// Lowercase name as written in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobType::Stream => "stream",
+            JobType::Batch => "batch",
+        }
+    }
+}
+
+/// Deployment settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    /// Job parallelism, >= 1.
+    #[serde(default = "default_parallelism")]
+    pub parallelism: i64,
+    /// Checkpoint interval, a duration such as `30s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_interval: Option<String>,
+    /// Target directory for this job's savepoints (e.g. `s3://bucket/savepoints`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub savepoint_path: Option<String>,
+    /// Flink restart strategy; the cluster default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_strategy: Option<RestartStrategy>,
+    /// Restart attempts for `fixed-delay`/`exponential-delay`, failures per interval for `failure-rate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_restart_attempts: Option<i64>,
+    /// Delay between restarts, a duration such as `10s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_delay: Option<String>,
+}
+
+fn default_parallelism() -> i64 {
+    1
+}
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Deployment {
+            parallelism: default_parallelism(),
+            checkpoint_interval: None,
+            savepoint_path: None,
+            restart_strategy: None,
+            max_restart_attempts: None,
+            restart_delay: None,
+        }
+    }
+}
+
+/// Flink restart strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartStrategy {
+    /// Restart a fixed number of times with a fixed delay.
+    FixedDelay,
+    /// Restart with exponentially growing delays.
+    ExponentialDelay,
+    /// Restart unless failures per interval exceed a rate.
+    FailureRate,
+    /// Never restart.
+    None,
+}
+
+impl RestartStrategy {
+    /// The value Flink's `restart-strategy.type` expects.
+    pub fn flink_name(self) -> &'static str {
+        match self {
+            RestartStrategy::FixedDelay => "fixed-delay",
+            RestartStrategy::ExponentialDelay => "exponential-delay",
+            RestartStrategy::FailureRate => "failure-rate",
+            RestartStrategy::None => "none",
+        }
+    }
+}
+
+/// Resources the job needs. Sizes are like `2g` or `512m`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    /// Total memory, e.g. `2g`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    /// CPU cores, > 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_cores: Option<f64>,
+    /// Network memory, e.g. `256m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_memory: Option<String>,
+}
+
+/// Security settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Security {
+    /// Kerberos principal the job runs as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kerberos_principal: Option<String>,
+    /// Whether the job expects SSL inside the cluster.
+    #[serde(default)]
+    pub ssl_enabled: bool,
+    /// Require a verified artifact before deploying.
+    #[serde(default)]
+    pub artifact_verification: bool,
+}
+
+/// Monitoring settings. Changing only these never restarts a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// Port of the job's metrics reporter (1-65535).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_port: Option<i64>,
+    /// Log level.
+    #[serde(default)]
+    pub log_level: LogLevel,
+    /// Alert when the job fails.
+    #[serde(default = "yes")]
+    pub alert_on_failure: bool,
+    /// Alert on sustained backpressure.
+    #[serde(default)]
+    pub alert_on_backpressure: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            metrics_port: None,
+            log_level: LogLevel::default(),
+            alert_on_failure: true,
+            alert_on_backpressure: false,
+        }
+    }
+}
+
+/// Log levels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LogLevel {
+    /// TRACE
+    Trace,
+    /// DEBUG
+    Debug,
+    /// INFO
+    #[default]
+    Info,
+    /// WARN
+    Warn,
+    /// ERROR
+    Error,
+}
+
+/// Batch settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchConfig {
+    /// Cron schedule (5 or 6 fields, or a macro like `@daily`); runs once per spec when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
+    /// IANA time zone of the schedule, default `UTC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Stop scheduling after this many runs (>= 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_runs: Option<i64>,
+    /// Cancel a run older than this many seconds (>= 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_seconds: Option<i64>,
+    /// Remove uploaded jars and temporary state after a run.
+    #[serde(default)]
+    pub cleanup_on_completion: bool,
+}
+
+/// Streaming settings. Durations are like `30s`, `5m`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StreamConfig {
+    /// How often the controller takes a savepoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub savepoint_trigger_interval: Option<String>,
+    /// Checkpoint timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_timeout: Option<String>,
+    /// Minimum pause between checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_pause_between_checkpoints: Option<String>,
+    /// Maximum concurrent checkpoints (>= 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_checkpoints: Option<i64>,
+}
+
+/// Low-level settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Advanced {
+    /// `child-first` or `parent-first`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classloader_resolve_order: Option<ClassloaderResolveOrder>,
+    /// Whether user-code classloaders are cached between jobs of the cluster (informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classloader_cache_mode: Option<ClassloaderCacheMode>,
+    /// Network buffer flush timeout, a duration such as `100ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_buffer_timeout: Option<String>,
+    /// TaskManager heap the job needs, e.g. `1g` (informational in session clusters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taskmanager_heap_size: Option<String>,
+}
+
+/// Class loading order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassloaderResolveOrder {
+    /// User classes first.
+    ChildFirst,
+    /// Flink classes first.
+    ParentFirst,
+}
+
+/// Classloader caching mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassloaderCacheMode {
+    /// No caching.
+    None,
+    /// Cache per job.
+    PerJob,
+}

@@ -1,0 +1,141 @@
+//! The `fjc` binary against moto: bad input is refused with field paths and changes
+//! nothing; apply reports created/updated/unchanged; exit codes follow the contract.
+
+use std::process::{Command, Output};
+
+use fjc_core::store::Store;
+use fjc_integration_tests::harness::{World, fjc_binary, unique};
+
+fn fjc(w: &World, args: &[&str]) -> Output {
+    Command::new(fjc_binary())
+        .args(args)
+        .env("FJC_TABLE", &w.table)
+        .env("FJC_ARTIFACT_ROOT", w.artifact_root.path())
+        .env("FJC_FLINK_URL", &w.env.flink_url)
+        .env("FJC_CONFIG_DIR", "/nonexistent")
+        .output()
+        .expect("run fjc")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_spec_is_rejected_with_field_path_and_nothing_is_written() {
+    let w = World::new("cli-bad").await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.yaml");
+    let id = unique("good");
+    std::fs::write(
+        &good,
+        format!("job_id: {id}\njob_type: stream\nartifact_path: stream-counter.jar\n"),
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "job_id: Bad_Id\njob_type: stream\nartifact_path: stream-counter.jar\n\
+         deployment:\n  parallelism: 0\n  colour: blue\n",
+    )
+    .unwrap();
+
+    let out = fjc(&w, &["validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("deployment.parallelism"), "{t}");
+    assert!(t.contains("job_id"), "{t}");
+    assert!(t.contains("colour"), "{t}");
+    assert!(t.contains("line"), "{t}");
+
+    // A directory with one good and one bad spec: nothing is applied.
+    let out = fjc(&w, &["apply", "-f", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("nothing was applied"));
+    assert!(w.ctx.store.list_specs().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_reports_created_updated_unchanged_and_missing_artifact_is_refused() {
+    let w = World::new("cli-apply").await;
+    let dir = tempfile::tempdir().unwrap();
+    let id = unique("job");
+    let file = dir.path().join("job.yaml");
+    let write = |parallelism: u32| {
+        std::fs::write(
+            &file,
+            format!(
+                "job_id: {id}\njob_type: stream\nartifact_path: stream-counter.jar\n\
+                 deployment:\n  parallelism: {parallelism}\n"
+            ),
+        )
+        .unwrap()
+    };
+    write(1);
+    let f = file.to_str().unwrap();
+    let out = fjc(&w, &["apply", "-f", f]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains(&format!("{id}: created")));
+    let out = fjc(&w, &["apply", "-f", f]);
+    assert!(
+        text(&out).contains(&format!("{id}: unchanged")),
+        "{}",
+        text(&out)
+    );
+    write(2);
+    let out = fjc(&w, &["apply", "-f", f]);
+    assert!(
+        text(&out).contains(&format!("{id}: updated")),
+        "{}",
+        text(&out)
+    );
+    let stored = w.ctx.store.get_spec(&id).await.unwrap().unwrap();
+    assert_eq!(stored.spec.deployment.parallelism, 2);
+    assert_eq!(stored.version, 2);
+
+    // A missing artifact: refused, stored spec untouched.
+    std::fs::write(
+        &file,
+        format!("job_id: {id}\njob_type: stream\nartifact_path: missing.jar\n"),
+    )
+    .unwrap();
+    let out = fjc(&w, &["apply", "-f", f]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("missing.jar"), "{}", text(&out));
+    assert_eq!(w.ctx.store.get_spec(&id).await.unwrap().unwrap().version, 2);
+
+    // Status lists it; delete of an unknown job is a user error.
+    let out = fjc(&w, &["status", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["job_id"], id.as_str());
+    assert_eq!(rows[0]["lifecycle"], "PENDING");
+    let out = fjc(&w, &["delete", "no-such-job"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_unreachable_is_an_infrastructure_error() {
+    let w = World::new("cli-infra").await;
+    let out = Command::new(fjc_binary())
+        .args(["status"])
+        .env("FJC_TABLE", &w.table)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("FJC_CONFIG_DIR", "/nonexistent")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = Command::new(fjc_binary())
+        .args(["status"])
+        .env("FJC_MAX_CONCURRENCY", "lots")
+        .env("FJC_CONFIG_DIR", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("FJC_MAX_CONCURRENCY"));
+}

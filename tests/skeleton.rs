@@ -1,0 +1,193 @@
+//! The walking skeleton end to end, against the real local Flink and moto:
+//! apply → reconcile → running; steady state writes nothing; change → redeploy;
+//! delete → cancel; batch → FINISHED; digest mismatch → not deployed; Flink down →
+//! no state change; two reconcilers → one lease.
+
+use std::time::Duration;
+
+use fjc_core::executor::Outcome;
+use fjc_core::handler::{LeaseReport, Scope, reconcile};
+use fjc_core::state::Lifecycle;
+use fjc_flink::{FlinkApi, FlinkJobState};
+use fjc_integration_tests::harness::{World, unique};
+
+const T: Duration = Duration::from_secs(90);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_reconcile_runs_job_under_persisted_id_then_steady_state_writes_nothing() {
+    let w = World::new("run").await;
+    let id = unique("counter");
+    let applied = w.apply(vec![w.stream_spec(&id)]).await;
+    assert_eq!(applied[0].outcome.as_str(), "created");
+
+    let first = w.cycle().await;
+    assert_eq!(first.actions.len(), 1, "{first:?}");
+    assert!(
+        matches!(first.actions[0].outcome, Outcome::Done(_)),
+        "{first:?}"
+    );
+    let state = w.state(&id).await.expect("state recorded");
+    let flink_id = state.flink_job_id.clone().expect("flink job id recorded");
+    assert_eq!(
+        state.deployed_fingerprint,
+        Some(w.spec_record(&id).await.unwrap().fingerprint)
+    );
+
+    // The job really runs in Flink under the id the controller recorded, named by spec.
+    w.wait_flink_state(&flink_id, FlinkJobState::Running, T)
+        .await;
+    let job = w.flink_job(&flink_id).await.unwrap();
+    assert_eq!(job.name, format!("fjc:{id}"));
+
+    // The next cycle records RUNNING; the one after has nothing to do at all.
+    let state = w
+        .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
+        .await;
+    let version = state.version;
+    let steady = w.cycle().await;
+    assert!(steady.actions.is_empty(), "{steady:?}");
+    assert_eq!(steady.lease, LeaseReport::NotNeeded);
+    assert_eq!(steady.store.writes, 0, "steady state wrote to DynamoDB");
+    assert_eq!(steady.flink.writes, 0, "steady state wrote to Flink");
+    assert_eq!(steady.flink.reads, 1, "one /jobs/overview call per cluster");
+    assert_eq!(w.state(&id).await.unwrap().version, version);
+
+    // Only one Flink job exists for the spec.
+    let copies = w
+        .jobs_named(&format!("fjc:{id}"))
+        .await
+        .into_iter()
+        .filter(|j| !j.state.is_globally_terminal())
+        .count();
+    assert_eq!(copies, 1);
+    w.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_spec_is_redeployed_and_deleted_spec_is_cancelled() {
+    let w = World::new("change").await;
+    let id = unique("counter");
+    w.apply(vec![w.stream_spec(&id)]).await;
+    let s1 = w
+        .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
+        .await;
+    let old = s1.flink_job_id.clone().unwrap();
+
+    let mut changed = w.stream_spec(&id);
+    changed.args.extend(["--keys".to_string(), "3".to_string()]);
+    let applied = w.apply(vec![changed]).await;
+    assert_eq!(applied[0].outcome.as_str(), "updated");
+    let s2 = w
+        .cycle_until(&id, T, |s| {
+            s.lifecycle == Lifecycle::Running && s.flink_job_id.as_ref() != Some(&old)
+        })
+        .await;
+    let new = s2.flink_job_id.clone().unwrap();
+    assert_ne!(s1.deployed_fingerprint, s2.deployed_fingerprint);
+    // The old job was cancelled, not left running beside the new one.
+    let old_job = w.flink_job(&old).await.expect("old job still listed");
+    assert_eq!(old_job.state, FlinkJobState::Canceled);
+    w.wait_flink_state(&new, FlinkJobState::Running, T).await;
+
+    fjc_core::apply::delete(&w.ctx.store, &id).await.unwrap();
+    let report = w.cycle().await;
+    assert_eq!(report.actions.len(), 1, "{report:?}");
+    assert!(
+        matches!(report.actions[0].outcome, Outcome::Done(_)),
+        "{report:?}"
+    );
+    assert_eq!(
+        w.flink_job(&new).await.unwrap().state,
+        FlinkJobState::Canceled
+    );
+    assert!(w.state(&id).await.is_none(), "state removed after delete");
+    w.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_job_finishes_and_is_recorded() {
+    let w = World::new("batch").await;
+    let id = unique("sum");
+    w.apply(vec![w.batch_spec(&id, 1000)]).await;
+    let s = w
+        .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Finished)
+        .await;
+    assert_eq!(s.flink_state.as_deref(), Some("FINISHED"));
+    let out = std::fs::read_to_string(w.out_dir.join(format!("{id}.txt"))).unwrap();
+    assert_eq!(out.trim(), "500500");
+    // A finished batch job is not run again.
+    let again = w.cycle().await;
+    assert!(again.actions.is_empty(), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artifact_digest_mismatch_is_not_deployed_and_reason_is_in_state() {
+    let w = World::new("digest").await;
+    let id = unique("counter");
+    w.apply(vec![w.stream_spec(&id)]).await;
+    // The jar changes after apply: the bytes no longer match what was fingerprinted.
+    std::fs::copy(
+        w.artifact("batch-sum.jar"),
+        w.artifact("stream-counter.jar"),
+    )
+    .unwrap();
+    let before = w.flink.list_jobs().await.unwrap().len();
+    let report = w.cycle().await;
+    assert!(
+        matches!(report.actions[0].outcome, Outcome::Failed(_)),
+        "{report:?}"
+    );
+    assert_eq!(report.flink.writes, 0, "nothing uploaded or run");
+    let s = w.state(&id).await.unwrap();
+    assert_eq!(s.lifecycle, Lifecycle::Failed);
+    assert!(s.flink_job_id.is_none());
+    let err = s.last_error.unwrap();
+    assert!(err.message.contains("digest mismatch"), "{}", err.message);
+    assert!(err.retryable);
+    assert_eq!(w.flink.list_jobs().await.unwrap().len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flink_down_reports_the_error_and_changes_no_state() {
+    // A port nothing listens on.
+    let w = World::with_flink_url("down", Some("http://127.0.0.1:9")).await;
+    let id = unique("counter");
+    w.apply(vec![w.stream_spec(&id)]).await;
+    let report = w.cycle().await;
+    assert!(report.has_errors());
+    let err = report.clusters["default"].as_ref().unwrap_err();
+    assert!(err.contains("connection refused"), "{err}");
+    assert!(report.actions.is_empty());
+    assert_eq!(report.store.writes, 0);
+    assert!(w.state(&id).await.is_none(), "no state written");
+    assert!(report.plan.skipped[0].reason.contains("unreachable"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_reconcilers_started_together_only_one_holds_the_lease() {
+    let w = World::new("lease").await;
+    let id = unique("counter");
+    w.apply(vec![w.stream_spec(&id)]).await;
+    let other = w.another_reconciler().await;
+    let (a, b) = tokio::join!(
+        reconcile(&w.ctx, &Scope::All),
+        reconcile(&other, &Scope::All)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let acquired = [&a, &b]
+        .iter()
+        .filter(|r| matches!(r.lease, LeaseReport::Acquired { .. }))
+        .count();
+    let held = [&a, &b]
+        .iter()
+        .filter(|r| matches!(r.lease, LeaseReport::Held { .. }))
+        .count();
+    // Either one took it and the other saw it held, or the first finished before
+    // the second looked (then the second had nothing to do).
+    assert_eq!(acquired, 1, "a: {:?}\nb: {:?}", a.lease, b.lease);
+    assert!(held == 1 || a.actions.len() + b.actions.len() == 1);
+    // Exactly one Flink job exists for the spec.
+    let jobs = w.jobs_named(&format!("fjc:{id}")).await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    w.cleanup().await;
+}

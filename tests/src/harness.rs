@@ -1,0 +1,307 @@
+//! A per-test world: its own DynamoDB table and artifact root, real adapters, and
+//! helpers to apply specs, run cycles and watch the real Flink cluster.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fjc_core::apply::{Applied, SourcedSpec, apply};
+use fjc_core::artifacts::Artifacts;
+use fjc_core::clock::SystemClock;
+use fjc_core::config::{Config, ReconcileConfig};
+use fjc_core::context::{Context, owner_id};
+use fjc_core::handler::{CycleReport, Scope, reconcile};
+use fjc_core::runtime::{self, RealContext};
+use fjc_core::state::JobState;
+use fjc_core::store::{DynamoStore, SpecRecord, Store};
+use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig};
+use fjc_flink::{FlinkApi, FlinkJobState, JobId, JobSummary};
+use fjc_spec::JobSpec;
+
+use crate::LocalEnv;
+
+/// One test's isolated world.
+pub struct World {
+    /// Service locations.
+    pub env: LocalEnv,
+    /// This test's table.
+    pub table: String,
+    /// This test's artifact root.
+    pub artifact_root: tempfile::TempDir,
+    /// This test's output dir for job files.
+    pub out_dir: PathBuf,
+    /// A reconcile context with real adapters.
+    pub ctx: RealContext,
+    /// A direct Flink client, for checking what really runs.
+    pub flink: RestClient,
+}
+
+/// A unique, valid name for tables and job ids.
+pub fn unique(prefix: &str) -> String {
+    let n: u32 = rand_u32();
+    format!("{prefix}-{n:08x}")
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish() as u32
+}
+
+/// A Flink client for `url`.
+pub fn flink_client(url: &str, timeout: Duration) -> RestClient {
+    RestClient::new(RestClientConfig {
+        base_url: url.to_string(),
+        connect_timeout: Duration::from_secs(3),
+        request_timeout: timeout,
+        upload_timeout: Duration::from_secs(120),
+        auth: FlinkAuth::None,
+        ca_bundle_pem: None,
+        client_identity_pem: None,
+    })
+    .expect("flink client")
+}
+
+impl World {
+    /// A new world with a fresh table; the test jars are copied into its root.
+    pub async fn new(name: &str) -> World {
+        Self::with_flink_url(name, None).await
+    }
+
+    /// Same, with the controller pointed at `flink_url` instead of the real cluster.
+    pub async fn with_flink_url(name: &str, flink_url: Option<&str>) -> World {
+        let env = LocalEnv::from_env();
+        let table = unique(&format!("fjc-it-{name}"));
+        let artifact_root = tempfile::tempdir().expect("tempdir");
+        for jar in ["stream-counter.jar", "batch-sum.jar"] {
+            std::fs::copy(env.job_jar(jar), artifact_root.path().join(jar)).expect("copy jar");
+        }
+        let out_dir = env.out_dir.join(&table);
+        std::fs::create_dir_all(&out_dir).expect("out dir");
+        let config = Config {
+            table: table.clone(),
+            ..Config::default()
+        };
+        runtime::bootstrap(&config).await.expect("bootstrap table");
+        let sdk = runtime::aws_config().await;
+        let url = flink_url.unwrap_or(&env.flink_url);
+        let clusters = BTreeMap::from([(
+            "default".to_string(),
+            flink_client(url, Duration::from_secs(10)),
+        )]);
+        let artifacts = Artifacts::new(
+            Some(artifact_root.path().to_path_buf()),
+            None,
+            std::env::temp_dir().join("fjc-it"),
+        );
+        let settings = ReconcileConfig {
+            cancel_wait_seconds: 30,
+            ..ReconcileConfig::default()
+        };
+        let ctx = Context::new(
+            DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table),
+            clusters,
+            artifacts,
+            SystemClock,
+            settings,
+            owner_id("it"),
+        );
+        let flink = flink_client(&env.flink_url, Duration::from_secs(10));
+        World {
+            env,
+            table,
+            artifact_root,
+            out_dir,
+            ctx,
+            flink,
+        }
+    }
+
+    /// A second context on the same table (another reconciler).
+    pub async fn another_reconciler(&self) -> RealContext {
+        let sdk = runtime::aws_config().await;
+        let clusters = BTreeMap::from([(
+            "default".to_string(),
+            flink_client(&self.env.flink_url, Duration::from_secs(10)),
+        )]);
+        Context::new(
+            DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &self.table),
+            clusters,
+            Artifacts::new(
+                Some(self.artifact_root.path().to_path_buf()),
+                None,
+                std::env::temp_dir().join("fjc-it"),
+            ),
+            SystemClock,
+            ReconcileConfig::default(),
+            owner_id("it2"),
+        )
+    }
+
+    /// A streaming counter spec (parallelism 1) writing below this world's out dir.
+    pub fn stream_spec(&self, job_id: &str) -> JobSpec {
+        let out = self.out_dir.join(job_id);
+        serde_json::from_value(serde_json::json!({
+            "job_id": job_id,
+            "job_type": "stream",
+            "artifact_path": "stream-counter.jar",
+            "entry_class": "fjc.testjobs.StreamCounter",
+            "args": ["--out-dir", out.display().to_string(), "--rate", "10"],
+            "deployment": {"parallelism": 1, "checkpoint_interval": "2s"},
+            "stream_config": {"checkpoint_timeout": "60s"},
+        }))
+        .expect("stream spec")
+    }
+
+    /// A batch spec summing 1..=n into a file of this world's out dir.
+    pub fn batch_spec(&self, job_id: &str, n: u64) -> JobSpec {
+        let out = self.out_dir.join(format!("{job_id}.txt"));
+        serde_json::from_value(serde_json::json!({
+            "job_id": job_id,
+            "job_type": "batch",
+            "artifact_path": "batch-sum.jar",
+            "entry_class": "fjc.testjobs.BatchSum",
+            "args": ["--n", n.to_string(), "--out", out.display().to_string()],
+            "deployment": {"parallelism": 1},
+            "batch_config": {"cleanup_on_completion": true},
+        }))
+        .expect("batch spec")
+    }
+
+    /// Applies specs through the same code as `fjc apply`.
+    pub async fn apply(&self, specs: Vec<JobSpec>) -> Vec<Applied> {
+        let sourced = specs
+            .into_iter()
+            .map(|spec| SourcedSpec {
+                source: "test".into(),
+                spec,
+            })
+            .collect();
+        apply(&self.ctx.store, &self.ctx.artifacts, &SystemClock, sourced)
+            .await
+            .expect("apply")
+    }
+
+    /// One reconcile cycle over everything.
+    pub async fn cycle(&self) -> CycleReport {
+        reconcile(&self.ctx, &Scope::All).await.expect("cycle")
+    }
+
+    /// The stored state of a job.
+    pub async fn state(&self, job_id: &str) -> Option<JobState> {
+        self.ctx
+            .store
+            .list_states()
+            .await
+            .expect("states")
+            .into_iter()
+            .find(|s| s.job_id == job_id)
+    }
+
+    /// The stored spec of a job.
+    pub async fn spec_record(&self, job_id: &str) -> Option<SpecRecord> {
+        self.ctx.store.get_spec(job_id).await.expect("spec")
+    }
+
+    /// What the real cluster shows for a Flink job id.
+    pub async fn flink_job(&self, id: &JobId) -> Option<JobSummary> {
+        self.flink
+            .list_jobs()
+            .await
+            .expect("list jobs")
+            .into_iter()
+            .find(|j| &j.id == id)
+    }
+
+    /// Every job on the real cluster with this name.
+    pub async fn jobs_named(&self, name: &str) -> Vec<JobSummary> {
+        self.flink
+            .list_jobs()
+            .await
+            .expect("list jobs")
+            .into_iter()
+            .filter(|j| j.name == name)
+            .collect()
+    }
+
+    /// Waits until the real cluster shows `id` in `state` (panics after `timeout`).
+    pub async fn wait_flink_state(&self, id: &JobId, state: FlinkJobState, timeout: Duration) {
+        let start = Instant::now();
+        loop {
+            let seen = self.flink_job(id).await;
+            if let Some(j) = &seen {
+                let ready = j.state == state
+                    && (state != FlinkJobState::Running || j.tasks_running == j.tasks_total);
+                if ready {
+                    return;
+                }
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "job {id} not {state} within {timeout:?}; last seen {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    /// Runs cycles until `done(state)` holds (panics after `timeout`).
+    pub async fn cycle_until(
+        &self,
+        job_id: &str,
+        timeout: Duration,
+        done: impl Fn(&JobState) -> bool,
+    ) -> JobState {
+        let start = Instant::now();
+        loop {
+            self.cycle().await;
+            if let Some(s) = self.state(job_id).await {
+                if done(&s) {
+                    return s;
+                }
+                assert!(
+                    start.elapsed() < timeout,
+                    "{job_id} did not converge within {timeout:?}; state {s:?}"
+                );
+            } else {
+                assert!(start.elapsed() < timeout, "{job_id} has no state");
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Cancels every job this world's table knows of (test cleanup).
+    pub async fn cleanup(&self) {
+        for s in self.ctx.store.list_states().await.unwrap_or_default() {
+            if let Some(id) = &s.flink_job_id {
+                let _ = self.flink.cancel(id).await;
+            }
+            if let Some(fjc_core::state::Operation::Deploy { flink_job_id, .. }) = &s.operation {
+                let _ = self.flink.cancel(flink_job_id).await;
+            }
+        }
+    }
+
+    /// Path of a jar in this world's artifact root.
+    pub fn artifact(&self, name: &str) -> PathBuf {
+        self.artifact_root.path().join(name)
+    }
+}
+
+/// The built `fjc` binary (next to the test executable's directory).
+pub fn fjc_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("fjc");
+    assert!(
+        bin.exists(),
+        "{} not built: run `cargo build --workspace --bins` first (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
