@@ -47,10 +47,10 @@ async fn invalid_spec_is_rejected_with_field_path_and_nothing_is_written() {
     let out = fjc(&w, &["validate", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
-    assert!(t.contains("deployment.parallelism"), "{t}");
-    assert!(t.contains("job_id"), "{t}");
-    assert!(t.contains("colour"), "{t}");
-    assert!(t.contains("line"), "{t}");
+    // Every problem, each with file, line and field path.
+    assert!(t.contains("bad.yaml:1: job_id:"), "{t}");
+    assert!(t.contains("bad.yaml:5: deployment.parallelism: must be >= 1"), "{t}");
+    assert!(t.contains("bad.yaml:6: deployment.colour: unknown field"), "{t}");
 
     // A directory with one good and one bad spec: nothing is applied.
     let out = fjc(&w, &["apply", "-f", dir.path().to_str().unwrap()]);

@@ -76,12 +76,16 @@ pub fn parse_spec(source: &str, text: &str) -> Result<JobSpec, SpecError> {
     }
 }
 
-/// Structure, then (only if the structure is right) semantics of one document.
+/// Structure, then semantics of one document. When the structure is wrong, the
+/// semantic rules still run on what is left after dropping the offending fields,
+/// so one run reports every problem.
 fn check_document(doc: &Document) -> Result<JobSpec, Vec<Problem>> {
     let locate_all = |problems: Vec<Problem>| problems.into_iter().map(|p| doc.locate(p)).collect();
     let structural = structure::check(&doc.value);
     if !structural.is_empty() {
-        return Err(locate_all(structural));
+        let mut all = structural.clone();
+        all.extend(semantic_after_repair(&doc.value, &structural));
+        return Err(locate_all(all));
     }
     // The schema is generated from the model, so this should not fail; if it does,
     // it is still a problem report.
@@ -92,6 +96,58 @@ fn check_document(doc: &Document) -> Result<JobSpec, Vec<Problem>> {
         Ok(spec)
     } else {
         Err(locate_all(semantic))
+    }
+}
+
+/// Semantic problems of `value` with the structurally bad fields removed, leaving
+/// out any under a removed field. Empty when the remainder is still not a spec
+/// (e.g. a required field is missing).
+fn semantic_after_repair(value: &serde_json::Value, structural: &[Problem]) -> Vec<Problem> {
+    let bad: std::collections::HashSet<&str> = structural.iter().map(|p| p.path.as_str()).collect();
+    if bad.contains("") {
+        return Vec::new();
+    }
+    let mut repaired = value.clone();
+    if strip(&mut repaired, "", &bad) || !structure::check(&repaired).is_empty() {
+        return Vec::new();
+    }
+    let Ok(spec) = serde_json::from_value::<JobSpec>(repaired) else {
+        return Vec::new();
+    };
+    validate(&spec)
+        .into_iter()
+        .filter(|p| {
+            !bad.iter().any(|b| {
+                p.path == *b
+                    || p.path.starts_with(&format!("{b}."))
+                    || p.path.starts_with(&format!("{b}["))
+            })
+        })
+        .collect()
+}
+
+/// Removes every field whose path is in `bad`; returns true when `value` itself
+/// must go (a bad item inside a list removes the whole list).
+fn strip(value: &mut serde_json::Value, path: &str, bad: &std::collections::HashSet<&str>) -> bool {
+    use crate::document::{index_path, key_path};
+    match value {
+        serde_json::Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for k in keys {
+                let here = key_path(path, &k);
+                let remove = bad.contains(here.as_str())
+                    || map.get_mut(&k).is_some_and(|v| strip(v, &here, bad));
+                if remove {
+                    map.remove(&k);
+                }
+            }
+            false
+        }
+        serde_json::Value::Array(items) => items.iter_mut().enumerate().any(|(i, v)| {
+            let here = index_path(path, i);
+            bad.contains(here.as_str()) || strip(v, &here, bad)
+        }),
+        _ => false,
     }
 }
 

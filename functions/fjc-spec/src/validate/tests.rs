@@ -847,3 +847,27 @@ fn defaults_are_applied() {
     assert_eq!(spec.deployment.parallelism, 1);
     assert!(spec.monitoring.alert_on_failure);
 }
+
+#[test]
+fn structural_and_semantic_problems_are_reported_together() {
+    let text = "job_id: Bad_Id\njob_type: stream\nartifact_path: x.jar\n\
+                deployment:\n  parallelism: 0\n  colour: blue\nargs: [1]\n";
+    let err = parse_specs("mixed.yaml", text).unwrap_err();
+    let paths: Vec<&str> = err.problems.iter().map(|p| p.path.as_str()).collect();
+    assert!(paths.contains(&"job_id"), "{paths:?}");
+    assert!(paths.contains(&"deployment.parallelism"), "{paths:?}");
+    assert!(paths.contains(&"deployment.colour"), "{paths:?}");
+    assert!(paths.contains(&"args[0]"), "{paths:?}");
+    // Nothing is reported twice.
+    let mut dedup = paths.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(dedup.len(), paths.len(), "{paths:?}");
+}
+
+#[test]
+fn missing_required_field_still_reports_structure_only() {
+    let err = parse_specs("m.yaml", "job_type: stream\nartifact_path: x.jar\n").unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    assert_eq!(err.problems[0].path, "job_id");
+}
