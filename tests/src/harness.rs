@@ -54,6 +54,14 @@ fn rand_u32() -> u32 {
     h.finish() as u32
 }
 
+/// An S3 client for moto (path-style addressing).
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
 /// A Flink client for `url`.
 pub fn flink_client(url: &str, timeout: Duration) -> RestClient {
     RestClient::new(RestClientConfig {
@@ -97,7 +105,7 @@ impl World {
         )]);
         let artifacts = Artifacts::new(
             Some(artifact_root.path().to_path_buf()),
-            None,
+            Some(s3_client(&sdk)),
             std::env::temp_dir().join("fjc-it"),
         );
         let settings = ReconcileConfig {

@@ -1,0 +1,162 @@
+//! The DynamoDB store against moto: conditional writes refuse stale writers, the
+//! lease fences out a reconciler whose token is stale, queries page, bootstrap is
+//! idempotent.
+
+use fjc_core::config::Config;
+use fjc_core::runtime;
+use fjc_core::state::JobState;
+use fjc_core::store::bootstrap::Bootstrapped;
+use fjc_core::store::{DynamoStore, LeaseOutcome, SpecRecord, Store, StoreError};
+use fjc_integration_tests::LocalEnv;
+use fjc_integration_tests::harness::unique;
+use fjc_spec::{Fingerprint, JobSpec, JobType};
+
+async fn fresh_store(name: &str) -> DynamoStore {
+    let _ = LocalEnv::from_env();
+    let table = unique(&format!("fjc-store-{name}"));
+    let config = Config {
+        table: table.clone(),
+        ..Config::default()
+    };
+    assert_eq!(
+        runtime::bootstrap(&config).await.unwrap(),
+        Bootstrapped::Created
+    );
+    assert_eq!(
+        runtime::bootstrap(&config).await.unwrap(),
+        Bootstrapped::AlreadyExisted,
+        "bootstrap is idempotent"
+    );
+    let sdk = runtime::aws_config().await;
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)
+}
+
+fn record(id: &str, padding: usize) -> SpecRecord {
+    let spec: JobSpec = serde_json::from_value(serde_json::json!({
+        "job_id": id, "job_type": "stream", "artifact_path": "x.jar",
+        "args": ["x".repeat(padding)],
+    }))
+    .unwrap();
+    SpecRecord {
+        spec,
+        fingerprint: Fingerprint("f".repeat(64)),
+        artifact_digest: "sha256:00".into(),
+        artifact_version: None,
+        updated_at: 1,
+        version: 0,
+    }
+}
+
+#[tokio::test]
+async fn stale_spec_writer_is_refused_and_data_is_unchanged() {
+    let store = fresh_store("spec").await;
+    let mut r = record("a", 1);
+    assert_eq!(store.put_spec(&r).await.unwrap(), 1);
+    // Creating again (version 0) conflicts.
+    let err = store.put_spec(&r).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert!(err.to_string().contains("spec a"), "{err}");
+    r.version = 1;
+    r.spec.deployment.parallelism = 3;
+    assert_eq!(store.put_spec(&r).await.unwrap(), 2);
+    // A writer still at version 1 loses and changes nothing.
+    r.spec.deployment.parallelism = 9;
+    assert!(matches!(
+        store.put_spec(&r).await,
+        Err(StoreError::Conflict { expected: 1, .. })
+    ));
+    let stored = store.get_spec("a").await.unwrap().unwrap();
+    assert_eq!(stored.spec.deployment.parallelism, 3);
+    assert!(matches!(
+        store.delete_spec("a", 1).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    store.delete_spec("a", 2).await.unwrap();
+    assert!(store.get_spec("a").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn lease_fences_out_a_stale_holder() {
+    let store = fresh_store("lease").await;
+    let now = 1_000_000;
+    let LeaseOutcome::Acquired(first) = store.acquire_lease("r", "one", 1_000, now).await.unwrap()
+    else {
+        panic!("free lease not acquired")
+    };
+    // Held until it expires.
+    match store
+        .acquire_lease("r", "two", 1_000, now + 10)
+        .await
+        .unwrap()
+    {
+        LeaseOutcome::Held(h) => {
+            assert_eq!(h.owner, "one");
+            assert_eq!(h.expires_at, now + 1_000);
+        }
+        other => panic!("expected held, got {other:?}"),
+    }
+    // After expiry another owner takes it with a higher token.
+    let LeaseOutcome::Acquired(second) = store
+        .acquire_lease("r", "two", 1_000, now + 2_000)
+        .await
+        .unwrap()
+    else {
+        panic!("expired lease not taken over")
+    };
+    assert!(second.token > first.token);
+
+    let state = JobState::new("job", JobType::Stream, "default", now);
+    // The stale holder cannot write; the new holder can.
+    let err = store.put_state(&state, &first).await.unwrap_err();
+    assert!(matches!(err, StoreError::LeaseLost { .. }), "{err:?}");
+    assert!(store.list_states().await.unwrap().is_empty());
+    let v = store.put_state(&state, &second).await.unwrap();
+    assert_eq!(v, 1);
+    // A stale version conflicts even under a valid lease.
+    let err = store.put_state(&state, &second).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    // Releasing a lease we no longer hold is a no-op; the holder's release frees it.
+    store.release_lease(&first).await.unwrap();
+    assert!(matches!(
+        store
+            .acquire_lease("r", "three", 1_000, now + 2_500)
+            .await
+            .unwrap(),
+        LeaseOutcome::Held(_)
+    ));
+    store.release_lease(&second).await.unwrap();
+    assert!(matches!(
+        store
+            .acquire_lease("r", "three", 1_000, now + 2_500)
+            .await
+            .unwrap(),
+        LeaseOutcome::Acquired(_)
+    ));
+}
+
+#[tokio::test]
+async fn listing_reads_every_page() {
+    let store = fresh_store("pages").await;
+    // ~6 KB per item, 400 items: well over DynamoDB's 1 MB page.
+    for i in 0..400 {
+        store
+            .put_spec(&record(&format!("job-{i:04}"), 6_000))
+            .await
+            .unwrap();
+    }
+    let before = store.stats().reads;
+    let all = store.list_specs().await.unwrap();
+    assert_eq!(all.len(), 400);
+    let pages = store.stats().reads - before;
+    assert!(pages >= 2, "expected several pages, got {pages}");
+}
+
+#[tokio::test]
+async fn missing_table_is_a_clear_error() {
+    let _ = LocalEnv::from_env();
+    let sdk = runtime::aws_config().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "fjc-no-such-table");
+    let err = store.list_specs().await.unwrap_err();
+    assert!(matches!(err, StoreError::NoTable { .. }), "{err:?}");
+    assert!(err.to_string().contains("fjc bootstrap"), "{err}");
+}
