@@ -23,7 +23,7 @@ fn running(j: &fjc_flink::JobSummary) -> bool {
 async fn stream_job_runs_under_its_id_rejects_a_duplicate_and_stops_with_a_savepoint() {
     let env = LocalEnv::from_env();
     let flink = client(&env);
-    let cleanup = Cleanup::new(&flink);
+    let cleanup = Cleanup::new(&env);
     let overview = flink.cluster_overview().await.unwrap();
     assert!(overview.taskmanagers >= 1, "{overview:?}");
 
@@ -147,7 +147,7 @@ async fn cancel_of_an_unknown_job_is_not_found() {
 async fn bad_entry_class_is_a_short_server_error() {
     let env = LocalEnv::from_env();
     let flink = client(&env);
-    let cleanup = Cleanup::new(&flink);
+    let cleanup = Cleanup::new(&env);
     let jar = flink
         .upload_jar(&env.job_jar("stream-counter.jar"))
         .await
@@ -179,7 +179,7 @@ async fn bad_entry_class_is_a_short_server_error() {
 async fn missing_savepoint_is_rejected_and_leaves_a_failed_job_under_that_id() {
     let env = LocalEnv::from_env();
     let flink = client(&env);
-    let cleanup = Cleanup::new(&flink);
+    let cleanup = Cleanup::new(&env);
     let jar = flink
         .upload_jar(&env.job_jar("stream-counter.jar"))
         .await
@@ -233,7 +233,7 @@ async fn deleting_an_unknown_jar_is_ok() {
 async fn batch_job_runs_to_finished() {
     let env = LocalEnv::from_env();
     let flink = client(&env);
-    let cleanup = Cleanup::new(&flink);
+    let cleanup = Cleanup::new(&env);
     let jar = flink
         .upload_jar(&env.job_jar("batch-sum.jar"))
         .await
@@ -268,7 +268,7 @@ async fn batch_job_runs_to_finished() {
 async fn failing_batch_job_reports_its_cause_in_one_line() {
     let env = LocalEnv::from_env();
     let flink = client(&env);
-    let cleanup = Cleanup::new(&flink);
+    let cleanup = Cleanup::new(&env);
     let jar = flink
         .upload_jar(&env.job_jar("batch-sum.jar"))
         .await

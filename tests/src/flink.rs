@@ -97,16 +97,16 @@ pub async fn wait_for_savepoint(
 /// Cancels the registered jobs and deletes the registered jars when dropped, also when
 /// the test panics. Errors are ignored (the job may already be over).
 pub struct Cleanup {
-    client: RestClient,
+    flink_url: String,
     jobs: Mutex<Vec<JobId>>,
     jars: Mutex<Vec<JarId>>,
 }
 
 impl Cleanup {
-    /// Cleans up through `client`.
-    pub fn new(client: &RestClient) -> Cleanup {
+    /// Cleans up in the local Flink of `env`.
+    pub fn new(env: &LocalEnv) -> Cleanup {
         Cleanup {
-            client: client.clone(),
+            flink_url: env.flink_url.clone(),
             jobs: Mutex::new(Vec::new()),
             jars: Mutex::new(Vec::new()),
         }
@@ -131,12 +131,14 @@ impl Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        let client = self.client.clone();
+        let flink_url = self.flink_url.clone();
         let jobs = std::mem::take(&mut *self.jobs.lock().unwrap_or_else(|p| p.into_inner()));
         let jars = std::mem::take(&mut *self.jars.lock().unwrap_or_else(|p| p.into_inner()));
         // Drop cannot await: run the calls on a runtime of their own, in a thread of
-        // their own (the test's runtime may be the one being dropped).
+        // their own, with a client of their own (pooled connections of the test's client
+        // belong to the test's runtime, which is blocked here).
         let worker = std::thread::spawn(move || {
+            let client = client_with(&flink_url, |c| c.request_timeout = Duration::from_secs(10));
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

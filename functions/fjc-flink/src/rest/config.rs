@@ -40,7 +40,8 @@ impl fmt::Debug for FlinkAuth {
 /// Everything [`RestClient::new`](super::RestClient::new) needs to reach one Flink cluster.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RestClientConfig {
-    /// REST base URL, e.g. `http://127.0.0.1:8081` or `https://flink.example/` (a path prefix is kept).
+    /// REST base URL, e.g. `http://127.0.0.1:8081` or `https://flink.example/flink/`
+    /// (a path prefix is kept).
     pub base_url: String,
     /// Limit for establishing a connection (TCP and TLS).
     pub connect_timeout: Duration,

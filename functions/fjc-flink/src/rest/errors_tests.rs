@@ -48,7 +48,11 @@ fn duplicate_job_keeps_the_duplicate_submission_line() {
 fn missing_savepoint_keeps_the_file_not_found_line() {
     let line = reduce_error_body(&fixture("error-missing-savepoint-2.3.json"));
     assert!(
-        line.starts_with("org.apache.flink.runtime.rest.handler.RestHandlerException: Could not execute application. / Caused by: java.io.FileNotFoundException: Cannot find checkpoint or savepoint"),
+        line.starts_with(
+            "org.apache.flink.runtime.rest.handler.RestHandlerException: Could not execute \
+             application. / Caused by: java.io.FileNotFoundException: Cannot find checkpoint \
+             or savepoint"
+        ),
         "{line}"
     );
     assert_short_line(&line);
@@ -103,7 +107,9 @@ fn every_captured_error_reduces_to_a_short_line() {
 #[test]
 fn cause_already_in_the_first_line_is_not_repeated() {
     let trace = "java.util.concurrent.CompletionException: java.lang.RuntimeException: boom\n\
-                 \tat a.b.C.d(C.java:1)\nCaused by: java.lang.RuntimeException: boom\n\tat x.Y.z(Y.java:2)\n";
+                 \tat a.b.C.d(C.java:1)\n\
+                 Caused by: java.lang.RuntimeException: boom\n\
+                 \tat x.Y.z(Y.java:2)\n";
     assert_eq!(
         reduce_stack_trace(trace),
         "java.util.concurrent.CompletionException: java.lang.RuntimeException: boom"

@@ -8,7 +8,8 @@ use reqwest::multipart::{Form, Part};
 use serde::{Deserialize, Serialize};
 use tokio_util::io::ReaderStream;
 
-use super::client::{Call, RestClient, decode};
+use super::call::{Call, decode};
+use super::client::RestClient;
 use crate::{FlinkError, JarId, JobId, RunRequest};
 
 #[derive(Deserialize)]

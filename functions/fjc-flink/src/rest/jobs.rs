@@ -4,7 +4,8 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::client::{Call, RestClient, decode};
+use super::call::{Call, decode};
+use super::client::RestClient;
 use super::errors::reduce_stack_trace;
 use crate::{ClusterOverview, FlinkError, FlinkJobState, JobDetails, JobId, JobSummary};
 

@@ -82,7 +82,8 @@ fn failure_cause_of_a_failed_batch_job() {
     assert_eq!(
         cause,
         "org.apache.flink.runtime.JobException: Recovery is suppressed by \
-         NoRestartBackoffTimeStrategy / Caused by: java.lang.RuntimeException: injected batch failure"
+         NoRestartBackoffTimeStrategy / Caused by: java.lang.RuntimeException: \
+         injected batch failure"
     );
 }
 

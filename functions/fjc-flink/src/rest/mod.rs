@@ -5,6 +5,7 @@
 //! status, duration; never bodies) and maps failures to [`FlinkError`] with Flink's
 //! stack traces reduced to one line ([`reduce_error_body`]).
 
+mod call;
 mod client;
 mod config;
 mod errors;

@@ -5,7 +5,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::client::{Call, RestClient, decode};
+use super::call::{Call, decode};
+use super::client::RestClient;
 use super::errors::reduce_stack_trace;
 use crate::{CheckpointCounts, CheckpointRef, CheckpointStats, FlinkError, JobId, SavepointStatus};
 

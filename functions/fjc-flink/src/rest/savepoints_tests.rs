@@ -46,7 +46,10 @@ fn failed_savepoint_also_says_completed_but_has_a_failure_cause() {
         panic!("expected Failed, got {status:?}");
     };
     assert!(
-        cause.ends_with("Caused by: java.io.IOException: Failed to create savepoint directory at file:/proc/nope"),
+        cause.ends_with(
+            "Caused by: java.io.IOException: Failed to create savepoint directory at \
+             file:/proc/nope"
+        ),
         "{cause}"
     );
     assert!(cause.len() < 500);
