@@ -11,6 +11,8 @@ source "$here/lib/common.sh"
 source "$here/lib/flink.sh"
 # shellcheck source=SCRIPTDIR/lib/moto.sh
 source "$here/lib/moto.sh"
+# shellcheck source=SCRIPTDIR/lib/docker.sh
+source "$here/lib/docker.sh"
 
 purge=0
 case ${1:-} in
@@ -24,6 +26,16 @@ esac
 
 if [[ ! -d $FJC_LOCAL_DIR ]]; then
   log "nothing to stop: $FJC_LOCAL_DIR does not exist"
+  exit 0
+fi
+
+# Started with Docker by the last up.sh (lib/docker.sh)?
+if docker_mode_recorded; then
+  docker_down "$purge"
+  if [[ $purge == 1 ]]; then
+    rm -rf "$FJC_LOCAL_DIR"
+    log "purged $FJC_LOCAL_DIR"
+  fi
   exit 0
 fi
 

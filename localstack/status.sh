@@ -7,6 +7,14 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/common.sh
 source "$here/lib/common.sh"
+# shellcheck source=SCRIPTDIR/lib/docker.sh
+source "$here/lib/docker.sh"
+
+# Started with Docker by the last up.sh (lib/docker.sh)?
+if docker_mode_recorded; then
+  docker_status
+  exit
+fi
 
 all_up=0
 

@@ -16,6 +16,8 @@ source "$here/lib/flink.sh"
 source "$here/lib/moto.sh"
 # shellcheck source=SCRIPTDIR/lib/env-file.sh
 source "$here/lib/env-file.sh"
+# shellcheck source=SCRIPTDIR/lib/docker.sh
+source "$here/lib/docker.sh"
 
 prepare_state_dir() {
   mkdir -p "$FJC_LOCAL_DIR" "$MOTO_DIR" "$JOBS_DIR" "$ARTIFACT_ROOT" "$OUT_DIR"
@@ -83,5 +85,12 @@ main() {
   fi
   summary
 }
+
+# With a Docker engine: LocalStack + official Flink images instead (lib/docker.sh).
+if use_docker; then
+  docker_up
+  exit 0
+fi
+rm -f "$DOCKER_MARKER"
 
 main "$@"

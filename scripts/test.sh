@@ -16,6 +16,9 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "infrastructure template (cfn-lint, checkov; offline)"
+infra/check.sh
+
 step "build"
 cargo build --workspace --bins --locked
 cargo test --workspace --no-run --locked
@@ -33,6 +36,9 @@ cleanup() { if [ "$started_here" = 1 ]; then localstack/down.sh || true; fi; }
 trap cleanup EXIT
 # shellcheck disable=SC1091
 source "${FJC_LOCAL_DIR:-.local}/env.sh"
+# cargo-lambda runs the functions through the real Lambda runtime (tests/lambda_runtime.rs).
+FJC_CARGO_LAMBDA="$(infra/ensure-cargo-lambda.sh)/cargo-lambda"
+export FJC_CARGO_LAMBDA
 
 step "integration tests"
 cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}"

@@ -49,8 +49,14 @@ async fn invalid_spec_is_rejected_with_field_path_and_nothing_is_written() {
     let t = text(&out);
     // Every problem, each with file, line and field path.
     assert!(t.contains("bad.yaml:1: job_id:"), "{t}");
-    assert!(t.contains("bad.yaml:5: deployment.parallelism: must be >= 1"), "{t}");
-    assert!(t.contains("bad.yaml:6: deployment.colour: unknown field"), "{t}");
+    assert!(
+        t.contains("bad.yaml:5: deployment.parallelism: must be >= 1"),
+        "{t}"
+    );
+    assert!(
+        t.contains("bad.yaml:6: deployment.colour: unknown field"),
+        "{t}"
+    );
 
     // A directory with one good and one bad spec: nothing is applied.
     let out = fjc(&w, &["apply", "-f", dir.path().to_str().unwrap()]);

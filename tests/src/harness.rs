@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use fjc_core::apply::{Applied, SourcedSpec, apply};
 use fjc_core::artifacts::Artifacts;
-use fjc_core::clock::SystemClock;
+use fjc_core::clock::{OffsetClock, SystemClock};
 use fjc_core::config::{Config, ReconcileConfig};
 use fjc_core::context::{Context, owner_id};
 use fjc_core::handler::{CycleReport, Scope, reconcile};
-use fjc_core::runtime::{self, RealContext};
+use fjc_core::runtime;
 use fjc_core::state::JobState;
 use fjc_core::store::{DynamoStore, SpecRecord, Store};
 use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig};
@@ -19,6 +19,9 @@ use fjc_flink::{FlinkApi, FlinkJobState, JobId, JobSummary};
 use fjc_spec::JobSpec;
 
 use crate::LocalEnv;
+
+/// The context tests use: real adapters, and a clock the test can jump forward.
+pub type TestContext = Context<DynamoStore, RestClient, Artifacts, OffsetClock>;
 
 /// One test's isolated world.
 pub struct World {
@@ -31,7 +34,9 @@ pub struct World {
     /// This test's output dir for job files.
     pub out_dir: PathBuf,
     /// A reconcile context with real adapters.
-    pub ctx: RealContext,
+    pub ctx: TestContext,
+    /// The context's clock (jump it forward to reach fire times).
+    pub clock: OffsetClock,
     /// A direct Flink client, for checking what really runs.
     pub flink: RestClient,
 }
@@ -112,11 +117,12 @@ impl World {
             cancel_wait_seconds: 30,
             ..ReconcileConfig::default()
         };
+        let clock = OffsetClock::new();
         let ctx = Context::new(
             DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table),
             clusters,
             artifacts,
-            SystemClock,
+            clock.clone(),
             settings,
             owner_id("it"),
         );
@@ -127,12 +133,13 @@ impl World {
             artifact_root,
             out_dir,
             ctx,
+            clock,
             flink,
         }
     }
 
     /// A second context on the same table (another reconciler).
-    pub async fn another_reconciler(&self) -> RealContext {
+    pub async fn another_reconciler(&self) -> TestContext {
         let sdk = runtime::aws_config().await;
         let clusters = BTreeMap::from([(
             "default".to_string(),
@@ -146,7 +153,7 @@ impl World {
                 None,
                 std::env::temp_dir().join("fjc-it"),
             ),
-            SystemClock,
+            self.clock.clone(),
             ReconcileConfig::default(),
             owner_id("it2"),
         )
@@ -293,6 +300,28 @@ impl World {
                 let _ = self.flink.cancel(flink_job_id).await;
             }
         }
+    }
+
+    /// Cancels the active runs of a batch job (test cleanup).
+    pub async fn cleanup_runs(&self, job_id: &str) {
+        for r in self.ctx.store.list_runs(job_id).await.unwrap_or_default() {
+            let _ = self.flink.cancel(&r.flink_job_id).await;
+        }
+    }
+
+    /// Whether Flink still has an uploaded jar (`GET /jars`).
+    pub async fn jar_exists(&self, jar_id: &str) -> bool {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-fsS",
+                "--max-time",
+                "10",
+                &format!("{}/jars", self.env.flink_url),
+            ])
+            .output()
+            .expect("curl");
+        assert!(out.status.success(), "GET /jars failed");
+        String::from_utf8_lossy(&out.stdout).contains(jar_id)
     }
 
     /// Path of a jar in this world's artifact root.

@@ -6,6 +6,7 @@
 
 pub mod flink;
 pub mod harness;
+pub mod lambda;
 
 use std::path::PathBuf;
 

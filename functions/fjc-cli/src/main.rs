@@ -59,6 +59,24 @@ enum Command {
         #[arg(long, value_parser = parse_interval)]
         every: Option<Duration>,
     },
+    /// Start a run of a batch job now (at the next reconcile).
+    Run {
+        /// Job id of a batch spec.
+        job_id: String,
+    },
+    /// List a batch job's runs, newest first.
+    Runs {
+        /// Job id.
+        job_id: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The web dashboard (`fjc dashboard serve --dir dashboard/dist`).
+    Dashboard {
+        #[command(subcommand)]
+        command: cmd::dashboard::DashboardCommand,
+    },
     /// Create the DynamoDB table if it does not exist.
     Bootstrap,
     /// Print the JSON Schema of the spec format.
@@ -97,6 +115,9 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Status { json } => cmd::status::run(json).await,
         Command::Plan => cmd::reconcile::plan().await,
         Command::Reconcile { once, every } => cmd::reconcile::run(once, every).await,
+        Command::Run { job_id } => cmd::runs::run(&job_id).await,
+        Command::Runs { job_id, json } => cmd::runs::list(&job_id, json).await,
+        Command::Dashboard { command } => cmd::dashboard::run(command).await,
         Command::Bootstrap => cmd::bootstrap::run().await,
     }
 }

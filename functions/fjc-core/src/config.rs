@@ -16,6 +16,7 @@
 //! | `FJC_LOG_LEVEL` | `error`, `warn`, `info`, `debug`, `trace` |
 //! | `FJC_LOG_FORMAT` | `text` or `json` |
 //! | `FJC_LEASE_TTL_SECONDS`, `FJC_MAX_CONCURRENCY`, `FJC_CANCEL_WAIT_SECONDS`, `FJC_RECONCILE_INTERVAL_SECONDS` | reconcile tuning |
+//! | `FJC_DASHBOARD_DIR` / `FJC_DASHBOARD_BUCKET` | publish the dashboard snapshot to a directory / S3 bucket |
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -108,6 +109,8 @@ pub struct Config {
     pub log_level: String,
     /// `text` or `json`.
     pub log_format: String,
+    /// Where the dashboard snapshot is published.
+    pub dashboard: crate::snapshot::config::DashboardConfig,
 }
 
 impl Default for Config {
@@ -122,6 +125,7 @@ impl Default for Config {
             flink: FlinkClientConfig::default(),
             log_level: "info".into(),
             log_format: "text".into(),
+            dashboard: Default::default(),
         }
     }
 }
@@ -175,6 +179,12 @@ impl Config {
         }
         if let Some(v) = env("FJC_LOG_LEVEL") {
             self.log_level = v;
+        }
+        if let Some(v) = env("FJC_DASHBOARD_DIR").filter(|v| !v.is_empty()) {
+            self.dashboard.dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("FJC_DASHBOARD_BUCKET").filter(|v| !v.is_empty()) {
+            self.dashboard.bucket = Some(v);
         }
         if let Some(v) = env("FJC_LOG_FORMAT") {
             self.log_format = v;
@@ -258,6 +268,7 @@ impl Config {
                 "reconcile.retry_base_seconds/retry_max_seconds: need 1 <= base <= max".into(),
             );
         }
+        self.dashboard.check().map_err(CoreError::Config)?;
         let f = &self.flink;
         if f.connect_timeout_seconds == 0
             || f.request_timeout_seconds == 0

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use fjc_flink::{
-    ClusterOverview, FlinkApi, FlinkError, JarId, JobDetails, JobId, JobSummary, RunRequest,
+    ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails, JobId, JobSummary,
+    RunRequest,
 };
 
 /// Flink call counts.
@@ -90,5 +91,12 @@ impl<F: FlinkApi> FlinkApi for Counted<F> {
     async fn cancel(&self, id: &JobId) -> Result<(), FlinkError> {
         self.write();
         self.inner.cancel(id).await
+    }
+    async fn job_execution_result(
+        &self,
+        id: &JobId,
+    ) -> Result<Option<ExecutionResult>, FlinkError> {
+        self.read();
+        self.inner.job_execution_result(id).await
     }
 }

@@ -58,7 +58,10 @@ pub struct Executor<'a, S, F, A, C> {
     pub observed: &'a BTreeMap<String, Observation>,
 }
 
-type Step<T> = Result<T, CoreError>;
+pub(crate) type Step<T> = Result<T, CoreError>;
+
+#[path = "executor_batch.rs"]
+mod batch;
 
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C> {
     /// Carries out one action. Store failures that must stop the cycle (lease lost)
@@ -73,9 +76,10 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
                 self.start_deploy(&job_id, replaces.clone()).await
             }
             Action::ResumeOperation { .. } => self.resume(&job_id).await,
-            Action::Delete { flink_job_id, .. } => {
-                self.start_delete(&job_id, flink_job_id.clone()).await
+            Action::Delete { flink_job_ids, .. } => {
+                self.start_delete(&job_id, flink_job_ids.clone()).await
             }
+            Action::Batch { step, .. } => self.batch_step(&job_id, step).await,
             Action::Record {
                 lifecycle,
                 flink_state,
@@ -102,18 +106,18 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
         })
     }
 
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.ctx.clock.now_ms()
     }
 
-    fn flink(&self, cluster: &str) -> Step<&Counted<F>> {
+    pub(crate) fn flink(&self, cluster: &str) -> Step<&Counted<F>> {
         self.ctx
             .clusters
             .get(cluster)
             .ok_or_else(|| CoreError::Config(format!("cluster {cluster:?} is not configured")))
     }
 
-    fn spec(&self, job_id: &str) -> Step<&SpecRecord> {
+    pub(crate) fn spec(&self, job_id: &str) -> Step<&SpecRecord> {
         self.specs
             .get(job_id)
             .ok_or_else(|| CoreError::NotFound(format!("spec {job_id} is gone")))
@@ -221,8 +225,11 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
             )));
         }
 
-        match self.submit(flink, record, &artifact, &flink_job_id).await {
-            Ok(()) => {
+        match self
+            .submit(flink, record, &artifact, &flink_job_id, false)
+            .await
+        {
+            Ok(_) => {
                 let s = match flink.job(&flink_job_id).await {
                     Ok(d) => d.state.as_str().to_string(),
                     Err(_) => "SUBMITTED".to_string(),
@@ -251,7 +258,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
         }
     }
 
-    async fn verified_artifact(&self, record: &SpecRecord) -> Step<FetchedArtifact> {
+    pub(crate) async fn verified_artifact(&self, record: &SpecRecord) -> Step<FetchedArtifact> {
         let path = &record.spec.artifact_path;
         let artifact = self
             .ctx
@@ -275,13 +282,16 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
         Ok(artifact)
     }
 
-    async fn submit(
+    /// Uploads the jar and runs it as `job_id`. The jar is deleted afterwards unless
+    /// `keep_jar` (then its id is returned, to delete later).
+    pub(crate) async fn submit(
         &self,
         flink: &Counted<F>,
         record: &SpecRecord,
         artifact: &FetchedArtifact,
         job_id: &JobId,
-    ) -> Result<(), FlinkError> {
+        keep_jar: bool,
+    ) -> Result<Option<fjc_flink::JarId>, FlinkError> {
         let spec = &record.spec;
         let jar = flink.upload_jar(&artifact.path).await?;
         let request = RunRequest {
@@ -293,12 +303,15 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
             allow_non_restored_state: false,
             flink_configuration: flink_configuration(spec),
         };
-        let result = flink.run_jar(&jar, &request).await.map(|_| ());
+        let result = flink.run_jar(&jar, &request).await;
+        if keep_jar && result.is_ok() {
+            return Ok(Some(jar));
+        }
         // The submitted job no longer needs the uploaded jar.
         if let Err(e) = flink.delete_jar(&jar).await {
             warn!(jar = %jar, error = %e, "could not delete uploaded jar");
         }
-        result
+        result.map(|_| None)
     }
 
     /// Cancels `id` if it is live and waits (bounded) until it is terminal.
@@ -381,7 +394,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
         i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
     }
 
-    async fn start_delete(&self, job_id: &str, flink_job_id: Option<JobId>) -> Step<Outcome> {
+    async fn start_delete(&self, job_id: &str, flink_job_ids: Vec<JobId>) -> Step<Outcome> {
         let mut state = self
             .states
             .get(job_id)
@@ -389,7 +402,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
             .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
         state.lifecycle = Lifecycle::Deleting;
         state.operation = Some(Operation::Delete {
-            flink_job_id,
+            flink_job_ids,
             started_at: self.now(),
         });
         self.save(&mut state).await?;
@@ -397,10 +410,10 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
     }
 
     async fn continue_delete(&self, state: JobState) -> Step<Outcome> {
-        let Some(Operation::Delete { flink_job_id, .. }) = &state.operation else {
+        let Some(Operation::Delete { flink_job_ids, .. }) = &state.operation else {
             return Ok(Outcome::Done("no delete in flight".into()));
         };
-        if let Some(id) = flink_job_id {
+        for id in flink_job_ids {
             let flink = self.flink(&state.cluster)?;
             if !self.stop_job(flink, &state.cluster, id).await? {
                 return Ok(Outcome::InProgress(format!("waiting for job {id} to stop")));

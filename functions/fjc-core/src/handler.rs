@@ -84,6 +84,8 @@ pub struct CycleReport {
     pub store: StoreStats,
     /// Flink calls this cycle.
     pub flink: FlinkStats,
+    /// What the cycle loaded (before its actions), for the dashboard snapshot.
+    pub loaded: Loaded,
 }
 
 impl CycleReport {
@@ -97,10 +99,18 @@ impl CycleReport {
     }
 }
 
-struct Loaded {
-    specs: BTreeMap<String, SpecRecord>,
-    states: BTreeMap<String, JobState>,
-    observed: BTreeMap<String, Observation>,
+/// What a cycle reads before deciding: stored specs, states and run requests, and
+/// one observation per cluster.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Specs by job id.
+    pub specs: BTreeMap<String, SpecRecord>,
+    /// States by job id.
+    pub states: BTreeMap<String, JobState>,
+    /// Observations by cluster.
+    pub observed: BTreeMap<String, Observation>,
+    /// Pending `fjc run` requests by job id.
+    pub run_requests: BTreeMap<String, EpochMs>,
 }
 
 /// Runs one reconcile cycle. Errors are returned only when the store cannot be read
@@ -192,6 +202,7 @@ where
         actions,
         store: diff_store(ctx.store.stats(), store0),
         flink: diff_flink(ctx.flink_stats(), flink0),
+        loaded,
     };
     info!(
         specs = report.specs,
@@ -205,21 +216,32 @@ where
     Ok(report)
 }
 
-fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
+/// The plan for what was loaded.
+pub fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
     plan(PlanInput {
         specs: &l.specs,
         states: &l.states,
         clusters: &l.observed,
+        run_requests: &l.run_requests,
         now,
     })
 }
 
-async fn load<S, F, A, C>(ctx: &Context<S, F, A, C>, scope: &Scope) -> Result<Loaded, StoreError>
+/// Reads the store and observes every cluster the jobs in scope use (one
+/// `/jobs/overview` call each).
+pub async fn load<S, F, A, C>(
+    ctx: &Context<S, F, A, C>,
+    scope: &Scope,
+) -> Result<Loaded, StoreError>
 where
     S: Store,
     F: FlinkApi,
 {
-    let (specs, states) = futures::try_join!(ctx.store.list_specs(), ctx.store.list_states())?;
+    let (specs, states, run_requests) = futures::try_join!(
+        ctx.store.list_specs(),
+        ctx.store.list_states(),
+        ctx.store.list_run_requests()
+    )?;
     let specs: BTreeMap<_, _> = specs
         .into_iter()
         .filter(|r| scope.contains(&r.spec.job_id))
@@ -253,10 +275,15 @@ where
     .await
     .into_iter()
     .collect();
+    let run_requests = run_requests
+        .into_iter()
+        .filter(|(job, _)| scope.contains(job))
+        .collect();
     Ok(Loaded {
         specs,
         states,
         observed,
+        run_requests,
     })
 }
 

@@ -11,6 +11,11 @@ use crate::clock::EpochMs;
 use crate::state::{JobState, Lifecycle, Operation};
 use crate::store::SpecRecord;
 
+#[path = "planner_batch.rs"]
+pub mod batch;
+
+pub use batch::{BatchStep, RunEnd, StartRun};
+
 /// What one cluster looked like this cycle.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Observation {
@@ -36,6 +41,8 @@ pub struct PlanInput<'a> {
     pub states: &'a BTreeMap<String, JobState>,
     /// Observations by cluster name.
     pub clusters: &'a BTreeMap<String, Observation>,
+    /// Pending `fjc run` requests by job id.
+    pub run_requests: &'a BTreeMap<String, EpochMs>,
     /// The time.
     pub now: EpochMs,
 }
@@ -74,8 +81,15 @@ pub enum Action {
     Delete {
         /// Spec job id.
         job_id: String,
-        /// The Flink job to cancel.
-        flink_job_id: Option<JobId>,
+        /// The Flink jobs to cancel.
+        flink_job_ids: Vec<JobId>,
+    },
+    /// A batch job's runs: end, start, skip (see [`BatchStep`]).
+    Batch {
+        /// Spec job id.
+        job_id: String,
+        /// What to do.
+        step: BatchStep,
     },
     /// Record what Flink shows for a deployed job.
     Record {
@@ -99,6 +113,7 @@ impl Action {
             Action::Deploy { job_id, .. }
             | Action::ResumeOperation { job_id }
             | Action::Delete { job_id, .. }
+            | Action::Batch { job_id, .. }
             | Action::Record { job_id, .. } => job_id,
         }
     }
@@ -114,6 +129,7 @@ impl Action {
             Action::Deploy { .. } => "deploy",
             Action::ResumeOperation { .. } => "resume",
             Action::Delete { .. } => "delete",
+            Action::Batch { .. } => "batch",
             Action::Record { .. } => "record",
         }
     }
@@ -165,7 +181,7 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
                 continue;
             }
         };
-        match decide(id, spec, state, jobs, input.now) {
+        match decide(id, spec, state, jobs, input.run_requests, input.now) {
             Decision::Act(action) => out.actions.push(action),
             Decision::Wait(reason) => out.skipped.push(Skipped {
                 job_id: id.clone(),
@@ -177,7 +193,7 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
     out
 }
 
-enum Decision {
+pub(crate) enum Decision {
     Act(Action),
     Wait(String),
     Nothing,
@@ -188,6 +204,7 @@ fn decide(
     spec: Option<&SpecRecord>,
     state: Option<&JobState>,
     jobs: &BTreeMap<JobId, JobSummary>,
+    requests: &BTreeMap<String, EpochMs>,
     now: EpochMs,
 ) -> Decision {
     let job_id = id.to_string();
@@ -208,17 +225,31 @@ fn decide(
         if matches!(state.operation, Some(Operation::Delete { .. })) {
             return Decision::Act(Action::ResumeOperation { job_id });
         }
-        let target = match &state.operation {
+        let mut targets: Vec<JobId> = match &state.operation {
             Some(Operation::Deploy { flink_job_id, .. }) => live(&Some(flink_job_id.clone()))
                 .or_else(|| live(&state.flink_job_id))
-                .or(Some(flink_job_id.clone())),
-            _ => state.flink_job_id.clone(),
+                .or(Some(flink_job_id.clone()))
+                .into_iter()
+                .collect(),
+            _ => state.flink_job_id.clone().into_iter().collect(),
         };
+        if let Some(b) = &state.batch {
+            targets.extend(b.active.iter().map(|r| r.flink_job_id.clone()));
+        }
+        targets.sort();
+        targets.dedup();
         return Decision::Act(Action::Delete {
             job_id,
-            flink_job_id: target,
+            flink_job_ids: targets,
         });
     };
+
+    if spec.spec.job_type == JobType::Batch {
+        if state.is_some_and(|s| s.operation.is_some()) {
+            return Decision::Act(Action::ResumeOperation { job_id });
+        }
+        return batch::decide(job_id, spec, state, jobs, requests, now);
+    }
 
     let Some(state) = state else {
         return Decision::Act(Action::Deploy {
@@ -308,27 +339,16 @@ fn observe(job_id: String, state: &JobState, job: &JobSummary) -> Decision {
     })
 }
 
-/// The deployed job is not in the cluster (expired from its job store, or the
-/// JobManager restarted without HA and forgot it).
+/// A deployed streaming job is not in the cluster (the JobManager restarted
+/// without HA and forgot it): submit it again.
 fn missing(job_id: String, state: &JobState) -> Decision {
-    match (state.job_type, state.lifecycle) {
-        // Results already recorded: Flink forgetting the job later changes nothing.
-        (_, Lifecycle::Finished | Lifecycle::Failed) => Decision::Nothing,
-        (JobType::Stream, _) => Decision::Act(Action::Deploy {
+    match state.lifecycle {
+        // A result already recorded: Flink forgetting the job later changes nothing.
+        Lifecycle::Finished | Lifecycle::Failed => Decision::Nothing,
+        _ => Decision::Act(Action::Deploy {
             job_id,
             replaces: None,
             reason: DeployReason::Lost,
-        }),
-        (JobType::Batch, _) => Decision::Act(Action::Record {
-            job_id,
-            lifecycle: Lifecycle::Failed,
-            flink_state: "MISSING".into(),
-            fetch_cause: false,
-            note: Some(
-                "job disappeared from the cluster before its result was seen \
-                 (JobManager restart?)"
-                    .into(),
-            ),
         }),
     }
 }

@@ -107,6 +107,7 @@ fn run(c: &Case) -> Plan {
         specs: &specs,
         states: &states,
         clusters: &clusters,
+        run_requests: &BTreeMap::new(),
         now: NOW,
     })
 }
@@ -130,7 +131,7 @@ fn record(id: &str, l: Lifecycle, flink: &str, cause: bool, note: bool) -> Actio
 }
 
 use FlinkJobState as F;
-use JobType::{Batch, Stream};
+use JobType::Stream;
 use Lifecycle as L;
 
 fn cases() -> Vec<Case> {
@@ -174,7 +175,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![job(jid(1), F::Running, 2, 2)]),
             expect: vec![Action::Delete {
                 job_id: "a".into(),
-                flink_job_id: Some(jid(1)),
+                flink_job_ids: vec![jid(1)],
             }],
             skipped: 0,
         },
@@ -190,7 +191,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![job(jid(2), F::Running, 1, 1)]),
             expect: vec![Action::Delete {
                 job_id: "a".into(),
-                flink_job_id: Some(jid(2)),
+                flink_job_ids: vec![jid(2)],
             }],
             skipped: 0,
         },
@@ -211,7 +212,7 @@ fn cases() -> Vec<Case> {
             name: "delete in flight is resumed",
             specs: vec![],
             states: vec![St::new("a", Stream).op(Operation::Delete {
-                flink_job_id: Some(jid(1)),
+                flink_job_ids: vec![jid(1)],
                 started_at: 0,
             })],
             cluster: Some(vec![]),
@@ -235,14 +236,6 @@ fn cases() -> Vec<Case> {
             skipped: 0,
         },
         Case {
-            name: "finished batch job is recorded",
-            specs: vec![spec("b", Batch, "f1")],
-            states: vec![St::new("b", Batch).deployed("f1", jid(3), L::Running, "RUNNING")],
-            cluster: Some(vec![job(jid(3), F::Finished, 0, 2)]),
-            expect: vec![record("b", L::Finished, "FINISHED", false, false)],
-            skipped: 0,
-        },
-        Case {
             name: "failed job is recorded with its cause",
             specs: vec![spec("a", Stream, "f1")],
             states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
@@ -251,27 +244,11 @@ fn cases() -> Vec<Case> {
             skipped: 0,
         },
         Case {
-            name: "finished batch job forgotten by Flink: nothing",
-            specs: vec![spec("b", Batch, "f1")],
-            states: vec![St::new("b", Batch).deployed("f1", jid(3), L::Finished, "FINISHED")],
-            cluster: Some(vec![]),
-            expect: vec![],
-            skipped: 0,
-        },
-        Case {
             name: "running stream job vanished: deployed again",
             specs: vec![spec("a", Stream, "f1")],
             states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
             cluster: Some(vec![]),
             expect: vec![deploy("a", None, DeployReason::Lost)],
-            skipped: 0,
-        },
-        Case {
-            name: "running batch job vanished: recorded failed",
-            specs: vec![spec("b", Batch, "f1")],
-            states: vec![St::new("b", Batch).deployed("f1", jid(3), L::Running, "RUNNING")],
-            cluster: Some(vec![]),
-            expect: vec![record("b", L::Failed, "MISSING", false, true)],
             skipped: 0,
         },
         Case {
@@ -381,6 +358,7 @@ fn unconfigured_cluster_is_skipped_with_reason() {
         specs: &specs,
         states: &states,
         clusters: &clusters,
+        run_requests: &BTreeMap::new(),
         now: NOW,
     });
     assert!(p.actions.is_empty());

@@ -24,6 +24,10 @@ pub enum Lifecycle {
     Finished,
     /// Failed; see the last error. Waits for a spec change (or a retry time).
     Failed,
+    /// A batch job waiting for its next fire time (or stopped by `max_runs`).
+    Scheduled,
+    /// A batch schedule with `suspend: true` and no active run.
+    Suspended,
     /// The spec was deleted and the job is being cancelled.
     Deleting,
 }
@@ -38,6 +42,8 @@ impl Lifecycle {
             Lifecycle::Running => "RUNNING",
             Lifecycle::Finished => "FINISHED",
             Lifecycle::Failed => "FAILED",
+            Lifecycle::Scheduled => "SCHEDULED",
+            Lifecycle::Suspended => "SUSPENDED",
             Lifecycle::Deleting => "DELETING",
         }
     }
@@ -69,10 +75,10 @@ pub enum Operation {
         /// When the operation started.
         started_at: EpochMs,
     },
-    /// The spec was deleted: cancel `flink_job_id`, then forget the job.
+    /// The spec was deleted: cancel `flink_job_ids`, then forget the job.
     Delete {
-        /// The job to cancel, if any.
-        flink_job_id: Option<JobId>,
+        /// The jobs to cancel (the deployed job, or a batch job's active runs).
+        flink_job_ids: Vec<JobId>,
         /// When the operation started.
         started_at: EpochMs,
     },
@@ -123,6 +129,9 @@ pub struct JobState {
     /// The last error.
     #[serde(default)]
     pub last_error: Option<LastError>,
+    /// Batch runs (batch jobs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<crate::runs::BatchState>,
     /// Last change of this record.
     pub updated_at: EpochMs,
     /// Optimistic version, managed by the store (0 = not stored yet).
@@ -146,6 +155,7 @@ impl JobState {
             next_attempt_at: None,
             operation: None,
             last_error: None,
+            batch: None,
             updated_at: now,
             version: 0,
         }

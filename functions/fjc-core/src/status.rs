@@ -38,12 +38,19 @@ pub struct JobStatus {
     pub last_error: Option<String>,
     /// Last change (RFC 3339).
     pub updated_at: Option<String>,
+    /// Batch: the next cron fire time (RFC 3339), or why there is none.
+    pub next_fire: Option<String>,
+    /// Batch: the last run's id and outcome.
+    pub last_run: Option<String>,
+    /// Batch: runs active now.
+    pub active_runs: usize,
 }
 
 /// Joins specs and states into status rows, ordered by job id.
 pub fn job_statuses(
     specs: &BTreeMap<String, SpecRecord>,
     states: &BTreeMap<String, JobState>,
+    now: crate::clock::EpochMs,
 ) -> Vec<JobStatus> {
     let mut ids: Vec<&String> = specs.keys().chain(states.keys()).collect();
     ids.sort();
@@ -77,7 +84,42 @@ pub fn job_statuses(
                 operation: state.and_then(|s| s.operation.as_ref().map(|o| o.name().to_string())),
                 last_error: state.and_then(|s| s.last_error.as_ref().map(|e| e.message.clone())),
                 updated_at: state.map(|s| rfc3339(s.updated_at)),
+                next_fire: next_fire(spec, state, now),
+                last_run: state
+                    .and_then(|s| s.batch.as_ref())
+                    .and_then(|b| b.last_run())
+                    .map(|r| {
+                        let why = r
+                            .reason
+                            .as_deref()
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default();
+                        format!(
+                            "{} {} at {}{why}",
+                            r.run_id,
+                            r.status.as_str(),
+                            rfc3339(r.ended_at)
+                        )
+                    }),
+                active_runs: state
+                    .and_then(|s| s.batch.as_ref())
+                    .map_or(0, |b| b.active.len()),
             }
         })
         .collect()
+}
+
+fn next_fire(
+    spec: Option<&SpecRecord>,
+    state: Option<&JobState>,
+    now: crate::clock::EpochMs,
+) -> Option<String> {
+    let cfg = spec?.spec.batch_config.as_ref()?;
+    cfg.cron.as_ref()?;
+    let b = state.and_then(|s| s.batch.clone()).unwrap_or_default();
+    Some(match crate::planner::batch::next_fire(cfg, &b, now) {
+        Ok(Some(t)) => rfc3339(t),
+        Ok(None) => "none".into(),
+        Err(why) => why,
+    })
 }

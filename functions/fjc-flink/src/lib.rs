@@ -40,4 +40,10 @@ pub trait FlinkApi: Send + Sync {
     /// `PATCH /jobs/:id?mode=cancel`. Returns [`FlinkError::AlreadyTerminal`] or
     /// [`FlinkError::NotFound`] when there is nothing to cancel.
     fn cancel(&self, id: &JobId) -> impl Future<Output = Result<(), FlinkError>> + Send;
+    /// `GET /jobs/:id/execution-result`: the job's outcome, `None` while it runs.
+    /// [`FlinkError::NotFound`] when the cluster no longer knows the job.
+    fn job_execution_result(
+        &self,
+        id: &JobId,
+    ) -> impl Future<Output = Result<Option<ExecutionResult>, FlinkError>> + Send;
 }

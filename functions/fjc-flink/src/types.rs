@@ -267,3 +267,12 @@ pub struct CheckpointRef {
     /// Whether it is a savepoint rather than a checkpoint.
     pub is_savepoint: bool,
 }
+
+/// The outcome of a finished job (`/jobs/:id/execution-result`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionResult {
+    /// FINISHED, FAILED or CANCELED.
+    pub state: FlinkJobState,
+    /// The failure cause reduced to one line, for failed jobs.
+    pub cause: Option<String>,
+}

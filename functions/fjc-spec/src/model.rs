@@ -247,9 +247,55 @@ pub struct BatchConfig {
     /// Cancel a run older than this many seconds (>= 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_seconds: Option<i64>,
-    /// Remove uploaded jars and temporary state after a run.
+    /// Remove the run's uploaded jar (and staged artifact) when it ends.
     #[serde(default)]
     pub cleanup_on_completion: bool,
+    /// What to do when a run is due while another is still active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency_policy: Option<ConcurrencyPolicy>,
+    /// A scheduled run missed by more than this many seconds is skipped and counted
+    /// as missed, never queued (>= 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starting_deadline_seconds: Option<i64>,
+    /// Finished runs kept in history (default 3, 0-100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successful_runs_history_limit: Option<i64>,
+    /// Failed, cancelled, timed-out or lost runs kept in history (default 1, 0-100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_runs_history_limit: Option<i64>,
+    /// Stop starting scheduled runs (active runs continue; `fjc run` still works).
+    #[serde(default)]
+    pub suspend: bool,
+}
+
+/// Kubernetes CronJob-style handling of overlapping runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConcurrencyPolicy {
+    /// Skip a run that is due while another is active (default).
+    #[default]
+    Forbid,
+    /// Start it anyway.
+    Allow,
+    /// Cancel the active runs, then start it.
+    Replace,
+}
+
+impl BatchConfig {
+    /// The concurrency policy in force.
+    pub fn policy(&self) -> ConcurrencyPolicy {
+        self.concurrency_policy.unwrap_or_default()
+    }
+
+    /// Successful runs kept in history.
+    pub fn successful_history(&self) -> usize {
+        usize::try_from(self.successful_runs_history_limit.unwrap_or(3)).unwrap_or(3)
+    }
+
+    /// Unsuccessful runs kept in history.
+    pub fn failed_history(&self) -> usize {
+        usize::try_from(self.failed_runs_history_limit.unwrap_or(1)).unwrap_or(1)
+    }
 }
 
 /// Streaming settings. Durations are like `30s`, `5m`.

@@ -6,6 +6,7 @@
 use fjc_core::config::Config;
 use fjc_core::handler::{Scope, reconcile};
 use fjc_core::runtime::{RealContext, build, init_tracing};
+use fjc_core::snapshot::publish::Dashboard;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
@@ -15,15 +16,21 @@ async fn main() -> Result<(), Error> {
     init_tracing(&config);
     let ctx = build(&config, "lambda").await?;
     let ctx = &ctx;
+    let dashboard = Dashboard::from_config(&config).await;
+    let dashboard = dashboard.as_ref();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(ctx, event).await
+        handle(ctx, dashboard, event).await
     }))
     .await
 }
 
 /// One invocation: one cycle over every job. The answer summarises the cycle; a
 /// store failure fails the invocation (so it is retried / dead-lettered).
-async fn handle(ctx: &RealContext, event: LambdaEvent<Value>) -> Result<Value, Error> {
+async fn handle(
+    ctx: &RealContext,
+    dashboard: Option<&Dashboard>,
+    event: LambdaEvent<Value>,
+) -> Result<Value, Error> {
     let source = event
         .payload
         .get("detail-type")
@@ -32,6 +39,10 @@ async fn handle(ctx: &RealContext, event: LambdaEvent<Value>) -> Result<Value, E
         .to_string();
     tracing::info!(request_id = %event.context.request_id, %source, "reconcile invoked");
     let report = reconcile(ctx, &Scope::All).await?;
+    // The dashboard snapshot (when configured); written only when it changed.
+    if let Some(d) = dashboard {
+        d.after_cycle(ctx, &report).await;
+    }
     Ok(json!({
         "specs": report.specs,
         "actions": report.actions.len(),

@@ -2,7 +2,9 @@
 
 pub mod apply;
 pub mod bootstrap;
+pub mod dashboard;
 pub mod reconcile;
+pub mod runs;
 pub mod schema;
 pub mod status;
 pub mod validate;

@@ -1,20 +1,18 @@
 //! `fjc reconcile` and `fjc plan`.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use fjc_core::clock::Clock;
+use fjc_core::clock::{Clock, rfc3339};
 use fjc_core::executor::Outcome;
-use fjc_core::handler::{CycleReport, LeaseReport, Scope, reconcile};
-use fjc_core::planner::{Action, Observation, PlanInput, plan as make_plan};
-use fjc_core::store::Store;
-use fjc_flink::FlinkApi;
+use fjc_core::handler::{CycleReport, LeaseReport, Scope, load, plan_of, reconcile};
+use fjc_core::planner::Action;
 
 use crate::exit::Failure;
 
 /// One cycle (`--once`) or a loop (`--every`).
 pub async fn run(once: bool, every: Option<Duration>) -> Result<(), Failure> {
     let (config, ctx) = super::context().await?;
+    let dashboard = fjc_core::snapshot::publish::Dashboard::from_config(&config).await;
     let interval = match (once, every) {
         (_, Some(d)) => d,
         (true, None) => Duration::ZERO,
@@ -23,6 +21,7 @@ pub async fn run(once: bool, every: Option<Duration>) -> Result<(), Failure> {
     if once {
         let report = reconcile(&ctx, &Scope::All).await?;
         print_report(&report);
+        super::dashboard::after_cycle(dashboard.as_ref(), &ctx, &report).await;
         if report.has_errors() {
             return Err(Failure::Infra(
                 "the cycle reported errors (see above)".into(),
@@ -36,7 +35,10 @@ pub async fn run(once: bool, every: Option<Duration>) -> Result<(), Failure> {
     );
     loop {
         match reconcile(&ctx, &Scope::All).await {
-            Ok(report) => print_report(&report),
+            Ok(report) => {
+                print_report(&report);
+                super::dashboard::after_cycle(dashboard.as_ref(), &ctx, &report).await;
+            }
             Err(e) => eprintln!("cycle failed: {e}"),
         }
         tokio::select! {
@@ -87,54 +89,66 @@ fn print_report(r: &CycleReport) {
 /// Prints what a cycle would do now (reads only).
 pub async fn plan() -> Result<(), Failure> {
     let (_config, ctx) = super::context().await?;
-    let (specs, states) = tokio::try_join!(ctx.store.list_specs(), ctx.store.list_states())?;
-    let specs: BTreeMap<_, _> = specs
-        .into_iter()
-        .map(|r| (r.spec.job_id.clone(), r))
-        .collect();
-    let states: BTreeMap<_, _> = states.into_iter().map(|s| (s.job_id.clone(), s)).collect();
-    let mut clusters = BTreeMap::new();
-    for (name, client) in &ctx.clusters {
-        let o = match client.list_jobs().await {
-            Ok(jobs) => Observation::from_jobs(jobs),
-            Err(e) => Observation::Unreachable(e.to_string()),
-        };
-        clusters.insert(name.clone(), o);
-    }
-    let p = make_plan(PlanInput {
-        specs: &specs,
-        states: &states,
-        clusters: &clusters,
-        now: ctx.clock.now_ms(),
-    });
+    let loaded = load(&ctx, &Scope::All).await?;
+    let p = plan_of(&loaded, ctx.clock.now_ms());
     if p.actions.is_empty() && p.skipped.is_empty() {
         println!("nothing to do: every job matches its spec");
     }
     for a in &p.actions {
-        let detail = match a {
-            Action::Deploy {
-                replaces, reason, ..
-            } => match replaces {
-                Some(old) => format!("{reason:?}; replaces Flink job {old}"),
-                None => format!("{reason:?}"),
-            },
-            Action::ResumeOperation { .. } => "continue the operation in flight".into(),
-            Action::Delete { flink_job_id, .. } => match flink_job_id {
-                Some(id) => format!("spec deleted; cancel Flink job {id}"),
-                None => "spec deleted; forget the job".into(),
-            },
-            Action::Record {
-                lifecycle,
-                flink_state,
-                ..
-            } => {
-                format!("record {} (Flink {flink_state})", lifecycle.as_str())
-            }
-        };
-        println!("{} {}: {detail}", a.job_id(), a.name());
+        println!("{} {}: {}", a.job_id(), a.name(), describe(a));
     }
     for s in &p.skipped {
         println!("{} waiting: {}", s.job_id, s.reason);
     }
     Ok(())
+}
+
+fn describe(a: &Action) -> String {
+    match a {
+        Action::Deploy {
+            replaces, reason, ..
+        } => match replaces {
+            Some(old) => format!("{reason:?}; replaces Flink job {old}"),
+            None => format!("{reason:?}"),
+        },
+        Action::ResumeOperation { .. } => "continue the operation in flight".into(),
+        Action::Delete { flink_job_ids, .. } if flink_job_ids.is_empty() => {
+            "spec deleted; forget the job".into()
+        }
+        Action::Delete { flink_job_ids, .. } => {
+            let ids: Vec<String> = flink_job_ids.iter().map(|j| j.to_string()).collect();
+            format!("spec deleted; cancel Flink job(s) {}", ids.join(", "))
+        }
+        Action::Record {
+            lifecycle,
+            flink_state,
+            ..
+        } => format!("record {} (Flink {flink_state})", lifecycle.as_str()),
+        Action::Batch { step, .. } => {
+            let mut parts = Vec::new();
+            for (run, how) in &step.end {
+                parts.push(format!("end {run} ({how:?})"));
+            }
+            if let Some(s) = &step.start {
+                parts.push(format!(
+                    "start a {} run for {}",
+                    s.trigger.as_str(),
+                    rfc3339(s.at)
+                ));
+            }
+            if step.missed > 0 {
+                parts.push(format!("{} fire time(s) missed", step.missed));
+            }
+            if let Some(why) = &step.skipped {
+                parts.push(why.clone());
+            }
+            if step.anchor {
+                parts.push("start the schedule from now".into());
+            }
+            if parts.is_empty() {
+                parts.push("schedule bookkeeping".into());
+            }
+            parts.join("; ")
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use fjc_core::clock::{Clock, SystemClock};
 use fjc_core::runtime::{aws_config, store};
 use fjc_core::status::job_statuses;
 use fjc_core::store::Store;
@@ -19,7 +20,7 @@ pub async fn run(json: bool) -> Result<(), Failure> {
         .map(|r| (r.spec.job_id.clone(), r))
         .collect();
     let states: BTreeMap<_, _> = states.into_iter().map(|s| (s.job_id.clone(), s)).collect();
-    let rows = job_statuses(&specs, &states);
+    let rows = job_statuses(&specs, &states, SystemClock.now_ms());
     if json {
         let text = serde_json::to_string_pretty(&rows)
             .map_err(|e| Failure::Infra(format!("cannot render status: {e}")))?;
@@ -56,6 +57,12 @@ pub async fn run(json: bool) -> Result<(), Failure> {
             if r.drift { "[drift] " } else { "" },
             r.last_error.as_deref().unwrap_or(""),
         );
+        if let Some(next) = &r.next_fire {
+            println!("{:<28} next fire: {next}", "");
+        }
+        if let Some(last) = &r.last_run {
+            println!("{:<28} last run: {last}", "");
+        }
     }
     Ok(())
 }

@@ -20,6 +20,13 @@ pub const SPEC_PK: &str = "SPEC";
 pub const STATE_PK: &str = "STATE";
 /// Partition key of lease items.
 pub const LEASE_PK: &str = "LEASE";
+/// Partition key of `fjc run` requests.
+pub const RUNREQ_PK: &str = "RUNREQ";
+
+/// Partition key of a job's run items.
+pub fn run_pk(job_id: &str) -> String {
+    format!("RUN#{job_id}")
+}
 
 /// An item as the SDK wants it.
 pub type Item = HashMap<String, AttributeValue>;
@@ -129,6 +136,24 @@ pub fn state_from_item(item: &Item) -> Result<JobState, StoreError> {
         .map_err(|e| corrupt(&what, format!("state JSON: {e}")))?;
     st.version = get_n(item, "version", &what)?;
     Ok(st)
+}
+
+/// Run → item.
+pub fn run_to_item(run: &crate::runs::Run) -> Result<Item, StoreError> {
+    let what = format!("run {} of {}", run.run_id, run.job_id);
+    let json = serde_json::to_string(run).map_err(|e| corrupt(&what, e.to_string()))?;
+    let mut item = key(&run_pk(&run.job_id), &run.run_id);
+    item.insert("run".into(), s(json));
+    item.insert("status".into(), s(run.status.as_str()));
+    Ok(item)
+}
+
+/// Item → run.
+pub fn run_from_item(item: &Item) -> Result<crate::runs::Run, StoreError> {
+    let sk = get_s(item, "sk", "run item")?;
+    let what = format!("run {sk}");
+    serde_json::from_str(get_s(item, "run", &what)?)
+        .map_err(|e| corrupt(&what, format!("run JSON: {e}")))
 }
 
 #[cfg(test)]

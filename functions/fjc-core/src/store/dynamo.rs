@@ -11,9 +11,12 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem,
 };
 
-use super::codec::{self, Item, LEASE_PK, SPEC_PK, STATE_PK, key, n, s};
-use super::{LeaseGrant, LeaseHolder, LeaseOutcome, SpecRecord, Store, StoreError, StoreStats};
+use super::codec::{self, Item, LEASE_PK, RUNREQ_PK, SPEC_PK, STATE_PK, key, n, run_pk, s};
+use super::{
+    LeaseGrant, LeaseHolder, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
+};
 use crate::clock::EpochMs;
+use crate::runs::Run;
 use crate::state::JobState;
 
 /// Store backed by one DynamoDB table (see `codec` for the item layout).
@@ -96,16 +99,17 @@ impl DynamoStore {
     async fn fenced(
         &self,
         lease: &LeaseGrant,
-        write: TransactWriteItem,
+        writes: Vec<TransactWriteItem>,
         what: &str,
         expected: u64,
     ) -> Result<(), StoreError> {
         self.write();
+        let mut items = vec![self.lease_check(lease)?];
+        items.extend(writes);
         let result = self
             .client
             .transact_write_items()
-            .transact_items(self.lease_check(lease)?)
-            .transact_items(write)
+            .set_transact_items(Some(items))
             .send()
             .await;
         match result {
@@ -129,6 +133,12 @@ impl DynamoStore {
                     if failed(1) {
                         return Err(StoreError::Conflict {
                             what: what.to_string(),
+                            expected,
+                        });
+                    }
+                    if let Some(i) = (2..t.cancellation_reasons().len()).find(|i| failed(*i)) {
+                        return Err(StoreError::Conflict {
+                            what: format!("{what}: run write {} (already recorded)", i - 1),
                             expected,
                         });
                     }
@@ -162,6 +172,47 @@ impl DynamoStore {
             // timeout, DNS). Treat as unavailable.
             None => StoreError::Unavailable { message },
         }
+    }
+}
+
+impl DynamoStore {
+    fn run_write(&self, w: &RunWrite) -> Result<TransactWriteItem, StoreError> {
+        let item = match w {
+            RunWrite::Create(run) => {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(codec::run_to_item(run)?))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(build_err)?;
+                TransactWriteItem::builder().put(put).build()
+            }
+            RunWrite::Put(run) => {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(codec::run_to_item(run)?))
+                    .build()
+                    .map_err(build_err)?;
+                TransactWriteItem::builder().put(put).build()
+            }
+            RunWrite::Delete { job_id, run_id } => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&run_pk(job_id), run_id)))
+                    .build()
+                    .map_err(build_err)?;
+                TransactWriteItem::builder().delete(delete).build()
+            }
+            RunWrite::ConsumeRequest { job_id } => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(RUNREQ_PK, job_id)))
+                    .build()
+                    .map_err(build_err)?;
+                TransactWriteItem::builder().delete(delete).build()
+            }
+        };
+        Ok(item)
     }
 }
 
@@ -261,7 +312,12 @@ impl Store for DynamoStore {
             .collect()
     }
 
-    async fn put_state(&self, state: &JobState, lease: &LeaseGrant) -> Result<u64, StoreError> {
+    async fn commit(
+        &self,
+        state: &JobState,
+        runs: &[RunWrite],
+        lease: &LeaseGrant,
+    ) -> Result<u64, StoreError> {
         let next = state.version + 1;
         let mut put = Put::builder()
             .table_name(&self.table)
@@ -272,11 +328,16 @@ impl Store for DynamoStore {
                 .expression_attribute_names("#v", "version")
                 .expression_attribute_values(":v", n(state.version));
         }
-        let write = TransactWriteItem::builder()
-            .put(put.build().map_err(build_err)?)
-            .build();
+        let mut writes = vec![
+            TransactWriteItem::builder()
+                .put(put.build().map_err(build_err)?)
+                .build(),
+        ];
+        for w in runs {
+            writes.push(self.run_write(w)?);
+        }
         let what = format!("state of {}", state.job_id);
-        self.fenced(lease, write, &what, state.version).await?;
+        self.fenced(lease, writes, &what, state.version).await?;
         Ok(next)
     }
 
@@ -295,7 +356,7 @@ impl Store for DynamoStore {
             .build()
             .map_err(build_err)?;
         let write = TransactWriteItem::builder().delete(delete).build();
-        self.fenced(lease, write, &format!("state of {job_id}"), version)
+        self.fenced(lease, vec![write], &format!("state of {job_id}"), version)
             .await
     }
 
@@ -375,6 +436,41 @@ impl Store for DynamoStore {
             Err(e) if is_condition_failure(&e) => Ok(()),
             Err(e) => Err(self.map_err(e, &format!("release lease {}", lease.name))),
         }
+    }
+
+    async fn list_runs(&self, job_id: &str) -> Result<Vec<Run>, StoreError> {
+        self.query_all(&run_pk(job_id))
+            .await?
+            .iter()
+            .map(codec::run_from_item)
+            .collect()
+    }
+
+    async fn request_run(&self, job_id: &str, at: EpochMs) -> Result<(), StoreError> {
+        let mut item = key(RUNREQ_PK, job_id);
+        item.insert("requested_at".into(), n(at));
+        self.write();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| self.map_err(e, &format!("request run of {job_id}")))?;
+        Ok(())
+    }
+
+    async fn list_run_requests(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, EpochMs>, StoreError> {
+        self.query_all(RUNREQ_PK)
+            .await?
+            .iter()
+            .map(|item| {
+                let job = codec::get_opt_s(item, "sk").unwrap_or_default();
+                Ok((job, codec::get_n(item, "requested_at", "run request")?))
+            })
+            .collect()
     }
 
     fn stats(&self) -> StoreStats {

@@ -11,7 +11,30 @@ use fjc_spec::{Fingerprint, JobSpec};
 use thiserror::Error;
 
 use crate::clock::EpochMs;
+use crate::runs::Run;
 use crate::state::JobState;
+
+/// A run-item change committed together with a job state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunWrite {
+    /// Record a new run; fails the whole commit if a run with its id exists
+    /// (the same scheduled time never starts twice).
+    Create(Run),
+    /// Overwrite a run's record.
+    Put(Run),
+    /// Remove a run from history.
+    Delete {
+        /// Spec job id.
+        job_id: String,
+        /// Run id.
+        run_id: String,
+    },
+    /// Remove the job's pending `fjc run` request.
+    ConsumeRequest {
+        /// Spec job id.
+        job_id: String,
+    },
+}
 
 pub use dynamo::DynamoStore;
 
@@ -168,7 +191,29 @@ pub trait Store: Send + Sync {
         &self,
         state: &JobState,
         lease: &LeaseGrant,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        self.commit(state, &[], lease)
+    }
+    /// Like [`Store::put_state`], with run-item changes in the same transaction.
+    fn commit(
+        &self,
+        state: &JobState,
+        runs: &[RunWrite],
+        lease: &LeaseGrant,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// A job's runs, oldest first.
+    fn list_runs(&self, job_id: &str) -> impl Future<Output = Result<Vec<Run>, StoreError>> + Send;
+    /// Records a request to start a run now (`fjc run`); a newer request replaces
+    /// an unhandled older one.
+    fn request_run(
+        &self,
+        job_id: &str,
+        at: EpochMs,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Pending run requests by job id.
+    fn list_run_requests(
+        &self,
+    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, EpochMs>, StoreError>> + Send;
     /// Deletes the state if it is still at `version`, only while `lease` is current.
     fn delete_state(
         &self,

@@ -11,6 +11,7 @@ mod config;
 mod errors;
 mod jars;
 mod jobs;
+mod result;
 mod savepoints;
 
 use std::path::Path;
@@ -21,7 +22,8 @@ pub use errors::{MAX_MESSAGE_CHARS, reduce_error_body, reduce_stack_trace};
 pub use savepoints::{is_valid_trigger_id, new_trigger_id};
 
 use crate::{
-    ClusterOverview, FlinkApi, FlinkError, JarId, JobDetails, JobId, JobSummary, RunRequest,
+    ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails, JobId, JobSummary,
+    RunRequest,
 };
 
 impl FlinkApi for RestClient {
@@ -57,5 +59,12 @@ impl FlinkApi for RestClient {
 
     async fn cancel(&self, id: &JobId) -> Result<(), FlinkError> {
         jobs::cancel(self, id).await
+    }
+
+    async fn job_execution_result(
+        &self,
+        id: &JobId,
+    ) -> Result<Option<ExecutionResult>, FlinkError> {
+        result::job_execution_result(self, id).await
     }
 }

@@ -99,6 +99,32 @@ fn job_type_sections(spec: &JobSpec, out: &mut Problems) {
         );
         out.at_least("batch_config.max_runs", batch.max_runs, 1);
         out.at_least("batch_config.ttl_seconds", batch.ttl_seconds, 1);
+        out.at_least(
+            "batch_config.starting_deadline_seconds",
+            batch.starting_deadline_seconds,
+            1,
+        );
+        for (path, limit) in [
+            (
+                "batch_config.successful_runs_history_limit",
+                batch.successful_runs_history_limit,
+            ),
+            (
+                "batch_config.failed_runs_history_limit",
+                batch.failed_runs_history_limit,
+            ),
+        ] {
+            out.at_least(path, limit, 0);
+            if limit.is_some_and(|l| l > 100) {
+                out.push(path, "must be <= 100".to_string());
+            }
+        }
+        if batch.cron.is_none() && batch.starting_deadline_seconds.is_some() {
+            out.push(
+                "batch_config.starting_deadline_seconds",
+                "only meaningful with batch_config.cron".to_string(),
+            );
+        }
     }
     if let Some(stream) = &spec.stream_config {
         if spec.job_type != JobType::Stream {

@@ -1,0 +1,20 @@
+//! The fjc dashboard: a Leptos client-side app that polls the status snapshot the
+//! controller publishes (`snapshot.json`) and shows it. No credentials, no server
+//! logic: any static host works.
+//!
+//! Query parameters: `snapshot=URL` (default `snapshot.json` beside the page),
+//! `refresh=SECONDS` (default 10).
+
+mod app;
+mod detail;
+mod fetch;
+mod fmt;
+mod jobs;
+mod overview;
+mod route;
+mod timeline;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,126 @@
+//! `fjc dashboard serve`: serves the built dashboard and the local snapshot on
+//! loopback, with ETags, for local runs and tests. Production serves the same files
+//! from S3/CloudFront.
+//!
+//! hyper (HTTP/1.1 only) is used because it is already in the dependency tree
+//! through reqwest and the AWS SDK: the server adds no new crate to audit and
+//! almost no build time, unlike axum or tiny_http.
+
+mod files;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use clap::Subcommand;
+use fjc_core::handler::CycleReport;
+use fjc_core::runtime::RealContext;
+use fjc_core::snapshot::publish::{Dashboard, PublishOutcome};
+
+use crate::exit::Failure;
+use files::{Roots, answer};
+
+/// `fjc dashboard ...`
+#[derive(Debug, Subcommand)]
+pub enum DashboardCommand {
+    /// Serve the built dashboard and the local snapshot over HTTP (loopback by default).
+    Serve {
+        /// The built dashboard (`dashboard/dist`).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Directory with `snapshot.json` (default: `FJC_DASHBOARD_DIR`, else `--dir`).
+        #[arg(long, env = "FJC_DASHBOARD_DIR")]
+        snapshot_dir: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8088")]
+        addr: SocketAddr,
+    },
+}
+
+/// Runs a dashboard subcommand.
+pub async fn run(command: DashboardCommand) -> Result<(), Failure> {
+    match command {
+        DashboardCommand::Serve {
+            dir,
+            snapshot_dir,
+            addr,
+        } => serve(dir, snapshot_dir, addr).await,
+    }
+}
+
+/// The after-cycle hook of `fjc reconcile`: publishes the snapshot when a
+/// dashboard target is configured; prints writes and failures (which never fail
+/// the cycle).
+pub async fn after_cycle(dashboard: Option<&Dashboard>, ctx: &RealContext, report: &CycleReport) {
+    let Some(d) = dashboard else { return };
+    for r in d.after_cycle(ctx, report).await {
+        match r.result {
+            Ok(PublishOutcome::Written) => println!("  dashboard snapshot written: {}", r.target),
+            Ok(PublishOutcome::Unchanged) => {}
+            Err(e) => println!("  dashboard snapshot NOT written: {e}"),
+        }
+    }
+}
+
+/// Serves `dir` (the dashboard's `dist/`) and `snapshot_dir/snapshot.json` on `addr`
+/// until Ctrl-C.
+pub async fn serve(
+    dir: PathBuf,
+    snapshot_dir: Option<PathBuf>,
+    addr: SocketAddr,
+) -> Result<(), Failure> {
+    if !dir.join("index.html").is_file() {
+        return Err(Failure::User(format!(
+            "{}: no index.html (build the dashboard with dashboard/build.sh)",
+            dir.display()
+        )));
+    }
+    let roots = Arc::new(Roots {
+        snapshot: snapshot_dir.unwrap_or_else(|| dir.clone()),
+        site: dir,
+    });
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::Infra(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener.local_addr().unwrap_or(addr);
+    println!(
+        "dashboard: http://{local}/ (site {}, snapshot {}/snapshot.json); Ctrl-C to stop",
+        roots.site.display(),
+        roots.snapshot.display()
+    );
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let roots = roots.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| {
+                        let roots = roots.clone();
+                        async move { Ok::<_, std::convert::Infallible>(answer(&roots, &req).await) }
+                    });
+                    if let Err(e) = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await
+                    {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("stopping");
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,296 @@
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use fjc_flink::{ClusterOverview, FlinkJobState, JobId, JobSummary};
+use fjc_snapshot::{ClusterHealth, JobType, Lifecycle, Snapshot};
+use fjc_spec::{Fingerprint, JobSpec};
+
+use super::dir::DirPublisher;
+use super::publish::{
+    Encoded, PublishError, PublishOutcome, Published, Sink, SnapshotPublisher, encode,
+};
+use super::{Inputs, Timing, build};
+use crate::counted::FlinkStats;
+use crate::handler::{CycleReport, LeaseReport, Loaded};
+use crate::planner::{Observation, Plan};
+use crate::state::{JobState, LastError, Lifecycle as CoreLifecycle, Operation};
+use crate::store::{SpecRecord, StoreStats};
+
+const NOW: i64 = 1_800_000_000_000;
+
+fn record(spec: serde_json::Value, fp: &str) -> SpecRecord {
+    let spec: JobSpec = serde_json::from_value(spec).expect("spec");
+    SpecRecord {
+        spec,
+        fingerprint: Fingerprint(fp.repeat(64 / fp.len())),
+        artifact_digest: format!("sha256:{}", "d".repeat(64)),
+        artifact_version: None,
+        updated_at: NOW - 60_000,
+        version: 1,
+    }
+}
+
+fn secret_spec() -> SpecRecord {
+    record(
+        serde_json::json!({
+            "job_id": "payments",
+            "job_type": "stream",
+            "artifact_path": "payments.jar",
+            "entry_class": "com.example.Payments",
+            "args": ["--password", "hunter2"],
+            "env_vars": {"SECRET_TOKEN": "s3cr3t-value"},
+            "deployment": {"parallelism": 2, "checkpoint_interval": "30s"},
+        }),
+        "a",
+    )
+}
+
+fn report(view: Loaded, clusters: BTreeMap<String, Result<usize, String>>) -> CycleReport {
+    CycleReport {
+        started_at: NOW - 1_500,
+        duration_ms: 500,
+        specs: view.specs.len(),
+        states: view.states.len(),
+        clusters,
+        plan: Plan::default(),
+        lease: LeaseReport::NotNeeded,
+        actions: Vec::new(),
+        store: StoreStats::default(),
+        flink: FlinkStats::default(),
+        loaded: view,
+    }
+}
+
+fn jid(c: char) -> JobId {
+    JobId::parse(&c.to_string().repeat(32)).expect("job id")
+}
+
+fn summary(id: JobId, name: &str, state: FlinkJobState) -> JobSummary {
+    JobSummary {
+        id,
+        name: name.into(),
+        state,
+        start_time_ms: NOW - 10_000,
+        end_time_ms: -1,
+        tasks_total: 1,
+        tasks_running: 1,
+    }
+}
+
+fn snapshot_of(view: Loaded, clusters: BTreeMap<String, Result<usize, String>>) -> Snapshot {
+    let overviews = BTreeMap::from([(
+        "default".to_string(),
+        ClusterOverview {
+            taskmanagers: 1,
+            slots_total: 8,
+            slots_available: 6,
+            jobs_running: 2,
+            flink_version: "2.3.0".into(),
+        },
+    )]);
+    let r = report(view, clusters);
+    build(Inputs {
+        specs: &r.loaded.specs,
+        states: &r.loaded.states,
+        observed: &r.loaded.observed,
+        overviews: &overviews,
+        report: &r,
+        timing: Timing {
+            interval_seconds: 30,
+            heartbeat_refresh_seconds: 60,
+        },
+        now: NOW,
+    })
+}
+
+fn world() -> Loaded {
+    let spec = secret_spec();
+    let pending = record(
+        serde_json::json!({"job_id": "nightly", "job_type": "batch", "artifact_path": "b.jar",
+                           "batch_config": {"cron": "0 2 * * *"}}),
+        "b",
+    );
+    let mut state = JobState::new(
+        "payments",
+        fjc_spec::JobType::Stream,
+        "default",
+        NOW - 5_000,
+    );
+    state.lifecycle = CoreLifecycle::Running;
+    state.flink_job_id = Some(jid('1'));
+    state.deployed_fingerprint = Some(Fingerprint("0".repeat(64)));
+    state.flink_state = Some("INITIALIZING".into());
+    state.last_error = Some(LastError {
+        message: "java.lang.RuntimeException: boom\n\tat Foo.bar(Foo.java:1)".into(),
+        at: NOW - 4_000,
+        retryable: true,
+    });
+    state.operation = Some(Operation::Deploy {
+        fingerprint: spec.fingerprint.clone(),
+        flink_job_id: jid('2'),
+        replaces: Some(jid('1')),
+        started_at: NOW - 3_000,
+    });
+    let observed = Observation::from_jobs(vec![
+        summary(jid('1'), "fjc:payments", FlinkJobState::Running),
+        summary(jid('2'), "fjc:payments", FlinkJobState::Initializing),
+        summary(jid('9'), "someone-elses-job", FlinkJobState::Running),
+        summary(jid('8'), "old", FlinkJobState::Canceled),
+    ]);
+    Loaded {
+        specs: BTreeMap::from([
+            ("payments".to_string(), spec),
+            ("nightly".to_string(), pending),
+        ]),
+        states: BTreeMap::from([("payments".to_string(), state)]),
+        observed: BTreeMap::from([("default".to_string(), observed)]),
+        run_requests: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn snapshot_never_contains_env_var_values_or_args() {
+    let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let json = serde_json::to_string(&s).expect("json");
+    for secret in ["s3cr3t-value", "hunter2", "--password", "SECRET_TOKEN"] {
+        assert!(!json.contains(secret), "{secret} leaked into {json}");
+    }
+    let spec = s.jobs[1].spec.as_ref().expect("summary");
+    assert_eq!((spec.arg_count, spec.env_var_count), (2, 1));
+}
+
+#[test]
+fn jobs_carry_state_drift_errors_and_operations() {
+    let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let ids: Vec<&str> = s.jobs.iter().map(|j| j.job_id.as_str()).collect();
+    assert_eq!(ids, ["nightly", "payments"]);
+    let nightly = &s.jobs[0];
+    assert_eq!(nightly.lifecycle, Lifecycle::Pending);
+    assert_eq!(nightly.job_type, JobType::Batch);
+    assert_eq!(
+        nightly.spec.as_ref().and_then(|s| s.cron.as_deref()),
+        Some("0 2 * * *")
+    );
+    assert!(nightly.runs.is_empty() && nightly.next_fire_at.is_none());
+    let p = &s.jobs[1];
+    assert_eq!(p.namespace, "default");
+    assert_eq!(p.lifecycle, Lifecycle::Running);
+    assert!(p.drift);
+    // The observed Flink state wins over the recorded one.
+    assert_eq!(p.flink_state.as_deref(), Some("RUNNING"));
+    let e = p.last_error.as_ref().expect("error");
+    assert_eq!(e.message, "java.lang.RuntimeException: boom");
+    assert_eq!(
+        p.operation.as_ref().map(|o| o.kind.as_str()),
+        Some("deploy")
+    );
+    assert_eq!(s.controller.heartbeat_at, NOW - 1_000);
+    assert_eq!(s.controller.cycle_duration_ms, 500);
+}
+
+#[test]
+fn orphans_are_untracked_running_jobs_only() {
+    let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let orphans: Vec<&str> = s.orphans.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(orphans, ["someone-elses-job"]);
+}
+
+#[test]
+fn clusters_report_health_and_slots() {
+    let s = snapshot_of(
+        world(),
+        BTreeMap::from([
+            ("default".into(), Ok(4)),
+            ("east".into(), Err("connection refused\nmore".into())),
+        ]),
+    );
+    let d = &s.clusters[0];
+    assert_eq!(d.health, ClusterHealth::Healthy);
+    assert_eq!(d.slots.map(|s| (s.available, s.total)), Some((6, 8)));
+    assert!(d.breaker.is_none());
+    let e = &s.clusters[1];
+    assert_eq!(e.health, ClusterHealth::Unreachable);
+    assert_eq!(e.error.as_deref(), Some("connection refused"));
+    assert!(e.slots.is_none());
+}
+
+/// Counts writes; remembers the last document.
+#[derive(Default)]
+struct Fake {
+    puts: AtomicUsize,
+    heads: AtomicUsize,
+    stored: std::sync::Mutex<Option<Published>>,
+}
+
+impl SnapshotPublisher for Fake {
+    async fn published(&self) -> Result<Option<Published>, PublishError> {
+        self.heads.fetch_add(1, Ordering::Relaxed);
+        Ok(self.stored.lock().expect("lock").clone())
+    }
+    async fn put(&self, doc: &Encoded) -> Result<(), PublishError> {
+        self.puts.fetch_add(1, Ordering::Relaxed);
+        *self.stored.lock().expect("lock") = Some(doc.meta.clone());
+        Ok(())
+    }
+    fn target(&self) -> String {
+        "fake".into()
+    }
+}
+
+fn at(s: &Snapshot, heartbeat: i64) -> Encoded {
+    let mut s = s.clone();
+    s.controller.heartbeat_at = heartbeat;
+    s.generated_at = heartbeat;
+    encode(&s).expect("encode")
+}
+
+#[tokio::test]
+async fn writes_only_when_content_changes_or_the_heartbeat_is_due() {
+    let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let sink = Sink::new(Fake::default(), 60);
+    assert_eq!(
+        sink.publish(&at(&s, NOW)).await,
+        Ok(PublishOutcome::Written)
+    );
+    for i in 1..=5 {
+        let out = sink.publish(&at(&s, NOW + i * 10_000)).await;
+        assert_eq!(out, Ok(PublishOutcome::Unchanged), "cycle {i}");
+    }
+    assert_eq!(
+        sink.publish(&at(&s, NOW + 60_000)).await,
+        Ok(PublishOutcome::Written)
+    );
+    let mut changed = s.clone();
+    changed.jobs[0].lifecycle = Lifecycle::Deploying;
+    assert_eq!(
+        sink.publish(&at(&changed, NOW + 61_000)).await,
+        Ok(PublishOutcome::Written)
+    );
+    let fake = sink.publisher();
+    assert_eq!(fake.puts.load(Ordering::Relaxed), 3);
+    // Only the first publish had to ask the target what it holds.
+    assert_eq!(fake.heads.load(Ordering::Relaxed), 1);
+}
+
+#[tokio::test]
+async fn directory_publisher_replaces_atomically_and_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = DirPublisher::new(dir.path().join("dash"));
+    assert_eq!(p.published().await, Ok(None));
+    let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let doc = encode(&s).expect("encode");
+    p.put(&doc).await.expect("put");
+    p.put(&doc).await.expect("put again");
+    assert_eq!(p.published().await, Ok(Some(doc.meta.clone())));
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("dash"))
+        .expect("read dir")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(names, ["snapshot.json"], "no temp files left behind");
+    let back: Snapshot =
+        serde_json::from_slice(&std::fs::read(p.path()).expect("read")).expect("parse");
+    assert_eq!(back, s);
+    // A foreign file is replaced, not an error.
+    std::fs::write(p.path(), b"not json").expect("write");
+    assert_eq!(p.published().await, Ok(None));
+}

@@ -1,0 +1,32 @@
+//! The status snapshot the controller publishes after a cycle and the dashboard reads.
+//!
+//! One JSON document, versioned by [`Snapshot::schema_version`]. This crate depends on
+//! serde only, so it compiles for the host (the controller) and for
+//! `wasm32-unknown-unknown` (the dashboard).
+//!
+//! **Never secrets.** The types have no field that could carry a spec's environment
+//! variable values, program arguments, or any credential: only counts of them
+//! ([`SpecSummary::env_var_count`], [`SpecSummary::arg_count`]).
+//!
+//! Compatibility: readers ignore unknown fields and default missing optional ones, so
+//! a dashboard keeps working when a newer controller adds fields; an incompatible
+//! change bumps [`SCHEMA_VERSION`]. Fields for features not built yet (revisions and
+//! savepoints, batch runs and cron, circuit breaker) are optional or lists that stay
+//! empty until then; nothing is filled with made-up data.
+
+mod model;
+pub mod query;
+
+pub use model::*;
+
+/// Version of the document layout this crate writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Namespace of a job whose spec names none.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Milliseconds since the Unix epoch.
+pub type EpochMs = i64;
+
+#[cfg(test)]
+mod tests;

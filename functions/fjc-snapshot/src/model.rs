@@ -1,0 +1,481 @@
+//! The snapshot document.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DEFAULT_NAMESPACE, EpochMs, SCHEMA_VERSION};
+
+/// The whole document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Layout version ([`SCHEMA_VERSION`] when written by this crate).
+    pub schema_version: u32,
+    /// When the controller built this document.
+    pub generated_at: EpochMs,
+    /// The controller's heartbeat and last cycle.
+    pub controller: Controller,
+    /// Every configured cluster a job uses, by name.
+    #[serde(default)]
+    pub clusters: Vec<ClusterView>,
+    /// Every job (spec or recorded state), ordered by namespace then job id.
+    #[serde(default)]
+    pub jobs: Vec<JobView>,
+    /// Flink jobs running on a managed cluster that no job state accounts for.
+    #[serde(default)]
+    pub orphans: Vec<Orphan>,
+}
+
+impl Snapshot {
+    /// An empty document at `now` (no clusters, jobs or orphans).
+    pub fn empty(now: EpochMs, controller: Controller) -> Snapshot {
+        Snapshot {
+            schema_version: SCHEMA_VERSION,
+            generated_at: now,
+            controller,
+            clusters: Vec::new(),
+            jobs: Vec::new(),
+            orphans: Vec::new(),
+        }
+    }
+
+    /// The same document with the fields that change every cycle (times and cycle
+    /// statistics) zeroed: two snapshots with equal `without_heartbeat()` show the
+    /// same jobs and clusters, so a publisher need not write again.
+    pub fn without_heartbeat(&self) -> Snapshot {
+        let mut s = self.clone();
+        s.generated_at = 0;
+        s.controller.heartbeat_at = 0;
+        s.controller.cycle_started_at = 0;
+        s.controller.cycle_duration_ms = 0;
+        s
+    }
+}
+
+/// The controller's liveness and its last cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Controller {
+    /// End of the last cycle reflected here.
+    pub heartbeat_at: EpochMs,
+    /// Start of that cycle.
+    pub cycle_started_at: EpochMs,
+    /// Its wall time.
+    pub cycle_duration_ms: u64,
+    /// How often a cycle is expected to run.
+    pub interval_seconds: u64,
+    /// The snapshot is rewritten at least this often even when nothing changed, so
+    /// the heartbeat may lag by up to this much.
+    pub heartbeat_refresh_seconds: u64,
+    /// Actions the cycle carried out.
+    #[serde(default)]
+    pub actions: u32,
+    /// Of which failed.
+    #[serde(default)]
+    pub failed_actions: u32,
+    /// Jobs the cycle left waiting (backoff, unreachable cluster, ...).
+    #[serde(default)]
+    pub waiting: u32,
+}
+
+impl Controller {
+    /// After how long without a new heartbeat the data counts as stale: the refresh
+    /// period plus three cycle intervals (at least one minute).
+    pub fn stale_after_ms(&self) -> i64 {
+        let secs = self
+            .heartbeat_refresh_seconds
+            .saturating_add(self.interval_seconds.saturating_mul(3))
+            .max(60);
+        i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+
+    /// Milliseconds since the heartbeat (never negative).
+    pub fn heartbeat_age_ms(&self, now: EpochMs) -> i64 {
+        now.saturating_sub(self.heartbeat_at).max(0)
+    }
+
+    /// Whether the controller has not been heard from for too long.
+    pub fn is_stale(&self, now: EpochMs) -> bool {
+        self.heartbeat_age_ms(now) > self.stale_after_ms()
+    }
+}
+
+/// Whether a cluster answered this cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterHealth {
+    /// `/jobs/overview` answered.
+    Healthy,
+    /// It did not; see [`ClusterView::error`].
+    Unreachable,
+    /// Written by a newer controller.
+    #[serde(other)]
+    Unknown,
+}
+
+/// One Flink session cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterView {
+    /// Configured name.
+    pub name: String,
+    /// Health this cycle.
+    pub health: ClusterHealth,
+    /// Why it is unreachable (one line).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Flink jobs it lists (any state).
+    #[serde(default)]
+    pub jobs_seen: Option<u32>,
+    /// Task slots, when `/overview` answered.
+    #[serde(default)]
+    pub slots: Option<Slots>,
+    /// Registered TaskManagers, when `/overview` answered.
+    #[serde(default)]
+    pub taskmanagers: Option<u32>,
+    /// Flink version, when `/overview` answered.
+    #[serde(default)]
+    pub flink_version: Option<String>,
+    /// Circuit breaker guarding calls to this cluster. Always `None` until the
+    /// breaker exists (issue #6).
+    #[serde(default)]
+    pub breaker: Option<Breaker>,
+}
+
+/// Task slots of a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slots {
+    /// In total.
+    pub total: u32,
+    /// Free.
+    pub available: u32,
+}
+
+/// A circuit breaker's state (filled once issue #6 lands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breaker {
+    /// `closed`, `open` or `half_open`.
+    pub state: BreakerState,
+    /// Since when.
+    #[serde(default)]
+    pub since: Option<EpochMs>,
+    /// Why it opened (one line).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Circuit breaker states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerState {
+    /// Calls go through.
+    Closed,
+    /// Calls are refused until a probe succeeds.
+    Open,
+    /// One probe call is allowed.
+    HalfOpen,
+    /// Written by a newer controller.
+    #[serde(other)]
+    Unknown,
+}
+
+/// Stream or batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobType {
+    /// Unbounded.
+    Stream,
+    /// Bounded.
+    Batch,
+    /// Written by a newer controller.
+    #[serde(other)]
+    Unknown,
+}
+
+impl JobType {
+    /// Every known type, for filters.
+    pub const ALL: [JobType; 2] = [JobType::Stream, JobType::Batch];
+
+    /// Lower-case name as in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobType::Stream => "stream",
+            JobType::Batch => "batch",
+            JobType::Unknown => "unknown",
+        }
+    }
+}
+
+/// Controller lifecycle of a job, plus `PENDING` for a spec no cycle has acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Lifecycle {
+    /// A spec no cycle has acted on yet.
+    Pending,
+    /// Known, nothing deployed yet.
+    Created,
+    /// Submitted, not all tasks running yet.
+    Deploying,
+    /// The old version is being replaced.
+    Upgrading,
+    /// Running.
+    Running,
+    /// A batch job completed.
+    Finished,
+    /// Failed; see the last error.
+    Failed,
+    /// A batch job waiting for its next scheduled run.
+    Scheduled,
+    /// A batch schedule that is suspended.
+    Suspended,
+    /// The spec was deleted; the job is being cancelled.
+    Deleting,
+    /// Written by a newer controller.
+    #[serde(other)]
+    Unknown,
+}
+
+impl Lifecycle {
+    /// Every known state, in display order.
+    pub const ALL: [Lifecycle; 10] = [
+        Lifecycle::Pending,
+        Lifecycle::Created,
+        Lifecycle::Deploying,
+        Lifecycle::Upgrading,
+        Lifecycle::Running,
+        Lifecycle::Scheduled,
+        Lifecycle::Suspended,
+        Lifecycle::Finished,
+        Lifecycle::Failed,
+        Lifecycle::Deleting,
+    ];
+
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lifecycle::Pending => "PENDING",
+            Lifecycle::Created => "CREATED",
+            Lifecycle::Deploying => "DEPLOYING",
+            Lifecycle::Upgrading => "UPGRADING",
+            Lifecycle::Running => "RUNNING",
+            Lifecycle::Finished => "FINISHED",
+            Lifecycle::Failed => "FAILED",
+            Lifecycle::Scheduled => "SCHEDULED",
+            Lifecycle::Suspended => "SUSPENDED",
+            Lifecycle::Deleting => "DELETING",
+            Lifecycle::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// Parses an upper-case name (`UNKNOWN` for anything else).
+    pub fn parse(s: &str) -> Lifecycle {
+        Lifecycle::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .unwrap_or(Lifecycle::Unknown)
+    }
+}
+
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.to_string()
+}
+
+/// One job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobView {
+    /// The spec's job id.
+    pub job_id: String,
+    /// Namespace ([`DEFAULT_NAMESPACE`] while specs have none).
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// Stream or batch.
+    pub job_type: JobType,
+    /// Cluster it runs on.
+    pub cluster: String,
+    /// Controller lifecycle.
+    pub lifecycle: Lifecycle,
+    /// Flink's state of the deployed job (as observed this cycle, else as recorded).
+    #[serde(default)]
+    pub flink_state: Option<String>,
+    /// Flink job id of the deployed version.
+    #[serde(default)]
+    pub flink_job_id: Option<String>,
+    /// Whether a spec exists (false while a deleted job is being cancelled).
+    pub has_spec: bool,
+    /// Fingerprint of the spec.
+    #[serde(default)]
+    pub spec_fingerprint: Option<String>,
+    /// Fingerprint of the deployed version.
+    #[serde(default)]
+    pub deployed_fingerprint: Option<String>,
+    /// Whether the deployed version differs from the spec.
+    pub drift: bool,
+    /// Current revision number. `None` until revisions exist (issue #3).
+    #[serde(default)]
+    pub revision: Option<u64>,
+    /// Earlier and current revisions, newest first. Empty until issue #3.
+    #[serde(default)]
+    pub revisions: Vec<Revision>,
+    /// The newest savepoint. `None` until savepoints are tracked (issue #3).
+    #[serde(default)]
+    pub last_savepoint: Option<Savepoint>,
+    /// Next cron fire of a batch job. `None` until scheduling exists (issue #4).
+    #[serde(default)]
+    pub next_fire_at: Option<EpochMs>,
+    /// Recent runs of a batch job, newest first. Empty until issue #4.
+    #[serde(default)]
+    pub runs: Vec<Run>,
+    /// The last error (one line, never a stack trace).
+    #[serde(default)]
+    pub last_error: Option<ErrorLine>,
+    /// The operation in flight.
+    #[serde(default)]
+    pub operation: Option<OperationView>,
+    /// Last change of the controller's record (the last transition).
+    #[serde(default)]
+    pub updated_at: Option<EpochMs>,
+    /// What the spec asks for, without values that could be secret.
+    #[serde(default)]
+    pub spec: Option<SpecSummary>,
+}
+
+/// A spec, reduced to what is safe and useful to show. Environment variable values
+/// and program arguments are deliberately absent: only their counts are here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecSummary {
+    /// `s3://bucket/key.jar` or a path below the artifact root.
+    pub artifact_path: String,
+    /// `sha256:<hex>` of the artifact at apply time.
+    #[serde(default)]
+    pub artifact_digest: Option<String>,
+    /// Main class, when set.
+    #[serde(default)]
+    pub entry_class: Option<String>,
+    /// Parallelism.
+    pub parallelism: u32,
+    /// Checkpoint interval as written (`30s`).
+    #[serde(default)]
+    pub checkpoint_interval: Option<String>,
+    /// Restart strategy name.
+    #[serde(default)]
+    pub restart_strategy: Option<String>,
+    /// Batch schedule (cron expression), when set.
+    #[serde(default)]
+    pub cron: Option<String>,
+    /// Time zone of the schedule.
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Periodic savepoint interval of a streaming job.
+    #[serde(default)]
+    pub savepoint_trigger_interval: Option<String>,
+    /// How many program arguments the spec passes (their values are never shown).
+    pub arg_count: u32,
+    /// How many environment variables the spec sets (their values are never shown).
+    pub env_var_count: u32,
+    /// When the spec was last applied.
+    #[serde(default)]
+    pub applied_at: Option<EpochMs>,
+}
+
+/// A deployed version of a job (issue #3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Revision number, increasing.
+    pub number: u64,
+    /// Spec fingerprint of this revision.
+    pub fingerprint: String,
+    /// When it was deployed.
+    #[serde(default)]
+    pub deployed_at: Option<EpochMs>,
+}
+
+/// A savepoint (issue #3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Savepoint {
+    /// Where it is.
+    pub location: String,
+    /// When it completed.
+    pub at: EpochMs,
+    /// Why it was taken (`upgrade`, `periodic`, `delete`, ...).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Outcome of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Still running.
+    Running,
+    /// Completed.
+    Finished,
+    /// Failed.
+    Failed,
+    /// Cancelled.
+    Cancelled,
+    /// Written by a newer controller.
+    #[serde(other)]
+    Unknown,
+}
+
+/// One run of a batch job (issue #4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Run {
+    /// Flink job id of the run.
+    #[serde(default)]
+    pub flink_job_id: Option<String>,
+    /// Start.
+    pub started_at: EpochMs,
+    /// End, once over.
+    #[serde(default)]
+    pub ended_at: Option<EpochMs>,
+    /// Outcome.
+    pub outcome: RunOutcome,
+    /// Failure cause (one line).
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// A one-line error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorLine {
+    /// The cause line.
+    pub message: String,
+    /// When.
+    pub at: EpochMs,
+    /// Whether the controller retries by itself.
+    pub retryable: bool,
+}
+
+/// The operation in flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationView {
+    /// `deploy`, `delete`, ...
+    pub kind: String,
+    /// When it started.
+    pub started_at: EpochMs,
+}
+
+/// A Flink job on a managed cluster that no job state accounts for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Orphan {
+    /// Cluster.
+    pub cluster: String,
+    /// Flink job id.
+    pub flink_job_id: String,
+    /// Flink job name.
+    pub name: String,
+    /// Flink state.
+    pub flink_state: String,
+    /// Start time.
+    pub started_at: EpochMs,
+}
+
+/// Truncates a message to its first line and at most `max` characters, so an error
+/// shown or stored is never a stack trace.
+pub fn one_line(message: &str, max: usize) -> String {
+    let line = message.lines().next().unwrap_or("").trim();
+    if line.chars().count() <= max {
+        line.to_string()
+    } else {
+        let mut s: String = line.chars().take(max.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}

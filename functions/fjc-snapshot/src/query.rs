@@ -1,0 +1,341 @@
+//! Filtering, sorting, paging and counting of jobs: the dashboard's table logic, kept
+//! pure here so it is unit-tested on the host.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use crate::{JobType, JobView, Lifecycle};
+
+/// Which jobs to show. Empty / `None` fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this lifecycle.
+    pub lifecycle: Option<Lifecycle>,
+    /// Only this type.
+    pub job_type: Option<JobType>,
+    /// Only this namespace.
+    pub namespace: Option<String>,
+    /// Case-insensitive substring of job id, namespace, cluster, Flink state,
+    /// Flink job id or last error.
+    pub text: String,
+    /// Only jobs whose deployed version differs from the spec.
+    pub only_drift: bool,
+    /// Only jobs with a last error.
+    pub only_errors: bool,
+}
+
+impl Filter {
+    /// Whether `job` passes. `needle` is `self.text` lower-cased (computed once per query).
+    fn matches(&self, job: &JobView, needle: &str) -> bool {
+        if self.lifecycle.is_some_and(|l| l != job.lifecycle)
+            || self.job_type.is_some_and(|t| t != job.job_type)
+            || self.namespace.as_ref().is_some_and(|n| n != &job.namespace)
+            || (self.only_drift && !job.drift)
+            || (self.only_errors && job.last_error.is_none())
+        {
+            return false;
+        }
+        if needle.is_empty() {
+            return true;
+        }
+        let hit = |s: &str| s.to_lowercase().contains(needle);
+        hit(&job.job_id)
+            || hit(&job.namespace)
+            || hit(&job.cluster)
+            || job.flink_state.as_deref().is_some_and(hit)
+            || job.flink_job_id.as_deref().is_some_and(hit)
+            || job.last_error.as_ref().is_some_and(|e| hit(&e.message))
+    }
+}
+
+/// Table columns that can be sorted on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    /// Job id (then namespace).
+    #[default]
+    JobId,
+    /// Namespace.
+    Namespace,
+    /// Type.
+    JobType,
+    /// Lifecycle.
+    Lifecycle,
+    /// Flink state.
+    FlinkState,
+    /// Cluster.
+    Cluster,
+    /// Last transition time.
+    UpdatedAt,
+}
+
+impl SortKey {
+    /// Every key with its column label.
+    pub const ALL: [(SortKey, &'static str); 7] = [
+        (SortKey::JobId, "Job"),
+        (SortKey::Namespace, "Namespace"),
+        (SortKey::JobType, "Type"),
+        (SortKey::Lifecycle, "Lifecycle"),
+        (SortKey::FlinkState, "Flink state"),
+        (SortKey::Cluster, "Cluster"),
+        (SortKey::UpdatedAt, "Last change"),
+    ];
+
+    fn compare(self, a: &JobView, b: &JobView) -> Ordering {
+        let primary = match self {
+            SortKey::JobId => Ordering::Equal,
+            SortKey::Namespace => a.namespace.cmp(&b.namespace),
+            SortKey::JobType => a.job_type.cmp(&b.job_type),
+            SortKey::Lifecycle => a.lifecycle.cmp(&b.lifecycle),
+            SortKey::FlinkState => a.flink_state.cmp(&b.flink_state),
+            SortKey::Cluster => a.cluster.cmp(&b.cluster),
+            SortKey::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+        };
+        primary
+            .then_with(|| a.job_id.cmp(&b.job_id))
+            .then_with(|| a.namespace.cmp(&b.namespace))
+    }
+}
+
+/// A sort order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sort {
+    /// Column.
+    pub key: SortKey,
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// Indices into `jobs` of the jobs passing `filter`, in `sort` order.
+pub fn select(jobs: &[JobView], filter: &Filter, sort: Sort) -> Vec<usize> {
+    let needle = filter.text.trim().to_lowercase();
+    let mut idx: Vec<usize> = jobs
+        .iter()
+        .enumerate()
+        .filter(|(_, j)| filter.matches(j, &needle))
+        .map(|(i, _)| i)
+        .collect();
+    idx.sort_by(|&a, &b| {
+        let o = sort.key.compare(&jobs[a], &jobs[b]);
+        if sort.descending { o.reverse() } else { o }
+    });
+    idx
+}
+
+/// One page of a list of `total` items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Page number, from 0, clamped to the last page.
+    pub number: usize,
+    /// Number of pages (at least 1).
+    pub count: usize,
+    /// First item index.
+    pub start: usize,
+    /// One past the last item index.
+    pub end: usize,
+}
+
+/// Page `number` of `total` items, `size` per page (a size of 0 counts as 1).
+pub fn page(total: usize, size: usize, number: usize) -> Page {
+    let size = size.max(1);
+    let count = total.div_ceil(size).max(1);
+    let number = number.min(count - 1);
+    let start = (number * size).min(total);
+    Page {
+        number,
+        count,
+        start,
+        end: (start + size).min(total),
+    }
+}
+
+/// Counts for the overview.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// All jobs.
+    pub total: usize,
+    /// By lifecycle.
+    pub by_lifecycle: BTreeMap<Lifecycle, usize>,
+    /// By type.
+    pub by_type: BTreeMap<JobType, usize>,
+    /// With drift.
+    pub drift: usize,
+    /// With a last error.
+    pub errors: usize,
+    /// With an operation in flight.
+    pub in_flight: usize,
+}
+
+/// Counts jobs by lifecycle and type.
+pub fn counts(jobs: &[JobView]) -> Counts {
+    let mut c = Counts {
+        total: jobs.len(),
+        ..Counts::default()
+    };
+    for j in jobs {
+        *c.by_lifecycle.entry(j.lifecycle).or_default() += 1;
+        *c.by_type.entry(j.job_type).or_default() += 1;
+        c.drift += usize::from(j.drift);
+        c.errors += usize::from(j.last_error.is_some());
+        c.in_flight += usize::from(j.operation.is_some());
+    }
+    c
+}
+
+/// The distinct namespaces, sorted.
+pub fn namespaces(jobs: &[JobView]) -> Vec<String> {
+    let mut v: Vec<String> = jobs.iter().map(|j| j.namespace.clone()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DEFAULT_NAMESPACE, ErrorLine};
+
+    fn job(id: &str, lifecycle: Lifecycle, job_type: JobType) -> JobView {
+        JobView {
+            job_id: id.into(),
+            namespace: DEFAULT_NAMESPACE.into(),
+            job_type,
+            cluster: "default".into(),
+            lifecycle,
+            flink_state: None,
+            flink_job_id: None,
+            has_spec: true,
+            spec_fingerprint: None,
+            deployed_fingerprint: None,
+            drift: false,
+            revision: None,
+            revisions: vec![],
+            last_savepoint: None,
+            next_fire_at: None,
+            runs: vec![],
+            last_error: None,
+            operation: None,
+            updated_at: None,
+            spec: None,
+        }
+    }
+
+    fn jobs() -> Vec<JobView> {
+        let mut failed = job("orders-etl", Lifecycle::Failed, JobType::Batch);
+        failed.last_error = Some(ErrorLine {
+            message: "ClassNotFoundException: com.Foo".into(),
+            at: 1,
+            retryable: false,
+        });
+        let mut drifting = job("clicks", Lifecycle::Running, JobType::Stream);
+        drifting.drift = true;
+        drifting.namespace = "web".into();
+        vec![
+            failed,
+            drifting,
+            job("audit", Lifecycle::Running, JobType::Stream),
+        ]
+    }
+
+    #[test]
+    fn filters_combine_and_text_search_ignores_case() {
+        let js = jobs();
+        let by = |f: Filter| -> Vec<&str> {
+            select(&js, &f, Sort::default())
+                .into_iter()
+                .map(|i| js[i].job_id.as_str())
+                .collect()
+        };
+        assert_eq!(by(Filter::default()), ["audit", "clicks", "orders-etl"]);
+        let running = Filter {
+            lifecycle: Some(Lifecycle::Running),
+            ..Filter::default()
+        };
+        assert_eq!(by(running.clone()), ["audit", "clicks"]);
+        assert_eq!(
+            by(Filter {
+                namespace: Some("web".into()),
+                ..running
+            }),
+            ["clicks"]
+        );
+        assert_eq!(
+            by(Filter {
+                text: "CLASSNOTFOUND".into(),
+                ..Filter::default()
+            }),
+            ["orders-etl"]
+        );
+        assert_eq!(
+            by(Filter {
+                only_drift: true,
+                ..Filter::default()
+            }),
+            ["clicks"]
+        );
+        assert_eq!(
+            by(Filter {
+                job_type: Some(JobType::Batch),
+                only_errors: true,
+                ..Filter::default()
+            }),
+            ["orders-etl"]
+        );
+    }
+
+    #[test]
+    fn sorting_is_stable_by_job_id_and_can_be_reversed() {
+        let js = jobs();
+        let order = |sort: Sort| -> Vec<&str> {
+            select(&js, &Filter::default(), sort)
+                .into_iter()
+                .map(|i| js[i].job_id.as_str())
+                .collect()
+        };
+        let by_state = Sort {
+            key: SortKey::Lifecycle,
+            descending: false,
+        };
+        assert_eq!(order(by_state), ["audit", "clicks", "orders-etl"]);
+        assert_eq!(
+            order(Sort {
+                descending: true,
+                ..by_state
+            }),
+            ["orders-etl", "clicks", "audit"]
+        );
+    }
+
+    #[test]
+    fn pages_are_clamped() {
+        assert_eq!(
+            page(0, 100, 3),
+            Page {
+                number: 0,
+                count: 1,
+                start: 0,
+                end: 0
+            }
+        );
+        assert_eq!(
+            page(10_000, 100, 99),
+            Page {
+                number: 99,
+                count: 100,
+                start: 9_900,
+                end: 10_000
+            }
+        );
+        assert_eq!(page(250, 100, 7).number, 2);
+        assert_eq!(page(250, 100, 7).end, 250);
+    }
+
+    #[test]
+    fn counts_by_lifecycle_and_type() {
+        let c = counts(&jobs());
+        assert_eq!(c.total, 3);
+        assert_eq!(c.by_lifecycle[&Lifecycle::Running], 2);
+        assert_eq!(c.by_type[&JobType::Batch], 1);
+        assert_eq!((c.drift, c.errors), (1, 1));
+        assert_eq!(namespaces(&jobs()), ["default", "web"]);
+    }
+}
