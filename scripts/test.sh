@@ -41,4 +41,7 @@ FJC_CARGO_LAMBDA="$(infra/ensure-cargo-lambda.sh)/cargo-lambda"
 export FJC_CARGO_LAMBDA
 
 step "integration tests"
-cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}"
+cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}" --skip disruptive_
+
+step "disruptive integration tests (restart the JobManager; run alone)"
+cargo test --workspace --locked --test disruptive -- --test-threads 1

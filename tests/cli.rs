@@ -145,3 +145,30 @@ async fn store_unreachable_is_an_infrastructure_error() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("FJC_MAX_CONCURRENCY"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_batch_schedule_is_rejected_at_validate_with_field_paths() {
+    let w = World::new("cli-cron").await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("nightly.yaml");
+    std::fs::write(
+        &f,
+        "job_id: nightly\njob_type: batch\nartifact_path: batch-sum.jar\n\
+         batch_config:\n  cron: \"61 25 * * *\"\n  timezone: Mars/Olympus_Mons\n  \
+         ttl_seconds: -5\n  concurrency_policy: sometimes\n",
+    )
+    .unwrap();
+    let out = fjc(&w, &["validate", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("nightly.yaml:5: batch_config.cron"), "{t}");
+    assert!(t.contains("nightly.yaml:6: batch_config.timezone"), "{t}");
+    assert!(
+        t.contains("nightly.yaml:7: batch_config.ttl_seconds: must be >= 1"),
+        "{t}"
+    );
+    assert!(
+        t.contains("nightly.yaml:8: batch_config.concurrency_policy"),
+        "{t}"
+    );
+}

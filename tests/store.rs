@@ -3,10 +3,11 @@
 //! idempotent.
 
 use fjc_core::config::Config;
+use fjc_core::runs::{Run, RunStatus, RunTrigger};
 use fjc_core::runtime;
 use fjc_core::state::JobState;
 use fjc_core::store::bootstrap::Bootstrapped;
-use fjc_core::store::{DynamoStore, LeaseOutcome, SpecRecord, Store, StoreError};
+use fjc_core::store::{DynamoStore, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError};
 use fjc_integration_tests::LocalEnv;
 use fjc_integration_tests::harness::unique;
 use fjc_spec::{Fingerprint, JobSpec, JobType};
@@ -159,4 +160,44 @@ async fn missing_table_is_a_clear_error() {
     let err = store.list_specs().await.unwrap_err();
     assert!(matches!(err, StoreError::NoTable { .. }), "{err:?}");
     assert!(err.to_string().contains("fjc bootstrap"), "{err}");
+}
+
+#[tokio::test]
+async fn a_run_id_is_recorded_once_and_the_losing_commit_writes_nothing() {
+    let store = fresh_store("runs").await;
+    let LeaseOutcome::Acquired(lease) = store.acquire_lease("r", "me", 60_000, 1).await.unwrap()
+    else {
+        panic!("lease")
+    };
+    let run = Run {
+        job_id: "nightly".into(),
+        run_id: Run::id_for(RunTrigger::Schedule, 1_767_225_600_000),
+        trigger: RunTrigger::Schedule,
+        scheduled_at: 1_767_225_600_000,
+        created_at: 1,
+        started_at: None,
+        ended_at: None,
+        flink_job_id: fjc_flink::JobId::random(),
+        fingerprint: Fingerprint("f".repeat(64)),
+        status: RunStatus::Starting,
+        reason: None,
+        jar: None,
+    };
+    let mut a = JobState::new("nightly", JobType::Batch, "default", 1);
+    a.version = store
+        .commit(&a, &[RunWrite::Create(run.clone())], &lease)
+        .await
+        .unwrap();
+    // Another writer with a fresh view of the state tries the same fire time.
+    let mut other = run.clone();
+    other.flink_job_id = fjc_flink::JobId::random();
+    let err = store
+        .commit(&a, &[RunWrite::Create(other)], &lease)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    let runs = store.list_runs("nightly").await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].flink_job_id, run.flink_job_id);
+    assert_eq!(store.list_states().await.unwrap()[0].version, a.version);
 }

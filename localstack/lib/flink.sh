@@ -153,11 +153,29 @@ flink_launch() {
   }
 }
 
+# wait_ports_free SECONDS PORT...: returns once none of the ports answers, or when
+# the time is up (the caller then reports the port that is still taken).
+wait_ports_free() {
+  local deadline=$((SECONDS + $1)) port busy
+  shift
+  while ((SECONDS < deadline)); do
+    busy=0
+    for port in "$@"; do
+      port_open "$port" && busy=1
+    done
+    ((busy)) || return 0
+    sleep 0.5
+  done
+  return 0
+}
+
 flink_start_jobmanager() {
   if jm_alive; then
     log "Flink JobManager already running (pid $(pid_read "$JM_PID_FILE"))"
     return 0
   fi
+  # A JobManager killed a moment ago may still hold its ports while it dies.
+  wait_ports_free 15 "$FJC_FLINK_PORT" "$((FJC_FLINK_PORT + 1))"
   port_open "$FJC_FLINK_PORT" && die "port $FJC_FLINK_PORT is taken by a process not in $JM_PID_FILE"
   port_open "$((FJC_FLINK_PORT + 1))" && die "RPC port $((FJC_FLINK_PORT + 1)) is taken"
   # A fixed web.upload.dir keeps uploaded jars across restarts: start clean.

@@ -1,0 +1,83 @@
+//! Tests that kill and restart the real JobManager. They disturb every job on the
+//! cluster, so scripts/test.sh runs them alone, after the other integration tests
+//! (`--test disruptive -- --test-threads 1`); every test here is named
+//! `disruptive_*` so the parallel phase can `--skip disruptive_`.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use fjc_core::runs::RunStatus;
+use fjc_core::state::Lifecycle;
+use fjc_core::store::Store;
+use fjc_flink::FlinkJobState;
+use fjc_integration_tests::harness::{World, unique};
+
+const T: Duration = Duration::from_secs(120);
+
+fn flink_ctl(command: &str) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../localstack/flink-ctl.sh");
+    let status = Command::new("bash")
+        .arg(script)
+        .arg(command)
+        .status()
+        .expect("run flink-ctl.sh");
+    assert!(status.success(), "flink-ctl.sh {command} failed");
+}
+
+/// Kills the JobManager (non-HA: it forgets every job) and starts it again.
+fn restart_jobmanager_losing_all_jobs() {
+    flink_ctl("kill-jobmanager");
+    flink_ctl("start-jobmanager");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disruptive_jobmanager_restart_batch_run_is_lost_and_stream_job_redeployed() {
+    let w = World::new("jm").await;
+    let batch_id = unique("long-batch");
+    let stream_id = unique("survivor");
+    let batch: fjc_spec::JobSpec = serde_json::from_value(serde_json::json!({
+        "job_id": batch_id, "job_type": "batch", "artifact_path": "batch-sum.jar",
+        "entry_class": "fjc.testjobs.BatchSum",
+        "args": ["--n", "10", "--sleep-ms", "600000",
+                 "--out", w.out_dir.join("long.txt").display().to_string()],
+        "batch_config": {},
+    }))
+    .unwrap();
+    w.apply(vec![batch, w.stream_spec(&stream_id)]).await;
+    let s = w
+        .cycle_until(&stream_id, T, |s| s.lifecycle == Lifecycle::Running)
+        .await;
+    let old_stream = s.flink_job_id.unwrap();
+    let run = w.ctx.store.list_runs(&batch_id).await.unwrap().remove(0);
+    w.wait_flink_state(&run.flink_job_id, FlinkJobState::Running, T)
+        .await;
+
+    restart_jobmanager_losing_all_jobs();
+    assert!(
+        w.flink_job(&run.flink_job_id).await.is_none(),
+        "JM forgot the run"
+    );
+
+    // The batch run is resolved through /execution-result (404) and recorded LOST;
+    // the streaming job is submitted again under a new id.
+    let s = w
+        .cycle_until(&stream_id, T, |s| {
+            s.lifecycle == Lifecycle::Running && s.flink_job_id.as_ref() != Some(&old_stream)
+        })
+        .await;
+    w.wait_flink_state(s.flink_job_id.as_ref().unwrap(), FlinkJobState::Running, T)
+        .await;
+    let lost = w.ctx.store.list_runs(&batch_id).await.unwrap().remove(0);
+    assert_eq!(lost.status, RunStatus::Lost, "{lost:?}");
+    assert!(lost.reason.unwrap().contains("vanished"));
+    let b = w.state(&batch_id).await.unwrap();
+    assert_eq!(b.lifecycle, Lifecycle::Failed);
+    // A lost run of this fingerprint is not rerun by itself (use `fjc run`).
+    let again = w.cycle().await;
+    assert!(
+        again.actions.iter().all(|a| a.job_id != batch_id),
+        "{again:?}"
+    );
+    w.cleanup().await;
+}
