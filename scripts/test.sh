@@ -32,7 +32,11 @@ if ! localstack/status.sh >/dev/null 2>&1; then
     localstack/up.sh
     started_here=1
 fi
-cleanup() { if [ "$started_here" = 1 ]; then localstack/down.sh || true; fi; }
+compat_dir="$PWD/.local-flink120"
+cleanup() {
+    if [ "$started_here" = 1 ]; then localstack/down.sh || true; fi
+    if [ -d "$compat_dir" ]; then FJC_LOCAL_DIR="$compat_dir" localstack/down.sh || true; fi
+}
 trap cleanup EXIT
 # shellcheck disable=SC1091
 source "${FJC_LOCAL_DIR:-.local}/env.sh"
@@ -45,3 +49,15 @@ cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS
 
 step "disruptive integration tests (restart the JobManager; run alone)"
 cargo test --workspace --locked --test disruptive -- --test-threads 1
+
+step "Flink 1.20 compatibility (a second cluster; REST, skeleton and batch suites)"
+(
+    export FJC_FLINK_VERSION=1.20.5 FJC_LOCAL_DIR="$compat_dir" FJC_FLINK_PORT=18181 FJC_MOTO_PORT=15100
+    localstack/up.sh
+    # shellcheck disable=SC1091
+    source "$compat_dir/env.sh"
+    # Serially: Flink 1.20's sort-shuffle needs 512 network buffers per batch job,
+    # more than one 1280m TaskManager has for several at once.
+    cargo test --workspace --locked --test flink_rest --test skeleton --test batch -- --test-threads 1
+    localstack/down.sh
+)

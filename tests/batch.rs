@@ -112,7 +112,7 @@ async fn ttl_cancels_a_long_run() {
     .await;
     w.cycle().await;
     let run = runs(&w, &id).await.remove(0);
-    w.wait_flink_state(&run.flink_job_id, FlinkJobState::Running, T)
+    w.wait_flink_job_state(&run.flink_job_id, FlinkJobState::Running, T)
         .await;
     w.cycle().await;
     assert_eq!(runs(&w, &id).await[0].status, RunStatus::Running);
@@ -141,7 +141,7 @@ async fn forbid_skips_an_overlapping_run() {
     to_next_five_minutes(&w);
     w.cycle().await;
     let first = runs(&w, &id).await.remove(0);
-    w.wait_flink_state(&first.flink_job_id, FlinkJobState::Running, T)
+    w.wait_flink_job_state(&first.flink_job_id, FlinkJobState::Running, T)
         .await;
     to_next_five_minutes(&w);
     w.cycle().await;
@@ -175,7 +175,7 @@ async fn replace_cancels_the_old_run() {
     to_next_five_minutes(&w);
     w.cycle().await;
     let first = runs(&w, &id).await.remove(0);
-    w.wait_flink_state(&first.flink_job_id, FlinkJobState::Running, T)
+    w.wait_flink_job_state(&first.flink_job_id, FlinkJobState::Running, T)
         .await;
     to_next_five_minutes(&w);
     w.cycle().await;

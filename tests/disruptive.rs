@@ -50,7 +50,7 @@ async fn disruptive_jobmanager_restart_batch_run_is_lost_and_stream_job_redeploy
         .await;
     let old_stream = s.flink_job_id.unwrap();
     let run = w.ctx.store.list_runs(&batch_id).await.unwrap().remove(0);
-    w.wait_flink_state(&run.flink_job_id, FlinkJobState::Running, T)
+    w.wait_flink_job_state(&run.flink_job_id, FlinkJobState::Running, T)
         .await;
 
     restart_jobmanager_losing_all_jobs();

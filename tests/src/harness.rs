@@ -265,6 +265,23 @@ impl World {
         }
     }
 
+    /// Waits until the real cluster shows `id` in `state`, whatever its tasks do
+    /// (a BATCH-mode job runs its stages one after another).
+    pub async fn wait_flink_job_state(&self, id: &JobId, state: FlinkJobState, timeout: Duration) {
+        let start = Instant::now();
+        loop {
+            let seen = self.flink_job(id).await;
+            if seen.as_ref().is_some_and(|j| j.state == state) {
+                return;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "job {id} not {state} within {timeout:?}; last seen {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     /// Runs cycles until `done(state)` holds (panics after `timeout`).
     pub async fn cycle_until(
         &self,
