@@ -61,3 +61,32 @@ fn one_line_keeps_the_first_line_only() {
     assert_eq!(Lifecycle::parse("RUNNING"), Lifecycle::Running);
     assert_eq!(Lifecycle::parse("nope"), Lifecycle::Unknown);
 }
+
+/// The fixture the browser tests load: it must parse and cover every state.
+#[test]
+fn browser_test_fixture_covers_every_state() {
+    let text = include_str!("../../../tests/fixtures/dashboard-snapshot.json");
+    let s: Snapshot = serde_json::from_str(text).expect("fixture parses");
+    assert_eq!(s.schema_version, SCHEMA_VERSION);
+    for l in Lifecycle::ALL {
+        assert!(
+            s.jobs.iter().any(|j| j.lifecycle == l),
+            "no {} job",
+            l.as_str()
+        );
+    }
+    for t in JobType::ALL {
+        assert!(
+            s.jobs.iter().any(|j| j.job_type == t),
+            "no {} job",
+            t.as_str()
+        );
+    }
+    assert!(s.jobs.iter().any(|j| j.drift) && s.jobs.iter().any(|j| j.last_error.is_some()));
+    assert!(
+        s.clusters
+            .iter()
+            .any(|c| c.health == ClusterHealth::Unreachable)
+    );
+    assert!(!s.orphans.is_empty());
+}

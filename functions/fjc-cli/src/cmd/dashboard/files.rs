@@ -164,12 +164,7 @@ mod tests {
             resolve(&r, "/fjc_dashboard_bg.wasm"),
             Some(PathBuf::from("/srv/dist/fjc_dashboard_bg.wasm"))
         );
-        for bad in [
-            "/../etc/passwd",
-            "/a/../../x",
-            "/.env",
-            "/a\\..\\b",
-        ] {
+        for bad in ["/../etc/passwd", "/a/../../x", "/.env", "/a\\..\\b"] {
             assert_eq!(resolve(&r, bad), None, "{bad}");
         }
         // Leading slashes never escape the root.
