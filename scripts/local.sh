@@ -2,6 +2,7 @@
 # Runs the controller locally end to end: starts a real Flink cluster and moto,
 # creates the table, applies examples/, and reconciles in a loop, printing status
 # after each cycle. Ctrl-C stops the loop; `localstack/down.sh` stops the services.
+# FJC_TABLE (default fjc-local), FJC_INTERVAL (default 10s), FJC_LOCAL_CYCLES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,18 +10,37 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fjc/target}"
 localstack/up.sh
 # shellcheck disable=SC1091
 source "${FJC_LOCAL_DIR:-.local}/env.sh"
-cargo build --release --bin fjc --locked
-fjc="$CARGO_TARGET_DIR/release/fjc"
+cargo build --bin fjc --locked
+fjc="$CARGO_TARGET_DIR/debug/fjc"
 
 export FJC_TABLE="${FJC_TABLE:-fjc-local}"
 "$fjc" bootstrap
 "$fjc" validate examples/
 "$fjc" apply -f examples/
+# The dashboard: each cycle publishes .local/dashboard/snapshot.json; served in the
+# background (not fatal when it cannot be built).
+export FJC_DASHBOARD_DIR="${FJC_DASHBOARD_DIR:-${FJC_LOCAL_DIR:-.local}/dashboard}"
+dash_addr="${FJC_DASHBOARD_ADDR:-127.0.0.1:8088}"
+if dashboard/build.sh; then
+    "$fjc" dashboard serve --dir dashboard/dist --addr "$dash_addr" &
+    dash_pid=$!
+    trap 'kill "$dash_pid" 2>/dev/null || true' EXIT
+    echo "dashboard: http://$dash_addr/"
+else
+    echo "dashboard not built (see above); continuing without it"
+fi
 interval="${FJC_INTERVAL:-10s}"
 echo "reconciling every $interval (Ctrl-C to stop; then localstack/down.sh)"
 trap 'echo; echo stopped; exit 0' INT
+# FJC_LOCAL_CYCLES=N stops after N cycles (default: until Ctrl-C).
+cycles="${FJC_LOCAL_CYCLES:-0}"
+n=0
 while true; do
     "$fjc" reconcile --once || true
     "$fjc" status
+    n=$((n + 1))
+    if [ "$cycles" -gt 0 ] && [ "$n" -ge "$cycles" ]; then
+        break
+    fi
     sleep "${interval%s}"
 done

@@ -170,6 +170,8 @@ impl World {
             "args": ["--out-dir", out.display().to_string(), "--rate", "10"],
             "deployment": {"parallelism": 1, "checkpoint_interval": "2s"},
             "stream_config": {"checkpoint_timeout": "60s"},
+            // Awkward values: Flink must accept them as global job parameters.
+            "env_vars": {"APP_MODE": "demo", "LIST": "a,b", "URL": "http://h:1/x", "Q": "it's"},
         }))
         .expect("stream spec")
     }

@@ -108,14 +108,26 @@ pub fn flink_configuration(spec: &JobSpec) -> BTreeMap<String, String> {
     conf
 }
 
-/// Flink's map syntax (`'k':'v','k2':'v2'`), quoting every part so commas, colons
-/// and quotes in values survive.
+/// Flink's map syntax, escaped the way Flink's own `ConfigurationUtils` writes a map:
+/// key and value each quoted against `:`, then the entry quoted against `,` (a quote
+/// is escaped by doubling it).
 fn global_job_parameters(vars: &BTreeMap<String, String>) -> String {
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
     vars.iter()
-        .map(|(k, v)| format!("{}:{}", quote(k), quote(v)))
+        .map(|(k, v)| {
+            let entry = format!("{}:{}", escape(k, ':'), escape(v, ':'));
+            escape(&entry, ',')
+        })
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Single-quotes `s` if it holds the delimiter or a quote character.
+fn escape(s: &str, delimiter: char) -> String {
+    if s.contains([delimiter, '\'', '"']) {
+        format!("'{}'", s.replace('\'', "''"))
+    } else {
+        s.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -123,10 +135,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quotes_map_entries() {
+    fn quotes_map_entries_like_flink() {
         let mut m = BTreeMap::new();
-        m.insert("A".to_string(), "x,y:z".to_string());
-        m.insert("B".to_string(), "it's".to_string());
-        assert_eq!(global_job_parameters(&m), "'A':'x,y:z','B':'it''s'");
+        m.insert("A".to_string(), "plain".to_string());
+        assert_eq!(global_job_parameters(&m), "A:plain");
+        m.insert("B".to_string(), "x,y".to_string());
+        m.insert("C".to_string(), "h:1".to_string());
+        m.insert("D".to_string(), "it's".to_string());
+        assert_eq!(
+            global_job_parameters(&m),
+            "A:plain,'B:x,y','C:''h:1''','D:''it''''s'''"
+        );
     }
 }
