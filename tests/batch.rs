@@ -37,6 +37,23 @@ fn batch_of(s: &JobState) -> &fjc_core::runs::BatchState {
     s.batch.as_ref().expect("batch state")
 }
 
+/// Applies one batch spec.
+async fn apply_batch(w: &World, id: &str, args: &[&str], config: serde_json::Value) {
+    w.apply(vec![batch(w, id, args, config)]).await;
+}
+
+/// Anchors a `*/5` schedule, jumps to its first fire time, and returns the run it
+/// started once Flink shows it running.
+async fn first_scheduled_run(w: &World, id: &str) -> Run {
+    w.cycle().await;
+    to_next_five_minutes(w);
+    w.cycle().await;
+    let run = runs(w, id).await.remove(0);
+    w.wait_flink_job_state(&run.flink_job_id, FlinkJobState::Running, T)
+        .await;
+    run
+}
+
 /// Jumps the clock to just past the next fire time of a `*/5` schedule.
 fn to_next_five_minutes(w: &World) {
     let now = fjc_core::clock::Clock::now_ms(&w.clock);
@@ -48,12 +65,12 @@ fn to_next_five_minutes(w: &World) {
 async fn scheduled_run_starts_finishes_and_is_recorded() {
     let w = World::new("cron").await;
     let id = unique("nightly");
-    w.apply(vec![batch(
+    apply_batch(
         &w,
         &id,
         &["--n", "100"],
         serde_json::json!({"cron": "*/5 * * * *", "timezone": "Europe/Berlin"}),
-    )])
+    )
     .await;
     // First sight anchors the schedule; nothing runs before the first fire time.
     w.cycle().await;
@@ -103,12 +120,12 @@ async fn scheduled_run_starts_finishes_and_is_recorded() {
 async fn ttl_cancels_a_long_run() {
     let w = World::new("ttl").await;
     let id = unique("slow");
-    w.apply(vec![batch(
+    apply_batch(
         &w,
         &id,
         &["--n", "10", "--sleep-ms", "600000"],
         serde_json::json!({"ttl_seconds": 60}),
-    )])
+    )
     .await;
     w.cycle().await;
     let run = runs(&w, &id).await.remove(0);
@@ -130,26 +147,24 @@ async fn ttl_cancels_a_long_run() {
 async fn forbid_skips_an_overlapping_run() {
     let w = World::new("forbid").await;
     let id = unique("overlap");
-    w.apply(vec![batch(
+    apply_batch(
         &w,
         &id,
         &["--n", "10", "--sleep-ms", "600000"],
         serde_json::json!({"cron": "*/5 * * * *"}),
-    )])
+    )
     .await;
-    w.cycle().await;
-    to_next_five_minutes(&w);
-    w.cycle().await;
-    let first = runs(&w, &id).await.remove(0);
-    w.wait_flink_job_state(&first.flink_job_id, FlinkJobState::Running, T)
-        .await;
+    let first = first_scheduled_run(&w, &id).await;
     to_next_five_minutes(&w);
     w.cycle().await;
     let s = w.state(&id).await.unwrap();
     let b = batch_of(&s);
     assert_eq!(b.skipped, 1);
     assert!(b.last_skip.as_deref().unwrap().contains("forbid"));
-    assert_eq!(runs(&w, &id).await.len(), 1, "no second run");
+    let all = runs(&w, &id).await;
+    assert_eq!(all.len(), 1, "no second run");
+    assert_eq!(all[0].run_id, first.run_id);
+    assert_eq!(all[0].status, RunStatus::Running, "the first run goes on");
     let live = w
         .jobs_named(&format!("fjc:{id}"))
         .await
@@ -164,19 +179,14 @@ async fn forbid_skips_an_overlapping_run() {
 async fn replace_cancels_the_old_run() {
     let w = World::new("replace").await;
     let id = unique("replace");
-    w.apply(vec![batch(
+    apply_batch(
         &w,
         &id,
         &["--n", "10", "--sleep-ms", "600000"],
         serde_json::json!({"cron": "*/5 * * * *", "concurrency_policy": "replace"}),
-    )])
+    )
     .await;
-    w.cycle().await;
-    to_next_five_minutes(&w);
-    w.cycle().await;
-    let first = runs(&w, &id).await.remove(0);
-    w.wait_flink_job_state(&first.flink_job_id, FlinkJobState::Running, T)
-        .await;
+    let first = first_scheduled_run(&w, &id).await;
     to_next_five_minutes(&w);
     w.cycle().await;
     let all = runs(&w, &id).await;
@@ -195,12 +205,12 @@ async fn replace_cancels_the_old_run() {
 async fn max_runs_stops_the_schedule() {
     let w = World::new("maxruns").await;
     let id = unique("once");
-    w.apply(vec![batch(
+    apply_batch(
         &w,
         &id,
         &["--n", "10"],
         serde_json::json!({"cron": "*/5 * * * *", "max_runs": 1}),
-    )])
+    )
     .await;
     w.cycle().await;
     to_next_five_minutes(&w);
@@ -230,13 +240,7 @@ async fn max_runs_stops_the_schedule() {
 async fn failed_run_is_recorded_with_flinks_cause_line() {
     let w = World::new("fail").await;
     let id = unique("failing");
-    w.apply(vec![batch(
-        &w,
-        &id,
-        &["--n", "10", "--fail"],
-        serde_json::json!({}),
-    )])
-    .await;
+    apply_batch(&w, &id, &["--n", "10", "--fail"], serde_json::json!({})).await;
     let s = w
         .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Failed)
         .await;
@@ -260,12 +264,12 @@ async fn failed_run_is_recorded_with_flinks_cause_line() {
 async fn manual_run_and_cleanup_on_completion() {
     let w = World::new("manual").await;
     let id = unique("adhoc");
-    w.apply(vec![batch(
+    apply_batch(
         &w,
         &id,
         &["--n", "10"],
         serde_json::json!({"cron": "0 0 1 1 *", "cleanup_on_completion": true}),
-    )])
+    )
     .await;
     w.cycle().await;
     assert!(runs(&w, &id).await.is_empty());
@@ -294,12 +298,12 @@ async fn manual_run_and_cleanup_on_completion() {
 async fn concurrent_reconcilers_never_start_the_same_fire_time_twice() {
     let w = World::new("dup").await;
     let id = unique("dup");
-    w.apply(vec![batch(
+    apply_batch(
         &w,
         &id,
         &["--n", "10"],
         serde_json::json!({"cron": "*/5 * * * *"}),
-    )])
+    )
     .await;
     w.cycle().await;
     to_next_five_minutes(&w);

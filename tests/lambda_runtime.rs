@@ -3,6 +3,7 @@
 //! EventBridge scheduled event, and the job it deploys runs in the real local Flink under the
 //! job id recorded in DynamoDB (moto). Prints the cold start (init duration) and peak memory.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use fjc_core::state::Lifecycle;
@@ -96,7 +97,9 @@ async fn scheduled_event_through_the_lambda_runtime_deploys_the_job_and_records_
     assert_eq!(live, 1, "{jobs:?}");
 
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
-    println!(
+    // Straight to stderr, past the test harness's capture, so CI logs show the numbers.
+    let _ = writeln!(
+        std::io::stderr(),
         "reconcile (debug build, cargo lambda watch): init duration {}, max memory {} \
          (VmHWM after {} invocations), first invoke {} (cycle {} ms), warm invokes {}",
         cold.init.map(ms).unwrap_or_else(|| "unknown".into()),

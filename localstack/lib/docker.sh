@@ -28,7 +28,7 @@ docker_mode_recorded() { [[ -f $DOCKER_MARKER ]]; }
 
 compose() {
   env FJC_LOCAL_DIR="$FJC_LOCAL_DIR" FJC_FLINK_PORT="$FJC_FLINK_PORT" FJC_AWS_PORT="$FJC_AWS_PORT" \
-    FJC_BIN="${FJC_BIN:-$FJC_LOCAL_DIR/docker/fjc}" \
+    FJC_INIT_BIN="$FJC_LOCAL_DIR/docker/fjc" \
     docker compose --project-name "fjc-$FJC_FLINK_PORT" --file "$COMPOSE_FILE" "$@"
 }
 

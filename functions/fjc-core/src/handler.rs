@@ -52,6 +52,13 @@ pub enum LeaseReport {
         /// Fencing token.
         token: u64,
     },
+    /// Taken, then lost mid-cycle: a write was refused because another
+    /// reconciler took over (its token is newer). The cycle stopped there; nothing
+    /// it did is unrecorded (every Flink call is preceded by a fenced write).
+    Lost {
+        /// Our stale token.
+        token: u64,
+    },
     /// Another reconciler holds it; this cycle did nothing.
     Held {
         /// The holder.
@@ -170,13 +177,25 @@ where
                 let result = async {
                     loaded = load(ctx, scope).await?;
                     the_plan = plan_of(&loaded, ctx.clock.now_ms());
-                    execute(ctx, &lease, &loaded, &the_plan).await
+                    let (done, lost) = execute(ctx, &lease, &loaded, &the_plan).await;
+                    actions = done;
+                    lost.map_or(Ok(()), Err)
                 }
                 .await;
                 if let Err(e) = ctx.store.release_lease(&lease).await {
                     warn!(error = %e, "could not release the lease; it expires by itself");
                 }
-                actions = result?;
+                match result {
+                    Ok(()) => {}
+                    Err(StoreError::LeaseLost { token, .. }) => {
+                        warn!(
+                            token,
+                            "lease taken over by another reconciler; cycle stopped"
+                        );
+                        lease_report = LeaseReport::Lost { token };
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
     }
@@ -287,12 +306,14 @@ where
     })
 }
 
+/// Carries out the plan with bounded concurrency. Returns every finished action's
+/// report, and the error that must stop the cycle (a lost lease), if any.
 async fn execute<S, F, A, C>(
     ctx: &Context<S, F, A, C>,
     lease: &crate::store::LeaseGrant,
     loaded: &Loaded,
     the_plan: &Plan,
-) -> Result<Vec<ActionReport>, StoreError>
+) -> (Vec<ActionReport>, Option<StoreError>)
 where
     S: Store,
     F: FlinkApi,
@@ -322,13 +343,8 @@ where
             Err(e) => lost = Some(e),
         }
     }
-    match lost {
-        Some(e) => Err(e),
-        None => {
-            reports.sort_by(|a, b| a.job_id.cmp(&b.job_id));
-            Ok(reports)
-        }
-    }
+    reports.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+    (reports, lost)
 }
 
 fn diff_store(a: StoreStats, b: StoreStats) -> StoreStats {

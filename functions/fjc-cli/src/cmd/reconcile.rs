@@ -56,6 +56,9 @@ fn print_report(r: &CycleReport) {
         LeaseReport::NotNeeded => "not needed".to_string(),
         LeaseReport::Acquired { token } => format!("acquired (token {token})"),
         LeaseReport::Held { owner, .. } => format!("held by {owner}; cycle skipped"),
+        LeaseReport::Lost { token } => {
+            format!("lost mid-cycle (token {token} taken over); cycle stopped")
+        }
     };
     println!(
         "cycle: {} specs, {} actions, {} waiting, lease {lease}, {} ms, store {}r/{}w, flink {}r/{}w",
