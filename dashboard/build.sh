@@ -25,7 +25,7 @@ export PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo RUSTC_BOO
 unset RUSTUP_TOOLCHAIN RUSTFLAGS
 export CARGO_TARGET_DIR="${FJC_WASM_TARGET_DIR:-$cache/target-wasm}"
 (cd "$here" && /usr/bin/cargo build --release --locked)
-wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/fjc_dashboard.wasm"
+wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/fjc-dashboard.wasm"
 
 stage="$out.tmp.$$"
 rm -rf "$stage"

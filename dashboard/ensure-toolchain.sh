@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the wasm build needs, only when missing (idempotent, quiet when done):
 # - Debian's Rust for web builds (rustc-web, cargo-web, rust-web-src, rust-web-llvm):
-#   /usr/bin/rustc + cargo with the std source for -Zbuild-std and rust-lld;
+#   /usr/bin/rustc + cargo with the std source for -Zbuild-std, and lld-22 (rust-lld
+#   links to it; it is only a Recommends, so it is named here);
 # - wasm-bindgen-cli at exactly the version of `wasm-bindgen` in dashboard/Cargo.lock,
 #   into $FJC_CACHE_DIR/wasm-bindgen-<version>;
 # - wasm-opt from npm's binaryen (Debian's binaryen is too old), into $FJC_CACHE_DIR/binaryen.
@@ -12,7 +13,7 @@ cache="${FJC_CACHE_DIR:-$HOME/.cache/fjc}"
 mkdir -p "$cache"
 
 debian_rust() {
-    local pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm) missing=()
+    local pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22) missing=()
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
@@ -21,7 +22,10 @@ debian_rust() {
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
-    [ -x /usr/bin/rustc ] && [ -x /usr/bin/cargo ] || { echo "ensure-toolchain: /usr/bin/rustc missing after install" >&2; exit 1; }
+    if [ ! -x /usr/bin/rustc ] || [ ! -x /usr/bin/cargo ]; then
+        echo "ensure-toolchain: /usr/bin/rustc missing after install" >&2
+        exit 1
+    fi
 }
 
 # The wasm-bindgen version pinned by the lockfile.
@@ -38,11 +42,13 @@ wasm_bindgen() {
         return
     fi
     echo "ensure-toolchain: installing wasm-bindgen-cli $v into $root (takes several minutes once)"
-    # Host toolchain (rustup), its own target dir so it never fights another build's lock.
-    CARGO_TARGET_DIR="$cache/target-tools" cargo install --quiet --root "$root" \
-        wasm-bindgen-cli --version "=$v" --locked \
-        || CARGO_TARGET_DIR="$cache/target-tools" cargo install --quiet --root "$root" \
-            wasm-bindgen-cli --version "=$v"
+    # Host toolchain (rustup), its own target dir so it never fights another build's
+    # lock. Only the wasm-bindgen binary, without the TLS stack (no default features):
+    # that halves the build. --locked first; its lockfile may pin a crate the
+    # registry lacks, then without it.
+    local args=(wasm-bindgen-cli --version "=$v" --no-default-features --bin wasm-bindgen --root "$root")
+    export CARGO_TARGET_DIR="$cache/target-tools"
+    cargo install --quiet "${args[@]}" --locked 2>/dev/null || cargo install --quiet "${args[@]}"
 }
 
 binaryen() {

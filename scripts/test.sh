@@ -47,6 +47,9 @@ export FJC_CARGO_LAMBDA
 step "integration tests"
 cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}" --skip disruptive_
 
+step "dashboard (wasm build, browser tests in headless Chromium: fixture, 10k jobs, real reconcile)"
+FJC_BIN="$CARGO_TARGET_DIR/debug/fjc" dashboard/test.sh
+
 step "disruptive integration tests (restart the JobManager; run alone)"
 cargo test --workspace --locked --test disruptive -- --test-threads 1
 

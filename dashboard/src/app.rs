@@ -85,7 +85,10 @@ fn poll(ctx: Ctx, settings: Settings) {
                     last_success: Some(now),
                     error: None,
                 }),
-                Ok(Fetched::Fresh { snapshot, etag: tag }) => {
+                Ok(Fetched::Fresh {
+                    snapshot,
+                    etag: tag,
+                }) => {
                     *etag.borrow_mut() = tag;
                     let first = ctx.snapshot.with_untracked(Option::is_none);
                     ctx.snapshot.set(Some(Arc::from(snapshot)));
@@ -209,8 +212,8 @@ fn Banners() -> impl IntoView {
         let has_data = ctx.snapshot.with(Option::is_some);
         st.error.map(|e| {
             let since = match (has_data, st.last_success) {
-                (true, Some(t)) => format!(" Showing the data loaded {}.", ago(t, ctx.now.get())),
-                _ => " No data loaded yet.".to_string(),
+                (true, Some(t)) => format!(". Showing the data loaded {}.", ago(t, ctx.now.get())),
+                _ => ". No data loaded yet.".to_string(),
             };
             view! {
                 <div id="unreachable-warning" class="banner error" role="alert">

@@ -55,7 +55,7 @@ fn Detail(job: JobView, now: RwSignal<i64>, generated_at: i64) -> impl IntoView 
                 <dt>"Flink job id"</dt><dd><code>{opt(j.flink_job_id.clone())}</code></dd>
                 <dt>"Spec fingerprint"</dt><dd><code>{fp(&j.spec_fingerprint)}</code></dd>
                 <dt>"Deployed fingerprint"</dt><dd><code>{fp(&j.deployed_fingerprint)}</code>
-                    {j.drift.then(|| " (differs from the spec)")}</dd>
+                    {j.drift.then_some(" (differs from the spec)")}</dd>
                 <dt>"Revision"</dt><dd>{opt(j.revision.map(|r| r.to_string()))}</dd>
                 <dt>"Operation in flight"</dt><dd>{opt(j.operation.as_ref().map(|o| format!("{} since {}", o.kind, utc(o.started_at))))}</dd>
                 <dt>"Last change"</dt><dd>{move || opt(updated.map(|t| format!("{} ({})", utc(t), ago(t, now.get()))))}</dd>

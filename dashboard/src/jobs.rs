@@ -23,9 +23,13 @@ pub fn JobsTable() -> impl IntoView {
             .with(|s| s.as_ref().map(|s| select(&s.jobs, &filter, sort)))
             .unwrap_or_default()
     });
-    let current = Memo::new(move |_| page(selected.with(Vec::len), ctx.page_size.get(), ctx.page.get()));
+    let current =
+        Memo::new(move |_| page(selected.with(Vec::len), ctx.page_size.get(), ctx.page.get()));
     let has_data = Memo::new(move |_| ctx.snapshot.with(Option::is_some));
-    let total = Memo::new(move |_| ctx.snapshot.with(|s| s.as_ref().map_or(0, |s| s.jobs.len())));
+    let total = Memo::new(move |_| {
+        ctx.snapshot
+            .with(|s| s.as_ref().map_or(0, |s| s.jobs.len()))
+    });
     let ns_options = Memo::new(move |_| {
         ctx.snapshot
             .with(|s| s.as_ref().map(|s| namespaces(&s.jobs)))
@@ -125,9 +129,15 @@ fn SortHeader(key: SortKey, label: &'static str) -> impl IntoView {
     let click = move |_| {
         ctx.sort.update(|s| {
             *s = if s.key == key {
-                Sort { key, descending: !s.descending }
+                Sort {
+                    key,
+                    descending: !s.descending,
+                }
             } else {
-                Sort { key, descending: false }
+                Sort {
+                    key,
+                    descending: false,
+                }
             }
         });
         ctx.page.set(0);

@@ -62,7 +62,7 @@ pub fn Overview() -> impl IntoView {
                         <span class="badge drift">{count(c.drift)} " drift"</span> " · "
                         <span class="badge err">{count(c.errors)} " with errors"</span> " · "
                         {count(c.in_flight)} " operations in flight · "
-                        {count(s.orphans.len())} " orphans"
+                        {count(s.orphans.len())} {if s.orphans.len() == 1 { " orphan" } else { " orphans" }}
                     </p>
                     <h3>"By lifecycle"</h3>
                     <ul class="cards" aria-label="Jobs by lifecycle">{lifecycle_cards}</ul>

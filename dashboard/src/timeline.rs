@@ -44,7 +44,12 @@ pub fn TransitionsChart(snap: Arc<Snapshot>) -> impl IntoView {
             shown += 1;
         }
     }
-    let max = bins.iter().map(|b| b.values().sum::<usize>()).max().unwrap_or(0).max(1);
+    let max = bins
+        .iter()
+        .map(|b| b.values().sum::<usize>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let bar_w = (W - 2.0 * PAD) / BINS as f64;
     let plot_h = H - 26.0;
     let mut rects = Vec::new();
@@ -82,20 +87,36 @@ pub fn TransitionsChart(snap: Arc<Snapshot>) -> impl IntoView {
 pub fn JobChart(job: JobView, generated_at: i64) -> impl IntoView {
     let mut marks: Vec<(i64, String, &'static str)> = Vec::new();
     if let Some(t) = job.updated_at {
-        marks.push((t, format!("{} since {}", job.lifecycle.as_str(), utc(t)), "mark-state"));
+        marks.push((
+            t,
+            format!("{} since {}", job.lifecycle.as_str(), utc(t)),
+            "mark-state",
+        ));
     }
     if let Some(o) = &job.operation {
-        marks.push((o.started_at, format!("{} started {}", o.kind, utc(o.started_at)), "mark-op"));
+        marks.push((
+            o.started_at,
+            format!("{} started {}", o.kind, utc(o.started_at)),
+            "mark-op",
+        ));
     }
     if let Some(e) = &job.last_error {
-        marks.push((e.at, format!("error at {}: {}", utc(e.at), e.message), "mark-err"));
+        marks.push((
+            e.at,
+            format!("error at {}: {}", utc(e.at), e.message),
+            "mark-err",
+        ));
     }
     if let Some(s) = &job.last_savepoint {
         marks.push((s.at, format!("savepoint at {}", utc(s.at)), "mark-sp"));
     }
     for r in &job.revisions {
         if let Some(t) = r.deployed_at {
-            marks.push((t, format!("revision {} deployed {}", r.number, utc(t)), "mark-rev"));
+            marks.push((
+                t,
+                format!("revision {} deployed {}", r.number, utc(t)),
+                "mark-rev",
+            ));
         }
     }
     if let Some(t) = job.spec.as_ref().and_then(|s| s.applied_at) {
@@ -132,7 +153,10 @@ pub fn JobChart(job: JobView, generated_at: i64) -> impl IntoView {
         .into_iter()
         .map(|(t, title, class)| {
             view! {
-                <circle cx={x_of(t, from, to).to_string()} cy="18" r="5" class=class>
+                // Errors and savepoints on a second row, so same-time marks stay visible.
+                <circle cx={x_of(t, from, to).to_string()}
+                    cy=if matches!(class, "mark-err" | "mark-sp" | "mark-rev") { "24" } else { "12" }
+                    r="5" class=class>
                     <title>{title}</title>
                 </circle>
             }
@@ -155,6 +179,15 @@ pub fn JobChart(job: JobView, generated_at: i64) -> impl IntoView {
             {next}
             {axis(from, to)}
         </svg>
+        <p class="legend" aria-hidden="true">
+            <span class="sw mark-state"></span>"state change"
+            <span class="sw mark-op"></span>"operation"
+            <span class="sw mark-err"></span>"error"
+            <span class="sw mark-sp"></span>"savepoint / revision"
+            <span class="sw mark-spec"></span>"spec applied"
+            <span class="sw run-finished"></span>"run"
+            " · dashed line: next run"
+        </p>
     }
     .into_any()
 }

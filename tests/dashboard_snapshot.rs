@@ -1,0 +1,87 @@
+//! The dashboard snapshot published by real cycles (real Flink, moto S3): written to
+//! S3 only when its content changes, remembered across processes through the
+//! object's metadata, and never carrying argument or environment values.
+
+use fjc_core::runtime;
+use fjc_core::snapshot::Timing;
+use fjc_core::snapshot::publish::{Dashboard, PublishOutcome, Publisher};
+use fjc_core::snapshot::s3::{META_CONTENT, S3Publisher};
+use fjc_integration_tests::harness::{World, s3_client, unique};
+
+fn dashboard(s3: &aws_sdk_s3::Client, bucket: &str) -> Dashboard {
+    Dashboard::new(
+        vec![Publisher::S3(S3Publisher::new(s3.clone(), bucket))],
+        Timing {
+            interval_seconds: 30,
+            heartbeat_refresh_seconds: 3600,
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets() {
+    let w = World::new("dash").await;
+    let s3 = s3_client(&runtime::aws_config().await);
+    let bucket = unique("fjc-dashboard");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let job = unique("dash");
+    let mut spec = w.stream_spec(&job);
+    spec.args
+        .extend(["--password".to_string(), "hunter2".to_string()]);
+    spec.env_vars
+        .insert("SECRET_TOKEN".into(), "s3cr3t-value".into());
+    let env_vars = spec.env_vars.len() as u32;
+    w.apply(vec![spec]).await;
+
+    let d = dashboard(&s3, &bucket);
+    let first = w.cycle().await;
+    let out = d.after_cycle(&w.ctx, &first).await;
+    assert_eq!(out[0].result, Ok(PublishOutcome::Written), "{out:?}");
+    // Let the job settle, then an idle cycle writes nothing.
+    let mut last = first;
+    for _ in 0..20 {
+        last = w.cycle().await;
+        if last.actions.is_empty() {
+            break;
+        }
+        d.after_cycle(&w.ctx, &last).await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(last.actions.is_empty(), "the job did not settle: {last:?}");
+    d.after_cycle(&w.ctx, &last).await;
+    let idle = w.cycle().await;
+    let out = d.after_cycle(&w.ctx, &idle).await;
+    assert_eq!(out[0].result, Ok(PublishOutcome::Unchanged));
+    // A new process learns what is published from the object's metadata.
+    let fresh = dashboard(&s3, &bucket);
+    let out = fresh.after_cycle(&w.ctx, &w.cycle().await).await;
+    assert_eq!(out[0].result, Ok(PublishOutcome::Unchanged));
+
+    let obj = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("snapshot.json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(obj.content_type(), Some("application/json"));
+    assert!(obj.metadata().is_some_and(|m| m.contains_key(META_CONTENT)));
+    let body = obj.body.collect().await.unwrap().into_bytes();
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    for secret in ["s3cr3t-value", "hunter2", "--password", "SECRET_TOKEN"] {
+        assert!(!text.contains(secret), "{secret} leaked into the snapshot");
+    }
+    let snap: fjc_snapshot::Snapshot = serde_json::from_str(&text).unwrap();
+    let j = snap
+        .jobs
+        .iter()
+        .find(|j| j.job_id == job)
+        .expect("job listed");
+    assert_eq!(j.spec.as_ref().map(|s| s.env_var_count), Some(env_vars));
+
+    // Deleting the spec changes the content: written again.
+    fjc_core::apply::delete(&w.ctx.store, &job).await.ok();
+    let out = d.after_cycle(&w.ctx, &w.cycle().await).await;
+    assert_eq!(out[0].result, Ok(PublishOutcome::Written));
+    w.cleanup().await;
+}
