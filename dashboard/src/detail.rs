@@ -164,6 +164,8 @@ fn Runs(job: JobView) -> impl IntoView {
                     RunOutcome::Finished => "finished",
                     RunOutcome::Failed => "failed",
                     RunOutcome::Cancelled => "cancelled",
+                    RunOutcome::TimedOut => "timed-out",
+                    RunOutcome::Lost => "lost",
                     RunOutcome::Unknown => "unknown",
                 };
                 view! {

@@ -292,6 +292,8 @@ fn end_run(
         0,
         RunSummary {
             run_id: run.run_id.clone(),
+            started_at: run.started_at,
+            flink_job_id: Some(run.flink_job_id.clone()),
             status,
             ended_at: now,
             reason,

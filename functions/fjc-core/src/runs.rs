@@ -115,6 +115,12 @@ impl Run {
 pub struct RunSummary {
     /// Run id.
     pub run_id: String,
+    /// When Flink accepted it (none if it never started).
+    #[serde(default)]
+    pub started_at: Option<EpochMs>,
+    /// Its Flink job id.
+    #[serde(default)]
+    pub flink_job_id: Option<JobId>,
     /// How it ended.
     pub status: RunStatus,
     /// When.

@@ -102,8 +102,18 @@ pub fn build(i: Inputs<'_>) -> Snapshot {
                 revision: None,
                 revisions: Vec::new(),
                 last_savepoint: None,
-                next_fire_at: None,
-                runs: Vec::new(),
+                next_fire_at: spec
+                    .and_then(|r| r.spec.batch_config.as_ref())
+                    .and_then(|cfg| {
+                        let b = state.and_then(|s| s.batch.clone()).unwrap_or_default();
+                        crate::planner::batch::next_fire(cfg, &b, i.now)
+                            .ok()
+                            .flatten()
+                    }),
+                runs: state
+                    .and_then(|s| s.batch.as_ref())
+                    .map(run_views)
+                    .unwrap_or_default(),
                 last_error: state
                     .and_then(|s| s.last_error.as_ref())
                     .map(|e| ErrorLine {
@@ -251,4 +261,37 @@ fn orphans(
         .collect();
     out.sort_by(|a, b| (&a.cluster, &a.flink_job_id).cmp(&(&b.cluster, &b.flink_job_id)));
     out
+}
+
+/// Runs shown per job: the active ones, then history, newest first.
+const MAX_RUNS_SHOWN: usize = 20;
+
+fn run_views(b: &crate::runs::BatchState) -> Vec<fjc_snapshot::Run> {
+    use crate::runs::RunStatus as S;
+    use fjc_snapshot::RunOutcome as O;
+    let outcome = |s: S| match s {
+        S::Starting | S::Running => O::Running,
+        S::Finished => O::Finished,
+        S::Failed => O::Failed,
+        S::Canceled => O::Cancelled,
+        S::TimedOut => O::TimedOut,
+        S::Lost => O::Lost,
+    };
+    let active = b.active.iter().rev().map(|r| fjc_snapshot::Run {
+        run_id: r.run_id.clone(),
+        flink_job_id: Some(r.flink_job_id.to_string()),
+        started_at: r.started_at.unwrap_or(r.created_at),
+        ended_at: None,
+        outcome: outcome(r.status),
+        error: None,
+    });
+    let ended = b.history.iter().map(|r| fjc_snapshot::Run {
+        run_id: r.run_id.clone(),
+        flink_job_id: r.flink_job_id.as_ref().map(ToString::to_string),
+        started_at: r.started_at.unwrap_or(r.ended_at),
+        ended_at: Some(r.ended_at),
+        outcome: outcome(r.status),
+        error: r.reason.as_ref().map(|m| one_line(m, MAX_ERROR_CHARS)),
+    });
+    active.chain(ended).take(MAX_RUNS_SHOWN).collect()
 }

@@ -315,10 +315,11 @@ pub struct JobView {
     /// The newest savepoint. `None` until savepoints are tracked (issue #3).
     #[serde(default)]
     pub last_savepoint: Option<Savepoint>,
-    /// Next cron fire of a batch job. `None` until scheduling exists (issue #4).
+    /// Next cron fire of a batch job (none without a cron, when suspended, or after
+    /// `max_runs`).
     #[serde(default)]
     pub next_fire_at: Option<EpochMs>,
-    /// Recent runs of a batch job, newest first. Empty until issue #4.
+    /// Recent runs of a batch job, newest first (active ones, then history).
     #[serde(default)]
     pub runs: Vec<Run>,
     /// The last error (one line, never a stack trace).
@@ -409,6 +410,10 @@ pub enum RunOutcome {
     Failed,
     /// Cancelled.
     Cancelled,
+    /// Cancelled for running longer than `ttl_seconds`.
+    TimedOut,
+    /// Vanished from the cluster before its result was seen.
+    Lost,
     /// Written by a newer controller.
     #[serde(other)]
     Unknown,
@@ -417,6 +422,9 @@ pub enum RunOutcome {
 /// One run of a batch job (issue #4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Run {
+    /// Run id (`<scheduled ms>-<trigger>`).
+    #[serde(default)]
+    pub run_id: String,
     /// Flink job id of the run.
     #[serde(default)]
     pub flink_job_id: Option<String>,

@@ -171,7 +171,9 @@ fn jobs_carry_state_drift_errors_and_operations() {
         nightly.spec.as_ref().and_then(|s| s.cron.as_deref()),
         Some("0 2 * * *")
     );
-    assert!(nightly.runs.is_empty() && nightly.next_fire_at.is_none());
+    assert!(nightly.runs.is_empty());
+    // Never run yet: the next 02:00 UTC after NOW.
+    assert_eq!(nightly.next_fire_at, Some(1_800_064_800_000));
     let p = &s.jobs[1];
     assert_eq!(p.namespace, "default");
     assert_eq!(p.lifecycle, Lifecycle::Running);
@@ -293,4 +295,69 @@ async fn directory_publisher_replaces_atomically_and_reads_back() {
     // A foreign file is replaced, not an error.
     std::fs::write(p.path(), b"not json").expect("write");
     assert_eq!(p.published().await, Ok(None));
+}
+
+#[test]
+fn batch_jobs_carry_next_fire_and_recent_runs() {
+    use crate::runs::{BatchState, Run, RunStatus, RunSummary, RunTrigger};
+    let spec = record(
+        serde_json::json!({"job_id": "nightly", "job_type": "batch", "artifact_path": "b.jar",
+                           "batch_config": {"cron": "0 2 * * *", "timezone": "UTC"}}),
+        "b",
+    );
+    let mut st = JobState::new("nightly", fjc_spec::JobType::Batch, "default", NOW);
+    st.lifecycle = CoreLifecycle::Running;
+    st.batch = Some(BatchState {
+        last_scheduled_at: Some(NOW - 3_600_000),
+        active: vec![Run {
+            job_id: "nightly".into(),
+            run_id: "0000000000002-schedule".into(),
+            trigger: RunTrigger::Schedule,
+            scheduled_at: NOW - 60_000,
+            created_at: NOW - 60_000,
+            started_at: Some(NOW - 59_000),
+            ended_at: None,
+            flink_job_id: jid('c'),
+            fingerprint: Fingerprint("b".repeat(64)),
+            status: RunStatus::Running,
+            reason: None,
+            jar: None,
+        }],
+        history: vec![RunSummary {
+            run_id: "0000000000001-schedule".into(),
+            started_at: Some(NOW - 90_000_000),
+            flink_job_id: Some(jid('d')),
+            status: RunStatus::TimedOut,
+            ended_at: NOW - 86_400_000,
+            reason: Some("ran longer than ttl_seconds (60)".into()),
+            jar: None,
+        }],
+        ..BatchState::default()
+    });
+    let view = Loaded {
+        specs: BTreeMap::from([("nightly".to_string(), spec)]),
+        states: BTreeMap::from([("nightly".to_string(), st)]),
+        observed: BTreeMap::from([(
+            "default".to_string(),
+            Observation::from_jobs(vec![summary(
+                jid('c'),
+                "fjc:nightly",
+                FlinkJobState::Running,
+            )]),
+        )]),
+        run_requests: BTreeMap::new(),
+    };
+    let s = snapshot_of(view, BTreeMap::from([("default".to_string(), Ok(1))]));
+    let job = &s.jobs[0];
+    // 02:00 UTC after NOW (2027-01-15T08:00:00Z) is 2027-01-16T02:00:00Z.
+    assert_eq!(job.next_fire_at, Some(1_800_064_800_000));
+    assert_eq!(job.runs.len(), 2);
+    assert_eq!(job.runs[0].run_id, "0000000000002-schedule");
+    assert_eq!(job.runs[0].outcome, fjc_snapshot::RunOutcome::Running);
+    assert_eq!(job.runs[1].outcome, fjc_snapshot::RunOutcome::TimedOut);
+    assert_eq!(
+        job.runs[1].error.as_deref(),
+        Some("ran longer than ttl_seconds (60)")
+    );
+    assert_eq!(job.runs[1].flink_job_id.as_deref(), Some(&*"d".repeat(32)));
 }
