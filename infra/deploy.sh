@@ -80,3 +80,14 @@ else
 fi
 aws "${region_args[@]}" cloudformation describe-stacks --stack-name "$stack" \
   --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output table
+
+# The dashboard's static site goes to its bucket (CloudFront serves it); the
+# reconcile function writes snapshot.json beside it, so that file is never touched.
+dashboard_bucket=$(aws "${region_args[@]}" cloudformation describe-stacks --stack-name "$stack" \
+  --query "Stacks[0].Outputs[?OutputKey=='DashboardBucketName'].OutputValue" --output text)
+if [[ -n $dashboard_bucket && $dashboard_bucket != None ]]; then
+  [[ -f $FJC_REPO_ROOT/dashboard/dist/index.html ]] || "$FJC_REPO_ROOT/dashboard/build.sh"
+  log "publishing the dashboard to s3://$dashboard_bucket"
+  aws "${region_args[@]}" s3 sync "$FJC_REPO_ROOT/dashboard/dist/" "s3://$dashboard_bucket/" \
+    --delete --exclude snapshot.json
+fi

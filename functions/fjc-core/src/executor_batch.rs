@@ -311,29 +311,82 @@ async fn prune_history<F: FlinkApi>(
     writes: &mut Vec<RunWrite>,
     flink: &crate::counted::Counted<F>,
 ) {
+    let (kept, pruned) = split_history(std::mem::take(&mut b.history), cfg);
+    b.history = kept;
+    for r in pruned {
+        if let Some(jar) = &r.jar
+            && let Err(e) = flink.delete_jar(jar).await
+        {
+            warn!(jar = %jar, error = %e, "could not delete a pruned run's jar");
+        }
+        writes.push(RunWrite::Delete {
+            job_id: job_id.to_string(),
+            run_id: r.run_id,
+        });
+    }
+}
+
+/// Splits history (newest first) into what the limits keep and what goes.
+fn split_history(
+    history: Vec<RunSummary>,
+    cfg: &fjc_spec::BatchConfig,
+) -> (Vec<RunSummary>, Vec<RunSummary>) {
     let (mut ok, mut bad) = (0usize, 0usize);
-    let mut kept = Vec::new();
-    for r in b.history.drain(..) {
-        let keep = if r.status == RunStatus::Finished {
+    history.into_iter().partition(|r| {
+        if r.status == RunStatus::Finished {
             ok += 1;
             ok <= cfg.successful_history()
         } else {
             bad += 1;
             bad <= cfg.failed_history()
-        };
-        if keep {
-            kept.push(r);
-        } else {
-            if let Some(jar) = &r.jar
-                && let Err(e) = flink.delete_jar(jar).await
-            {
-                warn!(jar = %jar, error = %e, "could not delete a pruned run's jar");
-            }
-            writes.push(RunWrite::Delete {
-                job_id: job_id.to_string(),
-                run_id: r.run_id,
-            });
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(n: u32, status: RunStatus) -> RunSummary {
+        RunSummary {
+            run_id: format!("run-{n}"),
+            started_at: None,
+            flink_job_id: None,
+            status,
+            ended_at: i64::from(n),
+            reason: None,
+            jar: None,
         }
     }
-    b.history = kept;
+
+    fn ids(v: &[RunSummary]) -> Vec<&str> {
+        v.iter().map(|r| r.run_id.as_str()).collect()
+    }
+
+    #[test]
+    fn history_limits_keep_the_newest_of_each_kind() {
+        use RunStatus::*;
+        // Newest first.
+        let history = vec![
+            summary(9, Finished),
+            summary(8, Failed),
+            summary(7, Finished),
+            summary(6, TimedOut),
+            summary(5, Finished),
+            summary(4, Finished),
+            summary(3, Lost),
+        ];
+        // Defaults: 3 successful, 1 unsuccessful.
+        let (kept, gone) = split_history(history.clone(), &fjc_spec::BatchConfig::default());
+        assert_eq!(ids(&kept), ["run-9", "run-8", "run-7", "run-5"]);
+        assert_eq!(ids(&gone), ["run-6", "run-4", "run-3"]);
+        let cfg = fjc_spec::BatchConfig {
+            successful_runs_history_limit: Some(0),
+            failed_runs_history_limit: Some(2),
+            ..Default::default()
+        };
+        let (kept, gone) = split_history(history, &cfg);
+        assert_eq!(ids(&kept), ["run-8", "run-6"]);
+        assert_eq!(gone.len(), 5);
+    }
 }
