@@ -45,13 +45,14 @@ FJC_CARGO_LAMBDA="$(infra/ensure-cargo-lambda.sh)/cargo-lambda"
 export FJC_CARGO_LAMBDA
 
 step "integration tests"
-cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}" --skip disruptive_
+cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}" \
+    --skip disruptive_ --skip quiet_
 
 step "dashboard (wasm build, browser tests in headless Chromium: fixture, 10k jobs, real reconcile)"
 FJC_BIN="$CARGO_TARGET_DIR/debug/fjc" dashboard/test.sh
 
-step "disruptive integration tests (restart the JobManager; run alone)"
-cargo test --workspace --locked --test disruptive -- --test-threads 1
+step "serial integration tests (restart the JobManager, or need a quiet cluster; run alone)"
+cargo test --workspace --locked --test disruptive --test dashboard_snapshot -- --test-threads 1
 
 step "Flink 1.20 compatibility (a second cluster; REST, skeleton and batch suites)"
 (
