@@ -247,33 +247,33 @@ impl World {
             .collect()
     }
 
-    /// Waits until the real cluster shows `id` in `state` (panics after `timeout`).
+    /// Waits until the real cluster shows `id` in `state` (panics after `timeout`);
+    /// RUNNING also means every task runs.
     pub async fn wait_flink_state(&self, id: &JobId, state: FlinkJobState, timeout: Duration) {
-        let start = Instant::now();
-        loop {
-            let seen = self.flink_job(id).await;
-            if let Some(j) = &seen {
-                let ready = j.state == state
-                    && (state != FlinkJobState::Running || j.tasks_running == j.tasks_total);
-                if ready {
-                    return;
-                }
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "job {id} not {state} within {timeout:?}; last seen {seen:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
+        let all_tasks = state == FlinkJobState::Running;
+        self.wait_flink(id, &state, timeout, |j| {
+            !all_tasks || j.tasks_running == j.tasks_total
+        })
+        .await
     }
 
     /// Waits until the real cluster shows `id` in `state`, whatever its tasks do
     /// (a BATCH-mode job runs its stages one after another).
     pub async fn wait_flink_job_state(&self, id: &JobId, state: FlinkJobState, timeout: Duration) {
+        self.wait_flink(id, &state, timeout, |_| true).await
+    }
+
+    async fn wait_flink(
+        &self,
+        id: &JobId,
+        state: &FlinkJobState,
+        timeout: Duration,
+        ready: impl Fn(&JobSummary) -> bool,
+    ) {
         let start = Instant::now();
         loop {
             let seen = self.flink_job(id).await;
-            if seen.as_ref().is_some_and(|j| j.state == state) {
+            if seen.as_ref().is_some_and(|j| &j.state == state && ready(j)) {
                 return;
             }
             assert!(
