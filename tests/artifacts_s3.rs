@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-use fjc_core::apply::{SourcedSpec, apply};
-use fjc_core::clock::SystemClock;
 use fjc_core::runtime;
 use fjc_core::state::Lifecycle;
 use fjc_flink::FlinkJobState;
@@ -84,20 +82,10 @@ async fn missing_s3_object_is_refused_at_apply_and_nothing_is_written() {
     let (_s3, bucket) = versioned_bucket().await;
     let mut spec = w.stream_spec(&unique("nope"));
     spec.artifact_path = format!("s3://{bucket}/missing.jar");
-    let err = apply(
-        &w.ctx.store,
-        &w.ctx.artifacts,
-        &SystemClock,
-        vec![SourcedSpec {
-            source: "spec.yaml".into(),
-            spec,
-        }],
-    )
-    .await
-    .unwrap_err();
+    let err = w.try_apply(vec![spec]).await.unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.contains("spec.yaml: artifact_path") && msg.contains("not found"),
+        msg.contains("test: artifact_path") && msg.contains("not found"),
         "{msg}"
     );
     use fjc_core::store::Store;

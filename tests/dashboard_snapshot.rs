@@ -110,7 +110,7 @@ async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets(
     assert_eq!(j.spec.as_ref().map(|s| s.env_var_count), Some(env_vars));
 
     // Deleting the spec changes the content: written again.
-    fjc_core::apply::delete(&w.ctx.store, &job).await.ok();
+    w.delete(&job).await.ok();
     let out = d.after_cycle(&w.ctx, &w.cycle().await).await;
     assert_eq!(out[0].result, Ok(PublishOutcome::Written));
     w.cleanup().await;

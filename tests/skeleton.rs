@@ -89,7 +89,7 @@ async fn changed_spec_is_redeployed_and_deleted_spec_is_cancelled() {
     assert_eq!(old_job.state, FlinkJobState::Canceled);
     w.wait_flink_state(&new, FlinkJobState::Running, T).await;
 
-    fjc_core::apply::delete(&w.ctx.store, &id).await.unwrap();
+    w.delete(&id).await.unwrap();
     let report = w.cycle().await;
     assert_eq!(report.actions.len(), 1, "{report:?}");
     assert!(

@@ -43,6 +43,7 @@ fn record(id: &str, padding: usize) -> SpecRecord {
         fingerprint: Fingerprint("f".repeat(64)),
         artifact_digest: "sha256:00".into(),
         artifact_version: None,
+        trust: Default::default(),
         updated_at: 1,
         version: 0,
     }
@@ -52,28 +53,45 @@ fn record(id: &str, padding: usize) -> SpecRecord {
 async fn stale_spec_writer_is_refused_and_data_is_unchanged() {
     let store = fresh_store("spec").await;
     let mut r = record("a", 1);
-    assert_eq!(store.put_spec(&r).await.unwrap(), 1);
+    assert_eq!(store.put_spec(&r, None, None).await.unwrap(), 1);
     // Creating again (version 0) conflicts.
-    let err = store.put_spec(&r).await.unwrap_err();
+    let err = store.put_spec(&r, None, None).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
     assert!(err.to_string().contains("spec a"), "{err}");
     r.version = 1;
     r.spec.deployment.parallelism = 3;
-    assert_eq!(store.put_spec(&r).await.unwrap(), 2);
+    assert_eq!(store.put_spec(&r, None, None).await.unwrap(), 2);
     // A writer still at version 1 loses and changes nothing.
     r.spec.deployment.parallelism = 9;
     assert!(matches!(
-        store.put_spec(&r).await,
+        store.put_spec(&r, None, None).await,
         Err(StoreError::Conflict { expected: 1, .. })
     ));
     let stored = store.get_spec("a").await.unwrap().unwrap();
     assert_eq!(stored.spec.deployment.parallelism, 3);
+    let mut stale = stored.clone();
+    stale.version = 1;
     assert!(matches!(
-        store.delete_spec("a", 1).await,
+        store.delete_spec(&stale, None).await,
         Err(StoreError::Conflict { .. })
     ));
-    store.delete_spec("a", 2).await.unwrap();
+    assert_eq!(
+        store
+            .jobs_for_artifact(&stored.spec.artifact_path)
+            .await
+            .unwrap(),
+        vec!["a"]
+    );
+    store.delete_spec(&stored, None).await.unwrap();
     assert!(store.get_spec("a").await.unwrap().is_none());
+    // The index item went with the spec.
+    assert!(
+        store
+            .jobs_for_artifact(&stored.spec.artifact_path)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -141,7 +159,7 @@ async fn listing_reads_every_page() {
     // ~6 KB per item, 400 items: well over DynamoDB's 1 MB page.
     for i in 0..400 {
         store
-            .put_spec(&record(&format!("job-{i:04}"), 6_000))
+            .put_spec(&record(&format!("job-{i:04}"), 6_000), None, None)
             .await
             .unwrap();
     }

@@ -9,6 +9,8 @@
 #   FJC_FLINK_SLOTS   TaskManager slots           (default 8)
 #   FJC_MOTO_PORT     moto server port            (default 15000)
 #   FJC_PYTHON        python for the venvs        (default python3)
+#   FJC_FLINK_EXTRA_CONF  optional YAML file appended to the generated Flink config.yaml
+#                     (only keys the generated part does not set; lib/auth.sh adds TLS with it)
 
 FJC_LOCALSTACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FJC_REPO_ROOT=$(cd "$FJC_LOCALSTACK_DIR/.." && pwd)
@@ -64,6 +66,7 @@ ENV_FILE=$FJC_LOCAL_DIR/env.sh
 STATE_MARKER=$FJC_LOCAL_DIR/.fjc-local
 
 FLINK_URL=http://127.0.0.1:$FJC_FLINK_PORT
+FLINK_CURL_OPTS=() # extra curl options for FLINK_URL (lib/auth.sh: CA and client certificate)
 MOTO_URL=http://127.0.0.1:$FJC_MOTO_PORT
 
 log() { printf '[fjc-local] %s\n' "$*"; }
@@ -200,6 +203,9 @@ wait_http() { # url timeout
   wait_until "$2" "$1" http_ok "$1"
 }
 
+# flink_get PATH: GET $FLINK_URL$PATH, body on stdout; fails unless 2xx.
+flink_get() { curl -fsS --max-time 3 "${FLINK_CURL_OPTS[@]}" "$FLINK_URL$1" 2>/dev/null; }
+
 json_int() { # key json -> first integer value of "key"
   local m
   m=$(grep -o "\"$1\":[0-9]*" <<<"$2" | head -n1) || return 1
@@ -212,24 +218,24 @@ jm_alive() { pid_alive "$JM_PID_FILE" "$JM_CLASS" "--configDir $FLINK_CONF "; }
 tm_alive() { pid_alive "$TM_PID_FILE" "$TM_CLASS" "--configDir $FLINK_CONF "; }
 moto_alive() { pid_alive "$MOTO_PID_FILE" moto_server "-p $FJC_MOTO_PORT "; }
 
-flink_rest_ok() { http_ok "$FLINK_URL/overview"; }
+flink_rest_ok() { flink_get /overview >/dev/null; }
 moto_http_ok() { http_ok "$MOTO_URL/moto-api/"; }
 
 # The cluster can run a job: our current TaskManager is registered and a slot is free.
 flink_ready() {
   local overview tms slots id
-  overview=$(curl -fsS --max-time 3 "$FLINK_URL/overview" 2>/dev/null) || return 1
+  overview=$(flink_get /overview) || return 1
   tms=$(json_int taskmanagers "$overview") || return 1
   slots=$(json_int slots-available "$overview") || return 1
   ((tms >= 1 && slots > 0)) || return 1
   [[ -f $TM_ID_FILE ]] || return 0
   id=$(<"$TM_ID_FILE")
-  [[ $(curl -fsS --max-time 3 "$FLINK_URL/taskmanagers" 2>/dev/null) == *"\"id\":\"$id\""* ]]
+  [[ $(flink_get /taskmanagers) == *"\"id\":\"$id\""* ]]
 }
 
 flink_taskmanagers() {
   local overview
-  overview=$(curl -fsS --max-time 3 "$FLINK_URL/overview" 2>/dev/null) || return 1
+  overview=$(flink_get /overview) || return 1
   json_int taskmanagers "$overview"
 }
 

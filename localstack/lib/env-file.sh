@@ -14,8 +14,22 @@ record_settings() {
   mv -f "$tmp" "$FJC_INSTANCE_FILE"
 }
 
+# write_exports FILE WRITER ARRAY: write FILE (atomically) with one "export NAME=VALUE" line
+# per entry of the associative ARRAY, sorted by name.
+write_exports() {
+  local file=$1 writer=$2 name
+  local -n _exports=$3
+  {
+    echo "# Written by $writer; source it: . $(printf '%q' "$file")"
+    while IFS= read -r name; do
+      printf 'export %s=%q\n' "$name" "${_exports[$name]}"
+    done < <(printf '%s\n' "${!_exports[@]}" | sort)
+  } >"$file.tmp"
+  mv -f "$file.tmp" "$file"
+}
+
 write_env_file() { # needs FLINK_HOME
-  local tmp=$ENV_FILE.tmp name
+  # shellcheck disable=SC2034 # (passed by name to write_exports)
   local -A vars=(
     [FJC_FLINK_URL]=$FLINK_URL
     [FJC_FLINK_VERSION]=$FJC_FLINK_VERSION
@@ -33,11 +47,5 @@ write_env_file() { # needs FLINK_HOME
     [FJC_FLINK_CONF_DIR]=$FLINK_CONF
     [FJC_LOCAL_DIR]=$FJC_LOCAL_DIR
   )
-  {
-    echo "# Written by localstack/up.sh; source it: . $(printf '%q' "$ENV_FILE")"
-    while IFS= read -r name; do
-      printf 'export %s=%q\n' "$name" "${vars[$name]}"
-    done < <(printf '%s\n' "${!vars[@]}" | sort)
-  } >"$tmp"
-  mv -f "$tmp" "$ENV_FILE"
+  write_exports "$ENV_FILE" localstack/up.sh vars
 }

@@ -83,6 +83,10 @@ cluster.registration.error-delay: 1000
 cluster.registration.refused-registration-delay: 1000
 jobstore.expiration-time: 3600
 EOF
+  if [[ -n ${FJC_FLINK_EXTRA_CONF:-} ]]; then
+    printf '# From FJC_FLINK_EXTRA_CONF=%s\n' "$FJC_FLINK_EXTRA_CONF"
+    cat "$FJC_FLINK_EXTRA_CONF"
+  fi
 }
 
 # Write conf/ (config.yaml, log configs) and the JVM parameters Flink derives from it.
@@ -90,6 +94,8 @@ EOF
 flink_write_config() {
   local file=$FLINK_CONF/config.yaml new f
   FLINK_CONFIG_CHANGED=0
+  [[ -z ${FJC_FLINK_EXTRA_CONF:-} || -f $FJC_FLINK_EXTRA_CONF ]] ||
+    die "FJC_FLINK_EXTRA_CONF: no file $FJC_FLINK_EXTRA_CONF"
   shipped_java_opts >/dev/null # fill the cache here, where a failure stops the script
   new=$(flink_config_yaml)
   if [[ ! -f $file || $(<"$file") != "$new" ]]; then

@@ -5,13 +5,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fjc_core::apply::{Applied, SourcedSpec, apply};
+use fjc_core::apply::{Applied, Caller, SourcedSpec, apply};
 use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::{OffsetClock, SystemClock};
 use fjc_core::config::{Config, ReconcileConfig};
 use fjc_core::context::{Context, owner_id};
+use fjc_core::error::CoreError;
+use fjc_core::flink_auth::AuthedFlink;
 use fjc_core::handler::{CycleReport, Scope, reconcile};
-use fjc_core::runtime;
+use fjc_core::policy::Security;
+use fjc_core::runtime::{self, RealSecrets};
 use fjc_core::state::JobState;
 use fjc_core::store::{DynamoStore, SpecRecord, Store};
 use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig};
@@ -21,7 +24,17 @@ use fjc_spec::JobSpec;
 use crate::LocalEnv;
 
 /// The context tests use: real adapters, and a clock the test can jump forward.
-pub type TestContext = Context<DynamoStore, RestClient, Artifacts, OffsetClock>;
+pub type TestContext =
+    Context<DynamoStore, AuthedFlink<RealSecrets>, Artifacts, OffsetClock, RealSecrets>;
+
+/// How a world's controller reaches its cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterAccess {
+    /// REST URL (default: the real local cluster).
+    pub url: Option<String>,
+    /// Credentials secret id.
+    pub credentials_secret: Option<String>,
+}
 
 /// One test's isolated world.
 pub struct World {
@@ -39,6 +52,8 @@ pub struct World {
     pub clock: OffsetClock,
     /// A direct Flink client, for checking what really runs.
     pub flink: RestClient,
+    /// The cluster's credentials secret, when the world has one.
+    pub secret_id: Option<String>,
 }
 
 /// A unique, valid name for tables and job ids.
@@ -81,6 +96,24 @@ pub fn flink_client(url: &str, timeout: Duration) -> RestClient {
     .expect("flink client")
 }
 
+/// A controller-side Flink client: plain, or with credentials from a secret.
+pub fn authed_client(
+    url: &str,
+    secret: Option<String>,
+    secrets: &std::sync::Arc<RealSecrets>,
+) -> AuthedFlink<RealSecrets> {
+    let base = RestClientConfig {
+        base_url: url.to_string(),
+        connect_timeout: Duration::from_secs(3),
+        request_timeout: Duration::from_secs(10),
+        upload_timeout: Duration::from_secs(120),
+        auth: FlinkAuth::None,
+        ca_bundle_pem: None,
+        client_identity_pem: None,
+    };
+    AuthedFlink::new(base, secret, secrets.clone()).expect("flink client")
+}
+
 impl World {
     /// A new world with a fresh table; the test jars are copied into its root.
     pub async fn new(name: &str) -> World {
@@ -89,6 +122,16 @@ impl World {
 
     /// Same, with the controller pointed at `flink_url` instead of the real cluster.
     pub async fn with_flink_url(name: &str, flink_url: Option<&str>) -> World {
+        let access = ClusterAccess {
+            url: flink_url.map(str::to_string),
+            credentials_secret: None,
+        };
+        Self::with_access(name, access, Security::default()).await
+    }
+
+    /// Same, with the cluster's URL and credentials secret and security settings
+    /// chosen by the test.
+    pub async fn with_access(name: &str, access: ClusterAccess, security: Security) -> World {
         let env = LocalEnv::from_env();
         let table = unique(&format!("fjc-it-{name}"));
         let artifact_root = tempfile::tempdir().expect("tempdir");
@@ -103,10 +146,11 @@ impl World {
         };
         runtime::bootstrap(&config).await.expect("bootstrap table");
         let sdk = runtime::aws_config().await;
-        let url = flink_url.unwrap_or(&env.flink_url);
+        let secrets = runtime::secrets(&sdk, &config);
+        let url = access.url.as_deref().unwrap_or(&env.flink_url);
         let clusters = BTreeMap::from([(
             "default".to_string(),
-            flink_client(url, Duration::from_secs(10)),
+            authed_client(url, access.credentials_secret.clone(), &secrets),
         )]);
         let artifacts = Artifacts::new(
             Some(artifact_root.path().to_path_buf()),
@@ -123,9 +167,11 @@ impl World {
             clusters,
             artifacts,
             clock.clone(),
+            secrets,
             settings,
             owner_id("it"),
-        );
+        )
+        .with_security(security);
         let flink = flink_client(&env.flink_url, Duration::from_secs(10));
         World {
             env,
@@ -135,15 +181,17 @@ impl World {
             ctx,
             clock,
             flink,
+            secret_id: access.credentials_secret,
         }
     }
 
     /// A second context on the same table (another reconciler).
     pub async fn another_reconciler(&self) -> TestContext {
         let sdk = runtime::aws_config().await;
+        let secrets = runtime::secrets(&sdk, &Config::default());
         let clusters = BTreeMap::from([(
             "default".to_string(),
-            flink_client(&self.env.flink_url, Duration::from_secs(10)),
+            authed_client(&self.env.flink_url, None, &secrets),
         )]);
         Context::new(
             DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &self.table),
@@ -154,6 +202,7 @@ impl World {
                 std::env::temp_dir().join("fjc-it"),
             ),
             self.clock.clone(),
+            secrets,
             ReconcileConfig::default(),
             owner_id("it2"),
         )
@@ -193,6 +242,11 @@ impl World {
 
     /// Applies specs through the same code as `fjc apply`.
     pub async fn apply(&self, specs: Vec<JobSpec>) -> Vec<Applied> {
+        self.try_apply(specs).await.expect("apply")
+    }
+
+    /// Applies specs; the error when they are refused.
+    pub async fn try_apply(&self, specs: Vec<JobSpec>) -> Result<Vec<Applied>, CoreError> {
         let sourced = specs
             .into_iter()
             .map(|spec| SourcedSpec {
@@ -200,9 +254,23 @@ impl World {
                 spec,
             })
             .collect();
-        apply(&self.ctx.store, &self.ctx.artifacts, &SystemClock, sourced)
-            .await
-            .expect("apply")
+        let caller = Caller {
+            actor: "local:it@test",
+            security: &self.ctx.security,
+        };
+        apply(
+            &self.ctx.store,
+            &self.ctx.artifacts,
+            &SystemClock,
+            caller,
+            sourced,
+        )
+        .await
+    }
+
+    /// Deletes a spec through the same code as `fjc delete`.
+    pub async fn delete(&self, job_id: &str) -> Result<(), CoreError> {
+        fjc_core::apply::delete(&self.ctx.store, &self.ctx.clock, "local:it@test", job_id).await
     }
 
     /// One reconcile cycle over everything.

@@ -7,6 +7,7 @@
 pub mod flink;
 pub mod harness;
 pub mod lambda;
+pub mod security;
 
 use std::path::PathBuf;
 

@@ -64,6 +64,14 @@ enum Command {
         /// Job id of a batch spec.
         job_id: String,
     },
+    /// Who changed a spec, what and when (apply, delete, artifact updates).
+    History {
+        /// Job id.
+        job_id: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// List a batch job's runs, newest first.
     Runs {
         /// Job id.
@@ -117,6 +125,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Reconcile { once, every } => cmd::reconcile::run(once, every).await,
         Command::Run { job_id } => cmd::runs::run(&job_id).await,
         Command::Runs { job_id, json } => cmd::runs::list(&job_id, json).await,
+        Command::History { job_id, json } => cmd::history::run(&job_id, json).await,
         Command::Dashboard { command } => cmd::dashboard::run(command).await,
         Command::Bootstrap => cmd::bootstrap::run().await,
     }

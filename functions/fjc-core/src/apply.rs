@@ -1,15 +1,19 @@
-//! `fjc apply`: store validated specs, each with its artifact digest and fingerprint.
+//! `fjc apply`: store validated specs, each with its verified artifact digest,
+//! signature and fingerprint, and an audit entry.
 //!
-//! All specs are checked first (duplicate ids, artifact present, digest matching
-//! `artifact_signature`); if any check fails nothing is written.
+//! All specs are checked first (duplicate ids, namespace policy, artifact
+//! present, digest matching `artifact_signature`, detached signature when
+//! `security.artifact_verification` is on); if any check fails nothing is written.
 
 use std::collections::BTreeMap;
 
 use fjc_spec::{JobSpec, fingerprint};
 
-use crate::artifacts::{ArtifactError, ArtifactSource};
+use crate::artifacts::{ArtifactError, ArtifactSource, verify_artifact};
+use crate::audit;
 use crate::clock::Clock;
 use crate::error::CoreError;
+use crate::policy::Security;
 use crate::store::{SpecRecord, Store};
 
 /// What apply did with one spec.
@@ -54,11 +58,47 @@ pub struct SourcedSpec {
     pub spec: JobSpec,
 }
 
+/// Who applies, and under which rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    /// Caller identity for the audit trail.
+    pub actor: &'a str,
+    /// Policy and trusted keys.
+    pub security: &'a Security,
+}
+
+/// Problems of specs against policy (per spec, and `max_jobs` counting the
+/// stored specs these do not replace), as `source: field: reason` lines.
+pub fn policy_problems(
+    security: &Security,
+    specs: &[SourcedSpec],
+    stored: &[JobSpec],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for s in specs {
+        for p in security.check_spec(&s.spec) {
+            problems.push(format!("{}: {p}", s.source));
+        }
+    }
+    let mut all: BTreeMap<&str, &JobSpec> = stored.iter().map(|s| (s.job_id.as_str(), s)).collect();
+    for s in specs {
+        all.insert(&s.spec.job_id, &s.spec);
+    }
+    let over = security.over_quota(all.values().copied());
+    for s in specs {
+        if let Some(reason) = over.get(&s.spec.job_id) {
+            problems.push(format!("{}: {reason}", s.source));
+        }
+    }
+    problems
+}
+
 /// Checks every spec, then writes those that changed.
 pub async fn apply<S: Store, A: ArtifactSource, C: Clock>(
     store: &S,
     artifacts: &A,
     clock: &C,
+    caller: Caller<'_>,
     specs: Vec<SourcedSpec>,
 ) -> Result<Vec<Applied>, CoreError> {
     let mut problems = Vec::new();
@@ -71,35 +111,34 @@ pub async fn apply<S: Store, A: ArtifactSource, C: Clock>(
             ));
         }
     }
+    if caller.security.enforces_namespaces() {
+        let stored: Vec<JobSpec> = store
+            .list_specs()
+            .await?
+            .into_iter()
+            .map(|r| r.spec)
+            .collect();
+        problems.extend(policy_problems(caller.security, &specs, &stored));
+    }
+    if !problems.is_empty() {
+        return Err(CoreError::Spec(problems.join("\n")));
+    }
     let mut records = Vec::new();
     for s in specs {
-        let path = &s.spec.artifact_path;
-        let info = match artifacts.describe(path).await {
-            Ok(info) => info,
-            Err(e) => {
-                let hint = match &e {
-                    ArtifactError::NotFound { .. } => " (upload the artifact before applying)",
-                    _ => "",
-                };
-                problems.push(format!("{}: artifact_path: {e}{hint}", s.source));
-                continue;
-            }
-        };
-        if let Some(expected) = &s.spec.artifact_signature
-            && expected != &info.digest
-        {
-            problems.push(format!(
-                "{}: artifact_signature: {expected} does not match the artifact at \
-                 {path} ({})",
-                s.source, info.digest
-            ));
-            continue;
-        }
+        let verified =
+            match verify_artifact(artifacts, &caller.security.trusted_keys, &s.spec).await {
+                Ok(v) => v,
+                Err(refused) => {
+                    problems.push(format!("{}: {}", s.source, describe(&refused.error)));
+                    continue;
+                }
+            };
         records.push(SpecRecord {
-            fingerprint: fingerprint(&s.spec, &info.digest),
+            fingerprint: fingerprint(&s.spec, &verified.info.digest),
             spec: s.spec,
-            artifact_digest: info.digest,
-            artifact_version: info.version,
+            artifact_digest: verified.info.digest,
+            artifact_version: verified.info.version,
+            trust: verified.trust,
             updated_at: clock.now_ms(),
             version: 0,
         });
@@ -111,39 +150,91 @@ pub async fn apply<S: Store, A: ArtifactSource, C: Clock>(
     let mut applied = Vec::new();
     for mut record in records {
         let existing = store.get_spec(&record.spec.job_id).await?;
+        let job_id = record.spec.job_id.clone();
+        let to = record.fingerprint.0.clone();
         let outcome = match &existing {
             Some(e)
                 if e.fingerprint == record.fingerprint
                     && e.spec == record.spec
-                    && e.artifact_version == record.artifact_version =>
+                    && e.artifact_version == record.artifact_version
+                    && e.trust == record.trust =>
             {
                 ApplyOutcome::Unchanged
             }
             Some(e) => {
                 record.version = e.version;
-                store.put_spec(&record).await?;
+                let entry = audit::entry(
+                    &job_id,
+                    clock.now_ms(),
+                    caller.actor,
+                    "update",
+                    Some(&e.fingerprint.0),
+                    Some(&to),
+                );
+                store
+                    .put_spec(&record, Some(&e.spec.artifact_path), Some(&entry))
+                    .await?;
                 ApplyOutcome::Updated
             }
             None => {
-                store.put_spec(&record).await?;
+                let entry = audit::entry(
+                    &job_id,
+                    clock.now_ms(),
+                    caller.actor,
+                    "create",
+                    None,
+                    Some(&to),
+                );
+                store.put_spec(&record, None, Some(&entry)).await?;
                 ApplyOutcome::Created
             }
         };
         applied.push(Applied {
-            job_id: record.spec.job_id.clone(),
+            job_id,
             outcome,
-            fingerprint: record.fingerprint.0.clone(),
+            fingerprint: to,
         });
     }
     Ok(applied)
 }
 
+/// `field: reason` for a refused artifact.
+fn describe(e: &ArtifactError) -> String {
+    match e {
+        ArtifactError::NotFound { .. } => {
+            format!("artifact_path: {e} (upload the artifact before applying)")
+        }
+        ArtifactError::DigestMismatch {
+            path,
+            expected,
+            actual,
+        } => format!(
+            "artifact_signature: {expected} does not match the artifact at {path} ({actual})"
+        ),
+        ArtifactError::Unverified { .. } => format!("security.artifact_verification: {e}"),
+        _ => format!("artifact_path: {e}"),
+    }
+}
+
 /// Deletes a spec; the next reconcile cancels its job.
-pub async fn delete<S: Store>(store: &S, job_id: &str) -> Result<(), CoreError> {
+pub async fn delete<S: Store, C: Clock>(
+    store: &S,
+    clock: &C,
+    actor: &str,
+    job_id: &str,
+) -> Result<(), CoreError> {
     let existing = store
         .get_spec(job_id)
         .await?
         .ok_or_else(|| CoreError::NotFound(format!("no spec with job_id {job_id}")))?;
-    store.delete_spec(job_id, existing.version).await?;
+    let entry = audit::entry(
+        job_id,
+        clock.now_ms(),
+        actor,
+        "delete",
+        Some(&existing.fingerprint.0),
+        None,
+    );
+    store.delete_spec(&existing, Some(&entry)).await?;
     Ok(())
 }

@@ -27,11 +27,53 @@ use serde_json::{Map, Value};
 use crate::error::CoreError;
 
 /// One Flink session cluster.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfig {
     /// REST base URL, `http://` or `https://`.
     pub url: String,
+    /// Secrets Manager id of the cluster's credentials (see
+    /// [`crate::flink_auth`]); none means no authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret: Option<String>,
+}
+
+/// Artifact trust and the upload trigger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArtifactsConfig {
+    /// Ed25519 public keys (PEM or base64) that may sign artifacts.
+    pub trusted_keys: Vec<String>,
+    /// Secret holding more trusted keys (PEM blocks, or a JSON list of keys).
+    pub trusted_keys_secret: Option<String>,
+    /// Uploads of one object within this many seconds lead to one redeploy.
+    pub event_debounce_seconds: u64,
+}
+
+impl Default for ArtifactsConfig {
+    fn default() -> Self {
+        ArtifactsConfig {
+            trusted_keys: Vec::new(),
+            trusted_keys_secret: None,
+            event_debounce_seconds: 5,
+        }
+    }
+}
+
+/// Secret caching.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretsConfig {
+    /// How long a secret value is reused before it is read again.
+    pub cache_ttl_seconds: u64,
+}
+
+impl Default for SecretsConfig {
+    fn default() -> Self {
+        SecretsConfig {
+            cache_ttl_seconds: 300,
+        }
+    }
 }
 
 /// Reconcile tuning.
@@ -111,6 +153,12 @@ pub struct Config {
     pub log_format: String,
     /// Where the dashboard snapshot is published.
     pub dashboard: crate::snapshot::config::DashboardConfig,
+    /// Policies by namespace (none: every spec allowed).
+    pub namespaces: BTreeMap<String, crate::policy::NamespacePolicy>,
+    /// Artifact trust and the upload trigger.
+    pub artifacts: ArtifactsConfig,
+    /// Secret caching.
+    pub secrets: SecretsConfig,
 }
 
 impl Default for Config {
@@ -126,6 +174,9 @@ impl Default for Config {
             log_level: "info".into(),
             log_format: "text".into(),
             dashboard: Default::default(),
+            namespaces: BTreeMap::new(),
+            artifacts: Default::default(),
+            secrets: Default::default(),
         }
     }
 }
@@ -191,7 +242,9 @@ impl Config {
         }
         if let Some(url) = env("FJC_FLINK_URL") {
             self.clusters
-                .insert(fjc_spec::DEFAULT_CLUSTER.into(), ClusterConfig { url });
+                .entry(fjc_spec::DEFAULT_CLUSTER.into())
+                .or_default()
+                .url = url;
         }
         for (name, url) in std::env::vars().filter_map(|(k, v)| {
             k.strip_prefix("FJC_FLINK_URL_")
@@ -203,8 +256,27 @@ impl Config {
             ))
             .is_some()
             {
-                self.clusters.insert(name, ClusterConfig { url });
+                self.clusters.entry(name).or_default().url = url;
             }
+        }
+        let names: Vec<String> = self.clusters.keys().cloned().collect();
+        for name in names {
+            let var = if name == fjc_spec::DEFAULT_CLUSTER {
+                "FJC_FLINK_SECRET".to_string()
+            } else {
+                format!(
+                    "FJC_FLINK_SECRET_{}",
+                    name.to_ascii_uppercase().replace('-', "_")
+                )
+            };
+            if let Some(id) = env(&var)
+                && let Some(c) = self.clusters.get_mut(&name)
+            {
+                c.credentials_secret = Some(id).filter(|v| !v.is_empty());
+            }
+        }
+        if let Some(v) = env("FJC_TRUSTED_KEYS_SECRET").filter(|v| !v.is_empty()) {
+            self.artifacts.trusted_keys_secret = Some(v);
         }
         let num = |name: &str| -> Result<Option<u64>, CoreError> {
             env(name)
@@ -226,6 +298,9 @@ impl Config {
         }
         if let Some(v) = num("FJC_RECONCILE_INTERVAL_SECONDS")? {
             self.reconcile.interval_seconds = v;
+        }
+        if let Some(v) = num("FJC_EVENT_DEBOUNCE_SECONDS")? {
+            self.artifacts.event_debounce_seconds = v;
         }
         Ok(())
     }
@@ -269,6 +344,24 @@ impl Config {
             );
         }
         self.dashboard.check().map_err(CoreError::Config)?;
+        for (name, policy) in &self.namespaces {
+            if fjc_spec::validate_name(name).is_err() {
+                return bad(format!(
+                    "namespaces.{name}: a namespace name must match ^[a-z0-9][a-z0-9-]{{0,62}}$"
+                ));
+            }
+            policy.check(name).map_err(CoreError::Config)?;
+        }
+        if self.artifacts.event_debounce_seconds > 600 {
+            return bad("artifacts.event_debounce_seconds: must be <= 600".into());
+        }
+        for (name, c) in &self.clusters {
+            if c.credentials_secret.as_deref().is_some_and(str::is_empty) {
+                return bad(format!(
+                    "clusters.{name}.credentials_secret: must not be empty"
+                ));
+            }
+        }
         let f = &self.flink;
         if f.connect_timeout_seconds == 0
             || f.request_timeout_seconds == 0

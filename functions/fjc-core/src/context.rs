@@ -1,13 +1,14 @@
 //! What a reconcile needs, built once (at Lambda cold start or CLI start) and shared.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::config::ReconcileConfig;
 use crate::counted::{Counted, FlinkStats};
 
 /// The ports and settings a reconcile works with. Generic over every side effect.
 #[derive(Debug)]
-pub struct Context<S, F, A, C> {
+pub struct Context<S, F, A, C, K> {
     /// Specs, states and the lease.
     pub store: S,
     /// One Flink client per configured cluster, counted.
@@ -16,19 +17,25 @@ pub struct Context<S, F, A, C> {
     pub artifacts: A,
     /// The clock.
     pub clock: C,
+    /// Secrets (`secret://` references in specs; Flink credentials share it).
+    pub secrets: Arc<K>,
+    /// Artifact signature keys and namespace policy.
+    pub security: crate::policy::Security,
     /// Tuning.
     pub settings: ReconcileConfig,
     /// This process's lease owner id.
     pub owner: String,
 }
 
-impl<S, F, A, C> Context<S, F, A, C> {
-    /// Builds a context; `owner` should be unique per process (e.g. host + pid + random).
+impl<S, F, A, C, K> Context<S, F, A, C, K> {
+    /// Builds a context; `owner` should be unique per process (e.g. host + pid +
+    /// random). Security settings start permissive; see [`Context::with_security`].
     pub fn new(
         store: S,
         clusters: BTreeMap<String, F>,
         artifacts: A,
         clock: C,
+        secrets: Arc<K>,
         settings: ReconcileConfig,
         owner: String,
     ) -> Self {
@@ -40,9 +47,17 @@ impl<S, F, A, C> Context<S, F, A, C> {
                 .collect(),
             artifacts,
             clock,
+            secrets,
+            security: Default::default(),
             settings,
             owner,
         }
+    }
+
+    /// Replaces the security settings.
+    pub fn with_security(mut self, security: crate::policy::Security) -> Self {
+        self.security = security;
+        self
     }
 
     /// Flink calls so far, over all clusters.

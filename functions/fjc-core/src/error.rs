@@ -4,6 +4,7 @@ use fjc_flink::FlinkError;
 use thiserror::Error;
 
 use crate::artifacts::ArtifactError;
+use crate::secrets::SecretError;
 use crate::store::StoreError;
 
 /// Errors of the controller core. Each knows whether it is worth retrying.
@@ -18,6 +19,12 @@ pub enum CoreError {
     /// An artifact could not be used.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    /// A secret could not be read.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// An artifact event is malformed.
+    #[error("malformed event: {0}")]
+    Event(#[from] crate::artifact_event::event::EventError),
     /// Configuration is invalid.
     #[error("configuration error: {0}")]
     Config(String),
@@ -36,6 +43,8 @@ impl CoreError {
             CoreError::Store(e) => e.is_retryable(),
             CoreError::Flink(e) => e.is_retryable(),
             CoreError::Artifact(e) => e.is_retryable(),
+            CoreError::Secret(e) => e.is_retryable(),
+            CoreError::Event(_) => false,
             CoreError::Config(_) | CoreError::Spec(_) | CoreError::NotFound(_) => false,
         }
     }
@@ -43,7 +52,10 @@ impl CoreError {
     /// Whether the user (input, configuration) is at fault rather than infrastructure.
     pub fn is_user_error(&self) -> bool {
         match self {
-            CoreError::Config(_) | CoreError::Spec(_) | CoreError::NotFound(_) => true,
+            CoreError::Config(_)
+            | CoreError::Spec(_)
+            | CoreError::NotFound(_)
+            | CoreError::Event(_) => true,
             CoreError::Artifact(e) => {
                 !e.is_retryable()
                     || matches!(
@@ -52,6 +64,7 @@ impl CoreError {
                     )
             }
             CoreError::Store(StoreError::Conflict { .. }) => true,
+            CoreError::Secret(e) => !e.is_retryable(),
             CoreError::Store(_) | CoreError::Flink(_) => false,
         }
     }
@@ -62,6 +75,8 @@ impl CoreError {
             CoreError::Store(e) => format!("store_{}", e.kind()),
             CoreError::Flink(e) => format!("flink_{}", e.kind()),
             CoreError::Artifact(e) => format!("artifact_{}", e.kind()),
+            CoreError::Secret(e) => format!("secret_{}", e.kind()),
+            CoreError::Event(e) => format!("event_{}", e.kind()),
             CoreError::Config(_) => "config".into(),
             CoreError::Spec(_) => "spec".into(),
             CoreError::NotFound(_) => "not_found".into(),

@@ -13,12 +13,14 @@ use fjc_flink::{FlinkApi, FlinkError, JobId, RunRequest};
 use fjc_spec::flink_conf::flink_configuration;
 use tracing::{info, warn};
 
-use crate::artifacts::{ArtifactError, ArtifactSource, FetchedArtifact};
+use crate::artifacts::{ArtifactError, ArtifactSource, FetchedArtifact, check_signature};
 use crate::clock::Clock;
 use crate::context::Context;
 use crate::counted::Counted;
 use crate::error::CoreError;
+use crate::executor_secrets::{ResolvedSpec, resolve_spec, scrub_secrets};
 use crate::planner::{Action, Observation};
+use crate::secrets::SecretSource;
 use crate::state::{JobState, LastError, Lifecycle, Operation};
 use crate::store::{LeaseGrant, SpecRecord, Store, StoreError};
 
@@ -45,9 +47,9 @@ pub struct ActionReport {
 }
 
 /// Everything one cycle's actions share.
-pub struct Executor<'a, S, F, A, C> {
+pub struct Executor<'a, S, F, A, C, K> {
     /// Ports.
-    pub ctx: &'a Context<S, F, A, C>,
+    pub ctx: &'a Context<S, F, A, C, K>,
     /// The lease every write is fenced by.
     pub lease: &'a LeaseGrant,
     /// Specs by job id.
@@ -63,7 +65,9 @@ pub(crate) type Step<T> = Result<T, CoreError>;
 #[path = "executor_batch.rs"]
 mod batch;
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C> {
+impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
+    Executor<'_, S, F, A, C, K>
+{
     /// Carries out one action. Store failures that must stop the cycle (lease lost)
     /// are returned as errors; everything else is an outcome.
     pub async fn run(&self, action: &Action) -> Result<ActionReport, StoreError> {
@@ -216,6 +220,10 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
             Ok(a) => a,
             Err(e) => return self.fail(&mut state, e).await,
         };
+        let resolved = match resolve_spec(&*self.ctx.secrets, &record.spec).await {
+            Ok(r) => r,
+            Err(e) => return self.fail(&mut state, e.into()).await,
+        };
 
         if let Some(old) = &replaces
             && !self.stop_job(flink, &state.cluster, old).await?
@@ -226,7 +234,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
         }
 
         match self
-            .submit(flink, record, &artifact, &flink_job_id, false)
+            .submit(flink, &resolved, &artifact, &flink_job_id, false)
             .await
         {
             Ok(_) => {
@@ -279,21 +287,32 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
             }
             .into());
         }
+        if record.spec.security.artifact_verification {
+            check_signature(
+                &artifact,
+                record.trust.signature.as_deref(),
+                &self.ctx.security.trusted_keys,
+                path,
+            )
+            .await?;
+        }
         Ok(artifact)
     }
 
     /// Uploads the jar and runs it as `job_id`. The jar is deleted afterwards unless
     /// `keep_jar` (then its id is returned, to delete later).
+    /// Flink's error messages are scrubbed of the resolved secret values.
     pub(crate) async fn submit(
         &self,
         flink: &Counted<F>,
-        record: &SpecRecord,
+        resolved: &ResolvedSpec,
         artifact: &FetchedArtifact,
         job_id: &JobId,
         keep_jar: bool,
     ) -> Result<Option<fjc_flink::JarId>, FlinkError> {
-        let spec = &record.spec;
-        let jar = flink.upload_jar(&artifact.path).await?;
+        let spec = &resolved.spec;
+        let scrub = |e: FlinkError| e.scrubbed(|m| resolved.redactor.scrub(m));
+        let jar = flink.upload_jar(&artifact.path).await.map_err(scrub)?;
         let request = RunRequest {
             job_id: Some(job_id.clone()),
             entry_class: spec.entry_class.clone(),
@@ -303,7 +322,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
             allow_non_restored_state: false,
             flink_configuration: flink_configuration(spec),
         };
-        let result = flink.run_jar(&jar, &request).await;
+        let result = flink.run_jar(&jar, &request).await.map_err(scrub);
         if keep_jar && result.is_ok() {
             return Ok(Some(jar));
         }
@@ -452,6 +471,10 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
             }
         }
         if let Some(message) = message {
+            let message = match self.specs.get(job_id) {
+                Some(r) => scrub_secrets(&*self.ctx.secrets, &r.spec, message).await,
+                None => message,
+            };
             state.last_error = Some(LastError {
                 message,
                 at: self.now(),

@@ -9,12 +9,17 @@ use tracing::{info, warn};
 use super::{Executor, Outcome, Step};
 use crate::artifacts::ArtifactSource;
 use crate::clock::Clock;
+use crate::error::CoreError;
+use crate::executor_secrets::{resolve_spec, scrub_secrets};
 use crate::planner::{BatchStep, RunEnd};
 use crate::runs::{BatchState, Run, RunStatus, RunSummary, RunTrigger};
+use crate::secrets::SecretSource;
 use crate::state::{JobState, Lifecycle};
 use crate::store::{RunWrite, SpecRecord, Store};
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C> {
+impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
+    Executor<'_, S, F, A, C, K>
+{
     pub(super) async fn batch_step(&self, job_id: &str, step: &BatchStep) -> Step<Outcome> {
         let record = self.spec(job_id)?;
         let cfg = record.spec.batch_config.clone().unwrap_or_default();
@@ -39,6 +44,10 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
             let Some((status, reason)) = self.run_outcome(flink, &run.flink_job_id, how).await?
             else {
                 continue;
+            };
+            let reason = match reason {
+                Some(r) => Some(scrub_secrets(&*self.ctx.secrets, &record.spec, r).await),
+                None => None,
             };
             let mut run = b.active.remove(pos);
             if cfg.cleanup_on_completion
@@ -227,10 +236,17 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock> Executor<'_, S, F, A, C
         };
         let keep_jar = true;
         let flink_job_id = b.active[pos].flink_job_id.clone();
-        let outcome = match self.verified_artifact(record).await {
+        let prepared = match self.verified_artifact(record).await {
+            Ok(artifact) => resolve_spec(&*self.ctx.secrets, &record.spec)
+                .await
+                .map(|resolved| (artifact, resolved))
+                .map_err(CoreError::from),
+            Err(e) => Err(e),
+        };
+        let outcome = match prepared {
             Err(e) => Err((e.to_string(), false)),
-            Ok(artifact) => match self
-                .submit(flink, record, &artifact, &flink_job_id, keep_jar)
+            Ok((artifact, resolved)) => match self
+                .submit(flink, &resolved, &artifact, &flink_job_id, keep_jar)
                 .await
             {
                 Ok(jar) => Ok(jar),

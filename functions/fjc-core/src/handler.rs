@@ -17,6 +17,7 @@ use crate::context::Context;
 use crate::counted::FlinkStats;
 use crate::executor::{ActionReport, Executor, Outcome};
 use crate::planner::{Observation, Plan, PlanInput, plan};
+use crate::secrets::SecretSource;
 use crate::state::JobState;
 use crate::store::{LeaseOutcome, SpecRecord, Store, StoreError, StoreStats};
 
@@ -118,12 +119,14 @@ pub struct Loaded {
     pub observed: BTreeMap<String, Observation>,
     /// Pending `fjc run` requests by job id.
     pub run_requests: BTreeMap<String, EpochMs>,
+    /// Specs held back by policy, with the reason.
+    pub held: BTreeMap<String, String>,
 }
 
 /// Runs one reconcile cycle. Errors are returned only when the store cannot be read
 /// (then nothing was done); everything else is in the report.
-pub async fn reconcile<S, F, A, C>(
-    ctx: &Context<S, F, A, C>,
+pub async fn reconcile<S, F, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
     scope: &Scope,
 ) -> Result<CycleReport, StoreError>
 where
@@ -131,13 +134,14 @@ where
     F: FlinkApi,
     A: ArtifactSource,
     C: Clock,
+    K: SecretSource,
 {
     let span = info_span!("reconcile", owner = %ctx.owner);
     reconcile_inner(ctx, scope).instrument(span).await
 }
 
-async fn reconcile_inner<S, F, A, C>(
-    ctx: &Context<S, F, A, C>,
+async fn reconcile_inner<S, F, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
     scope: &Scope,
 ) -> Result<CycleReport, StoreError>
 where
@@ -145,6 +149,7 @@ where
     F: FlinkApi,
     A: ArtifactSource,
     C: Clock,
+    K: SecretSource,
 {
     let timer = Instant::now();
     let store0 = ctx.store.stats();
@@ -242,14 +247,15 @@ pub fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
         states: &l.states,
         clusters: &l.observed,
         run_requests: &l.run_requests,
+        held: &l.held,
         now,
     })
 }
 
 /// Reads the store and observes every cluster the jobs in scope use (one
 /// `/jobs/overview` call each).
-pub async fn load<S, F, A, C>(
-    ctx: &Context<S, F, A, C>,
+pub async fn load<S, F, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
     scope: &Scope,
 ) -> Result<Loaded, StoreError>
 where
@@ -298,7 +304,14 @@ where
         .into_iter()
         .filter(|(job, _)| scope.contains(job))
         .collect();
+    let held = ctx
+        .security
+        .held(specs.values().map(|r: &SpecRecord| &r.spec));
+    for (job, why) in &held {
+        warn!(job = %job, reason = %why, "spec held by policy");
+    }
     Ok(Loaded {
+        held,
         specs,
         states,
         observed,
@@ -308,8 +321,8 @@ where
 
 /// Carries out the plan with bounded concurrency. Returns every finished action's
 /// report, and the error that must stop the cycle (a lost lease), if any.
-async fn execute<S, F, A, C>(
-    ctx: &Context<S, F, A, C>,
+async fn execute<S, F, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
     lease: &crate::store::LeaseGrant,
     loaded: &Loaded,
     the_plan: &Plan,
@@ -319,6 +332,7 @@ where
     F: FlinkApi,
     A: ArtifactSource,
     C: Clock,
+    K: SecretSource,
 {
     let executor = Executor {
         ctx,

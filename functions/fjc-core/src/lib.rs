@@ -9,18 +9,24 @@
 //!   root), [`clock`], and Flink ([`fjc_flink::FlinkApi`]).
 
 pub mod apply;
+pub mod artifact_event;
 pub mod artifacts;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod context;
 pub mod counted;
 pub mod error;
 pub mod executor;
+mod executor_secrets;
+pub mod flink_auth;
 pub mod handler;
 pub mod planner;
+pub mod policy;
 pub mod runs;
 pub mod runtime;
 pub mod schedule;
+pub mod secrets;
 pub mod snapshot;
 pub mod state;
 pub mod status;

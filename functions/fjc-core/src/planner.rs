@@ -43,6 +43,9 @@ pub struct PlanInput<'a> {
     pub clusters: &'a BTreeMap<String, Observation>,
     /// Pending `fjc run` requests by job id.
     pub run_requests: &'a BTreeMap<String, EpochMs>,
+    /// Specs held back by policy, with the reason: nothing is done for them (their
+    /// running job, if any, is left alone).
+    pub held: &'a BTreeMap<String, String>,
     /// The time.
     pub now: EpochMs,
 }
@@ -160,6 +163,15 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
     for id in ids {
         let spec = input.specs.get(id);
         let state = input.states.get(id);
+        if spec.is_some()
+            && let Some(why) = input.held.get(id)
+        {
+            out.skipped.push(Skipped {
+                job_id: id.clone(),
+                reason: format!("held by policy: {why}"),
+            });
+            continue;
+        }
         let cluster = state
             .map(|s| s.cluster.as_str())
             .or(spec.map(|s| s.spec.cluster.as_str()))

@@ -31,6 +31,7 @@ fn spec(batch: serde_json::Value) -> SpecRecord {
         fingerprint: Fingerprint("f1".into()),
         artifact_digest: "sha256:00".into(),
         artifact_version: None,
+        trust: Default::default(),
         updated_at: 0,
         version: 1,
     }
@@ -87,6 +88,7 @@ fn step_of(
         states: &states,
         clusters: &clusters,
         run_requests: &run_requests,
+        held: &BTreeMap::new(),
         now,
     });
     p.actions.into_iter().find_map(|a| match a {

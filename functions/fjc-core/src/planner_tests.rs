@@ -29,6 +29,7 @@ fn spec(id: &str, ty: JobType, f: &str) -> SpecRecord {
         fingerprint: fp(f),
         artifact_digest: "sha256:00".into(),
         artifact_version: None,
+        trust: Default::default(),
         updated_at: 0,
         version: 1,
     }
@@ -108,6 +109,7 @@ fn run(c: &Case) -> Plan {
         states: &states,
         clusters: &clusters,
         run_requests: &BTreeMap::new(),
+        held: &BTreeMap::new(),
         now: NOW,
     })
 }
@@ -359,6 +361,7 @@ fn unconfigured_cluster_is_skipped_with_reason() {
         states: &states,
         clusters: &clusters,
         run_requests: &BTreeMap::new(),
+        held: &BTreeMap::new(),
         now: NOW,
     });
     assert!(p.actions.is_empty());

@@ -2,20 +2,62 @@
 //! or CLI start).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
-use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig};
+use fjc_flink::rest::{FlinkAuth, RestClientConfig};
 
 use crate::artifacts::Artifacts;
+use crate::artifacts::signature::TrustedKeys;
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::context::{Context, owner_id};
 use crate::error::CoreError;
+use crate::flink_auth::AuthedFlink;
+use crate::policy::Security;
+use crate::secrets::{CachedSecrets, SecretSource, SecretsManager};
 use crate::store::DynamoStore;
 
+/// The real secret source: Secrets Manager behind a per-process cache.
+pub type RealSecrets = CachedSecrets<SecretsManager>;
+
 /// The context with every real adapter.
-pub type RealContext = Context<DynamoStore, RestClient, Artifacts, SystemClock>;
+pub type RealContext =
+    Context<DynamoStore, AuthedFlink<RealSecrets>, Artifacts, SystemClock, RealSecrets>;
+
+/// Secrets Manager with the configured cache TTL.
+pub fn secrets(sdk: &aws_config::SdkConfig, config: &Config) -> Arc<RealSecrets> {
+    Arc::new(CachedSecrets::new(
+        SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk)),
+        Duration::from_secs(config.secrets.cache_ttl_seconds),
+    ))
+}
+
+/// Policy and trusted keys: keys from the configuration plus those in
+/// `artifacts.trusted_keys_secret` (PEM blocks, or a JSON list of keys).
+pub async fn security<K: SecretSource>(
+    config: &Config,
+    secrets: &K,
+) -> Result<Security, CoreError> {
+    let mut entries = config.artifacts.trusted_keys.clone();
+    if let Some(id) = &config.artifacts.trusted_keys_secret {
+        let value = secrets
+            .get(id)
+            .await
+            .map_err(|e| CoreError::Config(format!("artifacts.trusted_keys_secret: {e}")))?;
+        match serde_json::from_str::<Vec<String>>(value.expose()) {
+            Ok(list) => entries.extend(list),
+            Err(_) => entries.push(value.expose().to_string()),
+        }
+    }
+    let trusted_keys = TrustedKeys::parse(&entries)
+        .map_err(|e| CoreError::Config(format!("artifacts.trusted_keys: {e}")))?;
+    Ok(Security {
+        namespaces: config.namespaces.clone(),
+        trusted_keys,
+    })
+}
 
 /// AWS SDK configuration from the standard environment (`AWS_ENDPOINT_URL`,
 /// `AWS_REGION`, credentials).
@@ -40,13 +82,16 @@ pub fn artifacts(sdk: &aws_config::SdkConfig, config: &Config) -> Artifacts {
     )
 }
 
-/// One Flink client per configured cluster.
-pub fn flink_clients(config: &Config) -> Result<BTreeMap<String, RestClient>, CoreError> {
+/// One Flink client per configured cluster, with credentials from its secret.
+pub fn flink_clients<K: SecretSource>(
+    config: &Config,
+    secrets: &Arc<K>,
+) -> Result<BTreeMap<String, AuthedFlink<K>>, CoreError> {
     config
         .clusters
         .iter()
         .map(|(name, c)| {
-            let client = RestClient::new(RestClientConfig {
+            let base = RestClientConfig {
                 base_url: c.url.clone(),
                 connect_timeout: Duration::from_secs(config.flink.connect_timeout_seconds),
                 request_timeout: Duration::from_secs(config.flink.request_timeout_seconds),
@@ -54,8 +99,9 @@ pub fn flink_clients(config: &Config) -> Result<BTreeMap<String, RestClient>, Co
                 auth: FlinkAuth::None,
                 ca_bundle_pem: None,
                 client_identity_pem: None,
-            })
-            .map_err(|e| CoreError::Config(format!("clusters.{name}: {e}")))?;
+            };
+            let client = AuthedFlink::new(base, c.credentials_secret.clone(), secrets.clone())
+                .map_err(|e| CoreError::Config(format!("clusters.{name}: {e}")))?;
             Ok((name.clone(), client))
         })
         .collect()
@@ -64,14 +110,21 @@ pub fn flink_clients(config: &Config) -> Result<BTreeMap<String, RestClient>, Co
 /// Everything, ready to reconcile.
 pub async fn build(config: &Config, owner_prefix: &str) -> Result<RealContext, CoreError> {
     let sdk = aws_config().await;
+    let secrets = secrets(&sdk, config);
+    let security = security(config, &*secrets).await?;
+    if !security.enforces_namespaces() {
+        tracing::warn!("no namespaces are configured: every spec is allowed any artifact location");
+    }
     Ok(Context::new(
         store(&sdk, config),
-        flink_clients(config)?,
+        flink_clients(config, &secrets)?,
         artifacts(&sdk, config),
         SystemClock,
+        secrets,
         config.reconcile.clone(),
         owner_id(owner_prefix),
-    ))
+    )
+    .with_security(security))
 }
 
 /// Installs the tracing subscriber: level from configuration (overridable with

@@ -44,6 +44,12 @@ pub struct JobStatus {
     pub last_run: Option<String>,
     /// Batch: runs active now.
     pub active_runs: usize,
+    /// The last refused artifact upload and why (the job keeps its version).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact_refused: Option<String>,
+    /// Key id that signed the recorded artifact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
 }
 
 /// Joins specs and states into status rows, ordered by job id.
@@ -104,6 +110,15 @@ pub fn job_statuses(
                 active_runs: state
                     .and_then(|s| s.batch.as_ref())
                     .map_or(0, |b| b.active.len()),
+                artifact_refused: spec.and_then(|s| s.trust.refusal.as_ref()).map(|r| {
+                    format!(
+                        "{} at {}: {}",
+                        r.digest.as_deref().unwrap_or("upload"),
+                        rfc3339(r.at),
+                        r.reason
+                    )
+                }),
+                signed_by: spec.and_then(|s| s.trust.signed_by.clone()),
             }
         })
         .collect()

@@ -58,11 +58,26 @@ pub enum FlinkError {
         /// The timeout.
         seconds: u64,
     },
-    /// Any other transport problem (reset, TLS failure, DNS).
+    /// The TLS handshake failed on authentication: the server refused our client
+    /// certificate (or wanted one), or its certificate is not trusted.
+    #[error("TLS handshake with Flink failed: {message}")]
+    TlsRejected {
+        /// The TLS layer's reason.
+        message: String,
+    },
+    /// Any other transport problem (reset, DNS, TLS failure not about trust).
     #[error("transport error talking to Flink: {message}")]
     Transport {
         /// What happened.
         message: String,
+    },
+    /// The credentials for this cluster could not be obtained (nothing was sent).
+    #[error("no credentials for Flink: {message}")]
+    Credentials {
+        /// Why (names the secret, never its value).
+        message: String,
+        /// Whether trying again may help (the secret store was unavailable).
+        retryable: bool,
     },
     /// Flink answered something this client cannot read.
     #[error("unexpected answer from Flink for {operation}: {message}")]
@@ -95,9 +110,11 @@ impl FlinkError {
             FlinkError::ConnectionRefused { .. }
             | FlinkError::Timeout { .. }
             | FlinkError::Transport { .. }
-            | FlinkError::Unauthorized { .. } => true,
+            | FlinkError::Unauthorized { .. }
+            | FlinkError::TlsRejected { .. } => true,
             // 503/502/504 are infrastructure; 500 from a submission is the program's fault.
             FlinkError::Server { status, .. } => *status != 500,
+            FlinkError::Credentials { retryable, .. } => *retryable,
             FlinkError::NotFound { .. }
             | FlinkError::AlreadyTerminal { .. }
             | FlinkError::DuplicateJob { .. }
@@ -128,7 +145,49 @@ impl FlinkError {
         )
     }
 
-    /// A short, stable label for metrics.
+    /// The same error with every free-text field passed through `scrub` (to mask
+    /// values that must not be stored or logged, such as resolved secrets).
+    pub fn scrubbed(self, scrub: impl Fn(&str) -> String) -> FlinkError {
+        match self {
+            FlinkError::NotFound { what } => FlinkError::NotFound { what: scrub(&what) },
+            FlinkError::BadRequest { message } => FlinkError::BadRequest {
+                message: scrub(&message),
+            },
+            FlinkError::Server { status, message } => FlinkError::Server {
+                status,
+                message: scrub(&message),
+            },
+            FlinkError::TlsRejected { message } => FlinkError::TlsRejected {
+                message: scrub(&message),
+            },
+            FlinkError::Transport { message } => FlinkError::Transport {
+                message: scrub(&message),
+            },
+            FlinkError::Decode { operation, message } => FlinkError::Decode {
+                operation,
+                message: scrub(&message),
+            },
+            FlinkError::Config { message } => FlinkError::Config {
+                message: scrub(&message),
+            },
+            FlinkError::Credentials { message, retryable } => FlinkError::Credentials {
+                message: scrub(&message),
+                retryable,
+            },
+            other => other,
+        }
+    }
+
+    /// Whether the cluster refused our credentials (HTTP 401/403 or a TLS handshake
+    /// failure): fetching them again (rotation) may help.
+    pub fn is_auth_failure(&self) -> bool {
+        matches!(
+            self,
+            FlinkError::Unauthorized { .. } | FlinkError::TlsRejected { .. }
+        )
+    }
+
+    /// A short, stable label for metrics and logs.
     pub fn kind(&self) -> &'static str {
         match self {
             FlinkError::NotFound { .. } => "not_found",
@@ -136,6 +195,8 @@ impl FlinkError {
             FlinkError::DuplicateJob { .. } => "duplicate_job",
             FlinkError::BadRequest { .. } => "bad_request",
             FlinkError::Unauthorized { .. } => "unauthorized",
+            FlinkError::TlsRejected { .. } => "tls_rejected",
+            FlinkError::Credentials { .. } => "credentials",
             FlinkError::Server { .. } => "server",
             FlinkError::ConnectionRefused { .. } => "connection_refused",
             FlinkError::Timeout { .. } => "timeout",

@@ -59,6 +59,8 @@ pub fn canonical_json(spec: &JobSpec) -> String {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
+    // The namespace selects a policy; it does not change what runs.
+    pruned.remove("namespace");
     // Identity fields are never pruned, whatever the defaults say.
     for key in ["job_id", "job_type", "artifact_path"] {
         if let Some(v) = value.get(key) {
@@ -83,6 +85,7 @@ fn default_spec(job_type: JobType) -> JobSpec {
         artifact_signature: None,
         entry_class: None,
         cluster: crate::model::DEFAULT_CLUSTER.to_string(),
+        namespace: crate::model::DEFAULT_NAMESPACE.to_string(),
         deployment: Default::default(),
         resources: Default::default(),
         security: Default::default(),

@@ -15,7 +15,7 @@ pub mod validate;
 pub use error::{Problem, SpecError};
 pub use fingerprint::{Fingerprint, fingerprint};
 pub use model::*;
-pub use validate::{parse_spec, parse_specs, validate};
+pub use validate::{parse_spec, parse_specs, validate, validate_name};
 
 /// Largest spec document accepted, in bytes.
 pub const MAX_SPEC_BYTES: usize = 256 * 1024;

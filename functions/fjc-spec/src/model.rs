@@ -28,6 +28,10 @@ pub struct JobSpec {
     /// Name of the Flink session cluster (from configuration) the job runs on.
     #[serde(default = "default_cluster")]
     pub cluster: String,
+    /// Policy namespace (allowed artifact locations and limits come from the
+    /// controller configuration's `namespaces.<name>`). Not part of the fingerprint.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
     /// How the job is deployed.
     #[serde(default)]
     pub deployment: Deployment,
@@ -55,6 +59,13 @@ pub struct JobSpec {
     /// Low-level Flink settings.
     #[serde(default)]
     pub advanced: Advanced,
+}
+
+/// Namespace of a spec that names none.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.to_string()
 }
 
 /// Name of the cluster a spec runs on when it names none.

@@ -20,6 +20,11 @@ use crate::model::JobSpec;
 
 pub use rules::{MAX_PARALLELISM, validate};
 
+/// Checks a name (job id, cluster, namespace): `^[a-z0-9][a-z0-9-]{0,62}$`.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    checks::name(name)
+}
+
 /// Parses and validates every job spec in `text`. `source` names the text in
 /// messages (usually its file name) and selects JSON when it ends in `.json`.
 ///

@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use fjc_core::apply::{SourcedSpec, apply, delete as delete_spec};
+use fjc_core::apply::{Caller, SourcedSpec, apply, delete as delete_spec};
+use fjc_core::audit::caller_identity;
 use fjc_core::clock::SystemClock;
-use fjc_core::runtime::{artifacts, aws_config, store};
+use fjc_core::runtime::{artifacts, aws_config, secrets, security, store};
 
 use crate::exit::Failure;
 use crate::files;
@@ -31,10 +32,16 @@ pub async fn run(paths: &[PathBuf]) -> Result<(), Failure> {
     }
     let config = super::config()?;
     let sdk = aws_config().await;
+    let security = security(&config, &*secrets(&sdk, &config)).await?;
+    let actor = caller_identity(&sdk).await;
     let applied = apply(
         &store(&sdk, &config),
         &artifacts(&sdk, &config),
         &SystemClock,
+        Caller {
+            actor: &actor,
+            security: &security,
+        },
         specs,
     )
     .await
@@ -57,7 +64,8 @@ pub async fn run(paths: &[PathBuf]) -> Result<(), Failure> {
 pub async fn delete(job_id: &str) -> Result<(), Failure> {
     let config = super::config()?;
     let sdk = aws_config().await;
-    delete_spec(&store(&sdk, &config), job_id).await?;
+    let actor = caller_identity(&sdk).await;
+    delete_spec(&store(&sdk, &config), &SystemClock, &actor, job_id).await?;
     println!("{job_id}: deleted (its job is cancelled at the next reconcile)");
     Ok(())
 }

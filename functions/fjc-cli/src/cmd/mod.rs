@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod bootstrap;
 pub mod dashboard;
+pub mod history;
 pub mod reconcile;
 pub mod runs;
 pub mod schema;

@@ -63,6 +63,9 @@ pub async fn run(json: bool) -> Result<(), Failure> {
         if let Some(last) = &r.last_run {
             println!("{:<28} last run: {last}", "");
         }
+        if let Some(refused) = &r.artifact_refused {
+            println!("{:<28} artifact refused: {refused}", "");
+        }
     }
     Ok(())
 }

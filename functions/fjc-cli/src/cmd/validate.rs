@@ -2,24 +2,65 @@
 
 use std::path::PathBuf;
 
+use fjc_core::apply::{SourcedSpec, policy_problems};
+use fjc_core::artifacts::signature::TrustedKeys;
+use fjc_core::policy::Security;
+
 use crate::exit::Failure;
 use crate::files;
 
-/// Validates every file; prints each problem; fails if any file is invalid.
+/// Validates every file, and the specs against the configured namespace policy
+/// (offline: keys held in a secret are not read); prints each problem; fails if
+/// any file is invalid.
 pub fn run(paths: &[PathBuf]) -> Result<(), Failure> {
+    let config = super::config()?;
+    let trusted_keys = TrustedKeys::parse(&config.artifacts.trusted_keys)
+        .map_err(|e| Failure::User(format!("configuration error: artifacts.trusted_keys: {e}")))?;
+    let keys_in_secret = config.artifacts.trusted_keys_secret.is_some();
+    let security = Security {
+        namespaces: config.namespaces.clone(),
+        trusted_keys,
+    };
     let files = files::expand(paths).map_err(Failure::User)?;
     let mut bad = 0;
+    let mut all = Vec::new();
     for f in &files {
         match files::load(f) {
             Ok(specs) => {
-                let ids: Vec<&str> = specs.iter().map(|s| s.job_id.as_str()).collect();
-                println!("ok: {} ({})", f.display(), ids.join(", "));
+                let sourced: Vec<SourcedSpec> = specs
+                    .into_iter()
+                    .map(|spec| SourcedSpec {
+                        source: f.display().to_string(),
+                        spec,
+                    })
+                    .collect();
+                let problems: Vec<String> = policy_problems(&security, &sourced, &[])
+                    .into_iter()
+                    .filter(|p| !(keys_in_secret && p.contains("security.artifact_verification")))
+                    .collect();
+                if problems.is_empty() {
+                    let ids: Vec<&str> = sourced.iter().map(|s| s.spec.job_id.as_str()).collect();
+                    println!("ok: {} ({})", f.display(), ids.join(", "));
+                } else {
+                    bad += 1;
+                    eprintln!("{}", problems.join("\n"));
+                }
+                all.extend(sourced);
             }
             Err(problems) => {
                 bad += 1;
                 eprintln!("{problems}");
             }
         }
+    }
+    let over: Vec<String> = security
+        .over_quota(all.iter().map(|s| &s.spec))
+        .into_iter()
+        .map(|(job, why)| format!("{job}: {why}"))
+        .collect();
+    if !over.is_empty() {
+        bad += 1;
+        eprintln!("{}", over.join("\n"));
     }
     if bad > 0 {
         return Err(Failure::User(format!(

@@ -1,7 +1,9 @@
 //! The artifact port: where job jars come from, and their digests.
 
 mod digest;
+pub mod signature;
 mod source;
+mod verify;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,7 @@ use thiserror::Error;
 
 pub use digest::sha256_file;
 pub use source::Artifacts;
+pub use verify::{Refused, Verified, check_signature, verify_artifact};
 
 /// Where a spec's `artifact_path` points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +122,14 @@ pub enum ArtifactError {
         /// Actual digest.
         actual: String,
     },
+    /// The bytes are not signed by a trusted key (or the signature is missing).
+    #[error("artifact {path} is not verified: {reason}")]
+    Unverified {
+        /// The path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// Reading or writing failed.
     #[error("artifact {path}: {message}")]
     Io {
@@ -138,7 +149,9 @@ impl ArtifactError {
         match self {
             ArtifactError::NotFound { .. } | ArtifactError::DigestMismatch { .. } => true,
             ArtifactError::Io { retryable, .. } => *retryable,
-            ArtifactError::BadPath { .. } | ArtifactError::NoRoot { .. } => false,
+            ArtifactError::BadPath { .. }
+            | ArtifactError::NoRoot { .. }
+            | ArtifactError::Unverified { .. } => false,
         }
     }
 
@@ -149,6 +162,7 @@ impl ArtifactError {
             ArtifactError::NotFound { .. } => "not_found",
             ArtifactError::NoRoot { .. } => "no_root",
             ArtifactError::DigestMismatch { .. } => "digest_mismatch",
+            ArtifactError::Unverified { .. } => "unverified",
             ArtifactError::Io { .. } => "io",
         }
     }
@@ -161,6 +175,12 @@ pub trait ArtifactSource: Send + Sync {
         &self,
         path: &str,
     ) -> impl Future<Output = Result<ArtifactInfo, ArtifactError>> + Send;
+    /// The detached signature `<path>.sig` (its latest version), if there is one.
+    /// At most 4 KiB is read.
+    fn fetch_signature(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, ArtifactError>> + Send;
     /// A local copy of an artifact (the exact `version` when given).
     fn fetch(
         &self,

@@ -135,7 +135,96 @@ fn io_err(path: &str, e: std::io::Error) -> ArtifactError {
     }
 }
 
+/// Largest signature file read (an Ed25519 signature is 64 bytes, 88 in base64).
+const MAX_SIGNATURE_BYTES: usize = 4096;
+
+fn too_big(path: &str) -> ArtifactError {
+    ArtifactError::Unverified {
+        path: path.to_string(),
+        reason: format!("signature file {path}.sig is larger than {MAX_SIGNATURE_BYTES} bytes"),
+    }
+}
+
+impl Artifacts {
+    async fn s3_signature(
+        &self,
+        path: &str,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, ArtifactError> {
+        let client = self.s3.as_ref().ok_or_else(|| ArtifactError::Io {
+            path: path.to_string(),
+            message: "S3 is not configured".into(),
+            retryable: false,
+        })?;
+        let out = match client
+            .get_object()
+            .bucket(bucket)
+            .key(format!("{key}.sig"))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if matches!(e.code(), Some("NoSuchKey" | "NotFound")) => return Ok(None),
+            Err(e) => {
+                return Err(ArtifactError::Io {
+                    path: format!("{path}.sig"),
+                    message: format!("S3 get: {}", DisplayErrorContext(&e)),
+                    retryable: true,
+                });
+            }
+        };
+        let mut body = out.body;
+        let mut bytes = Vec::new();
+        loop {
+            match body.try_next().await {
+                Ok(Some(chunk)) => {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > MAX_SIGNATURE_BYTES {
+                        return Err(too_big(path));
+                    }
+                }
+                Ok(None) => return Ok(Some(bytes)),
+                Err(e) => {
+                    return Err(ArtifactError::Io {
+                        path: format!("{path}.sig"),
+                        message: format!("S3 download interrupted: {e}"),
+                        retryable: true,
+                    });
+                }
+            }
+        }
+    }
+}
+
 impl ArtifactSource for Artifacts {
+    async fn fetch_signature(&self, path: &str) -> Result<Option<Vec<u8>>, ArtifactError> {
+        match ArtifactLocation::parse(path)? {
+            ArtifactLocation::Local(rel) => {
+                let mut name = rel.into_os_string();
+                name.push(".sig");
+                let sig_path = format!("{path}.sig");
+                let real = match self.local_path(&sig_path, Path::new(&name)) {
+                    Ok(real) => real,
+                    Err(ArtifactError::NotFound { .. }) => return Ok(None),
+                    Err(e) => return Err(e),
+                };
+                let meta = tokio::fs::metadata(&real)
+                    .await
+                    .map_err(|e| io_err(&sig_path, e))?;
+                if meta.len() > MAX_SIGNATURE_BYTES as u64 {
+                    return Err(too_big(path));
+                }
+                Ok(Some(
+                    tokio::fs::read(&real)
+                        .await
+                        .map_err(|e| io_err(&sig_path, e))?,
+                ))
+            }
+            ArtifactLocation::S3 { bucket, key } => self.s3_signature(path, &bucket, &key).await,
+        }
+    }
+
     async fn describe(&self, path: &str) -> Result<ArtifactInfo, ArtifactError> {
         Ok(self.fetch(path, None).await?.info)
     }

@@ -254,9 +254,9 @@ impl Dashboard {
     /// cycle loaded; re-reads the job states only when the cycle acted, and asks each
     /// reachable cluster for `/overview` (slots). Failures are logged and returned,
     /// never raised.
-    pub async fn after_cycle<S, F, A, C>(
+    pub async fn after_cycle<S, F, A, C, K>(
         &self,
-        ctx: &Context<S, F, A, C>,
+        ctx: &Context<S, F, A, C, K>,
         report: &CycleReport,
     ) -> Vec<PublishReport>
     where
@@ -329,8 +329,8 @@ impl Dashboard {
     }
 }
 
-async fn overviews<S, F: FlinkApi, A, C>(
-    ctx: &Context<S, F, A, C>,
+async fn overviews<S, F: FlinkApi, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
     report: &CycleReport,
 ) -> BTreeMap<String, fjc_flink::ClusterOverview> {
     let calls = report

@@ -25,6 +25,7 @@ fn record(spec: serde_json::Value, fp: &str) -> SpecRecord {
         fingerprint: Fingerprint(fp.repeat(64 / fp.len())),
         artifact_digest: format!("sha256:{}", "d".repeat(64)),
         artifact_version: None,
+        trust: Default::default(),
         updated_at: NOW - 60_000,
         version: 1,
     }
@@ -145,6 +146,7 @@ fn world() -> Loaded {
         states: BTreeMap::from([("payments".to_string(), state)]),
         observed: BTreeMap::from([("default".to_string(), observed)]),
         run_requests: BTreeMap::new(),
+        held: Default::default(),
     }
 }
 
@@ -346,6 +348,7 @@ fn batch_jobs_carry_next_fire_and_recent_runs() {
             )]),
         )]),
         run_requests: BTreeMap::new(),
+        held: Default::default(),
     };
     let s = snapshot_of(view, BTreeMap::from([("default".to_string(), Ok(1))]));
     let job = &s.jobs[0];

@@ -5,6 +5,9 @@
 //! | spec  | `SPEC`  | job id    | version, spec (JSON), fingerprint, artifact_digest, artifact_version, updated_at |
 //! | state | `STATE` | job id    | version, state (JSON), lifecycle, updated_at           |
 //! | lease | `LEASE` | lease name| owner, expires_at, token                               |
+//! | artifact index | `ART#<artifact_path>` | job id | (key only): which specs use an artifact |
+//! | artifact event | `ARTEVT` | artifact path | token, at: the latest upload event (debounce) |
+//! | audit | `AUDIT#<job id>` | `<at ms, 15 digits>#<nonce>` | entry (JSON) |
 
 use std::collections::HashMap;
 
@@ -22,6 +25,40 @@ pub const STATE_PK: &str = "STATE";
 pub const LEASE_PK: &str = "LEASE";
 /// Partition key of `fjc run` requests.
 pub const RUNREQ_PK: &str = "RUNREQ";
+
+/// Partition key of artifact-event (debounce) items.
+pub const ARTEVT_PK: &str = "ARTEVT";
+
+/// Partition key of the index items of one artifact location.
+pub fn artifact_pk(path: &str) -> String {
+    format!("ART#{path}")
+}
+
+/// Partition key of a job's audit entries.
+pub fn audit_pk(job_id: &str) -> String {
+    format!("AUDIT#{job_id}")
+}
+
+/// Audit entry → item (sort key orders by time).
+pub fn audit_to_item(e: &super::AuditEntry) -> Result<Item, StoreError> {
+    let what = format!("audit entry of {}", e.job_id);
+    let json = serde_json::to_string(e).map_err(|err| corrupt(&what, err.to_string()))?;
+    let nonce: u32 = rand::random();
+    let mut item = key(
+        &audit_pk(&e.job_id),
+        &format!("{:015}#{nonce:08x}", e.at.max(0)),
+    );
+    item.insert("entry".into(), s(json));
+    Ok(item)
+}
+
+/// Item → audit entry.
+pub fn audit_from_item(item: &Item) -> Result<super::AuditEntry, StoreError> {
+    let sk = get_s(item, "sk", "audit item")?;
+    let what = format!("audit entry {sk}");
+    serde_json::from_str(get_s(item, "entry", &what)?)
+        .map_err(|e| corrupt(&what, format!("entry JSON: {e}")))
+}
 
 /// Partition key of a job's run items.
 pub fn run_pk(job_id: &str) -> String {
@@ -95,6 +132,10 @@ pub fn spec_to_item(r: &SpecRecord, version: u64) -> Result<Item, StoreError> {
     if let Some(v) = &r.artifact_version {
         item.insert("artifact_version".into(), s(v));
     }
+    if r.trust != super::ArtifactTrust::default() {
+        let trust = serde_json::to_string(&r.trust).map_err(|e| corrupt(&what, e.to_string()))?;
+        item.insert("trust".into(), s(trust));
+    }
     item.insert("job_type".into(), s(r.spec.job_type.as_str()));
     item.insert("updated_at".into(), n(r.updated_at));
     Ok(item)
@@ -111,6 +152,12 @@ pub fn spec_from_item(item: &Item) -> Result<SpecRecord, StoreError> {
         fingerprint: Fingerprint(get_s(item, "fingerprint", &what)?.to_string()),
         artifact_digest: get_s(item, "artifact_digest", &what)?.to_string(),
         artifact_version: get_opt_s(item, "artifact_version"),
+        trust: match get_opt_s(item, "trust") {
+            Some(t) => {
+                serde_json::from_str(&t).map_err(|e| corrupt(&what, format!("trust JSON: {e}")))?
+            }
+            None => Default::default(),
+        },
         updated_at: get_n(item, "updated_at", &what)?,
         version: get_n(item, "version", &what)?,
     })

@@ -13,7 +13,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::codec::{self, Item, LEASE_PK, RUNREQ_PK, SPEC_PK, STATE_PK, key, n, run_pk, s};
 use super::{
-    LeaseGrant, LeaseHolder, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
+    AuditEntry, LeaseGrant, LeaseHolder, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError,
+    StoreStats,
 };
 use crate::clock::EpochMs;
 use crate::runs::Run;
@@ -22,8 +23,8 @@ use crate::state::JobState;
 /// Store backed by one DynamoDB table (see `codec` for the item layout).
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
     reads: Arc<AtomicU64>,
     writes: Arc<AtomicU64>,
 }
@@ -49,15 +50,15 @@ impl DynamoStore {
         &self.client
     }
 
-    fn read(&self) {
+    pub(super) fn read(&self) {
         self.reads.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn write(&self) {
+    pub(super) fn write(&self) {
         self.writes.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+    pub(super) async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -148,7 +149,7 @@ impl DynamoStore {
         }
     }
 
-    fn map_err<E, R>(&self, err: SdkError<E, R>, what: &str) -> StoreError
+    pub(super) fn map_err<E, R>(&self, err: SdkError<E, R>, what: &str) -> StoreError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
@@ -216,18 +217,18 @@ impl DynamoStore {
     }
 }
 
-fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+pub(super) fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Other {
         message: format!("building request: {e}"),
     }
 }
 
-fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+pub(super) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     err.code() == Some("ConditionalCheckFailedException")
 }
 
 /// Condition for writing an item we read at `version` (0 = must not exist yet).
-fn version_condition(version: u64) -> &'static str {
+pub(super) fn version_condition(version: u64) -> &'static str {
     if version == 0 {
         "attribute_not_exists(pk)"
     } else {
@@ -258,50 +259,50 @@ impl Store for DynamoStore {
         out.item.as_ref().map(codec::spec_from_item).transpose()
     }
 
-    async fn put_spec(&self, record: &SpecRecord) -> Result<u64, StoreError> {
-        let next = record.version + 1;
-        let mut req = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(codec::spec_to_item(record, next)?))
-            .condition_expression(version_condition(record.version));
-        if record.version > 0 {
-            req = req
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_values(":v", n(record.version));
-        }
-        self.write();
-        match req.send().await {
-            Ok(_) => Ok(next),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::Conflict {
-                what: format!("spec {}", record.spec.job_id),
-                expected: record.version,
-            }),
-            Err(e) => Err(self.map_err(e, &format!("put spec {}", record.spec.job_id))),
-        }
+    async fn put_spec(
+        &self,
+        record: &SpecRecord,
+        old_artifact: Option<&str>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<u64, StoreError> {
+        self.put_spec_tx(record, old_artifact, audit).await
     }
 
-    async fn delete_spec(&self, job_id: &str, version: u64) -> Result<(), StoreError> {
-        self.write();
-        let res = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(SPEC_PK, job_id)))
-            .condition_expression("#v = :v")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":v", n(version))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::Conflict {
-                what: format!("spec {job_id}"),
-                expected: version,
-            }),
-            Err(e) => Err(self.map_err(e, &format!("delete spec {job_id}"))),
-        }
+    async fn delete_spec(
+        &self,
+        record: &SpecRecord,
+        audit: Option<&AuditEntry>,
+    ) -> Result<(), StoreError> {
+        self.delete_spec_tx(record, audit).await
+    }
+
+    async fn jobs_for_artifact(&self, path: &str) -> Result<Vec<String>, StoreError> {
+        let items = self.query_all(&codec::artifact_pk(path)).await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| codec::get_opt_s(i, "sk"))
+            .collect())
+    }
+
+    async fn list_audit(&self, job_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        self.query_all(&codec::audit_pk(job_id))
+            .await?
+            .iter()
+            .map(codec::audit_from_item)
+            .collect()
+    }
+
+    async fn mark_artifact_event(
+        &self,
+        path: &str,
+        token: &str,
+        at: EpochMs,
+    ) -> Result<(), StoreError> {
+        self.mark_artifact_event_item(path, token, at).await
+    }
+
+    async fn artifact_event_token(&self, path: &str) -> Result<Option<String>, StoreError> {
+        self.artifact_event_item(path).await
     }
 
     async fn list_states(&self) -> Result<Vec<JobState>, StoreError> {

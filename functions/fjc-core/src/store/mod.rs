@@ -4,10 +4,12 @@
 pub mod bootstrap;
 mod codec;
 pub mod dynamo;
+mod dynamo_specs;
 
 use std::future::Future;
 
 use fjc_spec::{Fingerprint, JobSpec};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::clock::EpochMs;
@@ -49,10 +51,64 @@ pub struct SpecRecord {
     pub artifact_digest: String,
     /// Object version of the artifact (S3 version id), when the source has versions.
     pub artifact_version: Option<String>,
+    /// Signature check and the last refused upload.
+    pub trust: ArtifactTrust,
     /// When it was last written.
     pub updated_at: EpochMs,
     /// Optimistic version (0 = not stored yet).
     pub version: u64,
+}
+
+/// What was verified about a spec's artifact beyond its digest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactTrust {
+    /// The detached ed25519 signature (base64) the bytes verified with; the
+    /// executor checks it again before every upload to Flink.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Id of the trusted key that verified it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
+    /// The last upload that was refused (cleared when one is accepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<ArtifactRefusal>,
+}
+
+/// An artifact upload that was not accepted: the job keeps its current version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactRefusal {
+    /// When.
+    pub at: EpochMs,
+    /// Digest of the refused bytes, when they could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Their S3 version id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+/// Who changed a spec, what, when, and the fingerprints from → to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Spec job id.
+    pub job_id: String,
+    /// When.
+    pub at: EpochMs,
+    /// Caller identity (IAM ARN, or `local:<user>@<host>`).
+    pub actor: String,
+    /// `create`, `update`, `delete`, `artifact-update`, `rollback`, `restart`.
+    pub action: String,
+    /// Fingerprint before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Fingerprint after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// More about it (e.g. the artifact version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// Proof of holding the reconcile lease; every state write is fenced by it.
@@ -173,16 +229,45 @@ pub trait Store: Send + Sync {
         &self,
         job_id: &str,
     ) -> impl Future<Output = Result<Option<SpecRecord>, StoreError>> + Send;
-    /// Creates (`record.version == 0`) or replaces the spec at `record.version`;
-    /// returns the new version.
-    fn put_spec(&self, record: &SpecRecord)
-    -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// Deletes the spec if it is still at `version`.
+    /// Creates (`record.version == 0`) or replaces the spec at `record.version`,
+    /// together (one transaction) with its artifact index item (moved from
+    /// `old_artifact` when the path changed) and an audit entry; returns the new
+    /// version.
+    fn put_spec(
+        &self,
+        record: &SpecRecord,
+        old_artifact: Option<&str>,
+        audit: Option<&AuditEntry>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Deletes the spec if it is still at `record.version`, with its index item,
+    /// recording `audit`.
     fn delete_spec(
         &self,
-        job_id: &str,
-        version: u64,
+        record: &SpecRecord,
+        audit: Option<&AuditEntry>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Job ids of the specs whose `artifact_path` is `path`.
+    fn jobs_for_artifact(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// A job's audit entries, oldest first.
+    fn list_audit(
+        &self,
+        job_id: &str,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// Records `token` as the latest upload event of `path` (last writer wins).
+    fn mark_artifact_event(
+        &self,
+        path: &str,
+        token: &str,
+        at: EpochMs,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The latest upload event token of `path`.
+    fn artifact_event_token(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// Every job state (all pages).
     fn list_states(&self) -> impl Future<Output = Result<Vec<JobState>, StoreError>> + Send;
     /// Creates (`state.version == 0`) or replaces the state at `state.version`,

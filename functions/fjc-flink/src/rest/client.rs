@@ -198,6 +198,11 @@ impl RestClient {
             "request"
         };
         let detail: String = innermost(e).chars().take(200).collect();
+        if is_tls_auth_failure(&detail) {
+            return FlinkError::TlsRejected {
+                message: format!("{operation}: {detail}"),
+            };
+        }
         FlinkError::Transport {
             message: format!("{operation}: {stage}: {detail}"),
         }
@@ -215,6 +220,18 @@ fn is_connection_refused(e: &reqwest::Error) -> bool {
         source = err.source();
     }
     false
+}
+
+/// Whether a transport failure is the TLS layer refusing on trust: the server wants
+/// or rejects our client certificate (an alert), or we reject its certificate.
+fn is_tls_auth_failure(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    d.contains("received fatal alert")
+        || d.contains("invalid peer certificate")
+        || d.contains("certificate required")
+        || d.contains("certificaterequired")
+        || d.contains("unknownca")
+        || d.contains("badcertificate")
 }
 
 /// The deepest cause's message (reqwest's own message carries the URL).

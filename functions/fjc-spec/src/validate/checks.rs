@@ -155,6 +155,29 @@ pub(super) fn env_var_name(s: &str) -> Result<(), String> {
     }
 }
 
+/// A value that starts with `secret://` must be `secret://<id>` or
+/// `secret://<id>#<key>` (other values are taken literally).
+pub(super) fn secret_ref(s: &str) -> Result<(), String> {
+    let Some(rest) = s.strip_prefix("secret://") else {
+        return Ok(());
+    };
+    let (id, key) = match rest.split_once('#') {
+        Some((id, key)) => (id, Some(key)),
+        None => (rest, None),
+    };
+    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "secret reference: expected secret://<secret-id>#<key> with a non-empty id \
+             and no whitespace"
+                .to_string(),
+        );
+    }
+    if key.is_some_and(str::is_empty) {
+        return Err("secret reference: the key after # is empty".to_string());
+    }
+    Ok(())
+}
+
 /// A cron schedule: 5 fields, 6 with seconds first, or a macro such as `@daily`.
 pub(super) fn cron(s: &str) -> Result<(), String> {
     let parser = CronParser::builder()

@@ -26,6 +26,13 @@ pub fn validate(spec: &JobSpec) -> Vec<Problem> {
     );
     out.check("entry_class", spec.entry_class.as_ref(), checks::java_class);
     out.check("cluster", Some(&spec.cluster), checks::name);
+    out.check("namespace", Some(&spec.namespace), checks::name);
+    for (i, arg) in spec.args.iter().enumerate() {
+        out.check(&format!("args[{i}]"), Some(arg), checks::secret_ref);
+    }
+    for (name, value) in &spec.env_vars {
+        out.check(&key_path("env_vars", name), Some(value), checks::secret_ref);
+    }
     deployment(spec, &mut out);
     resources(spec, &mut out);
     if let Some(port) = spec.monitoring.metrics_port

@@ -1,0 +1,60 @@
+//! The `artifact-event` Lambda: fired when an artifact lands in S3 (the bucket's
+//! ObjectCreated notification, or the EventBridge "Object Created" event). It
+//! verifies the object for the specs that use it and reconciles only those jobs,
+//! through the same handler code as the scheduled `reconcile` function. Clients
+//! are built once at cold start.
+
+#![recursion_limit = "256"]
+
+use std::time::Duration;
+
+use fjc_core::artifact_event::{EventReport, handle_event};
+use fjc_core::audit::caller_identity;
+use fjc_core::config::Config;
+use fjc_core::executor::Outcome;
+use fjc_core::runtime::{RealContext, aws_config, build, init_tracing};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::{Value, json};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let config = Config::load()?;
+    init_tracing(&config);
+    let ctx = build(&config, "artifact-event").await?;
+    let ctx = &ctx;
+    // The function's own role: the "who" of artifact updates in the audit trail.
+    let actor = caller_identity(&aws_config().await).await;
+    let actor = actor.as_str();
+    let debounce = Duration::from_secs(config.artifacts.event_debounce_seconds);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        tracing::info!(request_id = %event.context.request_id, "artifact event");
+        let report = handle_event(ctx, &event.payload, debounce, actor).await?;
+        Ok::<Value, Error>(summary(ctx, &report))
+    }))
+    .await
+}
+
+/// The invocation's answer: per object what happened, and the reconcile's outcome.
+fn summary(_ctx: &RealContext, report: &EventReport) -> Value {
+    let (deployed, failed) = report.cycle.as_ref().map_or((0, 0), |c| {
+        (
+            c.actions
+                .iter()
+                .filter(|a| !matches!(a.outcome, Outcome::Failed(_)))
+                .count(),
+            c.actions
+                .iter()
+                .filter(|a| matches!(a.outcome, Outcome::Failed(_)))
+                .count(),
+        )
+    });
+    json!({
+        "objects": report.objects,
+        "ignored": report.ignored,
+        "accepted": report.objects.iter().map(|o| o.accepted.len()).sum::<usize>(),
+        "refused": report.objects.iter().map(|o| o.refused.len()).sum::<usize>(),
+        "actions": deployed,
+        "failed": failed,
+        "lease": report.cycle.as_ref().map(|c| format!("{:?}", c.lease)),
+    })
+}

@@ -1,0 +1,12 @@
+//! The `artifact-event` function: reacting to job jars uploaded to the artifact
+//! bucket.
+//!
+//! - [`event`]: what S3 delivers (a notification with `Records`, or the same news
+//!   through EventBridge) turned into the objects that were created.
+//! - [`refresh`]: verifying those objects for the specs that use them, recording
+//!   the accepted ones and reconciling just those jobs.
+
+pub mod event;
+pub mod refresh;
+
+pub use refresh::{EventReport, ObjectOutcome, handle_event};
