@@ -26,7 +26,7 @@ cargo test --workspace --no-run --locked
 step "unit tests"
 cargo test --workspace --locked --lib --bins
 
-step "local services (real Flink + moto)"
+step "local services (real Flink + moto; a mutual-TLS Flink and nginx basic/bearer proxies)"
 started_here=0
 if ! localstack/status.sh >/dev/null 2>&1; then
     localstack/up.sh
@@ -34,12 +34,19 @@ if ! localstack/status.sh >/dev/null 2>&1; then
 fi
 compat_dir="$PWD/.local-flink120"
 cleanup() {
-    if [ "$started_here" = 1 ]; then localstack/down.sh || true; fi
+    if [ "$started_here" = 1 ]; then
+        localstack/auth-down.sh || true
+        localstack/down.sh || true
+    fi
     if [ -d "$compat_dir" ]; then FJC_LOCAL_DIR="$compat_dir" localstack/down.sh || true; fi
 }
 trap cleanup EXIT
 # shellcheck disable=SC1091
 source "${FJC_LOCAL_DIR:-.local}/env.sh"
+# Real REST authentication for tests/auth.rs (certificates, credentials: .local-auth/).
+localstack/auth-up.sh
+# shellcheck disable=SC1091
+source "${FJC_AUTH_DIR:-.local-auth}/env.sh"
 # cargo-lambda runs the functions through the real Lambda runtime (tests/lambda_runtime.rs).
 FJC_CARGO_LAMBDA="$(infra/ensure-cargo-lambda.sh)/cargo-lambda"
 export FJC_CARGO_LAMBDA

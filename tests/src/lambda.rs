@@ -198,6 +198,31 @@ impl LambdaWatch {
     /// `cargo lambda invoke FUNCTION --data-file EVENT`; panics with the watch log when the
     /// function fails or nothing answers within `timeout`.
     pub fn invoke(&mut self, function: &str, event: &Path, timeout: Duration) -> Invocation {
+        let (ok, stdout, stderr, wall) = self.run_invoke(function, event, timeout);
+        assert!(
+            ok,
+            "invoke {function} failed: {stdout}{stderr}\n--- watch log ---\n{}",
+            self.log_tail(60)
+        );
+        let response = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("invoke {function}: answer is not JSON ({e}): {stdout}"));
+        Invocation { response, wall }
+    }
+
+    /// Like [`LambdaWatch::invoke`] for an invocation that must fail; returns what
+    /// `cargo lambda invoke` printed (the function's error).
+    pub fn invoke_error(&mut self, function: &str, event: &Path, timeout: Duration) -> String {
+        let (ok, stdout, stderr, _) = self.run_invoke(function, event, timeout);
+        assert!(!ok, "invoke {function} was expected to fail: {stdout}");
+        format!("{stdout}{stderr}")
+    }
+
+    fn run_invoke(
+        &mut self,
+        function: &str,
+        event: &Path,
+        timeout: Duration,
+    ) -> (bool, String, String, Duration) {
         let start = Instant::now();
         let mut child = Command::new(cargo_lambda())
             .args(["lambda", "invoke", function, "--data-file"])
@@ -227,17 +252,12 @@ impl LambdaWatch {
         }
         let wall = start.elapsed();
         let output = child.wait_with_output().expect("invoke output");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
+        (
             output.status.success(),
-            "invoke {function} failed ({}): {stdout}{}\n--- watch log ---\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr),
-            self.log_tail(60)
-        );
-        let response = serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("invoke {function}: answer is not JSON ({e}): {stdout}"));
-        Invocation { response, wall }
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+            wall,
+        )
     }
 
     /// Init duration and peak memory of the function process started so far, if any.
@@ -396,6 +416,28 @@ fn parse_rfc3339_utc(s: &str) -> Option<SystemTime> {
             + Duration::from_secs(days * 86_400 + hh * 3600 + mm * 60 + ss)
             + Duration::from_nanos(nanos),
     )
+}
+
+/// The environment a function under `cargo lambda watch` needs to work on `w`'s
+/// table, artifact root and cluster (AWS_* for moto come from the process
+/// environment `localstack/up.sh` wrote); downloads go to `tmp`.
+pub fn function_env(w: &crate::harness::World, tmp: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("FJC_ENV", "local".into()),
+        (
+            "FJC_CONFIG_DIR",
+            repo_root().join("config").display().to_string(),
+        ),
+        ("FJC_TABLE", w.table.clone()),
+        ("FJC_FLINK_URL", w.env.flink_url.clone()),
+        (
+            "FJC_ARTIFACT_ROOT",
+            w.artifact_root.path().display().to_string(),
+        ),
+        ("FJC_TMP_DIR", tmp.display().to_string()),
+        ("FJC_LOG_FORMAT", "json".into()),
+        ("FJC_LOG_LEVEL", "info".into()),
+    ]
 }
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ pub fn init_tracing(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!(
-            "warn,fjc={0},fjc_core={0},fjc_flink={0},reconcile={0}",
+            "warn,fjc={0},fjc_core={0},fjc_flink={0},reconcile={0},artifact_event={0}",
             config.log_level
         ))
     });
