@@ -172,3 +172,95 @@ async fn invalid_batch_schedule_is_rejected_at_validate_with_field_paths() {
         "{t}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_policy_is_enforced_by_validate_apply_and_shown_by_status() {
+    let w = World::new("cli-policy").await;
+    let conf = tempfile::tempdir().unwrap();
+    std::fs::write(
+        conf.path().join("config.yaml"),
+        "namespaces:\n  team-a:\n    allowed_artifacts: [\"jobs/team-a/\", \"s3://acme/team-a/\"]\n    \
+         max_parallelism: 2\n    max_jobs: 1\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(fjc_binary())
+            .args(args)
+            .env("FJC_TABLE", &w.table)
+            .env("FJC_ARTIFACT_ROOT", w.artifact_root.path())
+            .env("FJC_FLINK_URL", &w.env.flink_url)
+            .env("FJC_CONFIG_DIR", conf.path())
+            .output()
+            .expect("run fjc")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    let outside = spec(
+        "outside.yaml",
+        "job_id: out\njob_type: stream\nnamespace: team-a\nartifact_path: s3://other/team-a/x.jar\n\
+         deployment: {parallelism: 4}\n",
+    );
+    let unknown = spec(
+        "unknown.yaml",
+        "job_id: unk\njob_type: stream\nnamespace: team-b\nartifact_path: jobs/team-a/x.jar\n",
+    );
+    let out = run(&["validate", &outside, &unknown]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("outside.yaml: artifact_path: s3://other/team-a/x.jar is outside what namespace team-a allows"), "{t}");
+    assert!(
+        t.contains("outside.yaml: deployment.parallelism: 4 exceeds namespace team-a's limit of 2"),
+        "{t}"
+    );
+    assert!(
+        t.contains("unknown.yaml: namespace: \"team-b\" is not configured (configured: team-a)"),
+        "{t}"
+    );
+    let out = run(&["apply", "-f", &outside]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("nothing was applied"));
+    assert!(w.ctx.store.list_specs().await.unwrap().is_empty());
+
+    // Two specs in a namespace allowing one: refused together, by validate and apply.
+    std::fs::create_dir_all(w.artifact_root.path().join("jobs/team-a")).unwrap();
+    std::fs::copy(
+        w.artifact("stream-counter.jar"),
+        w.artifact_root.path().join("jobs/team-a/x.jar"),
+    )
+    .unwrap();
+    let one = spec(
+        "one.yaml",
+        "job_id: one\njob_type: stream\nnamespace: team-a\nartifact_path: jobs/team-a/x.jar\n",
+    );
+    let two = spec(
+        "two.yaml",
+        "job_id: two\njob_type: stream\nnamespace: team-a\nartifact_path: jobs/team-a/x.jar\n",
+    );
+    let out = run(&["validate", &one, &two]);
+    assert!(
+        text(&out).contains("two: namespace: team-a allows at most 1 jobs"),
+        "{}",
+        text(&out)
+    );
+    let out = run(&["apply", "-f", &one]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = run(&["apply", "-f", &two]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    // The policy tightens: status shows the stored spec as held.
+    std::fs::write(
+        conf.path().join("config.yaml"),
+        "namespaces:\n  team-a:\n    allowed_artifacts: [\"s3://acme/team-a/\"]\n",
+    )
+    .unwrap();
+    let out = run(&["status"]);
+    assert!(
+        text(&out).contains("held by policy: artifact_path: jobs/team-a/x.jar is outside"),
+        "{}",
+        text(&out)
+    );
+}

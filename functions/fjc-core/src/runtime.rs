@@ -82,6 +82,21 @@ pub fn artifacts(sdk: &aws_config::SdkConfig, config: &Config) -> Artifacts {
     )
 }
 
+/// Policy and the trusted keys written in the configuration, without reading any
+/// secret (for `fjc validate` and `fjc status`, which work offline). Whether keys
+/// are also held in a secret is the second value.
+pub fn offline_security(config: &Config) -> Result<(Security, bool), CoreError> {
+    let trusted_keys = TrustedKeys::parse(&config.artifacts.trusted_keys)
+        .map_err(|e| CoreError::Config(format!("artifacts.trusted_keys: {e}")))?;
+    Ok((
+        Security {
+            namespaces: config.namespaces.clone(),
+            trusted_keys,
+        },
+        config.artifacts.trusted_keys_secret.is_some(),
+    ))
+}
+
 /// One Flink client per configured cluster, with credentials from its secret.
 pub fn flink_clients<K: SecretSource>(
     config: &Config,

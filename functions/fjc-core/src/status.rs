@@ -47,6 +47,10 @@ pub struct JobStatus {
     /// The last refused artifact upload and why (the job keeps its version).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub artifact_refused: Option<String>,
+    /// Why the namespace policy holds the spec back (filled in by callers that
+    /// know the policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_by_policy: Option<String>,
     /// Key id that signed the recorded artifact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<String>,
@@ -119,6 +123,7 @@ pub fn job_statuses(
                     )
                 }),
                 signed_by: spec.and_then(|s| s.trust.signed_by.clone()),
+                held_by_policy: None,
             }
         })
         .collect()

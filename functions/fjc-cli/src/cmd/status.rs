@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use fjc_core::clock::{Clock, SystemClock};
-use fjc_core::runtime::{aws_config, store};
+use fjc_core::runtime::{aws_config, offline_security, store};
 use fjc_core::status::job_statuses;
 use fjc_core::store::Store;
 
@@ -20,7 +20,12 @@ pub async fn run(json: bool) -> Result<(), Failure> {
         .map(|r| (r.spec.job_id.clone(), r))
         .collect();
     let states: BTreeMap<_, _> = states.into_iter().map(|s| (s.job_id.clone(), s)).collect();
-    let rows = job_statuses(&specs, &states, SystemClock.now_ms());
+    let mut rows = job_statuses(&specs, &states, SystemClock.now_ms());
+    let (security, _) = offline_security(&config).map_err(|e| Failure::User(e.to_string()))?;
+    let held = security.held(specs.values().map(|r| &r.spec));
+    for r in &mut rows {
+        r.held_by_policy = held.get(&r.job_id).cloned();
+    }
     if json {
         let text = serde_json::to_string_pretty(&rows)
             .map_err(|e| Failure::Infra(format!("cannot render status: {e}")))?;
@@ -62,6 +67,9 @@ pub async fn run(json: bool) -> Result<(), Failure> {
         }
         if let Some(last) = &r.last_run {
             println!("{:<28} last run: {last}", "");
+        }
+        if let Some(why) = &r.held_by_policy {
+            println!("{:<28} held by policy: {why}", "");
         }
         if let Some(refused) = &r.artifact_refused {
             println!("{:<28} artifact refused: {refused}", "");

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use fjc_core::apply::{SourcedSpec, policy_problems};
-use fjc_core::artifacts::signature::TrustedKeys;
-use fjc_core::policy::Security;
+use fjc_core::runtime::offline_security;
 
 use crate::exit::Failure;
 use crate::files;
@@ -14,13 +13,8 @@ use crate::files;
 /// any file is invalid.
 pub fn run(paths: &[PathBuf]) -> Result<(), Failure> {
     let config = super::config()?;
-    let trusted_keys = TrustedKeys::parse(&config.artifacts.trusted_keys)
-        .map_err(|e| Failure::User(format!("configuration error: artifacts.trusted_keys: {e}")))?;
-    let keys_in_secret = config.artifacts.trusted_keys_secret.is_some();
-    let security = Security {
-        namespaces: config.namespaces.clone(),
-        trusted_keys,
-    };
+    let (security, keys_in_secret) =
+        offline_security(&config).map_err(|e| Failure::User(e.to_string()))?;
     let files = files::expand(paths).map_err(Failure::User)?;
     let mut bad = 0;
     let mut all = Vec::new();
