@@ -23,8 +23,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$FJC_CACHE_DIR/target}
 PATH="$(ensure_cargo_lambda)/bin:$PATH"
 export PATH
 
-# The function packages: every crate under functions/ built on lambda_runtime. artifact-event
-# (issue 5) is picked up here as soon as it exists.
+# The function packages: every crate under functions/ built on lambda_runtime (reconcile,
+# artifact-event). Each must be a zip template.yaml names as CodeUri, and every CodeUri must be
+# built here, so the template and the build cannot drift apart.
 packages=()
 for manifest in "$FJC_REPO_ROOT"/functions/*/Cargo.toml; do
   if grep -q '^lambda_runtime' "$manifest"; then
@@ -32,6 +33,16 @@ for manifest in "$FJC_REPO_ROOT"/functions/*/Cargo.toml; do
   fi
 done
 [[ ${#packages[@]} -gt 0 ]] || die "no Lambda function crates under functions/"
+mapfile -t wanted < <(sed -n 's|^ *CodeUri: *\.build/\([A-Za-z0-9_-]*\)\.zip *$|\1|p' "$FJC_INFRA_DIR/template.yaml")
+[[ ${#wanted[@]} -gt 0 ]] || die "no CodeUri: .build/<function>.zip in template.yaml"
+for name in "${wanted[@]}"; do
+  [[ " ${packages[*]} " == *" $name "* ]] ||
+    die "template.yaml deploys .build/$name.zip, but functions/$name is not a lambda_runtime crate"
+done
+for ((i = 1; i < ${#packages[@]}; i += 2)); do
+  [[ " ${wanted[*]} " == *" ${packages[i]} "* ]] ||
+    die "functions/${packages[i]} is a Lambda function that template.yaml does not deploy"
+done
 
 lambda_dir=$CARGO_TARGET_DIR/lambda
 out=$FJC_INFRA_DIR/.build
@@ -53,20 +64,6 @@ for ((i = 1; i < ${#packages[@]}; i += 2)); do
   log "$out/$name.zip  $(du -h "$out/$name.zip" | cut -f1)"
 done
 
-# template.yaml names artifact-event.zip even while EnableArtifactEvent=false, and packaging
-# uploads every CodeUri. Until issue 5 adds the function, a placeholder stands in: it is never
-# deployed (deploy.sh refuses EnableArtifactEvent=true while the .placeholder marker exists).
-if [[ " ${packages[*]} " != *" artifact-event "* ]]; then
-  "$FJC_PYTHON" - "$out/artifact-event.zip" <<'PY'
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[1], "w") as z:
-    info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
-    info.external_attr = 0o755 << 16
-    z.writestr(info, "#!/bin/sh\necho 'artifact-event arrives with issue 5' >&2\nexit 1\n")
-PY
-  touch "$out/artifact-event.placeholder"
-  log "$out/artifact-event.zip  placeholder (the function arrives with issue 5)"
-else
-  rm -f "$out/artifact-event.placeholder"
-fi
+# Builds from before artifact-event existed left a placeholder zip and this marker.
+rm -f "$out/artifact-event.placeholder"
 log "built in $((SECONDS - t0)) s"

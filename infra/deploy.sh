@@ -8,7 +8,11 @@
 #   --stack    CloudFormation stack name (e.g. fjc-prod)
 #   --bucket   an existing S3 bucket in the same region where the zips are uploaded for deployment
 #   --param    a template parameter (infra/template.yaml); repeat; FlinkUrl is required.
-#              Pass every parameter you changed from its default on each deployment
+#              Pass every parameter you changed from its default on each deployment. Often set:
+#              TrustedKeysSecretArn (an existing secret of trusted Ed25519 public keys; default: the
+#              stack creates <prefix>/trusted-keys), SpecSecretsPrefix (secrets specs may reference,
+#              default fjc/jobs/), EnableArtifactUploadTrigger=false (no S3 upload trigger),
+#              ArtifactEventTimeout, ArtifactEventMemorySize, ArtifactEventDebounceSeconds
 #   --arm64    build for arm64 and deploy with Architecture=arm64
 #   --no-build deploy the zips already in infra/.build
 #
@@ -21,7 +25,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/common.sh"
 
 usage() {
-  sed -n '4,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -44,6 +48,8 @@ done
 [[ -n $stack && -n $bucket ]] || usage
 for p in "${params[@]}"; do
   [[ $p == *=* ]] || die "--param takes Key=Value, got '$p'"
+  [[ $p != EnableArtifactEvent=* ]] ||
+    die "EnableArtifactEvent is gone: artifact-event is always deployed; EnableArtifactUploadTrigger=false turns its S3 trigger off"
 done
 
 command -v aws >/dev/null || die "the AWS CLI is needed (pip install awscli, or your OS package)"
@@ -54,11 +60,11 @@ region_args=()
 if [[ $build == 1 ]]; then
   "$FJC_INFRA_DIR/build.sh" ${arch_flag:+"$arch_flag"}
 fi
-[[ -f $FJC_INFRA_DIR/.build/reconcile.zip ]] || die "no infra/.build/reconcile.zip: run infra/build.sh"
-if printf '%s\n' "${params[@]}" | grep -qx 'EnableArtifactEvent=true' &&
-  [[ -f $FJC_INFRA_DIR/.build/artifact-event.placeholder ]]; then
-  die "EnableArtifactEvent=true, but the artifact-event function does not exist yet (issue 5)"
-fi
+for fn in reconcile artifact-event; do
+  [[ -f $FJC_INFRA_DIR/.build/$fn.zip ]] || die "no infra/.build/$fn.zip: run infra/build.sh"
+done
+[[ ! -f $FJC_INFRA_DIR/.build/artifact-event.placeholder ]] ||
+  die "infra/.build/artifact-event.zip is a placeholder from an old build: run infra/build.sh"
 
 capabilities=(CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND)
 identity=$(aws "${region_args[@]}" sts get-caller-identity --query Arn --output text) ||

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use fjc_flink::{
-    ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails, JobId, JobSummary,
-    RunRequest,
+    CheckpointStats, ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails,
+    JobId, JobSummary, RunRequest, SavepointStatus,
 };
 
 /// Flink call counts.
@@ -98,5 +98,28 @@ impl<F: FlinkApi> FlinkApi for Counted<F> {
     ) -> Result<Option<ExecutionResult>, FlinkError> {
         self.read();
         self.inner.job_execution_result(id).await
+    }
+    async fn stop_with_savepoint(
+        &self,
+        id: &JobId,
+        target_dir: Option<&str>,
+        trigger_id: &str,
+    ) -> Result<(), FlinkError> {
+        self.write();
+        self.inner
+            .stop_with_savepoint(id, target_dir, trigger_id)
+            .await
+    }
+    async fn savepoint_status(
+        &self,
+        id: &JobId,
+        trigger_id: &str,
+    ) -> Result<SavepointStatus, FlinkError> {
+        self.read();
+        self.inner.savepoint_status(id, trigger_id).await
+    }
+    async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
+        self.read();
+        self.inner.checkpoints(id).await
     }
 }

@@ -21,8 +21,10 @@ use crate::error::CoreError;
 use crate::executor_secrets::{ResolvedSpec, resolve_spec, scrub_secrets};
 use crate::planner::{Action, Observation};
 use crate::secrets::SecretSource;
+use crate::state::UpgradeProgress;
 use crate::state::{JobState, LastError, Lifecycle, Operation};
 use crate::store::{LeaseGrant, SpecRecord, Store, StoreError};
+use fjc_spec::UpgradeMode;
 
 /// How an action ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +66,10 @@ pub(crate) type Step<T> = Result<T, CoreError>;
 
 #[path = "executor_batch.rs"]
 mod batch;
+#[path = "executor_upgrade.rs"]
+mod upgrade;
+
+use upgrade::Carry;
 
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     Executor<'_, S, F, A, C, K>
@@ -84,6 +90,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 self.start_delete(&job_id, flink_job_ids.clone()).await
             }
             Action::Batch { step, .. } => self.batch_step(&job_id, step).await,
+            Action::Adopt { .. } => self.adopt(&job_id).await,
             Action::Record {
                 lifecycle,
                 flink_state,
@@ -159,11 +166,33 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         } else {
             Lifecycle::Deploying
         };
+        let mode = spec.upgrade_mode();
+        let upgrade = match (&replaces, mode, &state.last_savepoint) {
+            // A running job is replaced: carry its state over as the mode says.
+            (Some(_), _, _) => Some(UpgradeProgress {
+                mode,
+                trigger_id: None,
+                savepoint_started_at: None,
+                restore_from: None,
+            }),
+            // Nothing runs (failed, or lost with the JobManager): start from the
+            // newest known savepoint unless the spec wants empty state.
+            (None, UpgradeMode::Savepoint | UpgradeMode::LastState, Some(sp)) => {
+                Some(UpgradeProgress {
+                    mode,
+                    trigger_id: None,
+                    savepoint_started_at: None,
+                    restore_from: Some(sp.location.clone()),
+                })
+            }
+            _ => None,
+        };
         state.operation = Some(Operation::Deploy {
             fingerprint: record.fingerprint.clone(),
             flink_job_id: JobId::random(),
             replaces,
             started_at: self.now(),
+            upgrade,
         });
         // Intent first: nothing touches Flink before this write succeeds.
         self.save(&mut state).await?;
@@ -225,16 +254,29 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             Err(e) => return self.fail(&mut state, e.into()).await,
         };
 
-        if let Some(old) = &replaces
-            && !self.stop_job(flink, &state.cluster, old).await?
-        {
-            return Ok(Outcome::InProgress(format!(
-                "waiting for old job {old} to stop"
-            )));
-        }
+        let restore_from = match &replaces {
+            Some(old) => match self.carry_over(&mut state, record, old).await? {
+                Carry::Ready(from) => from,
+                Carry::Wait(why) => return Ok(Outcome::InProgress(why)),
+                Carry::Abandoned(outcome) => return Ok(outcome),
+            },
+            None => match &state.operation {
+                Some(Operation::Deploy {
+                    upgrade: Some(p), ..
+                }) => p.restore_from.clone(),
+                _ => None,
+            },
+        };
 
         match self
-            .submit(flink, &resolved, &artifact, &flink_job_id, false)
+            .submit(
+                flink,
+                &resolved,
+                &artifact,
+                &flink_job_id,
+                restore_from.as_deref(),
+                false,
+            )
             .await
         {
             Ok(_) => {
@@ -308,6 +350,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         resolved: &ResolvedSpec,
         artifact: &FetchedArtifact,
         job_id: &JobId,
+        restore_from: Option<&str>,
         keep_jar: bool,
     ) -> Result<Option<fjc_flink::JarId>, FlinkError> {
         let spec = &resolved.spec;
@@ -318,7 +361,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             entry_class: spec.entry_class.clone(),
             program_args: spec.args.clone(),
             parallelism: u32::try_from(spec.deployment.parallelism).ok(),
-            savepoint_path: None,
+            savepoint_path: restore_from.map(str::to_string),
             allow_non_restored_state: false,
             flink_configuration: flink_configuration(spec),
         };
@@ -371,6 +414,11 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     ) -> Step<Outcome> {
         info!(job = %state.job_id, flink_job = %flink_job_id, "deployed");
         state.operation = None;
+        state.deployed_classes = self
+            .specs
+            .get(&state.job_id)
+            .filter(|r| r.fingerprint == fingerprint)
+            .map(|r| fjc_spec::class_fingerprints(&r.spec, &r.artifact_digest));
         state.deployed_fingerprint = Some(fingerprint.clone());
         state.attempted_fingerprint = Some(fingerprint);
         state.flink_job_id = Some(flink_job_id.clone());
@@ -383,6 +431,22 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         Ok(Outcome::Done(format!(
             "submitted as Flink job {flink_job_id}"
         )))
+    }
+
+    /// Records the spec's fingerprint as deployed; nothing is sent to Flink.
+    async fn adopt(&self, job_id: &str) -> Step<Outcome> {
+        let record = self.spec(job_id)?;
+        let mut state = self
+            .states
+            .get(job_id)
+            .cloned()
+            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
+        state.deployed_fingerprint = Some(record.fingerprint.clone());
+        state.attempted_fingerprint = Some(record.fingerprint.clone());
+        self.save(&mut state).await?;
+        Ok(Outcome::Done(
+            "spec change needs no restart (monitoring or upgrade settings only)".into(),
+        ))
     }
 
     async fn fail(&self, state: &mut JobState, error: CoreError) -> Step<Outcome> {

@@ -246,7 +246,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         let outcome = match prepared {
             Err(e) => Err((e.to_string(), false)),
             Ok((artifact, resolved)) => match self
-                .submit(flink, &resolved, &artifact, &flink_job_id, keep_jar)
+                .submit(flink, &resolved, &artifact, &flink_job_id, None, keep_jar)
                 .await
             {
                 Ok(jar) => Ok(jar),

@@ -94,6 +94,12 @@ pub enum Action {
         /// What to do.
         step: BatchStep,
     },
+    /// The spec changed only in fields that need no restart: record its
+    /// fingerprint as deployed.
+    Adopt {
+        /// Spec job id.
+        job_id: String,
+    },
     /// Record what Flink shows for a deployed job.
     Record {
         /// Spec job id.
@@ -117,13 +123,14 @@ impl Action {
             | Action::ResumeOperation { job_id }
             | Action::Delete { job_id, .. }
             | Action::Batch { job_id, .. }
+            | Action::Adopt { job_id }
             | Action::Record { job_id, .. } => job_id,
         }
     }
 
     /// Whether the action calls Flink with a write (submit, cancel).
     pub fn writes_to_flink(&self) -> bool {
-        !matches!(self, Action::Record { .. })
+        !matches!(self, Action::Record { .. } | Action::Adopt { .. })
     }
 
     /// Short name for logs and reports.
@@ -133,6 +140,7 @@ impl Action {
             Action::ResumeOperation { .. } => "resume",
             Action::Delete { .. } => "delete",
             Action::Batch { .. } => "batch",
+            Action::Adopt { .. } => "adopt",
             Action::Record { .. } => "record",
         }
     }
@@ -276,8 +284,23 @@ fn decide(
     }
 
     if state.deployed_fingerprint.as_ref() != Some(&spec.fingerprint) {
+        // Only "ignore"-class fields changed (monitoring, upgrade settings): adopt
+        // the new fingerprint without touching the running job.
+        if state.deployed_fingerprint.is_some()
+            && live(&state.flink_job_id).is_some()
+            && state.deployed_classes.as_ref()
+                == Some(&fjc_spec::class_fingerprints(
+                    &spec.spec,
+                    &spec.artifact_digest,
+                ))
+        {
+            return Decision::Act(Action::Adopt { job_id });
+        }
         let attempted_this = state.attempted_fingerprint.as_ref() == Some(&spec.fingerprint);
-        if attempted_this && state.lifecycle == Lifecycle::Failed {
+        // An abandoned upgrade (savepoint failed) leaves the old job running with a
+        // retry time: wait for it like for a failed deployment.
+        let abandoned = state.next_attempt_at.is_some() && state.lifecycle != Lifecycle::Failed;
+        if attempted_this && (state.lifecycle == Lifecycle::Failed || abandoned) {
             let retryable = state.last_error.as_ref().is_some_and(|e| e.retryable);
             match state.next_attempt_at {
                 Some(at) if retryable && at <= now => {}

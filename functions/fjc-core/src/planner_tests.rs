@@ -189,6 +189,7 @@ fn cases() -> Vec<Case> {
                 flink_job_id: jid(2),
                 replaces: None,
                 started_at: 0,
+                upgrade: None,
             })],
             cluster: Some(vec![job(jid(2), F::Running, 1, 1)]),
             expect: vec![Action::Delete {
@@ -205,6 +206,7 @@ fn cases() -> Vec<Case> {
                 flink_job_id: jid(2),
                 replaces: None,
                 started_at: 0,
+                upgrade: None,
             })],
             cluster: Some(vec![]),
             expect: vec![Action::ResumeOperation { job_id: "a".into() }],
@@ -366,4 +368,98 @@ fn unconfigured_cluster_is_skipped_with_reason() {
     });
     assert!(p.actions.is_empty());
     assert!(p.skipped[0].reason.contains("not configured"));
+}
+
+/// A deployed stream job whose stored class fingerprints are those of `deployed`.
+fn with_classes(st: St, deployed: &SpecRecord) -> St {
+    let mut st = st;
+    st.0.deployed_classes = Some(fjc_spec::class_fingerprints(
+        &deployed.spec,
+        &deployed.artifact_digest,
+    ));
+    st
+}
+
+#[test]
+fn change_classes_decide_between_adopt_and_redeploy() {
+    let deployed = spec("a", JobType::Stream, "f1");
+    let running =
+        || St::new("a", JobType::Stream).deployed("f1", jid(1), Lifecycle::Running, "RUNNING");
+    let cluster = Some(vec![job(jid(1), FlinkJobState::Running, 1, 1)]);
+    let plan_for = |new: SpecRecord, st: St| {
+        run(&Case {
+            name: "classes",
+            specs: vec![new],
+            states: vec![st],
+            cluster: cluster.clone(),
+            expect: vec![],
+            skipped: 0,
+        })
+    };
+    // Monitoring only: adopt, no restart.
+    let mut monitoring = deployed.clone();
+    monitoring.fingerprint = fp("f2");
+    monitoring.spec.monitoring.alert_on_backpressure = true;
+    monitoring.spec.deployment.upgrade_mode = Some(fjc_spec::UpgradeMode::Stateless);
+    let p = plan_for(monitoring.clone(), with_classes(running(), &deployed));
+    assert_eq!(p.actions, vec![Action::Adopt { job_id: "a".into() }]);
+    // Parallelism (scale) and args (upgrade): a redeploy replacing the running job.
+    for change in [
+        |s: &mut SpecRecord| s.spec.deployment.parallelism = 2,
+        |s: &mut SpecRecord| s.spec.args.push("--x".into()),
+    ] {
+        let mut new = deployed.clone();
+        new.fingerprint = fp("f3");
+        change(&mut new);
+        let p = plan_for(new, with_classes(running(), &deployed));
+        assert_eq!(
+            p.actions,
+            vec![deploy("a", Some(jid(1)), DeployReason::Changed)]
+        );
+    }
+    // Without stored classes (deployed before they existed): redeploy, never guess.
+    let p = plan_for(monitoring, running());
+    assert_eq!(
+        p.actions,
+        vec![deploy("a", Some(jid(1)), DeployReason::Changed)]
+    );
+}
+
+#[test]
+fn an_abandoned_upgrade_waits_for_its_retry_time() {
+    let mut new = spec("a", JobType::Stream, "f2");
+    new.spec.args.push("--v2".into());
+    let mut st =
+        St::new("a", JobType::Stream).deployed("f1", jid(1), Lifecycle::Running, "RUNNING");
+    st.0.attempted_fingerprint = Some(fp("f2"));
+    st.0.next_attempt_at = Some(NOW + 60_000);
+    st.0.last_error = Some(LastError {
+        message: "upgrade not done, savepoint failed".into(),
+        at: 0,
+        retryable: true,
+    });
+    let cluster = Some(vec![job(jid(1), FlinkJobState::Running, 1, 1)]);
+    let case = |st: St| Case {
+        name: "abandoned",
+        specs: vec![new.clone()],
+        states: vec![st],
+        cluster: cluster.clone(),
+        expect: vec![],
+        skipped: 0,
+    };
+    let p = run(&case(St(st.0.clone())));
+    assert!(p.actions.is_empty(), "{:?}", p.actions);
+    assert!(
+        p.skipped[0]
+            .reason
+            .starts_with("retrying failed deployment at"),
+        "{:?}",
+        p.skipped
+    );
+    st.0.next_attempt_at = Some(NOW - 1);
+    let p = run(&case(st));
+    assert_eq!(
+        p.actions,
+        vec![deploy("a", Some(jid(1)), DeployReason::Retry)]
+    );
 }

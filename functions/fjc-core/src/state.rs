@@ -3,7 +3,7 @@
 //! write on `version`, fenced by the reconcile lease.
 
 use fjc_flink::JobId;
-use fjc_spec::{Fingerprint, JobType};
+use fjc_spec::{ClassFingerprints, Fingerprint, JobType, UpgradeMode};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::EpochMs;
@@ -74,6 +74,9 @@ pub enum Operation {
         replaces: Option<JobId>,
         /// When the operation started.
         started_at: EpochMs,
+        /// How the replaced job's state is carried over, and how far that got.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        upgrade: Option<UpgradeProgress>,
     },
     /// The spec was deleted: cancel `flink_job_ids`, then forget the job.
     Delete {
@@ -95,6 +98,36 @@ impl Operation {
 }
 
 /// The controller's record of one job.
+/// The state-carrying part of a deploy that replaces a running job. Each field is
+/// written before the Flink call that depends on it, so every step is re-entrant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeProgress {
+    /// The spec's upgrade mode when the operation started.
+    pub mode: UpgradeMode,
+    /// The client-chosen savepoint trigger id (recorded before stop-with-savepoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger_id: Option<String>,
+    /// When the savepoint was triggered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub savepoint_started_at: Option<EpochMs>,
+    /// The savepoint or checkpoint the new job starts from, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_from: Option<String>,
+}
+
+/// A savepoint (or retained checkpoint) the job's state can be restored from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavepointRecord {
+    /// Its location (`savepointPath` for a run).
+    pub location: String,
+    /// When it was recorded.
+    pub at: EpochMs,
+    /// The Flink job it was taken from.
+    pub from_job: JobId,
+    /// `savepoint` or `checkpoint`.
+    pub kind: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobState {
     /// The spec's job id.
@@ -132,6 +165,13 @@ pub struct JobState {
     /// Batch runs (batch jobs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<crate::runs::BatchState>,
+    /// Change-class fingerprints of the deployed spec (see
+    /// [`fjc_spec::ClassFingerprints`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_classes: Option<ClassFingerprints>,
+    /// The newest savepoint or retained checkpoint known for the job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_savepoint: Option<SavepointRecord>,
     /// Last change of this record.
     pub updated_at: EpochMs,
     /// Optimistic version, managed by the store (0 = not stored yet).
@@ -156,6 +196,8 @@ impl JobState {
             operation: None,
             last_error: None,
             batch: None,
+            deployed_classes: None,
+            last_savepoint: None,
             updated_at: now,
             version: 0,
         }

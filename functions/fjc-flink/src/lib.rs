@@ -46,4 +46,23 @@ pub trait FlinkApi: Send + Sync {
         &self,
         id: &JobId,
     ) -> impl Future<Output = Result<Option<ExecutionResult>, FlinkError>> + Send;
+    /// `POST /jobs/:id/stop` without drain: a savepoint (to `target_dir`, else the
+    /// cluster's default), then the job ends. Idempotent per `trigger_id` (32 hex).
+    fn stop_with_savepoint(
+        &self,
+        id: &JobId,
+        target_dir: Option<&str>,
+        trigger_id: &str,
+    ) -> impl Future<Output = Result<(), FlinkError>> + Send;
+    /// `GET /jobs/:id/savepoints/:trigger`: where a triggered savepoint stands.
+    fn savepoint_status(
+        &self,
+        id: &JobId,
+        trigger_id: &str,
+    ) -> impl Future<Output = Result<SavepointStatus, FlinkError>> + Send;
+    /// `GET /jobs/:id/checkpoints`: the latest completed checkpoint and savepoint.
+    fn checkpoints(
+        &self,
+        id: &JobId,
+    ) -> impl Future<Output = Result<CheckpointStats, FlinkError>> + Send;
 }

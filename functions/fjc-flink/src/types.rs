@@ -266,6 +266,8 @@ pub struct CheckpointRef {
     pub external_path: Option<String>,
     /// Whether it is a savepoint rather than a checkpoint.
     pub is_savepoint: bool,
+    /// When it completed (epoch ms; for a restored one, when it was restored).
+    pub completed_at: Option<i64>,
 }
 
 /// The outcome of a finished job (`/jobs/:id/execution-result`).

@@ -51,6 +51,70 @@ pub fn fingerprint(spec: &JobSpec, artifact_digest: &str) -> Fingerprint {
     Fingerprint(hex::encode(hasher.finalize()))
 }
 
+/// Fields whose change never restarts a job (the "ignore" change class): they
+/// steer the controller (upgrade strategy, policy, alerting), not the job.
+const IGNORE_CLASS: [(&str, Option<&str>); 5] = [
+    ("monitoring", None),
+    ("namespace", None),
+    ("deployment", Some("upgrade_mode")),
+    ("deployment", Some("savepoint_timeout")),
+    ("deployment", Some("last_state_max_age")),
+];
+
+/// Fingerprints per change class, stored with the deployed job so the planner
+/// can tell what kind of change a new spec is: `upgrade` covers what the job runs
+/// (artifact, args, env, Flink settings), `scale` its parallelism. A spec whose
+/// full fingerprint changed but whose class fingerprints did not changed only
+/// "ignore"-class fields (monitoring, upgrade settings, namespace): no restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassFingerprints {
+    /// Everything the job runs with, but parallelism.
+    pub upgrade: Fingerprint,
+    /// The parallelism.
+    pub scale: Fingerprint,
+}
+
+/// The change-class fingerprints of a spec and its artifact digest.
+pub fn class_fingerprints(spec: &JobSpec, artifact_digest: &str) -> ClassFingerprints {
+    let mut value: Value = serde_json::from_str(&canonical_json(spec)).unwrap_or(Value::Null);
+    let parallelism = spec.deployment.parallelism.to_string();
+    if let Value::Object(map) = &mut value {
+        for (field, sub) in IGNORE_CLASS {
+            match sub {
+                None => {
+                    map.remove(field);
+                }
+                Some(sub) => {
+                    if let Some(Value::Object(inner)) = map.get_mut(field) {
+                        inner.remove(sub);
+                    }
+                }
+            }
+        }
+        if let Some(Value::Object(d)) = map.get_mut("deployment") {
+            d.remove("parallelism");
+        }
+        if map
+            .get("deployment")
+            .is_some_and(|d| d.as_object().is_some_and(|o| o.is_empty()))
+        {
+            map.remove("deployment");
+        }
+    }
+    let hash = |parts: &[&str]| {
+        let mut hasher = Sha256::new();
+        for p in parts {
+            hasher.update(p.as_bytes());
+            hasher.update(b"\n");
+        }
+        Fingerprint(hex::encode(hasher.finalize()))
+    };
+    ClassFingerprints {
+        upgrade: hash(&["fjc-class-upgrade-v1", &value.to_string(), artifact_digest]),
+        scale: hash(&["fjc-class-scale-v1", &parallelism]),
+    }
+}
+
 /// The canonical JSON text of a spec (see the module docs).
 pub fn canonical_json(spec: &JobSpec) -> String {
     let value = to_value(spec);
@@ -183,5 +247,37 @@ mod tests {
     #[test]
     fn short_form() {
         assert_eq!(fingerprint(&spec(), "d").short().len(), 12);
+    }
+
+    #[test]
+    fn change_classes() {
+        let base = spec();
+        let c = class_fingerprints(&base, "sha256:aa");
+        let mut ignore = base.clone();
+        ignore.monitoring.alert_on_backpressure = true;
+        ignore.deployment.upgrade_mode = Some(UpgradeMode::Stateless);
+        ignore.deployment.savepoint_timeout = Some("5m".into());
+        ignore.namespace = "team-a".into();
+        assert_ne!(
+            fingerprint(&ignore, "sha256:aa"),
+            fingerprint(&base, "sha256:aa")
+        );
+        assert_eq!(class_fingerprints(&ignore, "sha256:aa"), c, "ignore class");
+        let mut scale = base.clone();
+        scale.deployment.parallelism = 8;
+        let sc = class_fingerprints(&scale, "sha256:aa");
+        assert_eq!(sc.upgrade, c.upgrade);
+        assert_ne!(sc.scale, c.scale);
+        let mut upgrade = base.clone();
+        upgrade.args.push("--x".into());
+        assert_ne!(class_fingerprints(&upgrade, "sha256:aa").upgrade, c.upgrade);
+        assert_ne!(
+            class_fingerprints(&base, "sha256:bb").upgrade,
+            c.upgrade,
+            "artifact"
+        );
+        let mut flink = base.clone();
+        flink.deployment.checkpoint_interval = Some("1m".into());
+        assert_ne!(class_fingerprints(&flink, "sha256:aa").upgrade, c.upgrade);
     }
 }

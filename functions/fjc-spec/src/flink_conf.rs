@@ -40,6 +40,13 @@ pub fn flink_configuration(spec: &JobSpec) -> BTreeMap<String, String> {
     if let Some(path) = &d.savepoint_path {
         put("execution.checkpointing.savepoint-dir", path.clone());
     }
+    // last-state upgrades restore from the cancelled job's checkpoint: keep it.
+    if spec.upgrade_mode() == crate::model::UpgradeMode::LastState {
+        put(
+            "execution.checkpointing.externalized-checkpoint-retention",
+            "RETAIN_ON_CANCELLATION".to_string(),
+        );
+    }
     if let Some(strategy) = d.restart_strategy {
         put("restart-strategy.type", strategy.flink_name().to_string());
         let delay = dur(&d.restart_delay);

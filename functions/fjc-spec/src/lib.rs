@@ -10,10 +10,11 @@ pub mod flink_conf;
 pub mod model;
 pub mod schema;
 pub mod units;
+pub mod upgrade;
 pub mod validate;
 
 pub use error::{Problem, SpecError};
-pub use fingerprint::{Fingerprint, fingerprint};
+pub use fingerprint::{ClassFingerprints, Fingerprint, class_fingerprints, fingerprint};
 pub use model::*;
 pub use validate::{parse_spec, parse_specs, validate, validate_name};
 

@@ -117,6 +117,41 @@ pub struct Deployment {
     /// Delay between restarts, a duration such as `10s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_delay: Option<String>,
+    /// How a running stream job is replaced: `savepoint` (default for streams),
+    /// `last-state` (its latest retained checkpoint) or `stateless` (cancel, start empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_mode: Option<UpgradeMode>,
+    /// How long a savepoint may take before the upgrade is given up (the old job
+    /// keeps running); default `stream_config.checkpoint_timeout`, else `10m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub savepoint_timeout: Option<String>,
+    /// `last-state`: the newest retained checkpoint must be younger than this
+    /// (default `1h`); an older one means a savepoint is taken instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_state_max_age: Option<String>,
+}
+
+/// How a running stream job is replaced by a new version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpgradeMode {
+    /// Stop with a savepoint, start the new version from it.
+    Savepoint,
+    /// Cancel, start the new version from the latest retained checkpoint.
+    LastState,
+    /// Cancel, start the new version with empty state.
+    Stateless,
+}
+
+impl UpgradeMode {
+    /// The spelling in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpgradeMode::Savepoint => "savepoint",
+            UpgradeMode::LastState => "last-state",
+            UpgradeMode::Stateless => "stateless",
+        }
+    }
 }
 
 fn default_parallelism() -> i64 {
@@ -132,6 +167,9 @@ impl Default for Deployment {
             restart_strategy: None,
             max_restart_attempts: None,
             restart_delay: None,
+            upgrade_mode: None,
+            savepoint_timeout: None,
+            last_state_max_age: None,
         }
     }
 }

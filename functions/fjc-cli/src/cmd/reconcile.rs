@@ -115,6 +115,7 @@ fn describe(a: &Action) -> String {
             None => format!("{reason:?}"),
         },
         Action::ResumeOperation { .. } => "continue the operation in flight".into(),
+        Action::Adopt { .. } => "record the new spec as deployed (no restart needed)".into(),
         Action::Delete { flink_job_ids, .. } if flink_job_ids.is_empty() => {
             "spec deleted; forget the job".into()
         }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use fjc_flink::rest::{RestClient, RestClientConfig};
 use fjc_flink::{
-    ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails, JobId, JobSummary,
-    RunRequest,
+    CheckpointStats, ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails,
+    JobId, JobSummary, RunRequest, SavepointStatus,
 };
 use tokio::sync::Mutex;
 
@@ -152,5 +152,25 @@ impl<K: SecretSource> FlinkApi for AuthedFlink<K> {
         id: &JobId,
     ) -> Result<Option<ExecutionResult>, FlinkError> {
         authed!(self, |c| c.job_execution_result(id))
+    }
+    async fn stop_with_savepoint(
+        &self,
+        id: &JobId,
+        target_dir: Option<&str>,
+        trigger_id: &str,
+    ) -> Result<(), FlinkError> {
+        authed!(self, |c| FlinkApi::stop_with_savepoint(
+            &c, id, target_dir, trigger_id
+        ))
+    }
+    async fn savepoint_status(
+        &self,
+        id: &JobId,
+        trigger_id: &str,
+    ) -> Result<SavepointStatus, FlinkError> {
+        authed!(self, |c| FlinkApi::savepoint_status(&c, id, trigger_id))
+    }
+    async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
+        authed!(self, |c| FlinkApi::checkpoints(&c, id))
     }
 }

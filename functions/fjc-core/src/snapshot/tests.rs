@@ -131,6 +131,7 @@ fn world() -> Loaded {
         flink_job_id: jid('2'),
         replaces: Some(jid('1')),
         started_at: NOW - 3_000,
+        upgrade: None,
     });
     let observed = Observation::from_jobs(vec![
         summary(jid('1'), "fjc:payments", FlinkJobState::Running),

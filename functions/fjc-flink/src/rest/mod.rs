@@ -22,8 +22,8 @@ pub use errors::{MAX_MESSAGE_CHARS, reduce_error_body, reduce_stack_trace};
 pub use savepoints::{is_valid_trigger_id, new_trigger_id};
 
 use crate::{
-    ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails, JobId, JobSummary,
-    RunRequest,
+    CheckpointStats, ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails,
+    JobId, JobSummary, RunRequest, SavepointStatus,
 };
 
 impl FlinkApi for RestClient {
@@ -66,5 +66,28 @@ impl FlinkApi for RestClient {
         id: &JobId,
     ) -> Result<Option<ExecutionResult>, FlinkError> {
         result::job_execution_result(self, id).await
+    }
+
+    async fn stop_with_savepoint(
+        &self,
+        id: &JobId,
+        target_dir: Option<&str>,
+        trigger_id: &str,
+    ) -> Result<(), FlinkError> {
+        self.trigger_stop_with_savepoint(id, target_dir, trigger_id, false)
+            .await
+            .map(|_| ())
+    }
+
+    async fn savepoint_status(
+        &self,
+        id: &JobId,
+        trigger_id: &str,
+    ) -> Result<SavepointStatus, FlinkError> {
+        RestClient::savepoint_status(self, id, trigger_id).await
+    }
+
+    async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
+        RestClient::checkpoints(self, id).await
     }
 }

@@ -98,6 +98,10 @@ struct WireCheckpoint {
     external_path: Option<String>,
     #[serde(default)]
     is_savepoint: bool,
+    #[serde(default)]
+    latest_ack_timestamp: Option<i64>,
+    #[serde(default)]
+    restore_timestamp: Option<i64>,
 }
 
 impl From<WireCheckpoint> for CheckpointRef {
@@ -109,6 +113,10 @@ impl From<WireCheckpoint> for CheckpointRef {
                 .external_path
                 .filter(|p| !p.is_empty() && !p.starts_with('<')),
             is_savepoint: w.is_savepoint,
+            completed_at: w
+                .latest_ack_timestamp
+                .or(w.restore_timestamp)
+                .filter(|t| *t > 0),
         }
     }
 }

@@ -74,6 +74,8 @@ fn deployment(spec: &JobSpec, out: &mut Problems) {
     );
     out.at_least("deployment.max_restart_attempts", d.max_restart_attempts, 0);
     out.duration("deployment.restart_delay", &d.restart_delay);
+    out.duration("deployment.savepoint_timeout", &d.savepoint_timeout);
+    out.duration("deployment.last_state_max_age", &d.last_state_max_age);
 }
 
 fn resources(spec: &JobSpec, out: &mut Problems) {

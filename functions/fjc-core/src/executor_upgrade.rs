@@ -1,0 +1,269 @@
+//! Replacing a running stream job without losing its state, per the spec's
+//! upgrade mode. Every step records what it learned before the next Flink call,
+//! so a crash anywhere resumes at the same point:
+//!
+//! - `savepoint`: record a trigger id → stop-with-savepoint (idempotent per
+//!   trigger id) → poll → record the location → wait for the old job to end →
+//!   the new job starts from it. A failed or timed-out savepoint leaves the old
+//!   job running and the change waiting (retried with backoff).
+//! - `last-state`: record the newest retained checkpoint of the old job (if young
+//!   enough, else fall back to `savepoint`) → cancel → start from it.
+//! - `stateless`: cancel → start empty.
+
+use std::time::Duration;
+
+use fjc_flink::rest::new_trigger_id;
+use fjc_flink::{FlinkApi, FlinkError, JobId, SavepointStatus};
+use fjc_spec::UpgradeMode;
+use tracing::{info, warn};
+
+use super::{Executor, Outcome, Step};
+use crate::artifacts::ArtifactSource;
+use crate::clock::Clock;
+use crate::secrets::SecretSource;
+use crate::state::{JobState, LastError, Lifecycle, Operation, SavepointRecord, UpgradeProgress};
+use crate::store::{SpecRecord, Store};
+
+/// Where carrying the state over stands.
+pub(crate) enum Carry {
+    /// The old job is gone; start the new one from this savepoint (or empty).
+    Ready(Option<String>),
+    /// Not yet (savepoint in progress, old job still stopping): next cycle.
+    Wait(String),
+    /// Given up; the old job keeps running. The outcome to report.
+    Abandoned(Outcome),
+}
+
+fn progress(state: &mut JobState) -> Option<&mut UpgradeProgress> {
+    match &mut state.operation {
+        Some(Operation::Deploy { upgrade, .. }) => upgrade.as_mut(),
+        _ => None,
+    }
+}
+
+impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
+    Executor<'_, S, F, A, C, K>
+{
+    /// Gets the replaced job `old` out of the way, keeping its state as the spec's
+    /// upgrade mode says.
+    pub(crate) async fn carry_over(
+        &self,
+        state: &mut JobState,
+        record: &SpecRecord,
+        old: &JobId,
+    ) -> Step<Carry> {
+        let Some(p) = progress(state).cloned() else {
+            return self.stopped(state, old, None).await;
+        };
+        if let Some(from) = p.restore_from {
+            return self.stopped(state, old, Some(from)).await;
+        }
+        match p.mode {
+            UpgradeMode::Stateless => self.stopped(state, old, None).await,
+            UpgradeMode::LastState => self.last_state(state, record, old).await,
+            UpgradeMode::Savepoint => self.savepoint(state, record, old).await,
+        }
+    }
+
+    /// Cancels `old` if still live and waits (bounded) for it to end.
+    async fn stopped(&self, state: &JobState, old: &JobId, from: Option<String>) -> Step<Carry> {
+        let flink = self.flink(&state.cluster)?;
+        if self.stop_job(flink, &state.cluster, old).await? {
+            Ok(Carry::Ready(from))
+        } else {
+            Ok(Carry::Wait(format!("waiting for old job {old} to stop")))
+        }
+    }
+
+    /// `last-state`: only with a retained checkpoint young enough (else a
+    /// savepoint, while the job still runs); cancel; then record the checkpoint
+    /// the cancelled job retained (its newest: older ones are subsumed) and start
+    /// from it. Re-entrant: a resumed step cancels nothing twice and reads the
+    /// same retained checkpoint.
+    async fn last_state(
+        &self,
+        state: &mut JobState,
+        record: &SpecRecord,
+        old: &JobId,
+    ) -> Step<Carry> {
+        let flink = self.flink(&state.cluster)?;
+        let max_age =
+            i64::try_from(record.spec.last_state_max_age().as_millis()).unwrap_or(i64::MAX);
+        let live = self
+            .observed_state(&state.cluster, old)
+            .is_some_and(|s| !s.is_globally_terminal());
+        let newest = |stats: Option<fjc_flink::CheckpointStats>| {
+            stats
+                .and_then(|s| s.latest_completed)
+                .and_then(|c| Some((c.external_path?, c.completed_at?)))
+        };
+        if live {
+            let fresh = match flink.checkpoints(old).await {
+                Ok(stats) => newest(Some(stats)).filter(|(_, at)| self.now() - at <= max_age),
+                Err(FlinkError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+            if fresh.is_none() {
+                info!(job = %state.job_id, "no retained checkpoint young enough; taking a savepoint instead");
+                if let Some(p) = progress(state) {
+                    p.mode = UpgradeMode::Savepoint;
+                }
+                self.save(state).await?;
+                return self.savepoint(state, record, old).await;
+            }
+        }
+        if let Carry::Wait(why) = self.stopped(state, old, None).await? {
+            return Ok(Carry::Wait(why));
+        }
+        let retained = match flink.checkpoints(old).await {
+            Ok(stats) => newest(Some(stats)),
+            Err(FlinkError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let Some((path, at)) = retained else {
+            return self.old_job_gone(state, old).await;
+        };
+        if let Some(p) = progress(state) {
+            p.restore_from = Some(path.clone());
+        }
+        state.last_savepoint = Some(SavepointRecord {
+            location: path.clone(),
+            at,
+            from_job: old.clone(),
+            kind: "checkpoint".into(),
+        });
+        self.save(state).await?;
+        Ok(Carry::Ready(Some(path)))
+    }
+
+    async fn savepoint(
+        &self,
+        state: &mut JobState,
+        record: &SpecRecord,
+        old: &JobId,
+    ) -> Step<Carry> {
+        let flink = self.flink(&state.cluster)?;
+        // 1. The trigger id is recorded before Flink hears of it.
+        let trigger = match progress(state).and_then(|p| p.trigger_id.clone()) {
+            Some(t) => t,
+            None => {
+                let t = new_trigger_id();
+                let now = self.now();
+                if let Some(p) = progress(state) {
+                    p.trigger_id = Some(t.clone());
+                    p.savepoint_started_at = Some(now);
+                }
+                self.save(state).await?;
+                t
+            }
+        };
+        // 2. Stop with a savepoint (the same trigger id again is the same operation).
+        let target = record.spec.deployment.savepoint_path.as_deref();
+        match flink.stop_with_savepoint(old, target, &trigger).await {
+            Ok(()) => {}
+            Err(FlinkError::NotFound { .. } | FlinkError::AlreadyTerminal { .. }) => {
+                return self.old_job_gone(state, old).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // 3. Poll, within this cycle's bounded wait; later cycles carry on.
+        let started = progress(state)
+            .and_then(|p| p.savepoint_started_at)
+            .unwrap_or_else(|| self.now());
+        let timeout = record.spec.savepoint_timeout();
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_secs(self.ctx.settings.cancel_wait_seconds);
+        loop {
+            match flink.savepoint_status(old, &trigger).await {
+                Ok(SavepointStatus::Completed { location }) => {
+                    info!(job = %state.job_id, %location, "savepoint completed");
+                    if let Some(p) = progress(state) {
+                        p.restore_from = Some(location.clone());
+                    }
+                    state.last_savepoint = Some(SavepointRecord {
+                        location: location.clone(),
+                        at: self.now(),
+                        from_job: old.clone(),
+                        kind: "savepoint".into(),
+                    });
+                    self.save(state).await?;
+                    return self.stopped(state, old, Some(location)).await;
+                }
+                Ok(SavepointStatus::Failed { cause }) => {
+                    return self
+                        .abandon(state, old, format!("savepoint failed: {cause}"))
+                        .await;
+                }
+                Ok(SavepointStatus::InProgress) => {}
+                Err(FlinkError::NotFound { .. }) => {
+                    return self.old_job_gone(state, old).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let elapsed = Duration::from_millis(u64::try_from(self.now() - started).unwrap_or(0));
+            if elapsed > timeout {
+                return self
+                    .abandon(
+                        state,
+                        old,
+                        format!("savepoint did not complete within {}s", timeout.as_secs()),
+                    )
+                    .await;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(Carry::Wait(format!("savepoint of {old} in progress")));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// The old job vanished before a savepoint could be taken: start from the
+    /// newest known savepoint, or refuse (never start empty by surprise).
+    async fn old_job_gone(&self, state: &mut JobState, old: &JobId) -> Step<Carry> {
+        match state.last_savepoint.clone() {
+            Some(sp) => {
+                warn!(job = %state.job_id, %old, location = %sp.location, "old job is gone; restoring from the newest known savepoint");
+                if let Some(p) = progress(state) {
+                    p.restore_from = Some(sp.location.clone());
+                }
+                self.save(state).await?;
+                Ok(Carry::Ready(Some(sp.location)))
+            }
+            None => {
+                let message = format!(
+                    "job {old} ended before its savepoint was taken and no savepoint is known; \
+                     not starting the new version with empty state (use upgrade_mode: stateless \
+                     to allow it)"
+                );
+                state.operation = None;
+                state.lifecycle = Lifecycle::Failed;
+                state.last_error = Some(LastError {
+                    message: message.clone(),
+                    at: self.now(),
+                    retryable: false,
+                });
+                self.save(state).await?;
+                Ok(Carry::Abandoned(Outcome::Failed(message)))
+            }
+        }
+    }
+
+    /// The savepoint failed or timed out: the old job keeps running; the change
+    /// waits and is retried with backoff.
+    async fn abandon(&self, state: &mut JobState, old: &JobId, reason: String) -> Step<Carry> {
+        let message =
+            format!("upgrade not done, {reason}; job {old} keeps running the previous version");
+        warn!(job = %state.job_id, error = %message, "upgrade abandoned");
+        state.operation = None;
+        state.lifecycle = Lifecycle::Running;
+        state.failed_attempts = state.failed_attempts.saturating_add(1);
+        state.next_attempt_at = Some(self.now() + self.backoff_ms(state.failed_attempts));
+        state.last_error = Some(LastError {
+            message: message.clone(),
+            at: self.now(),
+            retryable: true,
+        });
+        self.save(state).await?;
+        Ok(Carry::Abandoned(Outcome::Failed(message)))
+    }
+}

@@ -1,0 +1,247 @@
+//! Stream upgrades against the real Flink cluster, read through the keyed counter
+//! the test job writes (`epochMillis key count` lines): a savepoint upgrade
+//! continues every key's count with no reset and no gap; `last-state` restores
+//! from the retained checkpoint (no reset); `stateless` starts empty; a
+//! monitoring-only change restarts nothing; a failing savepoint leaves the old
+//! job running with the reason recorded.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use fjc_core::state::{JobState, Lifecycle};
+use fjc_core::store::Store;
+use fjc_flink::FlinkJobState;
+use fjc_integration_tests::harness::{World, unique};
+use fjc_spec::{JobSpec, UpgradeMode};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+/// Per key, the counts in the order the job wrote them.
+fn counts(w: &World, id: &str) -> BTreeMap<u64, Vec<u64>> {
+    let mut out: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let dir = w.out_dir.join(id);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    for f in files {
+        for line in std::fs::read_to_string(&f).unwrap_or_default().lines() {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            if let [_, key, count] = parts[..]
+                && let (Ok(k), Ok(c)) = (key.parse(), count.parse())
+            {
+                out.entry(k).or_default().push(c);
+            }
+        }
+    }
+    out
+}
+
+/// Waits until every key counted at least `n`.
+async fn counted(w: &World, id: &str, n: u64) -> BTreeMap<u64, Vec<u64>> {
+    let start = Instant::now();
+    loop {
+        let c = counts(w, id);
+        if c.len() == 4 && c.values().all(|v| v.last().is_some_and(|last| *last >= n)) {
+            return c;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "{id}: counts did not reach {n}: {c:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn deploy(w: &World, spec: JobSpec) -> JobState {
+    let id = spec.job_id.clone();
+    let fingerprint = w.apply(vec![spec]).await[0].fingerprint.clone();
+    let s = w
+        .cycle_until(&id, WAIT, |s| {
+            s.lifecycle == Lifecycle::Running
+                && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str())
+                    == Some(fingerprint.as_str())
+        })
+        .await;
+    w.wait_flink_state(
+        s.flink_job_id.as_ref().unwrap(),
+        FlinkJobState::Running,
+        WAIT,
+    )
+    .await;
+    s
+}
+
+fn stream(w: &World, name: &str, mode: UpgradeMode) -> JobSpec {
+    let mut spec = w.stream_spec(&unique(name));
+    spec.deployment.upgrade_mode = Some(mode);
+    spec.deployment.checkpoint_interval = Some("1s".into());
+    spec
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn savepoint_upgrade_continues_every_count_and_monitoring_changes_restart_nothing() {
+    let w = World::new("upg-sp").await;
+    let mut spec = stream(&w, "upg-sp", UpgradeMode::Savepoint);
+    let id = spec.job_id.clone();
+    let v1 = deploy(&w, spec.clone()).await;
+    counted(&w, &id, 15).await;
+
+    // Monitoring only: adopted, same Flink job.
+    spec.monitoring.alert_on_backpressure = true;
+    let adopted = deploy(&w, spec.clone()).await;
+    assert_eq!(
+        adopted.flink_job_id, v1.flink_job_id,
+        "no restart for a monitoring change"
+    );
+
+    // A real change: stop with a savepoint, start the new version from it.
+    spec.args.extend(["--note".to_string(), "v2".to_string()]);
+    let v2 = deploy(&w, spec.clone()).await;
+    assert_ne!(v2.flink_job_id, v1.flink_job_id);
+    let sp = v2.last_savepoint.clone().expect("savepoint recorded");
+    assert_eq!(sp.kind, "savepoint");
+    assert_eq!(sp.from_job, v1.flink_job_id.clone().unwrap());
+    let old = w
+        .flink_job(v1.flink_job_id.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        old.state,
+        FlinkJobState::Finished,
+        "stop-with-savepoint ends the old job"
+    );
+    let stats = w
+        .flink
+        .checkpoints(v2.flink_job_id.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.latest_restored.and_then(|r| r.external_path),
+        Some(sp.location.clone())
+    );
+
+    // Each key continues: 1, 2, 3, ... across the upgrade, no reset, no gap.
+    let before: BTreeMap<u64, u64> = counts(&w, &id)
+        .iter()
+        .map(|(k, v)| (*k, *v.last().unwrap()))
+        .collect();
+    let after = counted(&w, &id, before.values().max().copied().unwrap() + 10).await;
+    for (key, seq) in &after {
+        let expected: Vec<u64> = (1..=seq.len() as u64).collect();
+        assert_eq!(
+            seq, &expected,
+            "key {key}: counts must run on without reset or gap"
+        );
+    }
+    let history = w.ctx.store.list_audit(&id).await.unwrap();
+    assert_eq!(history.len(), 3, "create + 2 updates: {history:?}");
+    w.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_state_restores_from_the_retained_checkpoint_and_stateless_starts_empty() {
+    let w = World::new("upg-ls").await;
+    let mut ls = stream(&w, "upg-ls", UpgradeMode::LastState);
+    let mut sl = stream(&w, "upg-sl", UpgradeMode::Stateless);
+    let (ls_id, sl_id) = (ls.job_id.clone(), sl.job_id.clone());
+    let ls1 = deploy(&w, ls.clone()).await;
+    deploy(&w, sl.clone()).await;
+    counted(&w, &ls_id, 15).await;
+    counted(&w, &sl_id, 15).await;
+    // A completed, retained checkpoint exists before the upgrade.
+    let start = Instant::now();
+    while w
+        .flink
+        .checkpoints(ls1.flink_job_id.as_ref().unwrap())
+        .await
+        .unwrap()
+        .latest_completed
+        .is_none()
+    {
+        assert!(start.elapsed() < WAIT, "no checkpoint completed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    ls.args.extend(["--note".to_string(), "v2".to_string()]);
+    sl.args.extend(["--note".to_string(), "v2".to_string()]);
+    let ls2 = deploy(&w, ls).await;
+    deploy(&w, sl).await;
+    let sp = ls2.last_savepoint.expect("checkpoint recorded");
+    assert_eq!(sp.kind, "checkpoint");
+    assert!(sp.location.contains("chk-"), "{}", sp.location);
+
+    let ls_before = counts(&w, &ls_id).values().map(|v| v.len()).sum::<usize>();
+    counted(&w, &ls_id, 40).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // last-state: counts resume from the checkpoint (some replayed), never from 1.
+    let ls_after = counts(&w, &ls_id);
+    assert!(ls_after.values().map(|v| v.len()).sum::<usize>() > ls_before);
+    for (key, seq) in &ls_after {
+        assert_eq!(
+            seq.iter().filter(|c| **c == 1).count(),
+            1,
+            "key {key} was reset: {seq:?}"
+        );
+        for pair in seq.windows(2) {
+            assert!(pair[1] <= pair[0] + 1, "key {key} has a gap: {seq:?}");
+        }
+    }
+    // stateless: every key starts again at 1 after the upgrade (exactly one reset).
+    for (key, seq) in counts(&w, &sl_id) {
+        let resets = seq.windows(2).filter(|p| p[1] == 1 && p[0] > 1).count();
+        assert_eq!(resets, 1, "key {key} should start empty once: {seq:?}");
+    }
+    w.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_savepoint_leaves_the_old_job_running_with_the_reason() {
+    let w = World::new("upg-fail").await;
+    let mut spec = stream(&w, "upg-fail", UpgradeMode::Savepoint);
+    let id = spec.job_id.clone();
+    let v1 = deploy(&w, spec.clone()).await;
+    counted(&w, &id, 5).await;
+
+    // The savepoint target cannot be written.
+    spec.deployment.savepoint_path = Some("file:///proc/fjc-not-writable/savepoints".into());
+    let fingerprint = w.apply(vec![spec.clone()]).await[0].fingerprint.clone();
+    let s = w
+        .cycle_until(&id, WAIT, |s| {
+            s.last_error.is_some() && s.operation.is_none()
+        })
+        .await;
+    let error = &s.last_error.as_ref().unwrap().message;
+    assert!(
+        error.contains("savepoint failed") || error.contains("savepoint did not complete"),
+        "{error}"
+    );
+    assert!(
+        error.contains("keeps running the previous version"),
+        "{error}"
+    );
+    assert_eq!(s.flink_job_id, v1.flink_job_id);
+    assert_eq!(s.lifecycle, Lifecycle::Running);
+    assert_ne!(
+        s.deployed_fingerprint.as_ref().map(|f| f.0.as_str()),
+        Some(fingerprint.as_str())
+    );
+    assert!(s.next_attempt_at.is_some(), "retried later");
+    w.wait_flink_state(
+        v1.flink_job_id.as_ref().unwrap(),
+        FlinkJobState::Running,
+        WAIT,
+    )
+    .await;
+    // The next cycles wait for the retry time instead of hammering Flink.
+    let report = w.cycle().await;
+    assert!(report.actions.is_empty(), "{:?}", report.actions);
+
+    // Fixing the spec (and changing it) upgrades for real, from a savepoint.
+    spec.deployment.savepoint_path = None;
+    spec.args.extend(["--note".to_string(), "v3".to_string()]);
+    let fixed = deploy(&w, spec).await;
+    assert_ne!(fixed.flink_job_id, v1.flink_job_id);
+    assert_eq!(fixed.last_savepoint.unwrap().kind, "savepoint");
+    w.cleanup().await;
+}
