@@ -53,7 +53,10 @@ export FJC_CARGO_LAMBDA
 
 step "integration tests"
 cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}" \
-    --skip disruptive_ --skip quiet_
+    --skip disruptive_ --skip quiet_ --skip crash_after_
+
+step "crash points (a reconciler dies after each side effect of each operation; two at a time)"
+cargo test --workspace --locked --test crash_points -- --test-threads 2
 
 step "dashboard (wasm build, browser tests in headless Chromium: fixture, 10k jobs, real reconcile)"
 FJC_BIN="$CARGO_TARGET_DIR/debug/fjc" dashboard/test.sh

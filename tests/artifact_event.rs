@@ -38,8 +38,8 @@ fn s3_event(bucket: &str, key: &str, version: &str) -> Value {
 
 async fn signed_world(name: &str, signer: &Signer25519) -> World {
     let security = Security {
-        namespaces: BTreeMap::new(),
         trusted_keys: signer.trusted(),
+        ..Security::default()
     };
     World::with_access(name, ClusterAccess::default(), security).await
 }
@@ -435,7 +435,7 @@ async fn specs_outside_the_namespace_allowlist_are_refused_and_held() {
                 ..Default::default()
             },
         )]),
-        trusted_keys: Default::default(),
+        ..Security::default()
     };
     // Applied while the bucket's jobs/ prefix is allowed.
     w.ctx.security = allow(&format!("s3://{bucket}/jobs/"));

@@ -11,46 +11,18 @@ use std::time::{Duration, Instant};
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::Store;
 use fjc_flink::FlinkJobState;
+use fjc_integration_tests::counter;
 use fjc_integration_tests::harness::{World, unique};
 use fjc_spec::{JobSpec, UpgradeMode};
 
 const WAIT: Duration = Duration::from_secs(120);
 
-/// Per key, the counts in the order the job wrote them.
 fn counts(w: &World, id: &str) -> BTreeMap<u64, Vec<u64>> {
-    let mut out: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    let dir = w.out_dir.join(id);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    for f in files {
-        for line in std::fs::read_to_string(&f).unwrap_or_default().lines() {
-            let parts: Vec<&str> = line.split_whitespace().collect();
-            if let [_, key, count] = parts[..]
-                && let (Ok(k), Ok(c)) = (key.parse(), count.parse())
-            {
-                out.entry(k).or_default().push(c);
-            }
-        }
-    }
-    out
+    counter::counts(&w.out_dir.join(id))
 }
 
-/// Waits until every key counted at least `n`.
 async fn counted(w: &World, id: &str, n: u64) -> BTreeMap<u64, Vec<u64>> {
-    let start = Instant::now();
-    loop {
-        let c = counts(w, id);
-        if c.len() == 4 && c.values().all(|v| v.last().is_some_and(|last| *last >= n)) {
-            return c;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "{id}: counts did not reach {n}: {c:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    counter::counted(&w.out_dir.join(id), 4, n, WAIT).await
 }
 
 async fn deploy(w: &World, spec: JobSpec) -> JobState {
@@ -188,10 +160,12 @@ async fn last_state_restores_from_the_retained_checkpoint_and_stateless_starts_e
         }
     }
     // stateless: every key starts again at 1 after the upgrade (exactly one reset).
-    for (key, seq) in counts(&w, &sl_id) {
-        let resets = seq.windows(2).filter(|p| p[1] == 1 && p[0] > 1).count();
-        assert_eq!(resets, 1, "key {key} should start empty once: {seq:?}");
-    }
+    let sl = counts(&w, &sl_id);
+    assert_eq!(
+        counter::resets(&sl).len(),
+        4,
+        "every key starts empty: {sl:?}"
+    );
     w.cleanup().await;
 }
 

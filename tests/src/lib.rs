@@ -4,6 +4,8 @@
 //! cluster and moto). They read its `env.sh` exports from the process environment and
 //! fail loudly, never skip, when a service is missing.
 
+pub mod counter;
+pub mod crash;
 pub mod flink;
 pub mod harness;
 pub mod lambda;

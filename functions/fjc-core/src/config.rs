@@ -66,12 +66,16 @@ impl Default for ArtifactsConfig {
 pub struct SecretsConfig {
     /// How long a secret value is reused before it is read again.
     pub cache_ttl_seconds: u64,
+    /// Secret name prefixes that `secret://` references in specs may use (empty:
+    /// any secret except the controller's own).
+    pub spec_secret_prefixes: Vec<String>,
 }
 
 impl Default for SecretsConfig {
     fn default() -> Self {
         SecretsConfig {
             cache_ttl_seconds: 300,
+            spec_secret_prefixes: Vec::new(),
         }
     }
 }

@@ -249,10 +249,11 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             Ok(a) => a,
             Err(e) => return self.fail(&mut state, e).await,
         };
-        let resolved = match resolve_spec(&*self.ctx.secrets, &record.spec).await {
-            Ok(r) => r,
-            Err(e) => return self.fail(&mut state, e.into()).await,
-        };
+        let resolved =
+            match resolve_spec(&*self.ctx.secrets, &self.ctx.security, &record.spec).await {
+                Ok(r) => r,
+                Err(e) => return self.fail(&mut state, e.into()).await,
+            };
 
         let restore_from = match &replaces {
             Some(old) => match self.carry_over(&mut state, record, old).await? {
@@ -536,7 +537,9 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         }
         if let Some(message) = message {
             let message = match self.specs.get(job_id) {
-                Some(r) => scrub_secrets(&*self.ctx.secrets, &r.spec, message).await,
+                Some(r) => {
+                    scrub_secrets(&*self.ctx.secrets, &self.ctx.security, &r.spec, message).await
+                }
                 None => message,
             };
             state.last_error = Some(LastError {

@@ -46,7 +46,9 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 continue;
             };
             let reason = match reason {
-                Some(r) => Some(scrub_secrets(&*self.ctx.secrets, &record.spec, r).await),
+                Some(r) => Some(
+                    scrub_secrets(&*self.ctx.secrets, &self.ctx.security, &record.spec, r).await,
+                ),
                 None => None,
             };
             let mut run = b.active.remove(pos);
@@ -237,7 +239,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         let keep_jar = true;
         let flink_job_id = b.active[pos].flink_job_id.clone();
         let prepared = match self.verified_artifact(record).await {
-            Ok(artifact) => resolve_spec(&*self.ctx.secrets, &record.spec)
+            Ok(artifact) => resolve_spec(&*self.ctx.secrets, &self.ctx.security, &record.spec)
                 .await
                 .map(|resolved| (artifact, resolved))
                 .map_err(CoreError::from),

@@ -4,6 +4,7 @@
 
 use fjc_spec::JobSpec;
 
+use crate::policy::Security;
 use crate::secrets::{Redactor, SecretError, SecretRef, SecretSource};
 
 /// A spec with its references replaced by values, and what to mask.
@@ -26,12 +27,21 @@ impl std::fmt::Debug for ResolvedSpec {
 /// cache).
 pub(crate) async fn resolve_spec<K: SecretSource>(
     secrets: &K,
+    security: &Security,
     spec: &JobSpec,
 ) -> Result<ResolvedSpec, SecretError> {
+    let allowed = |r: &SecretRef, text: &str| match security.secret_refused(&r.id) {
+        Some(reason) => Err(SecretError::BadReference {
+            reference: text.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    };
     let mut resolved = spec.clone();
     let mut redactor = Redactor::default();
     for arg in &mut resolved.args {
         if let Some(r) = SecretRef::parse(arg)? {
+            allowed(&r, arg)?;
             let value = r.resolve(secrets).await?;
             redactor.add(&value);
             *arg = value.expose().to_string();
@@ -39,6 +49,7 @@ pub(crate) async fn resolve_spec<K: SecretSource>(
     }
     for value in resolved.env_vars.values_mut() {
         if let Some(r) = SecretRef::parse(value)? {
+            allowed(&r, value)?;
             let v = r.resolve(secrets).await?;
             redactor.add(&v);
             *value = v.expose().to_string();
@@ -55,6 +66,7 @@ pub(crate) async fn resolve_spec<K: SecretSource>(
 /// the text is withheld: it may contain them.
 pub(crate) async fn scrub_secrets<K: SecretSource>(
     secrets: &K,
+    security: &Security,
     spec: &JobSpec,
     text: String,
 ) -> String {
@@ -62,7 +74,7 @@ pub(crate) async fn scrub_secrets<K: SecretSource>(
     if !crate::secrets::has_secret_refs(values.map(String::as_str)) {
         return text;
     }
-    match resolve_spec(secrets, spec).await {
+    match resolve_spec(secrets, security, spec).await {
         Ok(r) => r.redactor.scrub(&text),
         Err(e) => format!("(message withheld: it may contain secret values, and {e})"),
     }

@@ -56,7 +56,10 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             return self.stopped(state, old, None).await;
         };
         if let Some(from) = p.restore_from {
-            return self.stopped(state, old, Some(from)).await;
+            return match p.mode {
+                UpgradeMode::Savepoint => self.ended(state, old, from).await,
+                _ => self.stopped(state, old, Some(from)).await,
+            };
         }
         match p.mode {
             UpgradeMode::Stateless => self.stopped(state, old, None).await,
@@ -80,6 +83,28 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     /// the cancelled job retained (its newest: older ones are subsumed) and start
     /// from it. Re-entrant: a resumed step cancels nothing twice and reads the
     /// same retained checkpoint.
+    /// After stop-with-savepoint: waits (bounded) for the old job to end by
+    /// itself; only if it is still not done after a further cycle's wait is it
+    /// cancelled (its state is safe in the savepoint by then).
+    async fn ended(&self, state: &JobState, old: &JobId, from: String) -> Step<Carry> {
+        let flink = self.flink(&state.cluster)?;
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_secs(self.ctx.settings.cancel_wait_seconds);
+        loop {
+            match flink.job(old).await {
+                Ok(d) if d.state.is_globally_terminal() => return Ok(Carry::Ready(Some(from))),
+                Err(FlinkError::NotFound { .. }) => return Ok(Carry::Ready(Some(from))),
+                Ok(_) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if tokio::time::Instant::now() >= deadline {
+                warn!(job = %state.job_id, %old, "old job still running after its savepoint; cancelling it");
+                return self.stopped(state, old, Some(from)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     async fn last_state(
         &self,
         state: &mut JobState,
@@ -144,8 +169,8 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     ) -> Step<Carry> {
         let flink = self.flink(&state.cluster)?;
         // 1. The trigger id is recorded before Flink hears of it.
-        let trigger = match progress(state).and_then(|p| p.trigger_id.clone()) {
-            Some(t) => t,
+        let (trigger, resumed) = match progress(state).and_then(|p| p.trigger_id.clone()) {
+            Some(t) => (t, true),
             None => {
                 let t = new_trigger_id();
                 let now = self.now();
@@ -154,17 +179,25 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                     p.savepoint_started_at = Some(now);
                 }
                 self.save(state).await?;
-                t
+                (t, false)
             }
         };
-        // 2. Stop with a savepoint (the same trigger id again is the same operation).
-        let target = record.spec.deployment.savepoint_path.as_deref();
-        match flink.stop_with_savepoint(old, target, &trigger).await {
-            Ok(()) => {}
-            Err(FlinkError::NotFound { .. } | FlinkError::AlreadyTerminal { .. }) => {
-                return self.old_job_gone(state, old).await;
+        // 2. Stop with a savepoint. A resumed step asks about its trigger first:
+        // the savepoint may be complete and the old job already ended.
+        let known = resumed
+            && matches!(
+                flink.savepoint_status(old, &trigger).await,
+                Ok(SavepointStatus::Completed { .. } | SavepointStatus::InProgress)
+            );
+        if !known {
+            let target = record.spec.deployment.savepoint_path.as_deref();
+            match flink.stop_with_savepoint(old, target, &trigger).await {
+                Ok(()) => {}
+                Err(FlinkError::NotFound { .. } | FlinkError::AlreadyTerminal { .. }) => {
+                    return self.old_job_gone(state, old).await;
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
         }
         // 3. Poll, within this cycle's bounded wait; later cycles carry on.
         let started = progress(state)
@@ -187,7 +220,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                         kind: "savepoint".into(),
                     });
                     self.save(state).await?;
-                    return self.stopped(state, old, Some(location)).await;
+                    return self.ended(state, old, location).await;
                 }
                 Ok(SavepointStatus::Failed { cause }) => {
                     return self
@@ -217,17 +250,42 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         }
     }
 
-    /// The old job vanished before a savepoint could be taken: start from the
-    /// newest known savepoint, or refuse (never start empty by surprise).
+    /// The old job ended (or vanished) without us seeing its savepoint: use the
+    /// newest savepoint or retained checkpoint Flink still reports for it, else the
+    /// newest one recorded, else refuse (never start empty by surprise).
     async fn old_job_gone(&self, state: &mut JobState, old: &JobId) -> Step<Carry> {
-        match state.last_savepoint.clone() {
+        let flink = self.flink(&state.cluster)?;
+        let reported = match flink.checkpoints(old).await {
+            Ok(stats) => {
+                let newest = [stats.latest_savepoint, stats.latest_completed]
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c.external_path.is_some())
+                    .max_by_key(|c| c.id);
+                newest.map(|c| SavepointRecord {
+                    kind: if c.is_savepoint {
+                        "savepoint"
+                    } else {
+                        "checkpoint"
+                    }
+                    .into(),
+                    location: c.external_path.unwrap_or_default(),
+                    at: c.completed_at.unwrap_or_else(|| self.now()),
+                    from_job: old.clone(),
+                })
+            }
+            Err(_) => None,
+        };
+        match reported.or_else(|| state.last_savepoint.clone()) {
             Some(sp) => {
-                warn!(job = %state.job_id, %old, location = %sp.location, "old job is gone; restoring from the newest known savepoint");
+                warn!(job = %state.job_id, %old, location = %sp.location, "old job is gone; restoring from its newest savepoint");
                 if let Some(p) = progress(state) {
                     p.restore_from = Some(sp.location.clone());
                 }
+                let location = sp.location.clone();
+                state.last_savepoint = Some(sp);
                 self.save(state).await?;
-                Ok(Carry::Ready(Some(sp.location)))
+                Ok(Carry::Ready(Some(location)))
             }
             None => {
                 let message = format!(

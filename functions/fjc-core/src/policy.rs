@@ -35,6 +35,46 @@ pub struct Security {
     pub namespaces: BTreeMap<String, NamespacePolicy>,
     /// Keys that may sign artifacts (`security.artifact_verification: true`).
     pub trusted_keys: TrustedKeys,
+    /// Secret name prefixes `secret://` references in specs may use (empty: any
+    /// secret but the reserved ones).
+    pub spec_secret_prefixes: Vec<String>,
+    /// Secrets no spec may reference: the controller's own (Flink credentials,
+    /// trusted keys).
+    pub reserved_secrets: Vec<String>,
+}
+
+/// The name part of a secret id or ARN (`arn:aws:secretsmanager:…:secret:NAME-AbCdEf`
+/// → `NAME-AbCdEf`).
+fn secret_name(id: &str) -> &str {
+    id.split_once(":secret:").map_or(id, |(_, name)| name)
+}
+
+impl Security {
+    /// Why a spec may not reference secret `id`, if it may not.
+    pub fn secret_refused(&self, id: &str) -> Option<String> {
+        let name = secret_name(id);
+        let reserved = self.reserved_secrets.iter().any(|r| {
+            let r = secret_name(r);
+            name == r || name.starts_with(&format!("{r}-")) || r.starts_with(&format!("{name}-"))
+        });
+        if reserved {
+            return Some(format!(
+                "secret {id} holds the controller's own credentials; specs may not reference it"
+            ));
+        }
+        if !self.spec_secret_prefixes.is_empty()
+            && !self
+                .spec_secret_prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
+        {
+            return Some(format!(
+                "secret {id} is outside the secrets specs may use ({})",
+                self.spec_secret_prefixes.join(", ")
+            ));
+        }
+        None
+    }
 }
 
 impl NamespacePolicy {
@@ -90,18 +130,19 @@ impl Security {
 
     /// Problems of one spec against its namespace's policy, as `field: reason`.
     pub fn check_spec(&self, spec: &JobSpec) -> Vec<String> {
+        let mut out = self.general_problems(spec);
         if !self.enforces_namespaces() {
-            return Vec::new();
+            return out;
         }
         let ns = &spec.namespace;
         let Some(policy) = self.namespaces.get(ns) else {
             let known: Vec<&str> = self.namespaces.keys().map(String::as_str).collect();
-            return vec![format!(
+            out.push(format!(
                 "namespace: {ns:?} is not configured (configured: {})",
                 known.join(", ")
-            )];
+            ));
+            return out;
         };
-        let mut out = Vec::new();
         if !policy.allows_artifact(&spec.artifact_path) {
             out.push(format!(
                 "artifact_path: {} is outside what namespace {ns} allows ({})",
@@ -124,6 +165,30 @@ impl Security {
             out.push(format!(
                 "resources.memory: {mem} exceeds namespace {ns}'s limit of {max}"
             ));
+        }
+        out
+    }
+
+    /// What applies whatever the namespace: secret references the spec may not
+    /// use, and signature verification without keys.
+    fn general_problems(&self, spec: &JobSpec) -> Vec<String> {
+        let mut out = Vec::new();
+        let refs = spec
+            .args
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("args[{i}]"), v))
+            .chain(
+                spec.env_vars
+                    .iter()
+                    .map(|(k, v)| (format!("env_vars.{k}"), v)),
+            );
+        for (field, value) in refs {
+            if let Ok(Some(r)) = crate::secrets::SecretRef::parse(value)
+                && let Some(why) = self.secret_refused(&r.id)
+            {
+                out.push(format!("{field}: {why}"));
+            }
         }
         if spec.security.artifact_verification && self.trusted_keys.is_empty() {
             out.push(

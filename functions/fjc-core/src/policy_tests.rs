@@ -19,6 +19,8 @@ fn security() -> Security {
     Security {
         namespaces,
         trusted_keys: TrustedKeys::default(),
+        spec_secret_prefixes: Vec::new(),
+        reserved_secrets: vec!["fjc/flink-credentials".into()],
     }
 }
 
@@ -159,4 +161,35 @@ fn policy_settings_are_checked() {
         let e = p.check("ns").unwrap_err();
         assert!(e.contains(want) && e.contains("namespaces.ns."), "{e}");
     }
+}
+
+#[test]
+fn specs_may_not_reference_the_controllers_own_secrets() {
+    let mut s = security();
+    let sp = |v: &str| {
+        spec(&format!(
+            "job_id: a\nnamespace: open\nartifact_path: jobs/x.jar\n{BASE}env_vars: {{K: '{v}'}}\n"
+        ))
+    };
+    for reserved in [
+        "secret://fjc/flink-credentials#password",
+        "secret://arn:aws:secretsmanager:eu-west-1:1:secret:fjc/flink-credentials-AbCdEf#password",
+    ] {
+        let p = s.check_spec(&sp(reserved));
+        assert!(
+            p[0].starts_with("env_vars.K: secret") && p[0].contains("controller's own"),
+            "{p:?}"
+        );
+    }
+    assert!(s.check_spec(&sp("secret://team/db#pw")).is_empty());
+    s.spec_secret_prefixes = vec!["fjc/jobs/".into()];
+    let p = s.check_spec(&sp("secret://team/db#pw"));
+    assert!(
+        p[0].contains("outside the secrets specs may use (fjc/jobs/)"),
+        "{p:?}"
+    );
+    assert!(s.check_spec(&sp("secret://fjc/jobs/db#pw")).is_empty());
+    // Also without any namespace configured.
+    s.namespaces.clear();
+    assert_eq!(s.check_spec(&sp("secret://team/db#pw")).len(), 1);
 }

@@ -53,10 +53,7 @@ pub async fn security<K: SecretSource>(
     }
     let trusted_keys = TrustedKeys::parse(&entries)
         .map_err(|e| CoreError::Config(format!("artifacts.trusted_keys: {e}")))?;
-    Ok(Security {
-        namespaces: config.namespaces.clone(),
-        trusted_keys,
-    })
+    Ok(security_with(config, trusted_keys))
 }
 
 /// AWS SDK configuration from the standard environment (`AWS_ENDPOINT_URL`,
@@ -82,6 +79,24 @@ pub fn artifacts(sdk: &aws_config::SdkConfig, config: &Config) -> Artifacts {
     )
 }
 
+/// The security settings of `config` with these trusted keys. The controller's
+/// own secrets (cluster credentials, trusted keys) are reserved: no spec may
+/// reference them.
+fn security_with(config: &Config, trusted_keys: TrustedKeys) -> Security {
+    let reserved_secrets = config
+        .clusters
+        .values()
+        .filter_map(|c| c.credentials_secret.clone())
+        .chain(config.artifacts.trusted_keys_secret.clone())
+        .collect();
+    Security {
+        namespaces: config.namespaces.clone(),
+        trusted_keys,
+        spec_secret_prefixes: config.secrets.spec_secret_prefixes.clone(),
+        reserved_secrets,
+    }
+}
+
 /// Policy and the trusted keys written in the configuration, without reading any
 /// secret (for `fjc validate` and `fjc status`, which work offline). Whether keys
 /// are also held in a secret is the second value.
@@ -89,10 +104,7 @@ pub fn offline_security(config: &Config) -> Result<(Security, bool), CoreError> 
     let trusted_keys = TrustedKeys::parse(&config.artifacts.trusted_keys)
         .map_err(|e| CoreError::Config(format!("artifacts.trusted_keys: {e}")))?;
     Ok((
-        Security {
-            namespaces: config.namespaces.clone(),
-            trusted_keys,
-        },
+        security_with(config, trusted_keys),
         config.artifacts.trusted_keys_secret.is_some(),
     ))
 }

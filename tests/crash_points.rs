@@ -1,0 +1,285 @@
+//! The write-ahead log under fire: for each operation (first deploy, savepoint
+//! upgrade, last-state upgrade, delete) the reconciler "dies" right after each of
+//! its side effects in turn (store write, lease write, Flink write; see
+//! `tests/src/crash.rs`), and a fresh reconciler takes over. Against the real
+//! Flink cluster and moto, every crash point must end with exactly one running
+//! job for the spec (none after a delete), no lost state (the keyed counter never
+//! restarts at 1, and an upgraded job is restored from a savepoint or
+//! checkpoint), and convergence within two cycles once the dead reconciler's
+//! lease has expired.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use fjc_core::artifacts::Artifacts;
+use fjc_core::config::{Config, ReconcileConfig};
+use fjc_core::context::{Context, owner_id};
+use fjc_core::handler::{LeaseReport, Scope, reconcile};
+use fjc_core::runtime;
+use fjc_core::state::{JobState, Lifecycle};
+use fjc_core::store::DynamoStore;
+use fjc_flink::FlinkJobState;
+use fjc_integration_tests::counter;
+use fjc_integration_tests::crash::{CrashFlink, CrashPlan, CrashStore};
+use fjc_integration_tests::harness::{World, authed_client, unique};
+use fjc_spec::{JobSpec, UpgradeMode};
+
+const WAIT: Duration = Duration::from_secs(120);
+/// Lease time to live of the reconciler that dies (the next one waits it out).
+const CRASH_LEASE_TTL: u64 = 10;
+/// Crash points tried at once (each with its own table and job).
+const PARALLEL: usize = 3;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Deploy,
+    Upgrade(UpgradeMode),
+    Delete,
+}
+
+fn spec(w: &World, mode: UpgradeMode) -> JobSpec {
+    let mut s = w.stream_spec(&unique("crash"));
+    s.deployment.upgrade_mode = Some(mode);
+    s.deployment.checkpoint_interval = Some("1s".into());
+    s
+}
+
+fn mode(op: Op) -> UpgradeMode {
+    match op {
+        Op::Upgrade(m) => m,
+        _ => UpgradeMode::Savepoint,
+    }
+}
+
+/// Whether the operation is complete in `state` (None: no state).
+fn done(op: Op, target: &str, state: Option<&JobState>) -> bool {
+    match (op, state) {
+        (Op::Delete, s) => s.is_none(),
+        (_, Some(s)) => {
+            s.operation.is_none()
+                && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str()) == Some(target)
+        }
+        (_, None) => false,
+    }
+}
+
+/// Runs cycles of a reconciler that dies after side effect `at`; returns whether it
+/// died, and the side effects it made.
+async fn doomed_cycles(
+    w: &World,
+    job: &str,
+    op: Op,
+    target: &str,
+    at: usize,
+) -> (bool, Vec<String>) {
+    let plan = CrashPlan::new(at);
+    let sdk = runtime::aws_config().await;
+    let secrets = runtime::secrets(&sdk, &Config::default());
+    let ctx = Context::new(
+        CrashStore {
+            inner: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &w.table),
+            plan: plan.clone(),
+        },
+        BTreeMap::from([(
+            "default".to_string(),
+            CrashFlink {
+                inner: authed_client(&w.env.flink_url, None, &secrets),
+                plan: plan.clone(),
+            },
+        )]),
+        Artifacts::new(
+            Some(w.artifact_root.path().to_path_buf()),
+            None,
+            std::env::temp_dir().join("fjc-it"),
+        ),
+        w.clock.clone(),
+        secrets,
+        ReconcileConfig {
+            lease_ttl_seconds: CRASH_LEASE_TTL,
+            cancel_wait_seconds: 30,
+            ..ReconcileConfig::default()
+        },
+        owner_id("doomed"),
+    );
+    let start = Instant::now();
+    loop {
+        let cycle = reconcile(&ctx, &Scope::All);
+        let watch = async {
+            while !plan.crashed() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            r = cycle => { r.expect("cycle"); }
+            () = watch => return (true, plan.steps()),
+        }
+        if done(op, target, w.state(&job).await.as_ref()) {
+            return (false, plan.steps());
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "{op:?} did not complete: {:?}",
+            plan.steps()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// One crash point: set up, apply the change, die after side effect `at`, recover.
+/// `None` when `at` is past the operation's last side effect.
+async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
+    let w = World::new("crash").await;
+    let mut s = spec(&w, mode(op));
+    let id = s.job_id.clone();
+    let out = w.out_dir.join(&id);
+    let mut target = String::new();
+    if op != Op::Deploy {
+        w.apply(vec![s.clone()]).await;
+        let st = w
+            .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Running)
+            .await;
+        w.wait_flink_state(
+            st.flink_job_id.as_ref().unwrap(),
+            FlinkJobState::Running,
+            WAIT,
+        )
+        .await;
+        counter::counted(&out, 4, 10, WAIT).await;
+        // A retained checkpoint for last-state.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    match op {
+        Op::Delete => w.delete(&id).await.expect("delete"),
+        _ => {
+            if op != Op::Deploy {
+                s.args.extend(["--note".to_string(), format!("crash-{at}")]);
+            }
+            target = w.apply(vec![s.clone()]).await[0].fingerprint.clone();
+        }
+    }
+    let (crashed, steps) = doomed_cycles(&w, &id, op, &target, at).await;
+    if !crashed {
+        w.cleanup().await;
+        return None;
+    }
+    let step = steps.last().cloned().unwrap_or_default();
+
+    // A new reconciler takes over; cycles refused by the dead one's lease don't count.
+    let start = Instant::now();
+    let mut cycles = 0;
+    loop {
+        let report = w.cycle().await;
+        if !matches!(report.lease, LeaseReport::Held { .. }) {
+            cycles += 1;
+        }
+        if done(op, &target, w.state(&id).await.as_ref()) {
+            break;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "{op:?} crash after {step:?}: no convergence"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        cycles <= 2,
+        "{op:?} crash after {step:?}: {cycles} cycles to converge"
+    );
+
+    let live: Vec<_> = w
+        .jobs_named(&format!("fjc:{id}"))
+        .await
+        .into_iter()
+        .filter(|j| !j.state.is_globally_terminal())
+        .collect();
+    if op == Op::Delete {
+        assert!(
+            live.is_empty(),
+            "{op:?} crash after {step:?}: left running {live:?}"
+        );
+        return Some((step, cycles));
+    }
+    assert_eq!(live.len(), 1, "{op:?} crash after {step:?}: jobs {live:?}");
+    let state = w.state(&id).await.expect("state");
+    assert_eq!(
+        state.flink_job_id.as_ref(),
+        Some(&live[0].id),
+        "{op:?} after {step:?}"
+    );
+    w.wait_flink_state(&live[0].id, FlinkJobState::Running, WAIT)
+        .await;
+    if let Op::Upgrade(_) = op {
+        let restored = w
+            .flink
+            .checkpoints(&live[0].id)
+            .await
+            .expect("checkpoints")
+            .latest_restored;
+        let restored = restored.and_then(|r| r.external_path);
+        assert!(
+            restored.is_some(),
+            "{op:?} after {step:?}: new job started empty"
+        );
+        assert_eq!(
+            restored,
+            state.last_savepoint.map(|s| s.location),
+            "{op:?} after {step:?}"
+        );
+        let c = counter::counted(&out, 4, 25, WAIT).await;
+        assert!(
+            counter::resets(&c).is_empty(),
+            "{op:?} after {step:?}: state lost {c:?}"
+        );
+    }
+    w.cleanup().await;
+    Some((step, cycles))
+}
+
+/// Every crash point of one operation; prints and returns how many.
+async fn every_crash_point(op: Op) -> usize {
+    let mut covered = Vec::new();
+    let mut at = 1;
+    loop {
+        let results =
+            futures::future::join_all((at..at + PARALLEL).map(|k| crash_point(op, k))).await;
+        let past_end = results.iter().any(Option::is_none);
+        covered.extend(results.into_iter().flatten());
+        if past_end {
+            break;
+        }
+        at += PARALLEL;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "crash points {op:?}: {} covered, max {} cycles to converge: {:?}",
+        covered.len(),
+        covered.iter().map(|(_, c)| *c).max().unwrap_or(0),
+        covered.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>()
+    );
+    assert!(
+        covered.len() >= 3,
+        "{op:?}: too few side effects seen: {covered:?}"
+    );
+    covered.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_first_deploy() {
+    every_crash_point(Op::Deploy).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_savepoint_upgrade() {
+    every_crash_point(Op::Upgrade(UpgradeMode::Savepoint)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_last_state_upgrade() {
+    every_crash_point(Op::Upgrade(UpgradeMode::LastState)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_delete() {
+    every_crash_point(Op::Delete).await;
+}
