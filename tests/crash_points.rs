@@ -114,7 +114,7 @@ async fn doomed_cycles(
             r = cycle => { r.expect("cycle"); }
             () = watch => return (true, plan.steps()),
         }
-        if done(op, target, w.state(&job).await.as_ref()) {
+        if done(op, target, w.state(job).await.as_ref()) {
             return (false, plan.steps());
         }
         assert!(
