@@ -161,6 +161,12 @@ async fn upload_events_through_the_lambda_runtime_verify_and_deploy_the_new_arti
     assert_eq!(first.response["accepted"], 1, "{:?}", first.response);
     assert_eq!(first.response["refused"], 0, "{:?}", first.response);
     assert_eq!(first.response["actions"], 1, "{:?}", first.response);
+    let emf = watch.log_lines("\"ArtifactAccepted\"");
+    assert_eq!(emf.len(), 1, "one EMF metrics line per invocation: {emf:?}");
+    let metrics: serde_json::Value = serde_json::from_str(&emf[0]).expect("EMF is JSON");
+    assert_eq!(metrics["ArtifactAccepted"], 1.0, "{metrics}");
+    assert_eq!(metrics["ArtifactRefused"], 0.0, "{metrics}");
+    assert_eq!(metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"], "FJC");
     let record = w.spec_record(&id).await.expect("spec");
     assert_eq!(record.artifact_digest, v2_digest);
     assert_eq!(

@@ -84,9 +84,11 @@ async fn changed_spec_is_redeployed_and_deleted_spec_is_cancelled() {
         .await;
     let new = s2.flink_job_id.clone().unwrap();
     assert_ne!(s1.deployed_fingerprint, s2.deployed_fingerprint);
-    // The old job was cancelled, not left running beside the new one.
+    // The old job was stopped (with a savepoint, the default upgrade mode), not left
+    // running beside the new one.
     let old_job = w.flink_job(&old).await.expect("old job still listed");
-    assert_eq!(old_job.state, FlinkJobState::Canceled);
+    assert_eq!(old_job.state, FlinkJobState::Finished);
+    assert!(s2.last_savepoint.is_some(), "upgraded from a savepoint");
     w.wait_flink_state(&new, FlinkJobState::Running, T).await;
 
     w.delete(&id).await.unwrap();

@@ -287,6 +287,17 @@ impl LambdaWatch {
             .find_map(|v| v.get("timestamp")?.as_str().and_then(parse_rfc3339_utc))
     }
 
+    /// Lines of the watch output (cargo, cargo-lambda and the functions' own
+    /// stdout/stderr) containing `text`, as printed.
+    pub fn log_lines(&self, text: &str) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(text))
+            .map(|l| l.trim().to_string())
+            .collect()
+    }
+
     /// The last `n` lines of the watch output (cargo, cargo-lambda and function logs).
     pub fn log_tail(&self, n: usize) -> String {
         let mut text = String::new();

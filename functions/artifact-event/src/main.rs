@@ -11,6 +11,7 @@ use std::time::Duration;
 use fjc_core::artifact_event::{EventReport, handle_event};
 use fjc_core::audit::caller_identity;
 use fjc_core::config::Config;
+use fjc_core::emf;
 use fjc_core::executor::Outcome;
 use fjc_core::runtime::{RealContext, aws_config, build, init_tracing};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -29,9 +30,41 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         tracing::info!(request_id = %event.context.request_id, "artifact event");
         let report = handle_event(ctx, &event.payload, debounce, actor).await?;
-        Ok::<Value, Error>(summary(ctx, &report))
+        let answer = summary(ctx, &report);
+        emit_metrics(&answer);
+        Ok::<Value, Error>(answer)
     }))
     .await
+}
+
+/// CloudWatch metrics (Embedded Metric Format, namespace `FJC`) of one event:
+/// artifacts accepted and refused, deploy actions and failures.
+fn emit_metrics(answer: &Value) {
+    let n = |k: &str| answer[k].as_f64().unwrap_or(0.0);
+    let metric = |name, value| emf::Metric {
+        name,
+        value,
+        unit: "Count",
+    };
+    let line = emf::line(
+        "FJC",
+        &[("Function", "artifact-event")],
+        &[
+            metric("ArtifactAccepted", n("accepted")),
+            metric("ArtifactRefused", n("refused")),
+            metric("ArtifactDeployActions", n("actions")),
+            metric("ArtifactDeployFailures", n("failed")),
+        ],
+        chrono_now_ms(),
+    );
+    // EMF lines go to stdout, which Lambda sends to CloudWatch Logs as they are.
+    println!("{line}");
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The invocation's answer: per object what happened, and the reconcile's outcome.

@@ -415,11 +415,17 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     ) -> Step<Outcome> {
         info!(job = %state.job_id, flink_job = %flink_job_id, "deployed");
         state.operation = None;
-        state.deployed_classes = self
+        let record = self
             .specs
             .get(&state.job_id)
-            .filter(|r| r.fingerprint == fingerprint)
-            .map(|r| fjc_spec::class_fingerprints(&r.spec, &r.artifact_digest));
+            .filter(|r| r.fingerprint == fingerprint);
+        state.deployed_classes =
+            record.map(|r| fjc_spec::class_fingerprints(&r.spec, &r.artifact_digest));
+        state.deployed_artifact = record.map(|r| crate::state::DeployedArtifact {
+            path: r.spec.artifact_path.clone(),
+            digest: r.artifact_digest.clone(),
+            version: r.artifact_version.clone(),
+        });
         state.deployed_fingerprint = Some(fingerprint.clone());
         state.attempted_fingerprint = Some(fingerprint);
         state.flink_job_id = Some(flink_job_id.clone());

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod counted;
+pub mod emf;
 pub mod error;
 pub mod executor;
 mod executor_secrets;

@@ -115,6 +115,18 @@ pub struct UpgradeProgress {
     pub restore_from: Option<String>,
 }
 
+/// The artifact a deployed job was started with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedArtifact {
+    /// `artifact_path` of the spec.
+    pub path: String,
+    /// `sha256:<hex>` of the bytes.
+    pub digest: String,
+    /// S3 version id, when the bucket is versioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
 /// A savepoint (or retained checkpoint) the job's state can be restored from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavepointRecord {
@@ -169,6 +181,9 @@ pub struct JobState {
     /// [`fjc_spec::ClassFingerprints`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployed_classes: Option<ClassFingerprints>,
+    /// Exactly which bytes the deployed job runs: path, digest and S3 version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_artifact: Option<DeployedArtifact>,
     /// The newest savepoint or retained checkpoint known for the job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_savepoint: Option<SavepointRecord>,
@@ -197,6 +212,7 @@ impl JobState {
             last_error: None,
             batch: None,
             deployed_classes: None,
+            deployed_artifact: None,
             last_savepoint: None,
             updated_at: now,
             version: 0,

@@ -51,6 +51,9 @@ pub struct JobStatus {
     /// know the policy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_by_policy: Option<String>,
+    /// The bytes the deployed job runs: `<digest> (version <id>)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployed_artifact: Option<String>,
     /// Key id that signed the recorded artifact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<String>,
@@ -124,6 +127,13 @@ pub fn job_statuses(
                 }),
                 signed_by: spec.and_then(|s| s.trust.signed_by.clone()),
                 held_by_policy: None,
+                deployed_artifact: state.and_then(|s| s.deployed_artifact.as_ref()).map(|a| {
+                    format!(
+                        "{} (version {})",
+                        a.digest,
+                        a.version.as_deref().unwrap_or("-")
+                    )
+                }),
             }
         })
         .collect()
