@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use fjc_core::artifact_event::handle_event;
+use fjc_core::artifact_event::{EventReport, handle_event};
 use fjc_core::artifacts::sha256_file;
 use fjc_core::policy::{NamespacePolicy, Security};
 use fjc_core::state::Lifecycle;
@@ -34,6 +34,18 @@ fn s3_event(bucket: &str, key: &str, version: &str) -> Value {
     object["object"]["key"] = key.into();
     object["object"]["versionId"] = version.into();
     v
+}
+
+/// Handles the S3 notification for `key` (version `version`) with no debounce.
+async fn on_upload(w: &World, bucket: &str, key: &str, version: &str) -> EventReport {
+    handle_event(
+        &w.ctx,
+        &s3_event(bucket, key, version),
+        Duration::ZERO,
+        "it",
+    )
+    .await
+    .unwrap()
 }
 
 async fn signed_world(name: &str, signer: &Signer25519) -> World {
@@ -104,14 +116,7 @@ async fn upload_event_verifies_and_redeploys_only_the_jobs_using_it() {
     let v2 = jar_variant(&w.artifact("stream-counter.jar"), "v2", tmp.path());
     let (v2_digest, _) = sha256_file(&v2).await.unwrap();
     let version = upload_signed(&s3, &bucket, &v2, &signer).await;
-    let report = handle_event(
-        &w.ctx,
-        &s3_event(&bucket, KEY, &version),
-        Duration::ZERO,
-        "it",
-    )
-    .await
-    .unwrap();
+    let report = on_upload(&w, &bucket, KEY, &version).await;
     assert_eq!(report.objects.len(), 1);
     assert_eq!(report.objects[0].accepted, vec![a.clone()], "{report:?}");
     let cycle = report.cycle.expect("a reconcile of the accepted job");
@@ -151,14 +156,7 @@ async fn upload_event_verifies_and_redeploys_only_the_jobs_using_it() {
     );
 
     // The signature's own upload event finds nothing new to do.
-    let again = handle_event(
-        &w.ctx,
-        &s3_event(&bucket, &format!("{KEY}.sig"), "x"),
-        Duration::ZERO,
-        "it",
-    )
-    .await
-    .unwrap();
+    let again = on_upload(&w, &bucket, &format!("{KEY}.sig"), "x").await;
     assert_eq!(again.objects[0].unchanged, vec![a.clone()]);
     assert!(again.cycle.is_none());
 
@@ -195,14 +193,7 @@ async fn wrong_digest_and_bad_signatures_are_refused_and_the_old_version_keeps_r
     // 1. Correctly signed, but not the digest the pinned spec wants.
     let v2 = jar_variant(&w.artifact("stream-counter.jar"), "v2", tmp.path());
     let version = upload_signed(&s3, &bucket, &v2, &signer).await;
-    let r = handle_event(
-        &w.ctx,
-        &s3_event(&bucket, KEY, &version),
-        Duration::ZERO,
-        "it",
-    )
-    .await
-    .unwrap();
+    let r = on_upload(&w, &bucket, KEY, &version).await;
     assert!(
         r.objects[0].refused[&pinned].contains("digest mismatch"),
         "{r:?}"
@@ -228,14 +219,7 @@ async fn wrong_digest_and_bad_signatures_are_refused_and_the_old_version_keeps_r
     // 2. Signed by a key nobody trusts.
     let v3 = jar_variant(&w.artifact("stream-counter.jar"), "v3", tmp.path());
     let version = upload_signed(&s3, &bucket, &v3, &Signer25519::generate()).await;
-    let r = handle_event(
-        &w.ctx,
-        &s3_event(&bucket, KEY, &version),
-        Duration::ZERO,
-        "it",
-    )
-    .await
-    .unwrap();
+    let r = on_upload(&w, &bucket, KEY, &version).await;
     assert!(
         r.objects[0].refused[&open].contains("signature does not verify"),
         "{r:?}"
@@ -245,14 +229,7 @@ async fn wrong_digest_and_bad_signatures_are_refused_and_the_old_version_keeps_r
     // 3. New bytes under the old signature (tampered).
     let v4 = jar_variant(&w.artifact("stream-counter.jar"), "v4", tmp.path());
     let version = put(&s3, &bucket, KEY, std::fs::read(&v4).unwrap()).await;
-    let r = handle_event(
-        &w.ctx,
-        &s3_event(&bucket, KEY, &version),
-        Duration::ZERO,
-        "it",
-    )
-    .await
-    .unwrap();
+    let r = on_upload(&w, &bucket, KEY, &version).await;
     assert!(
         r.objects[0].refused[&open].contains("signature does not verify"),
         "{r:?}"
@@ -265,14 +242,7 @@ async fn wrong_digest_and_bad_signatures_are_refused_and_the_old_version_keeps_r
         .send()
         .await
         .unwrap();
-    let r = handle_event(
-        &w.ctx,
-        &s3_event(&bucket, KEY, &version),
-        Duration::ZERO,
-        "it",
-    )
-    .await
-    .unwrap();
+    let r = on_upload(&w, &bucket, KEY, &version).await;
     assert!(r.objects[0].refused[&open].contains("unsigned"), "{r:?}");
 
     // Both jobs keep running what they ran; status says why.
@@ -382,14 +352,7 @@ async fn uploads_within_the_debounce_window_lead_to_one_redeploy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_objects_are_ignored_and_malformed_events_change_nothing() {
     let w = World::new("evt-bad").await;
-    let r = handle_event(
-        &w.ctx,
-        &s3_event("nobody", "jobs/x.jar", "v"),
-        Duration::ZERO,
-        "it",
-    )
-    .await
-    .unwrap();
+    let r = on_upload(&w, "nobody", "jobs/x.jar", "v").await;
     assert!(r.objects[0].unused && r.cycle.is_none(), "{r:?}");
     let writes = w.ctx.store.stats().writes;
     for (event, field) in [
@@ -467,9 +430,7 @@ async fn specs_outside_the_namespace_allowlist_are_refused_and_held() {
         held.reason.starts_with("held by policy: artifact_path"),
         "{held:?}"
     );
-    let r = handle_event(&w.ctx, &s3_event(&bucket, KEY, "v"), Duration::ZERO, "it")
-        .await
-        .unwrap();
+    let r = on_upload(&w, &bucket, KEY, "v").await;
     assert!(
         r.objects[0].refused[&id].contains("held by policy"),
         "{r:?}"

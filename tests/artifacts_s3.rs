@@ -5,28 +5,10 @@
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-use fjc_core::runtime;
 use fjc_core::state::Lifecycle;
 use fjc_flink::FlinkJobState;
-use fjc_integration_tests::harness::{World, s3_client, unique};
-
-async fn versioned_bucket() -> (aws_sdk_s3::Client, String) {
-    let s3 = s3_client(&runtime::aws_config().await);
-    let bucket = unique("fjc-artifacts");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    s3.put_bucket_versioning()
-        .bucket(&bucket)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    (s3, bucket)
-}
+use fjc_integration_tests::harness::{World, unique};
+use fjc_integration_tests::security::versioned_bucket;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_artifact_deploys_the_exact_version_applied() {
