@@ -264,3 +264,39 @@ async fn namespace_policy_is_enforced_by_validate_apply_and_shown_by_status() {
         text(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_lists_jobs_no_spec_owns_and_leaves_them_alone() {
+    use fjc_flink::FlinkApi;
+    use fjc_integration_tests::flink::{stream_counter, unique_out_dir};
+    let w = World::new("cli-orphan").await;
+    let id = fjc_flink::JobId::random();
+    let jar = w
+        .flink
+        .upload_jar(&w.artifact("stream-counter.jar"))
+        .await
+        .unwrap();
+    let request = stream_counter(&id, "someone-elses-job", &unique_out_dir(&w.env, "orphan"));
+    w.flink.run_jar(&jar, &request).await.unwrap();
+    let out = fjc(&w, &["status"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("orphans (running on a cluster, owned by no spec; left alone):"),
+        "{t}"
+    );
+    let row = t
+        .lines()
+        .find(|l| l.contains(id.as_str()))
+        .unwrap_or_default();
+    assert!(
+        row.contains("someone-elses-job") && row.contains("default"),
+        "{t}"
+    );
+    // A reconcile leaves it running.
+    let report = w.cycle().await;
+    assert!(report.actions.is_empty());
+    assert!(!w.flink_job(&id).await.unwrap().state.is_globally_terminal());
+    w.flink.cancel(&id).await.unwrap();
+    w.flink.delete_jar(&jar).await.ok();
+}

@@ -216,8 +216,9 @@ fn clusters(i: &Inputs<'_>) -> Vec<ClusterView> {
 }
 
 /// Non-terminal Flink jobs on a reachable cluster that no job state (deployed
-/// version, or an operation's submission or cancellation target) accounts for.
-fn orphans(
+/// version, an operation's submission or cancellation target, or an active batch
+/// run) accounts for. They are shown, never touched.
+pub fn orphans(
     observed: &BTreeMap<String, Observation>,
     states: &BTreeMap<String, JobState>,
 ) -> Vec<Orphan> {
@@ -238,7 +239,15 @@ fn orphans(
                 }
                 None => Vec::new(),
             };
-            s.flink_job_id.iter().map(|j| j.as_str()).chain(op_ids)
+            let runs = s
+                .batch
+                .iter()
+                .flat_map(|b| b.active.iter().map(|r| r.flink_job_id.as_str()));
+            s.flink_job_id
+                .iter()
+                .map(|j| j.as_str())
+                .chain(op_ids)
+                .chain(runs)
         })
         .collect();
     let mut out: Vec<Orphan> = observed

@@ -3,13 +3,36 @@
 use std::collections::BTreeMap;
 
 use fjc_core::clock::{Clock, SystemClock};
-use fjc_core::runtime::{aws_config, offline_security, store};
+use fjc_core::planner::Observation;
+use fjc_core::runtime::{self, aws_config, offline_security, store};
 use fjc_core::status::job_statuses;
 use fjc_core::store::Store;
+use fjc_flink::FlinkApi;
 
 use crate::exit::Failure;
 
-/// Prints one row per job (or JSON).
+/// One `/jobs/overview` per configured cluster (credentials from their secrets).
+async fn observe(
+    config: &fjc_core::config::Config,
+    sdk: &aws_config::SdkConfig,
+) -> Result<BTreeMap<String, Observation>, Failure> {
+    let secrets = runtime::secrets(sdk, config);
+    let clients = runtime::flink_clients(config, &secrets)?;
+    Ok(
+        futures::future::join_all(clients.iter().map(|(name, c)| async move {
+            let o = match c.list_jobs().await {
+                Ok(jobs) => Observation::from_jobs(jobs),
+                Err(e) => Observation::Unreachable(e.to_string()),
+            };
+            (name.clone(), o)
+        }))
+        .await
+        .into_iter()
+        .collect(),
+    )
+}
+
+/// Prints one row per job (or JSON), and in text the orphans on the clusters.
 pub async fn run(json: bool) -> Result<(), Failure> {
     let config = super::config()?;
     let sdk = aws_config().await;
@@ -20,6 +43,8 @@ pub async fn run(json: bool) -> Result<(), Failure> {
         .map(|r| (r.spec.job_id.clone(), r))
         .collect();
     let states: BTreeMap<_, _> = states.into_iter().map(|s| (s.job_id.clone(), s)).collect();
+    let observed = observe(&config, &sdk).await?;
+    let orphans = fjc_core::snapshot::orphans(&observed, &states);
     let mut rows = job_statuses(&specs, &states, SystemClock.now_ms());
     let (security, _) = offline_security(&config).map_err(|e| Failure::User(e.to_string()))?;
     let held = security.held(specs.values().map(|r| &r.spec));
@@ -31,6 +56,20 @@ pub async fn run(json: bool) -> Result<(), Failure> {
             .map_err(|e| Failure::Infra(format!("cannot render status: {e}")))?;
         println!("{text}");
         return Ok(());
+    }
+    for (cluster, o) in &observed {
+        if let Observation::Unreachable(why) = o {
+            println!("cluster {cluster} unreachable: {why}");
+        }
+    }
+    if !orphans.is_empty() {
+        println!("orphans (running on a cluster, owned by no spec; left alone):");
+        for o in &orphans {
+            println!(
+                "  {:<12} {:<32} {:<12} {}",
+                o.cluster, o.flink_job_id, o.flink_state, o.name
+            );
+        }
     }
     if rows.is_empty() {
         println!("no jobs (apply specs with `fjc apply -f DIR`)");
