@@ -22,14 +22,12 @@ fn fjc(w: &World, dashboard: &Path, args: &[&str], transcript: &mut String) -> S
         .env("FJC_LOG_FORMAT", "json")
         .output()
         .expect("run fjc");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "fjc {args:?}: {text}");
     transcript.push_str(&text);
-    text
+    // Logs go to stderr: callers parse stdout alone.
+    stdout
 }
 
 fn files_text(dir: &Path) -> String {
@@ -80,9 +78,7 @@ async fn resolved_secret_values_never_reach_logs_outputs_table_or_snapshot() {
     let flink_id = loop {
         fjc(&w, &dashboard, &["reconcile", "--once"], &mut transcript);
         let status = fjc(&w, &dashboard, &["status", "--json"], &mut transcript);
-        let rows: serde_json::Value =
-            serde_json::from_str(&status[..status.rfind(']').map_or(0, |i| i + 1)])
-                .unwrap_or_default();
+        let rows: serde_json::Value = serde_json::from_str(&status).expect("status JSON");
         let row = rows
             .as_array()
             .and_then(|r| r.iter().find(|r| r["job_id"] == id.as_str()))
