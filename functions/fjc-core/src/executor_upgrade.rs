@@ -24,6 +24,10 @@ use crate::secrets::SecretSource;
 use crate::state::{JobState, LastError, Lifecycle, Operation, SavepointRecord, UpgradeProgress};
 use crate::store::{SpecRecord, Store};
 
+/// How long the checkpoint statistics of a cancelled job must stay the same before
+/// its newest retained checkpoint is trusted (above Flink's default 3 s cache).
+const STATS_SETTLE: Duration = Duration::from_secs(4);
+
 /// Where carrying the state over stands.
 pub(crate) enum Carry {
     /// The old job is gone; start the new one from this savepoint (or empty).
@@ -140,11 +144,32 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         if let Carry::Wait(why) = self.stopped(state, old, None).await? {
             return Ok(Carry::Wait(why));
         }
-        let retained = match flink.checkpoints(old).await {
-            Ok(stats) => newest(Some(stats)),
-            Err(FlinkError::NotFound { .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
+        // Flink caches checkpoint statistics (for `web.refresh-interval`, 3 s by
+        // default): a read right after the cancellation may still name a checkpoint
+        // that a newer one has since replaced (and deleted). Read until the answer
+        // has been the same for longer than that cache.
+        let mut retained = None;
+        let mut since = tokio::time::Instant::now();
+        let deadline = since + Duration::from_secs(self.ctx.settings.cancel_wait_seconds.max(5));
+        loop {
+            let seen = match flink.checkpoints(old).await {
+                Ok(stats) => newest(Some(stats)),
+                Err(FlinkError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+            if seen != retained {
+                retained = seen;
+                since = tokio::time::Instant::now();
+            } else if since.elapsed() >= STATS_SETTLE {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(Carry::Wait(format!(
+                    "waiting for job {old}'s checkpoint statistics to settle"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         let Some((path, at)) = retained else {
             return self.old_job_gone(state, old).await;
         };
