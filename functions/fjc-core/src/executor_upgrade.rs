@@ -173,16 +173,13 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         let Some((path, at)) = retained else {
             return self.old_job_gone(state, old).await;
         };
-        if let Some(p) = progress(state) {
-            p.restore_from = Some(path.clone());
-        }
-        state.last_savepoint = Some(SavepointRecord {
-            location: path.clone(),
+        let record = SavepointRecord {
+            location: path,
             at,
             from_job: old.clone(),
             kind: "checkpoint".into(),
-        });
-        self.save(state).await?;
+        };
+        let path = self.restore_point(state, record).await?;
         Ok(Carry::Ready(Some(path)))
     }
 
@@ -235,16 +232,13 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             match flink.savepoint_status(old, &trigger).await {
                 Ok(SavepointStatus::Completed { location }) => {
                     info!(job = %state.job_id, %location, "savepoint completed");
-                    if let Some(p) = progress(state) {
-                        p.restore_from = Some(location.clone());
-                    }
-                    state.last_savepoint = Some(SavepointRecord {
-                        location: location.clone(),
+                    let record = SavepointRecord {
+                        location,
                         at: self.now(),
                         from_job: old.clone(),
                         kind: "savepoint".into(),
-                    });
-                    self.save(state).await?;
+                    };
+                    let location = self.restore_point(state, record).await?;
                     return self.ended(state, old, location).await;
                 }
                 Ok(SavepointStatus::Failed { cause }) => {
@@ -304,12 +298,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         match reported.or_else(|| state.last_savepoint.clone()) {
             Some(sp) => {
                 warn!(job = %state.job_id, %old, location = %sp.location, "old job is gone; restoring from its newest savepoint");
-                if let Some(p) = progress(state) {
-                    p.restore_from = Some(sp.location.clone());
-                }
-                let location = sp.location.clone();
-                state.last_savepoint = Some(sp);
-                self.save(state).await?;
+                let location = self.restore_point(state, sp).await?;
                 Ok(Carry::Ready(Some(location)))
             }
             None => {
@@ -329,6 +318,18 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 Ok(Carry::Abandoned(Outcome::Failed(message)))
             }
         }
+    }
+
+    /// Records where the new job starts from (the operation's step and the job's
+    /// newest savepoint), before anything else happens; returns the location.
+    async fn restore_point(&self, state: &mut JobState, record: SavepointRecord) -> Step<String> {
+        let location = record.location.clone();
+        if let Some(p) = progress(state) {
+            p.restore_from = Some(location.clone());
+        }
+        state.last_savepoint = Some(record);
+        self.save(state).await?;
+        Ok(location)
     }
 
     /// The savepoint failed or timed out: the old job keeps running; the change
