@@ -10,14 +10,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use fjc_core::clock::EpochMs;
+use fjc_core::revisions::{Command, Commands, Revision};
 use fjc_core::runs::Run;
 use fjc_core::state::JobState;
 use fjc_core::store::{
     AuditEntry, LeaseGrant, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
 };
 use fjc_flink::{
-    CheckpointStats, ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails,
-    JobId, JobSummary, RunRequest, SavepointStatus,
+    CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
+    JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
 };
 
 /// Which side effect to die after, and what happened so far.
@@ -135,6 +136,30 @@ impl<S: Store> Store for CrashStore<S> {
     ) -> Result<std::collections::BTreeMap<String, EpochMs>, StoreError> {
         self.inner.list_run_requests().await
     }
+    async fn put_revision(&self, revision: &Revision) -> Result<(), StoreError> {
+        let r = self.inner.put_revision(revision).await;
+        self.plan.after("store: revision").await;
+        r
+    }
+    async fn list_revisions(&self, job_id: &str) -> Result<Vec<Revision>, StoreError> {
+        self.inner.list_revisions(job_id).await
+    }
+    async fn delete_revision(&self, job_id: &str, number: u64) -> Result<(), StoreError> {
+        self.inner.delete_revision(job_id, number).await
+    }
+    async fn request_command(
+        &self,
+        job_id: &str,
+        command: Command,
+        at: EpochMs,
+    ) -> Result<(), StoreError> {
+        self.inner.request_command(job_id, command, at).await
+    }
+    async fn list_commands(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, Commands>, StoreError> {
+        self.inner.list_commands().await
+    }
     async fn delete_state(
         &self,
         job_id: &str,
@@ -235,5 +260,26 @@ impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
     }
     async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
         self.inner.checkpoints(id).await
+    }
+    async fn trigger_savepoint(
+        &self,
+        id: &JobId,
+        target_dir: Option<&str>,
+        trigger_id: &str,
+    ) -> Result<(), FlinkError> {
+        let r = self
+            .inner
+            .trigger_savepoint(id, target_dir, trigger_id)
+            .await;
+        self.plan.after("flink: trigger savepoint").await;
+        r
+    }
+    async fn dispose_savepoint(&self, location: &str) -> Result<String, FlinkError> {
+        let r = self.inner.dispose_savepoint(location).await;
+        self.plan.after("flink: dispose savepoint").await;
+        r
+    }
+    async fn disposal_status(&self, trigger_id: &str) -> Result<DisposalStatus, FlinkError> {
+        self.inner.disposal_status(trigger_id).await
     }
 }

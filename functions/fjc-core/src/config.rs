@@ -96,6 +96,10 @@ pub struct ReconcileConfig {
     pub retry_base_seconds: u64,
     /// Upper bound of the retry delay.
     pub retry_max_seconds: u64,
+    /// How old the newest recorded checkpoint of a running, checkpointing stream
+    /// job may get before it is read again (one `/jobs/:id/checkpoints` call; a
+    /// state write only when a newer one exists). 0: every cycle.
+    pub checkpoint_record_seconds: u64,
 }
 
 impl Default for ReconcileConfig {
@@ -107,6 +111,7 @@ impl Default for ReconcileConfig {
             interval_seconds: 30,
             retry_base_seconds: 30,
             retry_max_seconds: 1800,
+            checkpoint_record_seconds: 60,
         }
     }
 }
@@ -302,6 +307,9 @@ impl Config {
         }
         if let Some(v) = num("FJC_RECONCILE_INTERVAL_SECONDS")? {
             self.reconcile.interval_seconds = v;
+        }
+        if let Some(v) = num("FJC_CHECKPOINT_RECORD_SECONDS")? {
+            self.reconcile.checkpoint_record_seconds = v;
         }
         if let Some(v) = num("FJC_EVENT_DEBOUNCE_SECONDS")? {
             self.artifacts.event_debounce_seconds = v;

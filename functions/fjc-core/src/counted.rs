@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use fjc_flink::{
-    CheckpointStats, ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails,
-    JobId, JobSummary, RunRequest, SavepointStatus,
+    CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
+    JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
 };
 
 /// Flink call counts.
@@ -121,5 +121,24 @@ impl<F: FlinkApi> FlinkApi for Counted<F> {
     async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
         self.read();
         self.inner.checkpoints(id).await
+    }
+    async fn trigger_savepoint(
+        &self,
+        id: &JobId,
+        target_dir: Option<&str>,
+        trigger_id: &str,
+    ) -> Result<(), FlinkError> {
+        self.write();
+        self.inner
+            .trigger_savepoint(id, target_dir, trigger_id)
+            .await
+    }
+    async fn dispose_savepoint(&self, location: &str) -> Result<String, FlinkError> {
+        self.write();
+        self.inner.dispose_savepoint(location).await
+    }
+    async fn disposal_status(&self, trigger_id: &str) -> Result<DisposalStatus, FlinkError> {
+        self.read();
+        self.inner.disposal_status(trigger_id).await
     }
 }

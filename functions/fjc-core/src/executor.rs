@@ -19,10 +19,10 @@ use crate::context::Context;
 use crate::counted::Counted;
 use crate::error::CoreError;
 use crate::executor_secrets::{ResolvedSpec, resolve_spec, scrub_secrets};
-use crate::planner::{Action, Observation};
+use crate::planner::{Action, DeployReason, Observation};
 use crate::secrets::SecretSource;
 use crate::state::UpgradeProgress;
-use crate::state::{JobState, LastError, Lifecycle, Operation};
+use crate::state::{JobState, LastError, Lifecycle, Operation, Purpose};
 use crate::store::{LeaseGrant, SpecRecord, Store, StoreError};
 use fjc_spec::UpgradeMode;
 
@@ -60,12 +60,18 @@ pub struct Executor<'a, S, F, A, C, K> {
     pub states: &'a BTreeMap<String, JobState>,
     /// Cluster observations (made after taking the lease).
     pub observed: &'a BTreeMap<String, Observation>,
+    /// Pending operator commands by job id.
+    pub commands: &'a BTreeMap<String, crate::revisions::Commands>,
 }
 
 pub(crate) type Step<T> = Result<T, CoreError>;
 
 #[path = "executor_batch.rs"]
 mod batch;
+#[path = "executor_lifecycle.rs"]
+mod lifecycle;
+#[path = "executor_revisions.rs"]
+mod revisions;
 #[path = "executor_upgrade.rs"]
 mod upgrade;
 
@@ -83,8 +89,22 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 replaces, reason, ..
             } => {
                 info!(job = %job_id, ?reason, "starting deployment");
-                self.start_deploy(&job_id, replaces.clone()).await
+                let purpose = match reason {
+                    DeployReason::Recover | DeployReason::Lost => Purpose::Recover,
+                    DeployReason::Resume => Purpose::Resume,
+                    DeployReason::Restart => Purpose::Restart,
+                    DeployReason::New | DeployReason::Changed | DeployReason::Retry => {
+                        Purpose::Deploy
+                    }
+                };
+                self.start_deploy(&job_id, replaces.clone(), purpose).await
             }
+            Action::Suspend { flink_job_id, .. } => self.start_suspend(&job_id, flink_job_id).await,
+            Action::Savepoint { manual, .. } => self.start_savepoint(&job_id, *manual).await,
+            Action::Rollback {
+                to, reason, manual, ..
+            } => self.start_rollback(&job_id, *to, reason, *manual).await,
+            Action::RecordCheckpoint { .. } => self.record_checkpoint(&job_id).await,
             Action::ResumeOperation { .. } => self.resume(&job_id).await,
             Action::Delete { flink_job_ids, .. } => {
                 self.start_delete(&job_id, flink_job_ids.clone()).await
@@ -96,10 +116,16 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 flink_state,
                 fetch_cause,
                 note,
+                running,
                 ..
             } => {
-                self.record(&job_id, *lifecycle, flink_state, *fetch_cause, note.clone())
-                    .await
+                let seen = Seen {
+                    lifecycle: *lifecycle,
+                    flink_state,
+                    fetch_cause: *fetch_cause,
+                    running: *running,
+                };
+                self.record(&job_id, seen, note.clone()).await
             }
         };
         let outcome = match result {
@@ -147,7 +173,12 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         Ok(())
     }
 
-    async fn start_deploy(&self, job_id: &str, replaces: Option<JobId>) -> Step<Outcome> {
+    async fn start_deploy(
+        &self,
+        job_id: &str,
+        replaces: Option<JobId>,
+        purpose: Purpose,
+    ) -> Step<Outcome> {
         let record = self.spec(job_id)?;
         let spec = &record.spec;
         let mut state = self
@@ -161,11 +192,12 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             state.failed_attempts = 0;
         }
         state.attempted_fingerprint = Some(record.fingerprint.clone());
-        state.lifecycle = if replaces.is_some() {
-            Lifecycle::Upgrading
-        } else {
-            Lifecycle::Deploying
+        state.lifecycle = match purpose {
+            Purpose::Recover => Lifecycle::Recovering,
+            _ if replaces.is_some() => Lifecycle::Upgrading,
+            _ => Lifecycle::Deploying,
         };
+        self.note_purpose(&mut state, purpose, record).await;
         let mode = spec.upgrade_mode();
         let upgrade = match (&replaces, mode, &state.last_savepoint) {
             // A running job is replaced: carry its state over as the mode says.
@@ -193,6 +225,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             replaces,
             started_at: self.now(),
             upgrade,
+            purpose,
         });
         // Intent first: nothing touches Flink before this write succeeds.
         self.save(&mut state).await?;
@@ -208,6 +241,8 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         match &state.operation {
             Some(Operation::Deploy { .. }) => self.continue_deploy(state).await,
             Some(Operation::Delete { .. }) => self.continue_delete(state).await,
+            Some(Operation::Suspend { .. }) => self.continue_suspend(state).await,
+            Some(Operation::Savepoint { .. }) => self.continue_savepoint(state).await,
             None => Ok(Outcome::Done("nothing to resume".into())),
         }
     }
@@ -217,22 +252,31 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             fingerprint,
             flink_job_id,
             replaces,
+            purpose,
             ..
         }) = state.operation.clone()
         else {
             return Ok(Outcome::Done("no deploy in flight".into()));
         };
         let flink = self.flink(&state.cluster)?;
+        // What is deployed: the spec, or for a rollback the recorded revision.
+        let owned;
+        let record = match purpose {
+            Purpose::Rollback { to } => {
+                owned = self.revision(&state.job_id, to).await?.record();
+                &owned
+            }
+            _ => self.spec(&state.job_id)?,
+        };
 
         // Already submitted (a crash or lost answer after the run call): adopt it.
         if let Some(s) = self.observed_state(&state.cluster, &flink_job_id) {
             let s = s.as_str().to_string();
             return self
-                .finish_deploy(&mut state, fingerprint, flink_job_id, &s)
+                .finish_deploy(&mut state, record, flink_job_id, &s)
                 .await;
         }
 
-        let record = self.spec(&state.job_id)?;
         if record.fingerprint != fingerprint {
             // The spec changed before anything was submitted: deploy the new one.
             if let Some(Operation::Deploy { fingerprint: f, .. }) = &mut state.operation {
@@ -285,11 +329,11 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                     Ok(d) => d.state.as_str().to_string(),
                     Err(_) => "SUBMITTED".to_string(),
                 };
-                self.finish_deploy(&mut state, fingerprint, flink_job_id, &s)
+                self.finish_deploy(&mut state, record, flink_job_id, &s)
                     .await
             }
             Err(FlinkError::DuplicateJob { .. }) => {
-                self.finish_deploy(&mut state, fingerprint, flink_job_id, "SUBMITTED")
+                self.finish_deploy(&mut state, record, flink_job_id, "SUBMITTED")
                     .await
             }
             Err(e) if e.is_ambiguous() || e.is_unreachable() => {
@@ -409,16 +453,23 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     async fn finish_deploy(
         &self,
         state: &mut JobState,
-        fingerprint: fjc_spec::Fingerprint,
+        record: &SpecRecord,
         flink_job_id: JobId,
         flink_state: &str,
     ) -> Step<Outcome> {
         info!(job = %state.job_id, flink_job = %flink_job_id, "deployed");
-        state.operation = None;
-        let record = self
-            .specs
-            .get(&state.job_id)
-            .filter(|r| r.fingerprint == fingerprint);
+        let Some(Operation::Deploy {
+            fingerprint,
+            upgrade,
+            purpose,
+            ..
+        }) = state.operation.take()
+        else {
+            return Ok(Outcome::Done("no deploy in flight".into()));
+        };
+        // The spec may have changed after the submission: then only the
+        // fingerprint is known for what runs.
+        let record = Some(record).filter(|r| r.fingerprint == fingerprint);
         state.deployed_classes =
             record.map(|r| fjc_spec::class_fingerprints(&r.spec, &r.artifact_digest));
         state.deployed_artifact = record.map(|r| crate::state::DeployedArtifact {
@@ -426,15 +477,29 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             digest: r.artifact_digest.clone(),
             version: r.artifact_version.clone(),
         });
+        state.restored_from = upgrade.and_then(|u| u.restore_from);
+        state.deployed_at = Some(self.now());
+        state.running_since = None;
+        state.lifecycle = match purpose {
+            Purpose::Rollback { .. } => Lifecycle::RollingBack,
+            Purpose::Recover => Lifecycle::Recovering,
+            _ => Lifecycle::Deploying,
+        };
+        self.number_revision(state, purpose, &fingerprint, record, &flink_job_id)
+            .await?;
         state.deployed_fingerprint = Some(fingerprint.clone());
-        state.attempted_fingerprint = Some(fingerprint);
+        if !matches!(purpose, Purpose::Rollback { .. }) {
+            state.attempted_fingerprint = Some(fingerprint);
+        }
         state.flink_job_id = Some(flink_job_id.clone());
         state.flink_state = Some(flink_state.to_string());
-        state.lifecycle = Lifecycle::Deploying;
         state.failed_attempts = 0;
         state.next_attempt_at = None;
-        state.last_error = None;
+        if purpose != Purpose::Recover {
+            state.last_error = None;
+        }
         self.save(state).await?;
+        self.prune_revisions(state).await;
         Ok(Outcome::Done(format!(
             "submitted as Flink job {flink_job_id}"
         )))
@@ -517,30 +582,27 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         Ok(Outcome::Done("cancelled and removed".into()))
     }
 
-    async fn record(
-        &self,
-        job_id: &str,
-        lifecycle: Lifecycle,
-        flink_state: &str,
-        fetch_cause: bool,
-        note: Option<String>,
-    ) -> Step<Outcome> {
+    async fn record(&self, job_id: &str, seen: Seen<'_>, note: Option<String>) -> Step<Outcome> {
         let mut state = self
             .states
             .get(job_id)
             .cloned()
             .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
-        let mut message = note;
-        if fetch_cause && let Some(id) = &state.flink_job_id {
-            {
-                let flink = self.flink(&state.cluster)?;
-                message = match flink.job_failure_cause(id).await {
-                    Ok(Some(cause)) => Some(cause),
-                    Ok(None) => Some(format!("Flink job {id} failed")),
-                    Err(e) => Some(format!("Flink job {id} failed (cause unavailable: {e})")),
-                };
-            }
+        let mut cause = None;
+        if seen.fetch_cause
+            && let Some(id) = &state.flink_job_id
+        {
+            let flink = self.flink(&state.cluster)?;
+            cause = Some(match flink.job_failure_cause(id).await {
+                Ok(Some(cause)) => cause,
+                Ok(None) => format!("Flink job {id} failed"),
+                Err(e) => format!("Flink job {id} failed (cause unavailable: {e})"),
+            });
         }
+        let message = match (note, cause) {
+            (Some(n), Some(c)) => Some(format!("{n}; last failure: {c}")),
+            (n, c) => n.or(c),
+        };
         if let Some(message) = message {
             let message = match self.specs.get(job_id) {
                 Some(r) => {
@@ -555,13 +617,35 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             });
         }
         let from = state.lifecycle;
-        state.lifecycle = lifecycle;
-        state.flink_state = Some(flink_state.to_string());
+        state.lifecycle = seen.lifecycle;
+        state.flink_state = Some(seen.flink_state.to_string());
+        match (seen.running, state.running_since) {
+            (true, None) => state.running_since = Some(self.now()),
+            (false, Some(_)) => state.running_since = None,
+            _ => {}
+        }
+        let stable = seen.lifecycle == Lifecycle::Stable && from != Lifecycle::Stable;
+        if stable {
+            state.stable_revision = Some(state.revision);
+        }
         self.save(&mut state).await?;
+        if stable {
+            self.mark_revision(&state, crate::revisions::RevisionOutcome::Stable, None)
+                .await;
+        }
         Ok(Outcome::Done(format!(
-            "{} -> {} (Flink {flink_state})",
+            "{} -> {} (Flink {})",
             from.as_str(),
-            lifecycle.as_str()
+            seen.lifecycle.as_str(),
+            seen.flink_state
         )))
     }
+}
+
+/// What a cycle saw of a deployed job (see [`Action::Record`]).
+pub(crate) struct Seen<'a> {
+    lifecycle: Lifecycle,
+    flink_state: &'a str,
+    fetch_cause: bool,
+    running: bool,
 }

@@ -41,6 +41,7 @@ pub(crate) enum Carry {
 fn progress(state: &mut JobState) -> Option<&mut UpgradeProgress> {
     match &mut state.operation {
         Some(Operation::Deploy { upgrade, .. }) => upgrade.as_mut(),
+        Some(Operation::Suspend { upgrade, .. }) => Some(upgrade),
         _ => None,
     }
 }
@@ -327,6 +328,9 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         if let Some(p) = progress(state) {
             p.restore_from = Some(location.clone());
         }
+        if record.kind == "savepoint" && !state.savepoints.iter().any(|s| s.location == location) {
+            state.savepoints.push(record.clone());
+        }
         state.last_savepoint = Some(record);
         self.save(state).await?;
         Ok(location)
@@ -335,8 +339,8 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     /// The savepoint failed or timed out: the old job keeps running; the change
     /// waits and is retried with backoff.
     async fn abandon(&self, state: &mut JobState, old: &JobId, reason: String) -> Step<Carry> {
-        let message =
-            format!("upgrade not done, {reason}; job {old} keeps running the previous version");
+        let what = state.operation.as_ref().map_or("upgrade", |o| o.name());
+        let message = format!("{what} not done, {reason}; job {old} keeps running");
         warn!(job = %state.job_id, error = %message, "upgrade abandoned");
         state.operation = None;
         state.lifecycle = Lifecycle::Running;

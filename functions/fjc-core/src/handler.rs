@@ -121,6 +121,10 @@ pub struct Loaded {
     pub run_requests: BTreeMap<String, EpochMs>,
     /// Specs held back by policy, with the reason.
     pub held: BTreeMap<String, String>,
+    /// Pending operator commands by job id.
+    pub commands: BTreeMap<String, crate::revisions::Commands>,
+    /// See [`crate::planner::PlanInput::checkpoint_every_ms`].
+    pub checkpoint_every_ms: Option<i64>,
 }
 
 /// Runs one reconcile cycle. Errors are returned only when the store cannot be read
@@ -248,6 +252,8 @@ pub fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
         clusters: &l.observed,
         run_requests: &l.run_requests,
         held: &l.held,
+        commands: &l.commands,
+        checkpoint_every_ms: l.checkpoint_every_ms,
         now,
     })
 }
@@ -262,10 +268,11 @@ where
     S: Store,
     F: FlinkApi,
 {
-    let (specs, states, run_requests) = futures::try_join!(
+    let (specs, states, run_requests, commands) = futures::try_join!(
         ctx.store.list_specs(),
         ctx.store.list_states(),
-        ctx.store.list_run_requests()
+        ctx.store.list_run_requests(),
+        ctx.store.list_commands()
     )?;
     let specs: BTreeMap<_, _> = specs
         .into_iter()
@@ -310,12 +317,19 @@ where
     for (job, why) in &held {
         warn!(job = %job, reason = %why, "spec held by policy");
     }
+    let commands = commands
+        .into_iter()
+        .filter(|(job, _)| scope.contains(job))
+        .collect();
+    let every = ctx.settings.checkpoint_record_seconds.saturating_mul(1000);
     Ok(Loaded {
         held,
         specs,
         states,
         observed,
         run_requests,
+        commands,
+        checkpoint_every_ms: Some(i64::try_from(every).unwrap_or(i64::MAX)),
     })
 }
 
@@ -340,6 +354,7 @@ where
         specs: &loaded.specs,
         states: &loaded.states,
         observed: &loaded.observed,
+        commands: &loaded.commands,
     };
     let results: Vec<Result<ActionReport, StoreError>> =
         futures::stream::iter(the_plan.actions.iter().map(|a| {

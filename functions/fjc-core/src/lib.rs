@@ -24,6 +24,7 @@ pub mod flink_auth;
 pub mod handler;
 pub mod planner;
 pub mod policy;
+pub mod revisions;
 pub mod runs;
 pub mod runtime;
 pub mod schedule;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fjc_flink::{FlinkJobState, JobId, JobSummary};
+use fjc_flink::{JobId, JobSummary};
 use fjc_spec::JobType;
 
 use crate::clock::EpochMs;
@@ -13,6 +13,8 @@ use crate::store::SpecRecord;
 
 #[path = "planner_batch.rs"]
 pub mod batch;
+#[path = "planner_stream.rs"]
+mod stream;
 
 pub use batch::{BatchStep, RunEnd, StartRun};
 
@@ -46,6 +48,11 @@ pub struct PlanInput<'a> {
     /// Specs held back by policy, with the reason: nothing is done for them (their
     /// running job, if any, is left alone).
     pub held: &'a BTreeMap<String, String>,
+    /// Pending operator commands (`fjc restart|rollback|savepoint`) by job id.
+    pub commands: &'a BTreeMap<String, crate::revisions::Commands>,
+    /// How old the newest recorded checkpoint of a running stream job may get
+    /// before it is read again (`None`: never).
+    pub checkpoint_every_ms: Option<i64>,
     /// The time.
     pub now: EpochMs,
 }
@@ -61,6 +68,13 @@ pub enum DeployReason {
     Retry,
     /// The job vanished from its cluster and is started again.
     Lost,
+    /// The job failed or vanished: started again from its newest state, within
+    /// the recovery budget.
+    Recover,
+    /// `desired_state` is `running` again: start from the suspend savepoint.
+    Resume,
+    /// `fjc restart`.
+    Restart,
 }
 
 /// One thing to do for one job.
@@ -100,6 +114,36 @@ pub enum Action {
         /// Spec job id.
         job_id: String,
     },
+    /// Stop the running job with a savepoint (`desired_state: suspended`).
+    Suspend {
+        /// Spec job id.
+        job_id: String,
+        /// The running Flink job.
+        flink_job_id: JobId,
+    },
+    /// Take a savepoint of the running job (periodic or `fjc savepoint`).
+    Savepoint {
+        /// Spec job id.
+        job_id: String,
+        /// Asked for by `fjc savepoint`.
+        manual: bool,
+    },
+    /// Deploy an earlier revision again.
+    Rollback {
+        /// Spec job id.
+        job_id: String,
+        /// The revision (default: the last stable one).
+        to: Option<u64>,
+        /// Why.
+        reason: String,
+        /// Asked for by `fjc rollback`.
+        manual: bool,
+    },
+    /// Read the running job's newest retained checkpoint and record it.
+    RecordCheckpoint {
+        /// Spec job id.
+        job_id: String,
+    },
     /// Record what Flink shows for a deployed job.
     Record {
         /// Spec job id.
@@ -110,8 +154,10 @@ pub enum Action {
         flink_state: String,
         /// Look up Flink's failure cause and record it as the last error.
         fetch_cause: bool,
-        /// A message to record as the last error instead (when Flink has none).
+        /// A message to record as the last error (with Flink's cause, if fetched).
         note: Option<String>,
+        /// Whether the job runs with all tasks (starts or ends `running_since`).
+        running: bool,
     },
 }
 
@@ -124,13 +170,20 @@ impl Action {
             | Action::Delete { job_id, .. }
             | Action::Batch { job_id, .. }
             | Action::Adopt { job_id }
+            | Action::Suspend { job_id, .. }
+            | Action::Savepoint { job_id, .. }
+            | Action::Rollback { job_id, .. }
+            | Action::RecordCheckpoint { job_id }
             | Action::Record { job_id, .. } => job_id,
         }
     }
 
     /// Whether the action calls Flink with a write (submit, cancel).
     pub fn writes_to_flink(&self) -> bool {
-        !matches!(self, Action::Record { .. } | Action::Adopt { .. })
+        !matches!(
+            self,
+            Action::Record { .. } | Action::Adopt { .. } | Action::RecordCheckpoint { .. }
+        )
     }
 
     /// Short name for logs and reports.
@@ -142,6 +195,10 @@ impl Action {
             Action::Batch { .. } => "batch",
             Action::Adopt { .. } => "adopt",
             Action::Record { .. } => "record",
+            Action::Suspend { .. } => "suspend",
+            Action::Savepoint { .. } => "savepoint",
+            Action::Rollback { .. } => "rollback",
+            Action::RecordCheckpoint { .. } => "checkpoint",
         }
     }
 }
@@ -201,7 +258,13 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
                 continue;
             }
         };
-        match decide(id, spec, state, jobs, input.run_requests, input.now) {
+        let extra = stream::StreamInput {
+            jobs,
+            commands: input.commands.get(id),
+            checkpoint_every_ms: input.checkpoint_every_ms,
+            now: input.now,
+        };
+        match decide(id, spec, state, input.run_requests, &extra) {
             Decision::Act(action) => out.actions.push(action),
             Decision::Wait(reason) => out.skipped.push(Skipped {
                 job_id: id.clone(),
@@ -223,10 +286,10 @@ fn decide(
     id: &str,
     spec: Option<&SpecRecord>,
     state: Option<&JobState>,
-    jobs: &BTreeMap<JobId, JobSummary>,
     requests: &BTreeMap<String, EpochMs>,
-    now: EpochMs,
+    extra: &stream::StreamInput<'_>,
 ) -> Decision {
+    let (jobs, now) = (extra.jobs, extra.now);
     let job_id = id.to_string();
     let live = |jid: &Option<JobId>| -> Option<JobId> {
         jid.as_ref()
@@ -272,6 +335,9 @@ fn decide(
     }
 
     let Some(state) = state else {
+        if !spec.spec.desired_state.is_running() {
+            return Decision::Wait("suspended before its first deployment".into());
+        }
         return Decision::Act(Action::Deploy {
             job_id,
             replaces: None,
@@ -282,8 +348,20 @@ fn decide(
     if state.operation.is_some() {
         return Decision::Act(Action::ResumeOperation { job_id });
     }
+    let current = live(&state.flink_job_id);
+    if let Some(action) = stream::command(id, state, current.clone(), extra) {
+        return Decision::Act(action);
+    }
+    if let Some(decision) = stream::suspension(id, spec, state, current, now) {
+        return decision;
+    }
 
-    if state.deployed_fingerprint.as_ref() != Some(&spec.fingerprint) {
+    // A version that was rolled back is not deployed again until the spec changes.
+    let rejected = state
+        .rollback
+        .as_ref()
+        .is_some_and(|r| r.rejected == spec.fingerprint);
+    if state.deployed_fingerprint.as_ref() != Some(&spec.fingerprint) && !rejected {
         // Only "ignore"-class fields changed (monitoring, upgrade settings): adopt
         // the new fingerprint without touching the running job.
         if state.deployed_fingerprint.is_some()
@@ -310,6 +388,19 @@ fn decide(
                         crate::clock::rfc3339(at)
                     ));
                 }
+                _ if live(&state.flink_job_id).is_none()
+                    && spec.spec.auto_rollback()
+                    && state.stable_revision.is_some() =>
+                {
+                    // The old job is gone (its state is in the upgrade savepoint)
+                    // and the new version cannot start: back to the stable one.
+                    return Decision::Act(Action::Rollback {
+                        job_id,
+                        to: None,
+                        reason: "the new version could not be started".into(),
+                        manual: false,
+                    });
+                }
                 _ => {
                     return Decision::Wait(
                         "deployment of this spec failed; waiting for a spec change".into(),
@@ -333,58 +424,15 @@ fn decide(
         });
     }
 
-    // Deployed version matches the spec: observe it.
+    // Deployed version matches the spec (or was rolled back from it): observe it.
     let Some(flink_id) = &state.flink_job_id else {
         return Decision::Nothing;
     };
     match jobs.get(flink_id) {
-        Some(job) => observe(job_id, state, job),
-        None => missing(job_id, state),
-    }
-}
-
-/// The deployed job is in the cluster: record any change of its state.
-fn observe(job_id: String, state: &JobState, job: &JobSummary) -> Decision {
-    let (lifecycle, fetch_cause, note) = match &job.state {
-        FlinkJobState::Finished => (Lifecycle::Finished, false, None),
-        FlinkJobState::Failed => (Lifecycle::Failed, true, None),
-        FlinkJobState::Canceled => (
-            Lifecycle::Failed,
-            false,
-            Some("job was cancelled outside the controller".to_string()),
-        ),
-        FlinkJobState::Running if job.tasks_running < job.tasks_total => {
-            (Lifecycle::Deploying, false, None)
-        }
-        FlinkJobState::Running => (Lifecycle::Running, false, None),
-        // Transitional states (INITIALIZING, CREATED, RESTARTING, FAILING, ...):
-        // keep the lifecycle, record Flink's state.
-        _ => (state.lifecycle, false, None),
-    };
-    let flink_state = job.state.as_str().to_string();
-    if lifecycle == state.lifecycle && state.flink_state.as_deref() == Some(&flink_state) {
-        return Decision::Nothing;
-    }
-    Decision::Act(Action::Record {
-        job_id,
-        lifecycle,
-        flink_state,
-        fetch_cause,
-        note,
-    })
-}
-
-/// A deployed streaming job is not in the cluster (the JobManager restarted
-/// without HA and forgot it): submit it again.
-fn missing(job_id: String, state: &JobState) -> Decision {
-    match state.lifecycle {
-        // A result already recorded: Flink forgetting the job later changes nothing.
-        Lifecycle::Finished | Lifecycle::Failed => Decision::Nothing,
-        _ => Decision::Act(Action::Deploy {
-            job_id,
-            replaces: None,
-            reason: DeployReason::Lost,
-        }),
+        Some(job) => stream::observe(id, spec, state, job, extra),
+        // The JobManager restarted without HA and forgot the job.
+        None if state.lifecycle == Lifecycle::Finished => Decision::Nothing,
+        None => stream::recover(id, spec, state, now, false),
     }
 }
 

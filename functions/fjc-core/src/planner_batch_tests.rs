@@ -89,6 +89,8 @@ fn step_of(
         clusters: &clusters,
         run_requests: &run_requests,
         held: &BTreeMap::new(),
+        commands: &BTreeMap::new(),
+        checkpoint_every_ms: None,
         now,
     });
     p.actions.into_iter().find_map(|a| match a {

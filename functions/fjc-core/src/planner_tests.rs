@@ -48,6 +48,16 @@ impl St {
         self.0.flink_job_id = Some(job);
         self.0.lifecycle = l;
         self.0.flink_state = Some(flink.into());
+        if matches!(
+            l,
+            Lifecycle::Running | Lifecycle::Stable | Lifecycle::RolledBack
+        ) {
+            self.0.running_since = Some(NOW - 1000);
+        }
+        self
+    }
+    fn with(mut self, f: impl FnOnce(&mut JobState)) -> St {
+        f(&mut self.0);
         self
     }
     fn failed_attempt(mut self, f: &str, retryable: bool, next: Option<i64>) -> St {
@@ -86,6 +96,7 @@ struct Case {
     cluster: Option<Vec<JobSummary>>,
     expect: Vec<Action>,
     skipped: usize,
+    commands: BTreeMap<String, crate::revisions::Commands>,
 }
 
 fn run(c: &Case) -> Plan {
@@ -110,6 +121,8 @@ fn run(c: &Case) -> Plan {
         clusters: &clusters,
         run_requests: &BTreeMap::new(),
         held: &BTreeMap::new(),
+        commands: &c.commands,
+        checkpoint_every_ms: None,
         now: NOW,
     })
 }
@@ -129,6 +142,7 @@ fn record(id: &str, l: Lifecycle, flink: &str, cause: bool, note: bool) -> Actio
         flink_state: flink.into(),
         fetch_cause: cause,
         note: note.then(String::new),
+        running: flink == "RUNNING",
     }
 }
 
@@ -145,6 +159,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![]),
             expect: vec![deploy("a", None, DeployReason::New)],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "running and unchanged: nothing",
@@ -153,6 +168,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![job(jid(1), F::Running, 2, 2)]),
             expect: vec![],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "changed spec replaces the live job",
@@ -161,6 +177,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![job(jid(1), F::Running, 2, 2)]),
             expect: vec![deploy("a", Some(jid(1)), DeployReason::Changed)],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "changed spec of a failed job: nothing to cancel",
@@ -169,6 +186,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![job(jid(1), F::Failed, 0, 2)]),
             expect: vec![deploy("a", None, DeployReason::Changed)],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "deleted spec cancels the job",
@@ -180,6 +198,7 @@ fn cases() -> Vec<Case> {
                 flink_job_ids: vec![jid(1)],
             }],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "deleted spec mid-deploy cancels the submitted job",
@@ -190,6 +209,7 @@ fn cases() -> Vec<Case> {
                 replaces: None,
                 started_at: 0,
                 upgrade: None,
+                purpose: Default::default(),
             })],
             cluster: Some(vec![job(jid(2), F::Running, 1, 1)]),
             expect: vec![Action::Delete {
@@ -197,6 +217,7 @@ fn cases() -> Vec<Case> {
                 flink_job_ids: vec![jid(2)],
             }],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "operation in flight is resumed",
@@ -207,10 +228,12 @@ fn cases() -> Vec<Case> {
                 replaces: None,
                 started_at: 0,
                 upgrade: None,
+                purpose: Default::default(),
             })],
             cluster: Some(vec![]),
             expect: vec![Action::ResumeOperation { job_id: "a".into() }],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "delete in flight is resumed",
@@ -222,6 +245,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![]),
             expect: vec![Action::ResumeOperation { job_id: "a".into() }],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "deploying job now running is recorded",
@@ -230,6 +254,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![job(jid(1), F::Running, 2, 2)]),
             expect: vec![record("a", L::Running, "RUNNING", false, false)],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "running with tasks still starting stays deploying",
@@ -238,22 +263,25 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![job(jid(1), F::Running, 1, 2)]),
             expect: vec![],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
-            name: "failed job is recorded with its cause",
+            name: "failed job is recovered",
             specs: vec![spec("a", Stream, "f1")],
             states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
             cluster: Some(vec![job(jid(1), F::Failed, 0, 2)]),
-            expect: vec![record("a", L::Failed, "FAILED", true, false)],
+            expect: vec![deploy("a", None, DeployReason::Recover)],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "running stream job vanished: deployed again",
             specs: vec![spec("a", Stream, "f1")],
             states: vec![St::new("a", Stream).deployed("f1", jid(1), L::Running, "RUNNING")],
             cluster: Some(vec![]),
-            expect: vec![deploy("a", None, DeployReason::Lost)],
+            expect: vec![deploy("a", None, DeployReason::Recover)],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "non-retryable failure waits for a spec change",
@@ -262,6 +290,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![]),
             expect: vec![],
             skipped: 1,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "retryable failure waits for its time",
@@ -270,6 +299,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![]),
             expect: vec![],
             skipped: 1,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "retryable failure is retried when due",
@@ -278,6 +308,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![]),
             expect: vec![deploy("a", None, DeployReason::Retry)],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "failed attempt of an older spec: new spec deployed",
@@ -286,6 +317,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![]),
             expect: vec![deploy("a", None, DeployReason::New)],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "unreachable cluster: no action, job skipped with reason",
@@ -294,6 +326,7 @@ fn cases() -> Vec<Case> {
             cluster: None,
             expect: vec![],
             skipped: 2,
+            commands: BTreeMap::new(),
         },
         Case {
             name: "cancelled outside the controller is recorded",
@@ -302,6 +335,7 @@ fn cases() -> Vec<Case> {
             cluster: Some(vec![job(jid(1), F::Canceled, 0, 2)]),
             expect: vec![record("a", L::Failed, "CANCELED", false, true)],
             skipped: 0,
+            commands: BTreeMap::new(),
         },
     ]
 }
@@ -317,12 +351,14 @@ fn normalise(actions: Vec<Action>) -> Vec<Action> {
                 flink_state,
                 fetch_cause,
                 note,
+                running,
             } => Action::Record {
                 job_id,
                 lifecycle,
                 flink_state,
                 fetch_cause,
                 note: note.map(|_| String::new()),
+                running,
             },
             other => other,
         })
@@ -364,6 +400,8 @@ fn unconfigured_cluster_is_skipped_with_reason() {
         clusters: &clusters,
         run_requests: &BTreeMap::new(),
         held: &BTreeMap::new(),
+        commands: &BTreeMap::new(),
+        checkpoint_every_ms: None,
         now: NOW,
     });
     assert!(p.actions.is_empty());
@@ -394,6 +432,7 @@ fn change_classes_decide_between_adopt_and_redeploy() {
             cluster: cluster.clone(),
             expect: vec![],
             skipped: 0,
+            commands: BTreeMap::new(),
         })
     };
     // Monitoring only: adopt, no restart.
@@ -446,6 +485,7 @@ fn an_abandoned_upgrade_waits_for_its_retry_time() {
         cluster: cluster.clone(),
         expect: vec![],
         skipped: 0,
+        commands: BTreeMap::new(),
     };
     let p = run(&case(St(st.0.clone())));
     assert!(p.actions.is_empty(), "{:?}", p.actions);
@@ -463,3 +503,6 @@ fn an_abandoned_upgrade_waits_for_its_retry_time() {
         vec![deploy("a", Some(jid(1)), DeployReason::Retry)]
     );
 }
+
+#[path = "planner_lifecycle_tests.rs"]
+mod lifecycle;

@@ -154,12 +154,9 @@ fn observed_state(observed: &BTreeMap<String, Observation>, s: &JobState) -> Opt
 }
 
 fn operation_view(o: &Operation) -> OperationView {
-    let started_at = match o {
-        Operation::Deploy { started_at, .. } | Operation::Delete { started_at, .. } => *started_at,
-    };
     OperationView {
         kind: o.name().to_string(),
-        started_at,
+        started_at: o.started_at(),
     }
 }
 
@@ -225,20 +222,12 @@ pub fn orphans(
     let known: BTreeSet<&str> = states
         .values()
         .flat_map(|s| {
-            let op_ids: Vec<&str> = match &s.operation {
-                Some(Operation::Deploy {
-                    flink_job_id,
-                    replaces,
-                    ..
-                }) => std::iter::once(flink_job_id)
-                    .chain(replaces.as_ref())
-                    .map(|j| j.as_str())
-                    .collect(),
-                Some(Operation::Delete { flink_job_ids, .. }) => {
-                    flink_job_ids.iter().map(|j| j.as_str()).collect()
-                }
-                None => Vec::new(),
-            };
+            let op_ids: Vec<&str> = s
+                .operation
+                .iter()
+                .flat_map(|o| o.flink_jobs())
+                .map(|j| j.as_str())
+                .collect();
             let runs = s
                 .batch
                 .iter()

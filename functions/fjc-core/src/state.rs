@@ -2,6 +2,8 @@
 //! operation in flight. Stored as one item per job; every change is a conditional
 //! write on `version`, fenced by the reconcile lease.
 
+use std::collections::BTreeMap;
+
 use fjc_flink::JobId;
 use fjc_spec::{ClassFingerprints, Fingerprint, JobType, UpgradeMode};
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,17 @@ pub enum Lifecycle {
     Suspended,
     /// The spec was deleted and the job is being cancelled.
     Deleting,
+    /// Running with all tasks for `deployment.stable_after`: a revision a
+    /// rollback can return to.
+    Stable,
+    /// Being stopped with a savepoint (`desired_state: suspended`).
+    Suspending,
+    /// Failed or lost; being restarted from its newest savepoint or checkpoint.
+    Recovering,
+    /// A failing new version is being replaced by the last stable revision.
+    RollingBack,
+    /// Runs a rolled-back revision; the spec's version waits for a spec change.
+    RolledBack,
 }
 
 impl Lifecycle {
@@ -45,6 +58,11 @@ impl Lifecycle {
             Lifecycle::Scheduled => "SCHEDULED",
             Lifecycle::Suspended => "SUSPENDED",
             Lifecycle::Deleting => "DELETING",
+            Lifecycle::Stable => "STABLE",
+            Lifecycle::Suspending => "SUSPENDING",
+            Lifecycle::Recovering => "RECOVERING",
+            Lifecycle::RollingBack => "ROLLING_BACK",
+            Lifecycle::RolledBack => "ROLLED_BACK",
         }
     }
 }
@@ -77,6 +95,29 @@ pub enum Operation {
         /// How the replaced job's state is carried over, and how far that got.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         upgrade: Option<UpgradeProgress>,
+        /// Why: a new version, a recovery, a resume, a restart or a rollback.
+        #[serde(default)]
+        purpose: Purpose,
+    },
+    /// `desired_state: suspended`: stop `flink_job_id` with a savepoint.
+    Suspend {
+        /// The running job.
+        flink_job_id: JobId,
+        /// When the operation started.
+        started_at: EpochMs,
+        /// The savepoint's trigger id and location, as far as known.
+        upgrade: UpgradeProgress,
+    },
+    /// A savepoint of a job that keeps running (periodic or `fjc savepoint`).
+    Savepoint {
+        /// The running job.
+        flink_job_id: JobId,
+        /// Client-chosen trigger id, recorded before the trigger call.
+        trigger_id: String,
+        /// When the operation started.
+        started_at: EpochMs,
+        /// Asked for by `fjc savepoint` (else periodic).
+        manual: bool,
     },
     /// The spec was deleted: cancel `flink_job_ids`, then forget the job.
     Delete {
@@ -88,16 +129,92 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// When the operation started.
+    pub fn started_at(&self) -> EpochMs {
+        match self {
+            Operation::Deploy { started_at, .. }
+            | Operation::Delete { started_at, .. }
+            | Operation::Suspend { started_at, .. }
+            | Operation::Savepoint { started_at, .. } => *started_at,
+        }
+    }
+
+    /// Every Flink job the operation may touch or has started.
+    pub fn flink_jobs(&self) -> Vec<&JobId> {
+        match self {
+            Operation::Deploy {
+                flink_job_id,
+                replaces,
+                ..
+            } => std::iter::once(flink_job_id).chain(replaces).collect(),
+            Operation::Delete { flink_job_ids, .. } => flink_job_ids.iter().collect(),
+            Operation::Suspend { flink_job_id, .. } | Operation::Savepoint { flink_job_id, .. } => {
+                vec![flink_job_id]
+            }
+        }
+    }
+
     /// Short name for status and logs.
     pub fn name(&self) -> &'static str {
         match self {
-            Operation::Deploy { .. } => "deploy",
+            Operation::Deploy { purpose, .. } => purpose.name(),
             Operation::Delete { .. } => "delete",
+            Operation::Suspend { .. } => "suspend",
+            Operation::Savepoint { .. } => "savepoint",
         }
     }
 }
 
-/// The controller's record of one job.
+/// Why a deploy operation runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Purpose {
+    /// A new version of the spec (or its first deployment).
+    #[default]
+    Deploy,
+    /// The job failed or vanished; start it again from its newest state.
+    Recover,
+    /// `desired_state` went back to `running`: start from the suspend savepoint.
+    Resume,
+    /// `fjc restart`: start again, budget reset.
+    Restart,
+    /// Go back to revision `to` (its recorded spec), from the state the failing
+    /// version started from.
+    Rollback {
+        /// The revision deployed.
+        to: u64,
+    },
+}
+
+impl Purpose {
+    /// Short name for status and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::Deploy => "deploy",
+            Purpose::Recover => "recover",
+            Purpose::Resume => "resume",
+            Purpose::Restart => "restart",
+            Purpose::Rollback { .. } => "rollback",
+        }
+    }
+}
+
+/// A rollback that happened: which revision was left and why. Kept until the
+/// spec changes, so the rejected version is not deployed again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackRecord {
+    /// The revision rolled back from.
+    pub from_revision: u64,
+    /// The revision rolled back to.
+    pub to_revision: u64,
+    /// The spec fingerprint that is not deployed again until the spec changes.
+    pub rejected: Fingerprint,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: EpochMs,
+}
+
 /// The state-carrying part of a deploy that replaces a running job. Each field is
 /// written before the Flink call that depends on it, so every step is re-entrant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +257,7 @@ pub struct SavepointRecord {
     pub kind: String,
 }
 
+/// The controller's record of one job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobState {
     /// The spec's job id.
@@ -187,6 +305,37 @@ pub struct JobState {
     /// The newest savepoint or retained checkpoint known for the job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_savepoint: Option<SavepointRecord>,
+    /// Savepoints the controller took and keeps (oldest first), for retention.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub savepoints: Vec<SavepointRecord>,
+    /// When the controller recovered the job, within the recovery window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recoveries: Vec<EpochMs>,
+    /// When the deployed version was submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_at: Option<EpochMs>,
+    /// Since when it has been RUNNING with all tasks running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_since: Option<EpochMs>,
+    /// The savepoint or checkpoint the deployed version started from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<String>,
+    /// Revision number of the deployed version (0: none yet).
+    #[serde(default)]
+    pub revision: u64,
+    /// Highest revision number handed out.
+    #[serde(default)]
+    pub revisions_made: u64,
+    /// The newest revision that reached STABLE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_revision: Option<u64>,
+    /// The last rollback, kept until the spec changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackRecord>,
+    /// Per command kind (`restart`, `savepoint`, `rollback`), the request time
+    /// last handled.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub handled: BTreeMap<String, EpochMs>,
     /// Last change of this record.
     pub updated_at: EpochMs,
     /// Optimistic version, managed by the store (0 = not stored yet).
@@ -214,6 +363,16 @@ impl JobState {
             deployed_classes: None,
             deployed_artifact: None,
             last_savepoint: None,
+            savepoints: Vec::new(),
+            recoveries: Vec::new(),
+            deployed_at: None,
+            running_since: None,
+            restored_from: None,
+            revision: 0,
+            revisions_made: 0,
+            stable_revision: None,
+            rollback: None,
+            handled: BTreeMap::new(),
             updated_at: now,
             version: 0,
         }

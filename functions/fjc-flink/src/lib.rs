@@ -60,6 +60,25 @@ pub trait FlinkApi: Send + Sync {
         id: &JobId,
         trigger_id: &str,
     ) -> impl Future<Output = Result<SavepointStatus, FlinkError>> + Send;
+    /// `POST /jobs/:id/savepoints` without cancelling: a savepoint of a job that
+    /// keeps running. Idempotent per `trigger_id` (32 hex).
+    fn trigger_savepoint(
+        &self,
+        id: &JobId,
+        target_dir: Option<&str>,
+        trigger_id: &str,
+    ) -> impl Future<Output = Result<(), FlinkError>> + Send;
+    /// `POST /savepoint-disposal`: deletes a savepoint's files; returns the
+    /// trigger id to poll with [`FlinkApi::disposal_status`].
+    fn dispose_savepoint(
+        &self,
+        location: &str,
+    ) -> impl Future<Output = Result<String, FlinkError>> + Send;
+    /// `GET /savepoint-disposal/:trigger`.
+    fn disposal_status(
+        &self,
+        trigger_id: &str,
+    ) -> impl Future<Output = Result<DisposalStatus, FlinkError>> + Send;
     /// `GET /jobs/:id/checkpoints`: the latest completed checkpoint and savepoint.
     fn checkpoints(
         &self,

@@ -278,3 +278,17 @@ pub struct ExecutionResult {
     /// The failure cause reduced to one line, for failed jobs.
     pub cause: Option<String>,
 }
+
+/// Where a savepoint disposal (`/savepoint-disposal`) stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisposalStatus {
+    /// Still deleting.
+    InProgress,
+    /// The savepoint is gone.
+    Done,
+    /// Flink could not dispose of it; the reduced one-line reason.
+    Failed {
+        /// First line and last "Caused by:" line of Flink's failure cause.
+        cause: String,
+    },
+}

@@ -53,12 +53,21 @@ pub fn fingerprint(spec: &JobSpec, artifact_digest: &str) -> Fingerprint {
 
 /// Fields whose change never restarts a job (the "ignore" change class): they
 /// steer the controller (upgrade strategy, policy, alerting), not the job.
-const IGNORE_CLASS: [(&str, Option<&str>); 5] = [
+const IGNORE_CLASS: [(&str, Option<&str>); 14] = [
     ("monitoring", None),
     ("namespace", None),
     ("deployment", Some("upgrade_mode")),
     ("deployment", Some("savepoint_timeout")),
     ("deployment", Some("last_state_max_age")),
+    ("deployment", Some("recovery_attempts")),
+    ("deployment", Some("recovery_window")),
+    ("deployment", Some("recovery_backoff")),
+    ("deployment", Some("readiness_timeout")),
+    ("deployment", Some("stable_after")),
+    ("deployment", Some("auto_rollback")),
+    ("stream_config", Some("savepoint_trigger_interval")),
+    ("stream_config", Some("savepoint_history_max_count")),
+    ("stream_config", Some("savepoint_history_max_age")),
 ];
 
 /// Fingerprints per change class, stored with the deployed job so the planner
@@ -94,11 +103,13 @@ pub fn class_fingerprints(spec: &JobSpec, artifact_digest: &str) -> ClassFingerp
         if let Some(Value::Object(d)) = map.get_mut("deployment") {
             d.remove("parallelism");
         }
-        if map
-            .get("deployment")
-            .is_some_and(|d| d.as_object().is_some_and(|o| o.is_empty()))
-        {
-            map.remove("deployment");
+        for section in ["deployment", "stream_config"] {
+            if map
+                .get(section)
+                .is_some_and(|d| d.as_object().is_some_and(|o| o.is_empty()))
+            {
+                map.remove(section);
+            }
         }
     }
     let hash = |parts: &[&str]| {
@@ -123,8 +134,10 @@ pub fn canonical_json(spec: &JobSpec) -> String {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    // The namespace selects a policy; it does not change what runs.
+    // The namespace selects a policy and the desired state whether the job runs
+    // at all; neither changes what runs.
     pruned.remove("namespace");
+    pruned.remove("desired_state");
     // Identity fields are never pruned, whatever the defaults say.
     for key in ["job_id", "job_type", "artifact_path"] {
         if let Some(v) = value.get(key) {
@@ -159,6 +172,7 @@ fn default_spec(job_type: JobType) -> JobSpec {
         batch_config: None,
         stream_config: None,
         advanced: Default::default(),
+        desired_state: Default::default(),
     }
 }
 

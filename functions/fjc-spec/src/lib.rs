@@ -7,6 +7,7 @@ pub mod document;
 pub mod error;
 pub mod fingerprint;
 pub mod flink_conf;
+pub mod lifecycle;
 pub mod model;
 pub mod schema;
 pub mod units;

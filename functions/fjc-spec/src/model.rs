@@ -59,6 +59,29 @@ pub struct JobSpec {
     /// Low-level Flink settings.
     #[serde(default)]
     pub advanced: Advanced,
+    /// `running` (default) or `suspended`: a suspended stream job is stopped with a
+    /// savepoint and resumed from it when set back to `running`. Not part of the
+    /// fingerprint (suspending is not a change of what runs).
+    #[serde(default, skip_serializing_if = "DesiredState::is_running")]
+    pub desired_state: DesiredState,
+}
+
+/// Whether a stream job should run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DesiredState {
+    /// Keep it running.
+    #[default]
+    Running,
+    /// Stop it with a savepoint; resume from that savepoint later.
+    Suspended,
+}
+
+impl DesiredState {
+    /// Whether this is `running`.
+    pub fn is_running(&self) -> bool {
+        *self == DesiredState::Running
+    }
 }
 
 /// Namespace of a spec that names none.
@@ -129,6 +152,30 @@ pub struct Deployment {
     /// (default `1h`); an older one means a savepoint is taken instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_state_max_age: Option<String>,
+    /// Controller recoveries of a failed or lost job allowed within
+    /// `recovery_window` (default 3; 0 = never recover). Past it the job stays
+    /// FAILED until the spec changes or `fjc restart`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_attempts: Option<i64>,
+    /// The window `recovery_attempts` counts in (default `1h`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_window: Option<String>,
+    /// First wait before a recovery, doubled per recovery in the window (default `10s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_backoff: Option<String>,
+    /// A new version must be RUNNING with all tasks running within this
+    /// (default `5m`), else it is rolled back (or FAILED when there is nothing to
+    /// roll back to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_timeout: Option<String>,
+    /// How long a version must keep running to count as STABLE, the revision a
+    /// rollback returns to (default `1m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_after: Option<String>,
+    /// Roll a failing new version back to the last stable revision by itself
+    /// (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_rollback: Option<bool>,
 }
 
 /// How a running stream job is replaced by a new version.
@@ -170,6 +217,12 @@ impl Default for Deployment {
             upgrade_mode: None,
             savepoint_timeout: None,
             last_state_max_age: None,
+            recovery_attempts: None,
+            recovery_window: None,
+            recovery_backoff: None,
+            readiness_timeout: None,
+            stable_after: None,
+            auto_rollback: None,
         }
     }
 }
@@ -363,6 +416,13 @@ pub struct StreamConfig {
     /// Maximum concurrent checkpoints (>= 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrent_checkpoints: Option<i64>,
+    /// Savepoints the controller keeps (default 5); older ones are disposed of
+    /// through Flink. The newest completed one is always kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub savepoint_history_max_count: Option<i64>,
+    /// Savepoints older than this are disposed of (default `7d`), newest excepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub savepoint_history_max_age: Option<String>,
 }
 
 /// Low-level settings.

@@ -116,6 +116,16 @@ fn describe(a: &Action) -> String {
         },
         Action::ResumeOperation { .. } => "continue the operation in flight".into(),
         Action::Adopt { .. } => "record the new spec as deployed (no restart needed)".into(),
+        Action::Suspend { flink_job_id, .. } => {
+            format!("suspend: stop Flink job {flink_job_id} with a savepoint")
+        }
+        Action::Savepoint { manual: true, .. } => "take a savepoint (fjc savepoint)".into(),
+        Action::Savepoint { .. } => "take a periodic savepoint".into(),
+        Action::Rollback { to, reason, .. } => match to {
+            Some(n) => format!("roll back to revision {n}: {reason}"),
+            None => format!("roll back to the last stable revision: {reason}"),
+        },
+        Action::RecordCheckpoint { .. } => "record the newest retained checkpoint".into(),
         Action::Delete { flink_job_ids, .. } if flink_job_ids.is_empty() => {
             "spec deleted; forget the job".into()
         }

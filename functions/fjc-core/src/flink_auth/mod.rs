@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use fjc_flink::rest::{RestClient, RestClientConfig};
 use fjc_flink::{
-    CheckpointStats, ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails,
-    JobId, JobSummary, RunRequest, SavepointStatus,
+    CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
+    JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
 };
 use tokio::sync::Mutex;
 
@@ -172,5 +172,21 @@ impl<K: SecretSource> FlinkApi for AuthedFlink<K> {
     }
     async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
         authed!(self, |c| FlinkApi::checkpoints(&c, id))
+    }
+    async fn trigger_savepoint(
+        &self,
+        id: &JobId,
+        target_dir: Option<&str>,
+        trigger_id: &str,
+    ) -> Result<(), FlinkError> {
+        authed!(self, |c| FlinkApi::trigger_savepoint(
+            &c, id, target_dir, trigger_id
+        ))
+    }
+    async fn dispose_savepoint(&self, location: &str) -> Result<String, FlinkError> {
+        authed!(self, |c| FlinkApi::dispose_savepoint(&c, location))
+    }
+    async fn disposal_status(&self, trigger_id: &str) -> Result<DisposalStatus, FlinkError> {
+        authed!(self, |c| FlinkApi::disposal_status(&c, trigger_id))
     }
 }

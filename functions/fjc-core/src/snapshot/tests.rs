@@ -132,6 +132,7 @@ fn world() -> Loaded {
         replaces: Some(jid('1')),
         started_at: NOW - 3_000,
         upgrade: None,
+        purpose: Default::default(),
     });
     let observed = Observation::from_jobs(vec![
         summary(jid('1'), "fjc:payments", FlinkJobState::Running),
@@ -148,6 +149,8 @@ fn world() -> Loaded {
         observed: BTreeMap::from([("default".to_string(), observed)]),
         run_requests: BTreeMap::new(),
         held: Default::default(),
+        commands: BTreeMap::new(),
+        checkpoint_every_ms: None,
     }
 }
 
@@ -350,6 +353,8 @@ fn batch_jobs_carry_next_fire_and_recent_runs() {
         )]),
         run_requests: BTreeMap::new(),
         held: Default::default(),
+        commands: BTreeMap::new(),
+        checkpoint_every_ms: None,
     };
     let s = snapshot_of(view, BTreeMap::from([("default".to_string(), Ok(1))]));
     let job = &s.jobs[0];

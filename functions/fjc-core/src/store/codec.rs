@@ -84,7 +84,7 @@ pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn get_s<'a>(item: &'a Item, name: &str, what: &str) -> Result<&'a str, StoreError> {
+pub(super) fn get_s<'a>(item: &'a Item, name: &str, what: &str) -> Result<&'a str, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v),
         _ => Err(corrupt(
@@ -113,7 +113,7 @@ pub fn get_opt_s(item: &Item, name: &str) -> Option<String> {
     }
 }
 
-fn corrupt(item: &str, reason: String) -> StoreError {
+pub(super) fn corrupt(item: &str, reason: String) -> StoreError {
     StoreError::Corrupt {
         item: item.to_string(),
         reason,

@@ -474,6 +474,36 @@ impl Store for DynamoStore {
             .collect()
     }
 
+    async fn put_revision(&self, revision: &crate::revisions::Revision) -> Result<(), StoreError> {
+        self.put_revision_item(revision).await
+    }
+
+    async fn list_revisions(
+        &self,
+        job_id: &str,
+    ) -> Result<Vec<crate::revisions::Revision>, StoreError> {
+        self.revision_items(job_id).await
+    }
+
+    async fn delete_revision(&self, job_id: &str, number: u64) -> Result<(), StoreError> {
+        self.delete_revision_item(job_id, number).await
+    }
+
+    async fn request_command(
+        &self,
+        job_id: &str,
+        command: crate::revisions::Command,
+        at: EpochMs,
+    ) -> Result<(), StoreError> {
+        self.put_command_item(job_id, command, at).await
+    }
+
+    async fn list_commands(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, crate::revisions::Commands>, StoreError> {
+        self.command_items().await
+    }
+
     fn stats(&self) -> StoreStats {
         StoreStats {
             reads: self.reads.load(Ordering::Relaxed),

@@ -4,6 +4,7 @@
 pub mod bootstrap;
 mod codec;
 pub mod dynamo;
+mod dynamo_revisions;
 mod dynamo_specs;
 
 use std::future::Future;
@@ -299,6 +300,36 @@ pub trait Store: Send + Sync {
     fn list_run_requests(
         &self,
     ) -> impl Future<Output = Result<std::collections::BTreeMap<String, EpochMs>, StoreError>> + Send;
+    /// Writes a revision (idempotent: the same number overwrites).
+    fn put_revision(
+        &self,
+        revision: &crate::revisions::Revision,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A job's revisions, oldest first.
+    fn list_revisions(
+        &self,
+        job_id: &str,
+    ) -> impl Future<Output = Result<Vec<crate::revisions::Revision>, StoreError>> + Send;
+    /// Deletes revision `number` of a job.
+    fn delete_revision(
+        &self,
+        job_id: &str,
+        number: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records an operator command (`fjc restart|savepoint|rollback`); a newer
+    /// request of the same kind replaces an unhandled older one.
+    fn request_command(
+        &self,
+        job_id: &str,
+        command: crate::revisions::Command,
+        at: EpochMs,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Pending commands by job id.
+    fn list_commands(
+        &self,
+    ) -> impl Future<
+        Output = Result<std::collections::BTreeMap<String, crate::revisions::Commands>, StoreError>,
+    > + Send;
     /// Deletes the state if it is still at `version`, only while `lease` is current.
     fn delete_state(
         &self,

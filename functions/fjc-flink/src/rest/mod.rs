@@ -22,8 +22,8 @@ pub use errors::{MAX_MESSAGE_CHARS, reduce_error_body, reduce_stack_trace};
 pub use savepoints::{is_valid_trigger_id, new_trigger_id};
 
 use crate::{
-    CheckpointStats, ClusterOverview, ExecutionResult, FlinkApi, FlinkError, JarId, JobDetails,
-    JobId, JobSummary, RunRequest, SavepointStatus,
+    CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
+    JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
 };
 
 impl FlinkApi for RestClient {
@@ -89,5 +89,24 @@ impl FlinkApi for RestClient {
 
     async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
         RestClient::checkpoints(self, id).await
+    }
+
+    async fn trigger_savepoint(
+        &self,
+        id: &JobId,
+        target_dir: Option<&str>,
+        trigger_id: &str,
+    ) -> Result<(), FlinkError> {
+        RestClient::trigger_savepoint(self, id, target_dir, trigger_id, false)
+            .await
+            .map(|_| ())
+    }
+
+    async fn dispose_savepoint(&self, location: &str) -> Result<String, FlinkError> {
+        RestClient::dispose_savepoint(self, location).await
+    }
+
+    async fn disposal_status(&self, trigger_id: &str) -> Result<DisposalStatus, FlinkError> {
+        RestClient::disposal_status(self, trigger_id).await
     }
 }

@@ -8,7 +8,10 @@ use serde_json::json;
 use super::call::{Call, decode};
 use super::client::RestClient;
 use super::errors::reduce_stack_trace;
-use crate::{CheckpointCounts, CheckpointRef, CheckpointStats, FlinkError, JobId, SavepointStatus};
+use crate::{
+    CheckpointCounts, CheckpointRef, CheckpointStats, DisposalStatus, FlinkError, JobId,
+    SavepointStatus,
+};
 
 /// A new random trigger id in the form Flink accepts (32 lowercase hex characters).
 pub fn new_trigger_id() -> String {
@@ -157,6 +160,29 @@ pub(crate) fn parse_savepoint_status(body: &[u8]) -> Result<SavepointStatus, Fli
     }
 }
 
+/// Parses `GET /savepoint-disposal/:triggerid`: `COMPLETED` with a
+/// `failure-cause` failed, without one it is done.
+pub(crate) fn parse_disposal_status(body: &[u8]) -> Result<DisposalStatus, FlinkError> {
+    let w: WireOperationStatus = decode("disposal_status", body)?;
+    if w.status.id != "COMPLETED" {
+        return Ok(DisposalStatus::InProgress);
+    }
+    match w.operation.and_then(|o| o.failure_cause) {
+        Some(cause) => {
+            let text = cause.stack_trace.or(cause.class).unwrap_or_default();
+            let line = reduce_stack_trace(&text);
+            Ok(DisposalStatus::Failed {
+                cause: if line.is_empty() {
+                    "disposal failed (no cause given)".to_string()
+                } else {
+                    line
+                },
+            })
+        }
+        None => Ok(DisposalStatus::Done),
+    }
+}
+
 /// Parses `GET /jobs/:id/checkpoints`.
 pub(crate) fn parse_checkpoints(body: &[u8]) -> Result<CheckpointStats, FlinkError> {
     let w: WireCheckpoints = decode("checkpoints", body)?;
@@ -261,6 +287,38 @@ impl RestClient {
             return Err(answer.error(&format!("savepoint {trigger_id} of job {id}")));
         }
         parse_savepoint_status(answer.body())
+    }
+
+    /// `POST /savepoint-disposal`: deletes the savepoint at `location` (its
+    /// metadata and state files). Returns the trigger id to poll with
+    /// [`RestClient::disposal_status`].
+    pub async fn dispose_savepoint(&self, location: &str) -> Result<String, FlinkError> {
+        let operation = "dispose_savepoint";
+        let answer = self
+            .call(
+                Call::new(operation, Method::POST, &["savepoint-disposal"])
+                    .json(json!({ "savepoint-path": location })),
+            )
+            .await?;
+        if !answer.is_success() {
+            return Err(answer.error(&format!("savepoint {location}")));
+        }
+        parse_triggered(answer.body(), operation)
+    }
+
+    /// `GET /savepoint-disposal/:triggerid`.
+    pub async fn disposal_status(&self, trigger_id: &str) -> Result<DisposalStatus, FlinkError> {
+        let answer = self
+            .call(Call::new(
+                "disposal_status",
+                Method::GET,
+                &["savepoint-disposal", trigger_id],
+            ))
+            .await?;
+        if !answer.is_success() {
+            return Err(answer.error(&format!("disposal {trigger_id}")));
+        }
+        parse_disposal_status(answer.body())
     }
 
     /// `GET /jobs/:id/checkpoints`: counts and the latest completed checkpoint,

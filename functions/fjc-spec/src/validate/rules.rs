@@ -76,6 +76,21 @@ fn deployment(spec: &JobSpec, out: &mut Problems) {
     out.duration("deployment.restart_delay", &d.restart_delay);
     out.duration("deployment.savepoint_timeout", &d.savepoint_timeout);
     out.duration("deployment.last_state_max_age", &d.last_state_max_age);
+    out.at_least("deployment.recovery_attempts", d.recovery_attempts, 0);
+    for (field, value) in [
+        ("recovery_window", &d.recovery_window),
+        ("recovery_backoff", &d.recovery_backoff),
+        ("readiness_timeout", &d.readiness_timeout),
+        ("stable_after", &d.stable_after),
+    ] {
+        out.duration(&key_path("deployment", field), value);
+    }
+    if spec.job_type == JobType::Batch && !spec.desired_state.is_running() {
+        out.push(
+            "desired_state",
+            "only stream jobs can be suspended; use batch_config.suspend to pause a schedule",
+        );
+    }
 }
 
 fn resources(spec: &JobSpec, out: &mut Problems) {
@@ -159,6 +174,15 @@ fn job_type_sections(spec: &JobSpec, out: &mut Problems) {
         out.at_least(
             "stream_config.max_concurrent_checkpoints",
             stream.max_concurrent_checkpoints,
+            1,
+        );
+        out.duration(
+            "stream_config.savepoint_history_max_age",
+            &stream.savepoint_history_max_age,
+        );
+        out.at_least(
+            "stream_config.savepoint_history_max_count",
+            stream.savepoint_history_max_count,
             1,
         );
     }

@@ -634,7 +634,7 @@ batch_config: {cron: 5}
         (
             "deployment.paralelism",
             6,
-            "unknown field, did you mean `parallelism`? (allowed: checkpoint_interval,",
+            "unknown field, did you mean `parallelism`? (allowed: auto_rollback, checkpoint_interval,",
         ),
         (
             "deployment.restart_strategy",

@@ -1,0 +1,173 @@
+//! Revision bookkeeping of deployments: numbering a new version (its revision is
+//! written before the state that names it, so a crash in between rewrites the
+//! same number), marking outcomes, pruning old revisions, and what a deploy's
+//! purpose changes in the state before its intent is recorded.
+
+use fjc_flink::{FlinkApi, JobId};
+use fjc_spec::Fingerprint;
+use tracing::warn;
+
+use super::{Executor, Step};
+use crate::artifacts::ArtifactSource;
+use crate::clock::Clock;
+use crate::error::CoreError;
+use crate::revisions::{REVISIONS_KEPT, Revision, RevisionOutcome};
+use crate::secrets::SecretSource;
+use crate::state::{JobState, LastError, Purpose};
+use crate::store::{SpecRecord, Store};
+
+impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
+    Executor<'_, S, F, A, C, K>
+{
+    /// Revision `number` of a job, or a clear error naming what is kept.
+    pub(crate) async fn revision(&self, job_id: &str, number: u64) -> Step<Revision> {
+        let all = self.ctx.store.list_revisions(job_id).await?;
+        let kept: Vec<String> = all.iter().map(|r| r.number.to_string()).collect();
+        all.into_iter().find(|r| r.number == number).ok_or_else(|| {
+            CoreError::NotFound(format!(
+                "revision {number} of {job_id} is not kept (kept: {})",
+                if kept.is_empty() {
+                    "none".to_string()
+                } else {
+                    kept.join(", ")
+                }
+            ))
+        })
+    }
+
+    /// What the deploy's purpose changes before its intent is written.
+    pub(crate) async fn note_purpose(
+        &self,
+        state: &mut JobState,
+        purpose: Purpose,
+        record: &SpecRecord,
+    ) {
+        let now = self.now();
+        match purpose {
+            Purpose::Deploy => {
+                state.recoveries.clear();
+                state.rollback = None;
+            }
+            Purpose::Restart => {
+                state.recoveries.clear();
+                state.rollback = None;
+                if let Some(at) = self.commands.get(&state.job_id).and_then(|c| c.restart) {
+                    state.handled.insert("restart".into(), at);
+                }
+            }
+            Purpose::Recover => {
+                let window =
+                    i64::try_from(record.spec.recovery_window().as_millis()).unwrap_or(i64::MAX);
+                state.recoveries.retain(|t| now - t < window);
+                state.recoveries.push(now);
+                let cause = match &state.flink_job_id {
+                    Some(id) => self.failure_cause(state, id).await,
+                    None => None,
+                };
+                let n = state.recoveries.len();
+                let budget = record.spec.recovery_attempts();
+                state.last_error = Some(LastError {
+                    message: format!(
+                        "recovery {n} of {budget}: {}",
+                        cause.unwrap_or_else(|| "the job was lost by its cluster".into())
+                    ),
+                    at: now,
+                    retryable: true,
+                });
+            }
+            Purpose::Resume | Purpose::Rollback { .. } => {}
+        }
+    }
+
+    async fn failure_cause(&self, state: &JobState, id: &JobId) -> Option<String> {
+        let flink = self.flink(&state.cluster).ok()?;
+        if self
+            .observed_state(&state.cluster, id)
+            .is_none_or(|s| *s != fjc_flink::FlinkJobState::Failed)
+        {
+            return None;
+        }
+        match flink.job_failure_cause(id).await {
+            Ok(Some(cause)) => Some(format!("Flink job {id} failed: {cause}")),
+            _ => Some(format!("Flink job {id} failed")),
+        }
+    }
+
+    /// Gives a newly deployed version its revision number and writes the
+    /// revision; a recovery, resume or restart of the same version keeps it, a
+    /// rollback takes the target's.
+    pub(crate) async fn number_revision(
+        &self,
+        state: &mut JobState,
+        purpose: Purpose,
+        fingerprint: &Fingerprint,
+        record: Option<&SpecRecord>,
+        flink_job_id: &JobId,
+    ) -> Step<()> {
+        if let Purpose::Rollback { to } = purpose {
+            state.revision = to;
+            return Ok(());
+        }
+        let same = state.deployed_fingerprint.as_ref() == Some(fingerprint) && state.revision > 0;
+        let Some(record) = record.filter(|_| !same) else {
+            return Ok(());
+        };
+        let number = state.revisions_made + 1;
+        let revision = Revision::of(
+            number,
+            record,
+            flink_job_id.clone(),
+            state.restored_from.clone(),
+            self.now(),
+        );
+        self.ctx.store.put_revision(&revision).await?;
+        state.revision = number;
+        state.revisions_made = number;
+        Ok(())
+    }
+
+    /// Sets the outcome of the deployed revision (history only: a failure is
+    /// logged, not fatal).
+    pub(crate) async fn mark_revision(
+        &self,
+        state: &JobState,
+        outcome: RevisionOutcome,
+        reason: Option<String>,
+    ) {
+        let result = async {
+            let mut r = self.revision(&state.job_id, state.revision).await?;
+            r.outcome = outcome;
+            r.reason = reason;
+            self.ctx.store.put_revision(&r).await?;
+            Ok::<_, CoreError>(())
+        };
+        if let Err(e) = result.await {
+            warn!(job = %state.job_id, revision = state.revision, error = %e, "could not update revision");
+        }
+    }
+
+    /// Deletes revisions beyond [`REVISIONS_KEPT`], never the deployed or the
+    /// stable one.
+    pub(crate) async fn prune_revisions(&self, state: &JobState) {
+        let Some(oldest_kept) = state.revisions_made.checked_sub(REVISIONS_KEPT as u64) else {
+            return;
+        };
+        let Ok(all) = self.ctx.store.list_revisions(&state.job_id).await else {
+            return;
+        };
+        for r in all.iter().filter(|r| {
+            r.number <= oldest_kept
+                && r.number != state.revision
+                && Some(r.number) != state.stable_revision
+        }) {
+            if let Err(e) = self
+                .ctx
+                .store
+                .delete_revision(&state.job_id, r.number)
+                .await
+            {
+                warn!(job = %state.job_id, revision = r.number, error = %e, "could not delete old revision");
+            }
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! Table-driven tests of the stream lifecycle: recovery budget and backoff,
+//! readiness and stability, automatic rollback, suspend/resume, operator
+//! commands, periodic savepoints and checkpoint recording.
+
+use super::*;
+use crate::revisions::{Command, Commands};
+use crate::state::RollbackRecord;
+
+fn with_spec(f: &str, extra: serde_json::Value) -> SpecRecord {
+    let mut json = serde_json::json!({
+        "job_id": "a", "job_type": "stream", "artifact_path": "x.jar"
+    });
+    if let (Some(base), Some(more)) = (json.as_object_mut(), extra.as_object()) {
+        base.extend(more.clone());
+    }
+    let mut r = spec("a", Stream, f);
+    r.spec = serde_json::from_value(json).unwrap();
+    r
+}
+
+fn running(l: Lifecycle) -> St {
+    St::new("a", Stream).deployed("f1", jid(1), l, "RUNNING")
+}
+
+fn case(
+    name: &'static str,
+    spec: SpecRecord,
+    st: St,
+    cluster: Vec<JobSummary>,
+    expect: Vec<Action>,
+) -> Case {
+    Case {
+        name,
+        specs: vec![spec],
+        states: vec![st],
+        cluster: Some(cluster),
+        expect,
+        skipped: 0,
+        commands: BTreeMap::new(),
+    }
+}
+
+fn rollback(reason_auto: bool) -> Action {
+    Action::Rollback {
+        job_id: "a".into(),
+        to: None,
+        reason: String::new(),
+        manual: !reason_auto,
+    }
+}
+
+/// Reasons are free text: compare without them.
+fn strip(actions: Vec<Action>) -> Vec<Action> {
+    normalise(actions)
+        .into_iter()
+        .map(|a| match a {
+            Action::Rollback {
+                job_id, to, manual, ..
+            } => Action::Rollback {
+                job_id,
+                to,
+                reason: String::new(),
+                manual,
+            },
+            other => other,
+        })
+        .collect()
+}
+
+fn lifecycle_cases() -> Vec<Case> {
+    let s = || spec("a", Stream, "f1");
+    let up = || vec![job(jid(1), F::Running, 2, 2)];
+    let failed = || vec![job(jid(1), F::Failed, 0, 2)];
+    let starting = || vec![job(jid(1), F::Running, 1, 2)];
+    let new_version = |l: Lifecycle| {
+        running(l).with(|s| {
+            s.revision = 2;
+            s.stable_revision = Some(1);
+            s.running_since = None;
+            s.deployed_at = Some(NOW - 400_000);
+        })
+    };
+    let mut with_commands = case(
+        "fjc restart is carried out once",
+        s(),
+        running(L::Failed),
+        failed(),
+        vec![deploy("a", None, DeployReason::Restart)],
+    );
+    let mut c = Commands::default();
+    c.set(Command::Restart, NOW - 5);
+    with_commands.commands.insert("a".into(), c.clone());
+    let mut handled = case(
+        "a handled fjc restart is not repeated",
+        s(),
+        running(L::Failed).with(|s| {
+            s.handled.insert("restart".into(), NOW - 5);
+        }),
+        failed(),
+        vec![],
+    );
+    handled.commands.insert("a".into(), c);
+    let mut savepoint_cmd = case(
+        "fjc savepoint takes a savepoint",
+        s(),
+        running(L::Running),
+        up(),
+        vec![Action::Savepoint {
+            job_id: "a".into(),
+            manual: true,
+        }],
+    );
+    let mut c = Commands::default();
+    c.set(Command::Savepoint, NOW - 5);
+    savepoint_cmd.commands.insert("a".into(), c);
+    let mut rollback_cmd = case(
+        "fjc rollback --to 1",
+        s(),
+        running(L::Running),
+        up(),
+        vec![Action::Rollback {
+            job_id: "a".into(),
+            to: Some(1),
+            reason: String::new(),
+            manual: true,
+        }],
+    );
+    let mut c = Commands::default();
+    c.set(Command::Rollback(Some(1)), NOW - 5);
+    rollback_cmd.commands.insert("a".into(), c);
+    let mut waiting = case(
+        "a second recovery waits for its backoff",
+        s(),
+        running(L::Running).with(|s| s.recoveries = vec![NOW - 1_000]),
+        failed(),
+        vec![],
+    );
+    waiting.skipped = 1;
+    vec![
+        case(
+            "failed job within budget is recovered",
+            s(),
+            running(L::Running).with(|s| s.recoveries = vec![NOW - 3_600_001]),
+            failed(),
+            vec![deploy("a", None, DeployReason::Recover)],
+        ),
+        waiting,
+        case(
+            "a recovery after its backoff",
+            s(),
+            running(L::Running).with(|s| s.recoveries = vec![NOW - 10_000]),
+            failed(),
+            vec![deploy("a", None, DeployReason::Recover)],
+        ),
+        case(
+            "budget exhausted: FAILED with cause and reason",
+            s(),
+            running(L::Running).with(|s| s.recoveries = vec![NOW - 3, NOW - 2, NOW - 1]),
+            failed(),
+            vec![Action::Record {
+                job_id: "a".into(),
+                lifecycle: L::Failed,
+                flink_state: "FAILED".into(),
+                fetch_cause: true,
+                note: Some(String::new()),
+                running: false,
+            }],
+        ),
+        case(
+            "FAILED past the budget stays down",
+            s(),
+            running(L::Failed),
+            failed(),
+            vec![],
+        ),
+        case(
+            "recovery_attempts 0: never recovered",
+            with_spec(
+                "f1",
+                serde_json::json!({"deployment": {"recovery_attempts": 0}}),
+            ),
+            running(L::Running),
+            vec![],
+            vec![Action::Record {
+                job_id: "a".into(),
+                lifecycle: L::Failed,
+                flink_state: "MISSING".into(),
+                fetch_cause: false,
+                note: Some(String::new()),
+                running: false,
+            }],
+        ),
+        case(
+            "running past stable_after becomes STABLE",
+            s(),
+            running(L::Running).with(|s| s.running_since = Some(NOW - 60_000)),
+            up(),
+            vec![record("a", L::Stable, "RUNNING", false, false)],
+        ),
+        case(
+            "a new version that fails before it is stable is rolled back",
+            s(),
+            new_version(L::Running),
+            failed(),
+            vec![rollback(true)],
+        ),
+        case(
+            "auto_rollback false: recovered instead",
+            with_spec(
+                "f1",
+                serde_json::json!({"deployment": {"auto_rollback": false}}),
+            ),
+            new_version(L::Running),
+            failed(),
+            vec![deploy("a", None, DeployReason::Recover)],
+        ),
+        case(
+            "a new version not ready within readiness_timeout is rolled back",
+            s(),
+            new_version(L::Deploying),
+            starting(),
+            vec![rollback(true)],
+        ),
+        case(
+            "not ready, nothing to roll back to: FAILED with the reason",
+            s(),
+            new_version(L::Deploying).with(|s| s.stable_revision = None),
+            starting(),
+            vec![Action::Record {
+                job_id: "a".into(),
+                lifecycle: L::Failed,
+                flink_state: "RUNNING".into(),
+                fetch_cause: false,
+                note: Some(String::new()),
+                running: false,
+            }],
+        ),
+        case(
+            "a stable version that fails is recovered, not rolled back",
+            s(),
+            running(L::Stable).with(|s| {
+                s.revision = 2;
+                s.stable_revision = Some(2);
+            }),
+            failed(),
+            vec![deploy("a", None, DeployReason::Recover)],
+        ),
+        case(
+            "rolled back: the rejected spec is not deployed again",
+            spec("a", Stream, "f2"),
+            running(L::RolledBack).with(|s| {
+                s.rollback = Some(RollbackRecord {
+                    from_revision: 2,
+                    to_revision: 1,
+                    rejected: fp("f2"),
+                    reason: "failed".into(),
+                    at: NOW - 10,
+                });
+            }),
+            up(),
+            vec![],
+        ),
+        case(
+            "rolled back, then the spec changes: deployed",
+            spec("a", Stream, "f3"),
+            running(L::RolledBack).with(|s| {
+                s.rollback = Some(RollbackRecord {
+                    from_revision: 2,
+                    to_revision: 1,
+                    rejected: fp("f2"),
+                    reason: "failed".into(),
+                    at: NOW - 10,
+                });
+            }),
+            up(),
+            vec![deploy("a", Some(jid(1)), DeployReason::Changed)],
+        ),
+        case(
+            "desired_state suspended stops the running job",
+            with_spec("f1", serde_json::json!({"desired_state": "suspended"})),
+            running(L::Running),
+            up(),
+            vec![Action::Suspend {
+                job_id: "a".into(),
+                flink_job_id: jid(1),
+            }],
+        ),
+        case(
+            "suspended and desired suspended: nothing",
+            with_spec("f1", serde_json::json!({"desired_state": "suspended"})),
+            running(L::Suspended),
+            vec![job(jid(1), F::Finished, 0, 2)],
+            vec![],
+        ),
+        case(
+            "desired running again: resumed",
+            s(),
+            running(L::Suspended),
+            vec![job(jid(1), F::Finished, 0, 2)],
+            vec![deploy("a", None, DeployReason::Resume)],
+        ),
+        case(
+            "periodic savepoint when due",
+            with_spec(
+                "f1",
+                serde_json::json!({"stream_config": {"savepoint_trigger_interval": "1s"}}),
+            ),
+            running(L::Running),
+            up(),
+            vec![Action::Savepoint {
+                job_id: "a".into(),
+                manual: false,
+            }],
+        ),
+        with_commands,
+        handled,
+        savepoint_cmd,
+        rollback_cmd,
+    ]
+}
+
+#[test]
+fn lifecycle_table() {
+    for c in lifecycle_cases() {
+        let p = run(&c);
+        assert_eq!(strip(p.actions), c.expect, "case: {}", c.name);
+        assert_eq!(
+            p.skipped.len(),
+            c.skipped,
+            "case: {} skipped {:?}",
+            c.name,
+            p.skipped
+        );
+    }
+}
+
+#[test]
+fn checkpoints_are_read_only_for_checkpointing_jobs_when_due() {
+    let specs = |extra| BTreeMap::from([("a".to_string(), with_spec("f1", extra))]);
+    let states = BTreeMap::from([("a".to_string(), running(L::Running).0)]);
+    let clusters = BTreeMap::from([(
+        "default".to_string(),
+        Observation::from_jobs(vec![job(jid(1), F::Running, 2, 2)]),
+    )]);
+    let plan_with = |specs: &BTreeMap<String, SpecRecord>, every| {
+        plan(PlanInput {
+            specs,
+            states: &states,
+            clusters: &clusters,
+            run_requests: &BTreeMap::new(),
+            held: &BTreeMap::new(),
+            commands: &BTreeMap::new(),
+            checkpoint_every_ms: every,
+            now: NOW,
+        })
+        .actions
+    };
+    let checkpointing = specs(serde_json::json!({"deployment": {"checkpoint_interval": "5s"}}));
+    assert_eq!(
+        plan_with(&checkpointing, Some(0)),
+        vec![Action::RecordCheckpoint { job_id: "a".into() }]
+    );
+    assert!(plan_with(&checkpointing, None).is_empty());
+    assert!(plan_with(&specs(serde_json::json!({})), Some(0)).is_empty());
+}

@@ -1,0 +1,322 @@
+//! Stream jobs whose deployed version matches the spec (or was rolled back from
+//! it): operator commands, suspend/resume, readiness and stability, recovery with
+//! a budget, automatic rollback, periodic savepoints and checkpoint recording.
+
+use std::collections::BTreeMap;
+
+use fjc_flink::{FlinkJobState, JobId, JobSummary};
+
+use super::{Action, Decision, DeployReason};
+use crate::clock::{EpochMs, rfc3339};
+use crate::revisions::Commands;
+use crate::state::{JobState, Lifecycle};
+use crate::store::SpecRecord;
+
+/// What the stream planner needs beyond the job itself.
+pub(crate) struct StreamInput<'a> {
+    pub jobs: &'a BTreeMap<JobId, JobSummary>,
+    pub commands: Option<&'a Commands>,
+    pub checkpoint_every_ms: Option<i64>,
+    pub now: EpochMs,
+}
+
+fn ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The request time of a command of `kind`, if not handled yet.
+pub(crate) fn pending(state: &JobState, kind: &str, at: Option<EpochMs>) -> Option<EpochMs> {
+    at.filter(|a| state.handled.get(kind).is_none_or(|h| a > h))
+}
+
+/// Operator commands (`fjc restart|rollback|savepoint`), in that order.
+pub(crate) fn command(
+    job_id: &str,
+    state: &JobState,
+    live: Option<JobId>,
+    input: &StreamInput<'_>,
+) -> Option<Action> {
+    let c = input.commands?;
+    let job_id = job_id.to_string();
+    if pending(state, "restart", c.restart).is_some() {
+        return Some(Action::Deploy {
+            job_id,
+            replaces: live,
+            reason: DeployReason::Restart,
+        });
+    }
+    if let Some((_, to)) = c
+        .rollback
+        .filter(|(at, _)| pending(state, "rollback", Some(*at)).is_some())
+    {
+        return Some(Action::Rollback {
+            job_id,
+            to,
+            reason: "requested by fjc rollback".into(),
+            manual: true,
+        });
+    }
+    if pending(state, "savepoint", c.savepoint).is_some() {
+        return Some(Action::Savepoint {
+            job_id,
+            manual: true,
+        });
+    }
+    None
+}
+
+/// `desired_state: suspended`, or a suspended job that should run again.
+pub(crate) fn suspension(
+    job_id: &str,
+    spec: &SpecRecord,
+    state: &JobState,
+    live: Option<JobId>,
+    now: EpochMs,
+) -> Option<Decision> {
+    let job_id = job_id.to_string();
+    if !spec.spec.desired_state.is_running() {
+        if state.lifecycle == Lifecycle::Suspended {
+            return Some(Decision::Nothing);
+        }
+        let Some(flink_job_id) = live else {
+            // Nothing runs: suspended as it is, keeping the newest savepoint.
+            return Some(Decision::Act(Action::Record {
+                job_id,
+                lifecycle: Lifecycle::Suspended,
+                flink_state: state.flink_state.clone().unwrap_or_else(|| "NONE".into()),
+                fetch_cause: false,
+                note: None,
+                running: false,
+            }));
+        };
+        if let Some(at) = state.next_attempt_at.filter(|at| *at > now) {
+            return Some(Decision::Wait(format!(
+                "suspend failed; retrying at {}",
+                rfc3339(at)
+            )));
+        }
+        return Some(Decision::Act(Action::Suspend {
+            job_id,
+            flink_job_id,
+        }));
+    }
+    (state.lifecycle == Lifecycle::Suspended).then_some(Decision::Act(Action::Deploy {
+        job_id,
+        replaces: None,
+        reason: DeployReason::Resume,
+    }))
+}
+
+/// Whether a failing deployed version can be rolled back by itself: it never
+/// became stable, and an earlier revision did.
+pub(crate) fn can_roll_back(spec: &SpecRecord, state: &JobState) -> bool {
+    spec.spec.auto_rollback()
+        && state.stable_revision.is_some_and(|s| s != state.revision)
+        && !matches!(
+            state.lifecycle,
+            Lifecycle::RollingBack | Lifecycle::RolledBack | Lifecycle::Stable
+        )
+}
+
+/// The deployed job failed or vanished: recover it within the budget, with
+/// backoff; past the budget, FAILED until the spec changes or `fjc restart`.
+pub(crate) fn recover(
+    job_id: &str,
+    spec: &SpecRecord,
+    state: &JobState,
+    now: EpochMs,
+    flink_failed: bool,
+) -> Decision {
+    let job_id = job_id.to_string();
+    if state.lifecycle == Lifecycle::Failed {
+        let retry = state.last_error.as_ref().is_some_and(|e| e.retryable);
+        match state.next_attempt_at {
+            Some(at) if retry && at > now => {
+                return Decision::Wait(format!("recovery retried at {}", rfc3339(at)));
+            }
+            Some(_) if retry => {}
+            _ => return Decision::Nothing,
+        }
+    }
+    let s = &spec.spec;
+    let window = ms(s.recovery_window());
+    let recent: Vec<EpochMs> = state
+        .recoveries
+        .iter()
+        .copied()
+        .filter(|t| now - t < window)
+        .collect();
+    let budget = s.recovery_attempts();
+    if recent.len() >= budget as usize {
+        return Decision::Act(Action::Record {
+            job_id,
+            lifecycle: Lifecycle::Failed,
+            flink_state: if flink_failed { "FAILED" } else { "MISSING" }.into(),
+            fetch_cause: flink_failed,
+            note: Some(format!(
+                "recovery budget exhausted ({budget} within {}s); the job stays down until \
+                 the spec changes or `fjc restart`",
+                window / 1000
+            )),
+            running: false,
+        });
+    }
+    if let Some(last) = recent.iter().max() {
+        let n = u32::try_from(recent.len()).unwrap_or(u32::MAX);
+        let due = last + ms(s.recovery_backoff(n));
+        if now < due {
+            return Decision::Wait(format!("recovering at {} (backoff)", rfc3339(due)));
+        }
+    }
+    Decision::Act(Action::Deploy {
+        job_id,
+        replaces: None,
+        reason: DeployReason::Recover,
+    })
+}
+
+/// The deployed job is in the cluster.
+pub(crate) fn observe(
+    job_id: &str,
+    spec: &SpecRecord,
+    state: &JobState,
+    job: &JobSummary,
+    input: &StreamInput<'_>,
+) -> Decision {
+    let now = input.now;
+    let id = job_id.to_string();
+    let all_running = job.state == FlinkJobState::Running && job.tasks_running >= job.tasks_total;
+    let record = |lifecycle: Lifecycle, fetch_cause: bool, note: Option<String>| {
+        Decision::Act(Action::Record {
+            job_id: id.clone(),
+            lifecycle,
+            flink_state: job.state.as_str().to_string(),
+            fetch_cause,
+            note,
+            running: all_running,
+        })
+    };
+    match &job.state {
+        FlinkJobState::Finished => {
+            return if state.lifecycle == Lifecycle::Finished {
+                Decision::Nothing
+            } else {
+                record(Lifecycle::Finished, false, None)
+            };
+        }
+        FlinkJobState::Failed => {
+            if can_roll_back(spec, state) {
+                return Decision::Act(Action::Rollback {
+                    job_id: id,
+                    to: None,
+                    reason: "the new version failed before it was stable".into(),
+                    manual: false,
+                });
+            }
+            return recover(job_id, spec, state, now, true);
+        }
+        FlinkJobState::Canceled => {
+            return if state.lifecycle == Lifecycle::Failed {
+                Decision::Nothing
+            } else {
+                record(
+                    Lifecycle::Failed,
+                    false,
+                    Some("job was cancelled outside the controller".to_string()),
+                )
+            };
+        }
+        _ => {}
+    }
+    let lifecycle = if all_running {
+        match state.lifecycle {
+            Lifecycle::RolledBack | Lifecycle::RollingBack => Lifecycle::RolledBack,
+            Lifecycle::Stable => Lifecycle::Stable,
+            _ if state
+                .running_since
+                .is_some_and(|t| now - t >= ms(spec.spec.stable_after())) =>
+            {
+                Lifecycle::Stable
+            }
+            _ => Lifecycle::Running,
+        }
+    } else {
+        let waiting = matches!(
+            state.lifecycle,
+            Lifecycle::Deploying | Lifecycle::Recovering | Lifecycle::RollingBack
+        );
+        let timeout = ms(spec.spec.readiness_timeout());
+        if waiting && state.deployed_at.is_some_and(|t| now - t > timeout) {
+            let why = format!(
+                "not RUNNING with all tasks within readiness_timeout ({}s; Flink {}, {}/{} tasks)",
+                timeout / 1000,
+                job.state.as_str(),
+                job.tasks_running,
+                job.tasks_total
+            );
+            if can_roll_back(spec, state) {
+                return Decision::Act(Action::Rollback {
+                    job_id: id,
+                    to: None,
+                    reason: why,
+                    manual: false,
+                });
+            }
+            return record(Lifecycle::Failed, false, Some(why));
+        }
+        match state.lifecycle {
+            Lifecycle::Running | Lifecycle::Stable => Lifecycle::Running,
+            other => other,
+        }
+    };
+    let flink_state = job.state.as_str();
+    if lifecycle != state.lifecycle
+        || state.flink_state.as_deref() != Some(flink_state)
+        || state.running_since.is_some() != all_running
+    {
+        return record(lifecycle, false, None);
+    }
+    if all_running {
+        if let Some(action) = due_savepoint(job_id, spec, state, now) {
+            return Decision::Act(action);
+        }
+        if checkpoint_due(spec, state, input) {
+            return Decision::Act(Action::RecordCheckpoint { job_id: id });
+        }
+    }
+    Decision::Nothing
+}
+
+/// A periodic savepoint, when `stream_config.savepoint_trigger_interval` passed
+/// since the newest one (or since the version started running).
+fn due_savepoint(
+    job_id: &str,
+    spec: &SpecRecord,
+    state: &JobState,
+    now: EpochMs,
+) -> Option<Action> {
+    let every = ms(spec.spec.savepoint_interval()?);
+    if state.next_attempt_at.is_some_and(|at| at > now) {
+        return None;
+    }
+    let newest = state.savepoints.iter().map(|s| s.at).max();
+    let since = newest.max(state.running_since)?;
+    (now - since >= every).then(|| Action::Savepoint {
+        job_id: job_id.to_string(),
+        manual: false,
+    })
+}
+
+/// Whether to read the job's newest retained checkpoint (so a recovery after a
+/// JobManager loss starts from it): only for jobs that checkpoint, and only when
+/// the newest one recorded is older than the configured interval.
+fn checkpoint_due(spec: &SpecRecord, state: &JobState, input: &StreamInput<'_>) -> bool {
+    let Some(every) = input.checkpoint_every_ms else {
+        return false;
+    };
+    spec.spec.deployment.checkpoint_interval.is_some()
+        && state
+            .last_savepoint
+            .as_ref()
+            .is_none_or(|sp| input.now - sp.at >= every)
+}

@@ -1,0 +1,121 @@
+//! Revision items (`REV#<job>`, sorted by number) and operator command items
+//! (`CMD`, `<job>#<kind>`).
+
+use std::collections::BTreeMap;
+
+use super::codec::{self, Item, corrupt, get_s, key, n, s};
+use super::{DynamoStore, StoreError};
+use crate::clock::EpochMs;
+use crate::revisions::{Command, Commands, Revision};
+
+/// Partition key of the command items.
+pub const CMD_PK: &str = "CMD";
+
+/// Partition key of a job's revisions.
+fn revision_pk(job_id: &str) -> String {
+    format!("REV#{job_id}")
+}
+
+fn revision_to_item(r: &Revision) -> Result<Item, StoreError> {
+    let what = format!("revision {} of {}", r.number, r.job_id);
+    let json = serde_json::to_string(r).map_err(|e| corrupt(&what, e.to_string()))?;
+    let mut item = key(&revision_pk(&r.job_id), &format!("{:010}", r.number));
+    item.insert("revision".into(), s(json));
+    item.insert("outcome".into(), s(r.outcome.as_str()));
+    Ok(item)
+}
+
+fn revision_from_item(item: &Item) -> Result<Revision, StoreError> {
+    let what = format!("revision {}", get_s(item, "sk", "revision item")?);
+    serde_json::from_str(get_s(item, "revision", &what)?)
+        .map_err(|e| corrupt(&what, format!("revision JSON: {e}")))
+}
+
+impl DynamoStore {
+    pub(super) async fn put_revision_item(&self, r: &Revision) -> Result<(), StoreError> {
+        let item = revision_to_item(r)?;
+        self.write();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| {
+                self.map_err(e, &format!("write revision {} of {}", r.number, r.job_id))
+            })?;
+        Ok(())
+    }
+
+    pub(super) async fn revision_items(&self, job_id: &str) -> Result<Vec<Revision>, StoreError> {
+        let mut out: Vec<Revision> = self
+            .query_all(&revision_pk(job_id))
+            .await?
+            .iter()
+            .map(revision_from_item)
+            .collect::<Result<_, _>>()?;
+        out.sort_by_key(|r| r.number);
+        Ok(out)
+    }
+
+    pub(super) async fn delete_revision_item(
+        &self,
+        job_id: &str,
+        number: u64,
+    ) -> Result<(), StoreError> {
+        self.write();
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&revision_pk(job_id), &format!("{number:010}"))))
+            .send()
+            .await
+            .map_err(|e| self.map_err(e, &format!("delete revision {number} of {job_id}")))?;
+        Ok(())
+    }
+
+    pub(super) async fn put_command_item(
+        &self,
+        job_id: &str,
+        command: Command,
+        at: EpochMs,
+    ) -> Result<(), StoreError> {
+        let mut item = key(CMD_PK, &format!("{job_id}#{}", command.kind()));
+        item.insert("job_id".into(), s(job_id));
+        item.insert("kind".into(), s(command.kind()));
+        item.insert("requested_at".into(), n(at));
+        if let Command::Rollback(Some(to)) = command {
+            item.insert("to".into(), n(to));
+        }
+        self.write();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| self.map_err(e, &format!("request {} of {job_id}", command.kind())))?;
+        Ok(())
+    }
+
+    pub(super) async fn command_items(&self) -> Result<BTreeMap<String, Commands>, StoreError> {
+        let mut out: BTreeMap<String, Commands> = BTreeMap::new();
+        for item in self.query_all(CMD_PK).await? {
+            let job = get_s(&item, "job_id", "command item")?.to_string();
+            let at = codec::get_n(&item, "requested_at", "command item")?;
+            let command = match get_s(&item, "kind", "command item")? {
+                "restart" => Command::Restart,
+                "savepoint" => Command::Savepoint,
+                "rollback" => Command::Rollback(codec::get_n(&item, "to", "command item").ok()),
+                other => {
+                    return Err(corrupt(
+                        "command item",
+                        format!("unknown command kind {other:?}"),
+                    ));
+                }
+            };
+            out.entry(job).or_default().set(command, at);
+        }
+        Ok(out)
+    }
+}
