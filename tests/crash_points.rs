@@ -1,5 +1,6 @@
 //! The write-ahead log under fire: for each operation (first deploy, savepoint
-//! upgrade, last-state upgrade, delete) the reconciler "dies" right after each of
+//! upgrade, last-state upgrade, delete, suspend, resume, manual savepoint, manual
+//! rollback) the reconciler "dies" right after each of
 //! its side effects in turn (store write, lease write, Flink write; see
 //! `tests/src/crash.rs`), and a fresh reconciler takes over. Against the real
 //! Flink cluster and moto, every crash point must end with exactly one running
@@ -13,17 +14,20 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use fjc_core::artifacts::Artifacts;
+use fjc_core::clock::Clock;
 use fjc_core::config::{Config, ReconcileConfig};
 use fjc_core::context::{Context, owner_id};
 use fjc_core::handler::{LeaseReport, Scope, reconcile};
+use fjc_core::revisions::Command;
 use fjc_core::runtime;
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::DynamoStore;
+use fjc_core::store::Store;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::counter;
 use fjc_integration_tests::crash::{CrashFlink, CrashPlan, CrashStore};
 use fjc_integration_tests::harness::{World, authed_client, unique};
-use fjc_spec::{JobSpec, UpgradeMode};
+use fjc_spec::{DesiredState, JobSpec, UpgradeMode};
 
 const WAIT: Duration = Duration::from_secs(120);
 /// Lease time to live of the reconciler that dies (the next one waits it out).
@@ -36,6 +40,10 @@ enum Op {
     Deploy,
     Upgrade(UpgradeMode),
     Delete,
+    Suspend,
+    Resume,
+    Savepoint,
+    Rollback,
 }
 
 fn spec(w: &World, mode: UpgradeMode) -> JobSpec {
@@ -54,8 +62,17 @@ fn mode(op: Op) -> UpgradeMode {
 
 /// Whether the operation is complete in `state` (None: no state).
 fn done(op: Op, target: &str, state: Option<&JobState>) -> bool {
+    let deployed =
+        |s: &JobState| s.deployed_fingerprint.as_ref().map(|f| f.0.as_str()) == Some(target);
     match (op, state) {
         (Op::Delete, s) => s.is_none(),
+        (_, Some(s)) if s.operation.is_some() => false,
+        (Op::Suspend, Some(s)) => s.lifecycle == Lifecycle::Suspended,
+        (Op::Resume, Some(s)) => {
+            s.lifecycle != Lifecycle::Suspended && s.flink_job_id.is_some() && deployed(s)
+        }
+        (Op::Savepoint, Some(s)) => s.handled.contains_key("savepoint") && !s.savepoints.is_empty(),
+        (Op::Rollback, Some(s)) => s.revision == 1 && deployed(s),
         (_, Some(s)) => {
             s.operation.is_none()
                 && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str()) == Some(target)
@@ -151,6 +168,48 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
     }
     match op {
         Op::Delete => w.delete(&id).await.expect("delete"),
+        Op::Suspend => {
+            s.desired_state = DesiredState::Suspended;
+            w.apply(vec![s.clone()]).await;
+        }
+        Op::Resume => {
+            s.desired_state = DesiredState::Suspended;
+            w.apply(vec![s.clone()]).await;
+            w.cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Suspended)
+                .await;
+            s.desired_state = DesiredState::Running;
+            target = w.apply(vec![s.clone()]).await[0].fingerprint.clone();
+        }
+        Op::Savepoint => {
+            let at = w.ctx.clock.now_ms();
+            w.ctx
+                .store
+                .request_command(&id, Command::Savepoint, at)
+                .await
+                .expect("request");
+        }
+        Op::Rollback => {
+            target = w
+                .state(&id)
+                .await
+                .expect("state")
+                .deployed_fingerprint
+                .expect("fp")
+                .0;
+            s.args.extend(["--note".to_string(), "v2".to_string()]);
+            w.apply(vec![s.clone()]).await;
+            w.cycle_until(&id, WAIT, |s| {
+                s.revision == 2 && s.lifecycle == Lifecycle::Running
+            })
+            .await;
+            counter::counted(&out, 4, 15, WAIT).await;
+            let at = w.ctx.clock.now_ms();
+            w.ctx
+                .store
+                .request_command(&id, Command::Rollback(Some(1)), at)
+                .await
+                .expect("request");
+        }
         _ => {
             if op != Op::Deploy {
                 s.args.extend(["--note".to_string(), format!("crash-{at}")]);
@@ -193,11 +252,23 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
         .into_iter()
         .filter(|j| !j.state.is_globally_terminal())
         .collect();
-    if op == Op::Delete {
+    if op == Op::Delete || op == Op::Suspend {
         assert!(
             live.is_empty(),
             "{op:?} crash after {step:?}: left running {live:?}"
         );
+        if op == Op::Suspend {
+            let sp = w
+                .state(&id)
+                .await
+                .and_then(|s| s.last_savepoint)
+                .expect("savepoint");
+            assert_eq!(sp.kind, "savepoint", "{op:?} after {step:?}");
+            assert!(
+                on_disk(&sp.location).exists(),
+                "{op:?} after {step:?}: {sp:?}"
+            );
+        }
         return Some((step, cycles));
     }
     assert_eq!(live.len(), 1, "{op:?} crash after {step:?}: jobs {live:?}");
@@ -209,7 +280,19 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
     );
     w.wait_flink_state(&live[0].id, FlinkJobState::Running, WAIT)
         .await;
-    if let Op::Upgrade(_) = op {
+    if op == Op::Savepoint {
+        let sp = &state.savepoints[0];
+        assert!(
+            on_disk(&sp.location).exists(),
+            "{op:?} after {step:?}: {sp:?}"
+        );
+        assert_eq!(
+            Some(&sp.from_job),
+            state.flink_job_id.as_ref(),
+            "the job kept running"
+        );
+    }
+    if matches!(op, Op::Upgrade(_) | Op::Resume | Op::Rollback) {
         let restored = w
             .flink
             .checkpoints(&live[0].id)
@@ -234,6 +317,15 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
     }
     w.cleanup().await;
     Some((step, cycles))
+}
+
+/// `file:/path/savepoint-...` → the directory on this machine.
+fn on_disk(location: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(
+        location
+            .trim_start_matches("file:")
+            .trim_start_matches("//"),
+    )
 }
 
 /// Every crash point of one operation; prints and returns how many.
@@ -282,4 +374,24 @@ async fn crash_after_every_step_of_a_last_state_upgrade() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crash_after_every_step_of_a_delete() {
     every_crash_point(Op::Delete).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_suspend() {
+    every_crash_point(Op::Suspend).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_resume() {
+    every_crash_point(Op::Resume).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_manual_savepoint() {
+    every_crash_point(Op::Savepoint).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_manual_rollback() {
+    every_crash_point(Op::Rollback).await;
 }

@@ -11,6 +11,7 @@ use fjc_core::runs::RunStatus;
 use fjc_core::state::Lifecycle;
 use fjc_core::store::Store;
 use fjc_flink::FlinkJobState;
+use fjc_integration_tests::counter;
 use fjc_integration_tests::harness::{World, unique};
 
 const T: Duration = Duration::from_secs(120);
@@ -79,5 +80,65 @@ async fn disruptive_jobmanager_restart_batch_run_is_lost_and_stream_job_redeploy
         again.actions.iter().all(|a| a.job_id != batch_id),
         "{again:?}"
     );
+    w.cleanup().await;
+}
+
+/// A stream job whose JobManager is killed mid-run (no HA: the cluster forgets
+/// it) is recovered from the checkpoint the controller recorded; every key's
+/// count goes on with no reset and no gap (values after the checkpoint repeat,
+/// as the source replays from it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disruptive_killed_jobmanager_stream_job_recovers_from_its_recorded_checkpoint() {
+    let mut w = World::new("jm-recover").await;
+    w.ctx.settings.checkpoint_record_seconds = 0;
+    let id = unique("jm-counter");
+    let mut spec = w.stream_spec(&id);
+    spec.deployment.checkpoint_interval = Some("3s".into());
+    w.apply(vec![spec]).await;
+    let s = w
+        .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
+        .await;
+    let old = s.flink_job_id.unwrap();
+    let dir = w.out_dir.join(&id);
+    counter::counted(&dir, 4, 20, T).await;
+    // Cycles record the newest retained checkpoint; kill right after one did.
+    let recorded = w
+        .cycle_until(&id, T, |s| {
+            s.last_savepoint
+                .as_ref()
+                .is_some_and(|p| p.kind == "checkpoint" && p.from_job == old)
+        })
+        .await
+        .last_savepoint
+        .unwrap();
+    let before = counter::latest(&counter::counts(&dir));
+    restart_jobmanager_losing_all_jobs();
+    assert!(w.flink_job(&old).await.is_none(), "JM forgot the job");
+
+    let s = w
+        .cycle_until(&id, T, |s| {
+            s.flink_job_id.as_ref() != Some(&old) && s.operation.is_none()
+        })
+        .await;
+    assert_eq!(s.recoveries.len(), 1);
+    assert_eq!(s.restored_from.as_ref(), Some(&recorded.location), "{s:?}");
+    let new = s.flink_job_id.clone().unwrap();
+    w.wait_flink_state(&new, FlinkJobState::Running, T).await;
+    let stats = w.flink.checkpoints(&new).await.unwrap();
+    assert_eq!(
+        stats.latest_restored.and_then(|r| r.external_path),
+        Some(recorded.location.clone()),
+        "restored from the recorded checkpoint"
+    );
+    let top = before.values().max().copied().unwrap_or(0);
+    let after = counter::counted(&dir, 4, top + 10, T).await;
+    assert!(counter::resets(&after).is_empty(), "no reset: {after:?}");
+    assert!(counter::gaps(&after).is_empty(), "no gap: {after:?}");
+    let s = w
+        .cycle_until(&id, T, |s| {
+            matches!(s.lifecycle, Lifecycle::Running | Lifecycle::Stable)
+        })
+        .await;
+    assert!(s.last_error.unwrap().message.contains("recovery 1 of 3"));
     w.cleanup().await;
 }

@@ -54,3 +54,30 @@ pub fn resets(c: &BTreeMap<u64, Vec<u64>>) -> Vec<u64> {
         .map(|(k, _)| *k)
         .collect()
 }
+
+/// Keys whose count jumped forward (an update was lost): a value more than one
+/// above the one before. A restore from an older checkpoint may repeat values
+/// (the source replays), which is not a gap.
+pub fn gaps(c: &BTreeMap<u64, Vec<u64>>) -> Vec<u64> {
+    c.iter()
+        .filter(|(_, seq)| {
+            seq.first().is_some_and(|f| *f != 1) || seq.windows(2).any(|p| p[1] > p[0] + 1)
+        })
+        .map(|(k, _)| *k)
+        .collect()
+}
+
+/// Keys whose counts are not exactly 1, 2, 3, ... (no reset, gap or repeat).
+pub fn inexact(c: &BTreeMap<u64, Vec<u64>>) -> Vec<u64> {
+    c.iter()
+        .filter(|(_, seq)| seq.iter().enumerate().any(|(i, v)| *v != i as u64 + 1))
+        .map(|(k, _)| *k)
+        .collect()
+}
+
+/// Each key's newest count.
+pub fn latest(c: &BTreeMap<u64, Vec<u64>>) -> BTreeMap<u64, u64> {
+    c.iter()
+        .filter_map(|(k, seq)| seq.last().map(|l| (*k, *l)))
+        .collect()
+}

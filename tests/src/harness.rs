@@ -383,8 +383,8 @@ impl World {
             if let Some(id) = &s.flink_job_id {
                 let _ = self.flink.cancel(id).await;
             }
-            if let Some(fjc_core::state::Operation::Deploy { flink_job_id, .. }) = &s.operation {
-                let _ = self.flink.cancel(flink_job_id).await;
+            for id in s.operation.iter().flat_map(|o| o.flink_jobs()) {
+                let _ = self.flink.cancel(id).await;
             }
         }
     }
@@ -409,6 +409,18 @@ impl World {
             .expect("curl");
         assert!(out.status.success(), "GET /jars failed");
         String::from_utf8_lossy(&out.stdout).contains(jar_id)
+    }
+
+    /// Runs the `fjc` binary against this world's table, artifacts and cluster.
+    pub fn fjc(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(fjc_binary())
+            .args(args)
+            .env("FJC_TABLE", &self.table)
+            .env("FJC_ARTIFACT_ROOT", self.artifact_root.path())
+            .env("FJC_FLINK_URL", &self.env.flink_url)
+            .env("FJC_CONFIG_DIR", "/nonexistent")
+            .output()
+            .expect("run fjc")
     }
 
     /// Path of a jar in this world's artifact root.

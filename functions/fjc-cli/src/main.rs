@@ -64,7 +64,28 @@ enum Command {
         /// Job id of a batch spec.
         job_id: String,
     },
-    /// Who changed a spec, what and when (apply, delete, artifact updates).
+    /// Start a stream job again (also a FAILED one past its recovery budget),
+    /// from its newest savepoint; the recovery budget starts over.
+    Restart {
+        /// Job id of a stream spec.
+        job_id: String,
+    },
+    /// Take a savepoint of a running stream job now (at the next reconcile).
+    Savepoint {
+        /// Job id of a stream spec.
+        job_id: String,
+    },
+    /// Deploy an earlier revision again (default: the last stable one). The
+    /// spec is not changed; its version is not deployed again until it changes.
+    Rollback {
+        /// Job id of a stream spec.
+        job_id: String,
+        /// Revision number (see `fjc history`).
+        #[arg(long)]
+        to: Option<u64>,
+    },
+    /// Who changed a spec, what and when (apply, delete, artifact updates), and
+    /// the revisions deployed with their outcome.
     History {
         /// Job id.
         job_id: String,
@@ -125,6 +146,15 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Reconcile { once, every } => cmd::reconcile::run(once, every).await,
         Command::Run { job_id } => cmd::runs::run(&job_id).await,
         Command::Runs { job_id, json } => cmd::runs::list(&job_id, json).await,
+        Command::Restart { job_id } => {
+            cmd::lifecycle::request(&job_id, fjc_core::revisions::Command::Restart).await
+        }
+        Command::Savepoint { job_id } => {
+            cmd::lifecycle::request(&job_id, fjc_core::revisions::Command::Savepoint).await
+        }
+        Command::Rollback { job_id, to } => {
+            cmd::lifecycle::request(&job_id, fjc_core::revisions::Command::Rollback(to)).await
+        }
         Command::History { job_id, json } => cmd::history::run(&job_id, json).await,
         Command::Dashboard { command } => cmd::dashboard::run(command).await,
         Command::Bootstrap => cmd::bootstrap::run().await,

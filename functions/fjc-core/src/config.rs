@@ -100,6 +100,20 @@ pub struct ReconcileConfig {
     /// job may get before it is read again (one `/jobs/:id/checkpoints` call; a
     /// state write only when a newer one exists). 0: every cycle.
     pub checkpoint_record_seconds: u64,
+    /// What to do with orphans (jobs on a cluster no state accounts for).
+    pub orphan_policy: OrphanPolicy,
+}
+
+/// What a full reconcile cycle does with orphans.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrphanPolicy {
+    /// List them (status, dashboard); never touch them.
+    #[default]
+    Leave,
+    /// Cancel the ones this controller submitted (`pipeline.name` `fjc:…`);
+    /// other jobs on the cluster are only listed.
+    CancelOwn,
 }
 
 impl Default for ReconcileConfig {
@@ -112,6 +126,7 @@ impl Default for ReconcileConfig {
             retry_base_seconds: 30,
             retry_max_seconds: 1800,
             checkpoint_record_seconds: 60,
+            orphan_policy: OrphanPolicy::Leave,
         }
     }
 }
@@ -310,6 +325,17 @@ impl Config {
         }
         if let Some(v) = num("FJC_CHECKPOINT_RECORD_SECONDS")? {
             self.reconcile.checkpoint_record_seconds = v;
+        }
+        if let Some(v) = env("FJC_ORPHAN_POLICY") {
+            self.reconcile.orphan_policy = match v.trim() {
+                "leave" => OrphanPolicy::Leave,
+                "cancel-own" => OrphanPolicy::CancelOwn,
+                other => {
+                    return Err(CoreError::Config(format!(
+                        "FJC_ORPHAN_POLICY: {other:?} is not one of leave, cancel-own"
+                    )));
+                }
+            };
         }
         if let Some(v) = num("FJC_EVENT_DEBOUNCE_SECONDS")? {
             self.artifacts.event_debounce_seconds = v;
@@ -534,6 +560,30 @@ mod tests {
         assert_eq!(c.reconcile.max_concurrency, 32);
         assert_eq!(c.reconcile.lease_ttl_seconds, 60);
         assert_eq!(c.environment, "prod");
+    }
+
+    #[test]
+    fn orphan_policy_and_checkpoint_recording_from_file_and_env() {
+        let c = load(
+            &[(
+                "config.yaml",
+                "reconcile:\n  orphan_policy: cancel-own\n  checkpoint_record_seconds: 5\n",
+            )],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.reconcile.orphan_policy, OrphanPolicy::CancelOwn);
+        assert_eq!(c.reconcile.checkpoint_record_seconds, 5);
+        let c = load(&[], &[("FJC_ORPHAN_POLICY", "leave")]).unwrap();
+        assert_eq!(c.reconcile.orphan_policy, OrphanPolicy::Leave);
+        let e = load(&[], &[("FJC_ORPHAN_POLICY", "cancel-all")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("FJC_ORPHAN_POLICY") && e.contains("cancel-own"), "{e}");
+        let e = load(&[("config.yaml", "reconcile:\n  orphan_policy: nuke\n")], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("config.yaml") && e.contains("nuke"), "{e}");
     }
 
     #[test]

@@ -97,7 +97,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                         Purpose::Deploy
                     }
                 };
-                self.start_deploy(&job_id, replaces.clone(), purpose).await
+                Box::pin(self.start_deploy(&job_id, replaces.clone(), purpose)).await
             }
             Action::Suspend { flink_job_id, .. } => self.start_suspend(&job_id, flink_job_id).await,
             Action::Savepoint { manual, .. } => self.start_savepoint(&job_id, *manual).await,
@@ -105,11 +105,16 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 to, reason, manual, ..
             } => self.start_rollback(&job_id, *to, reason, *manual).await,
             Action::RecordCheckpoint { .. } => self.record_checkpoint(&job_id).await,
-            Action::ResumeOperation { .. } => self.resume(&job_id).await,
+            Action::CancelOrphan {
+                cluster,
+                flink_job_id,
+                ..
+            } => self.cancel_orphan(cluster, flink_job_id).await,
+            Action::ResumeOperation { .. } => Box::pin(self.resume(&job_id)).await,
             Action::Delete { flink_job_ids, .. } => {
-                self.start_delete(&job_id, flink_job_ids.clone()).await
+                Box::pin(self.start_delete(&job_id, flink_job_ids.clone())).await
             }
-            Action::Batch { step, .. } => self.batch_step(&job_id, step).await,
+            Action::Batch { step, .. } => Box::pin(self.batch_step(&job_id, step)).await,
             Action::Adopt { .. } => self.adopt(&job_id).await,
             Action::Record {
                 lifecycle,
@@ -229,7 +234,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         });
         // Intent first: nothing touches Flink before this write succeeds.
         self.save(&mut state).await?;
-        self.continue_deploy(state).await
+        Box::pin(self.continue_deploy(state)).await
     }
 
     async fn resume(&self, job_id: &str) -> Step<Outcome> {
@@ -505,6 +510,18 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         )))
     }
 
+    /// Cancels a job this controller submitted that no state accounts for.
+    async fn cancel_orphan(&self, cluster: &str, id: &JobId) -> Step<Outcome> {
+        let flink = self.flink(cluster)?;
+        warn!(%cluster, flink_job = %id, "cancelling orphan (orphan_policy cancel-own)");
+        match flink.cancel(id).await {
+            Ok(()) | Err(FlinkError::AlreadyTerminal { .. } | FlinkError::NotFound { .. }) => {
+                Ok(Outcome::Done(format!("orphan {id} on {cluster} cancelled")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Records the spec's fingerprint as deployed; nothing is sent to Flink.
     async fn adopt(&self, job_id: &str) -> Step<Outcome> {
         let record = self.spec(job_id)?;
@@ -593,7 +610,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             && let Some(id) = &state.flink_job_id
         {
             let flink = self.flink(&state.cluster)?;
-            cause = Some(match flink.job_failure_cause(id).await {
+            cause = Some(match failure_cause(flink, id).await {
                 Ok(Some(cause)) => cause,
                 Ok(None) => format!("Flink job {id} failed"),
                 Err(e) => format!("Flink job {id} failed (cause unavailable: {e})"),
@@ -640,6 +657,22 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             seen.flink_state
         )))
     }
+}
+
+/// Flink's failure cause of a FAILED job. Flink caches the exception history
+/// (`web.refresh-interval`, 3 s by default): a job that failed a moment ago may
+/// show none yet, so an empty answer is asked again for a few seconds.
+pub(crate) async fn failure_cause<F: FlinkApi>(
+    flink: &F,
+    id: &JobId,
+) -> Result<Option<String>, FlinkError> {
+    for _ in 0..5 {
+        if let Some(cause) = flink.job_failure_cause(id).await? {
+            return Ok(Some(cause));
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    flink.job_failure_cause(id).await
 }
 
 /// What a cycle saw of a deployed job (see [`Action::Record`]).

@@ -54,7 +54,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             },
         });
         self.save(&mut state).await?;
-        self.continue_suspend(state).await
+        Box::pin(self.continue_suspend(state)).await
     }
 
     pub(crate) async fn continue_suspend(&self, mut state: JobState) -> Step<Outcome> {
@@ -71,7 +71,9 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 state.running_since = None;
                 state.next_attempt_at = None;
                 state.failed_attempts = 0;
+                // The stopped job is history: nothing to observe until resumed.
                 state.flink_state = Some("FINISHED".into());
+                state.flink_job_id = None;
                 self.save(&mut state).await?;
                 info!(job = %state.job_id, savepoint = ?location, "suspended");
                 Ok(Outcome::Done(match location {
@@ -109,7 +111,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             manual,
         });
         self.save(&mut state).await?;
-        self.continue_savepoint(state).await
+        Box::pin(self.continue_savepoint(state)).await
     }
 
     pub(crate) async fn continue_savepoint(&self, mut state: JobState) -> Step<Outcome> {
@@ -353,7 +355,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             purpose: Purpose::Rollback { to: target.number },
         });
         self.save(&mut state).await?;
-        self.continue_deploy(state).await
+        Box::pin(self.continue_deploy(state)).await
     }
 
     /// Records the running job's newest retained checkpoint when it is newer

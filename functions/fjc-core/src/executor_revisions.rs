@@ -66,9 +66,17 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 };
                 let n = state.recoveries.len();
                 let budget = record.spec.recovery_attempts();
+                let from = match &state.last_savepoint {
+                    _ if record.spec.upgrade_mode() == fjc_spec::UpgradeMode::Stateless => {
+                        "; restarting with empty state (upgrade_mode stateless)".to_string()
+                    }
+                    Some(sp) => format!("; restoring from {} {}", sp.kind, sp.location),
+                    None => "; no savepoint or checkpoint is known: restarting with empty state"
+                        .to_string(),
+                };
                 state.last_error = Some(LastError {
                     message: format!(
-                        "recovery {n} of {budget}: {}",
+                        "recovery {n} of {budget}: {}{from}",
                         cause.unwrap_or_else(|| "the job was lost by its cluster".into())
                     ),
                     at: now,
@@ -87,7 +95,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         {
             return None;
         }
-        match flink.job_failure_cause(id).await {
+        match super::failure_cause(flink, id).await {
             Ok(Some(cause)) => Some(format!("Flink job {id} failed: {cause}")),
             _ => Some(format!("Flink job {id} failed")),
         }

@@ -125,6 +125,8 @@ pub struct Loaded {
     pub commands: BTreeMap<String, crate::revisions::Commands>,
     /// See [`crate::planner::PlanInput::checkpoint_every_ms`].
     pub checkpoint_every_ms: Option<i64>,
+    /// See [`crate::planner::PlanInput::cancel_orphans`].
+    pub cancel_orphans: bool,
 }
 
 /// Runs one reconcile cycle. Errors are returned only when the store cannot be read
@@ -141,7 +143,9 @@ where
     K: SecretSource,
 {
     let span = info_span!("reconcile", owner = %ctx.owner);
-    reconcile_inner(ctx, scope).instrument(span).await
+    // Boxed: the cycle's future is large (every operation's steps), and debug
+    // builds copy futures across stack frames.
+    Box::pin(reconcile_inner(ctx, scope)).instrument(span).await
 }
 
 async fn reconcile_inner<S, F, A, C, K>(
@@ -254,6 +258,7 @@ pub fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
         held: &l.held,
         commands: &l.commands,
         checkpoint_every_ms: l.checkpoint_every_ms,
+        cancel_orphans: l.cancel_orphans,
         now,
     })
 }
@@ -330,6 +335,10 @@ where
         run_requests,
         commands,
         checkpoint_every_ms: Some(i64::try_from(every).unwrap_or(i64::MAX)),
+        // A scoped cycle (artifact event) has not read every job's state: what
+        // looks unowned may belong to a job out of scope.
+        cancel_orphans: matches!(scope, Scope::All)
+            && ctx.settings.orphan_policy == crate::config::OrphanPolicy::CancelOwn,
     })
 }
 
@@ -359,7 +368,9 @@ where
     let results: Vec<Result<ActionReport, StoreError>> =
         futures::stream::iter(the_plan.actions.iter().map(|a| {
             let span = info_span!("action", job = %a.job_id(), action = a.name());
-            executor.run(a).instrument(span)
+            // Boxed: the executor's futures are large, and debug builds copy
+            // them across stack frames.
+            Box::pin(executor.run(a)).instrument(span)
         }))
         .buffer_unordered(ctx.settings.max_concurrency.max(1))
         .collect()

@@ -13,6 +13,8 @@ use crate::store::SpecRecord;
 
 #[path = "planner_batch.rs"]
 pub mod batch;
+#[path = "planner_orphans.rs"]
+pub mod orphans;
 #[path = "planner_stream.rs"]
 mod stream;
 
@@ -53,6 +55,9 @@ pub struct PlanInput<'a> {
     /// How old the newest recorded checkpoint of a running stream job may get
     /// before it is read again (`None`: never).
     pub checkpoint_every_ms: Option<i64>,
+    /// Cancel orphans this controller submitted (only when every job's state
+    /// was read, so nothing in flight is mistaken for one).
+    pub cancel_orphans: bool,
     /// The time.
     pub now: EpochMs,
 }
@@ -139,6 +144,16 @@ pub enum Action {
         /// Asked for by `fjc rollback`.
         manual: bool,
     },
+    /// Cancel a job this controller submitted that no state accounts for
+    /// (`reconcile.orphan_policy: cancel-own`).
+    CancelOrphan {
+        /// The job's `pipeline.name` (`fjc:<job id>`).
+        job_id: String,
+        /// Its cluster.
+        cluster: String,
+        /// The Flink job.
+        flink_job_id: JobId,
+    },
     /// Read the running job's newest retained checkpoint and record it.
     RecordCheckpoint {
         /// Spec job id.
@@ -174,6 +189,7 @@ impl Action {
             | Action::Savepoint { job_id, .. }
             | Action::Rollback { job_id, .. }
             | Action::RecordCheckpoint { job_id }
+            | Action::CancelOrphan { job_id, .. }
             | Action::Record { job_id, .. } => job_id,
         }
     }
@@ -199,6 +215,7 @@ impl Action {
             Action::Savepoint { .. } => "savepoint",
             Action::Rollback { .. } => "rollback",
             Action::RecordCheckpoint { .. } => "checkpoint",
+            Action::CancelOrphan { .. } => "cancel-orphan",
         }
     }
 }
@@ -272,6 +289,10 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
             }),
             Decision::Nothing => {}
         }
+    }
+    if input.cancel_orphans {
+        out.actions
+            .extend(orphans::cancel_own(input.clusters, input.states));
     }
     out
 }

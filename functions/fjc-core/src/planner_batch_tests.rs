@@ -91,6 +91,7 @@ fn step_of(
         held: &BTreeMap::new(),
         commands: &BTreeMap::new(),
         checkpoint_every_ms: None,
+        cancel_orphans: false,
         now,
     });
     p.actions.into_iter().find_map(|a| match a {

@@ -351,6 +351,7 @@ fn checkpoints_are_read_only_for_checkpointing_jobs_when_due() {
             held: &BTreeMap::new(),
             commands: &BTreeMap::new(),
             checkpoint_every_ms: every,
+            cancel_orphans: false,
             now: NOW,
         })
         .actions
@@ -362,4 +363,63 @@ fn checkpoints_are_read_only_for_checkpointing_jobs_when_due() {
     );
     assert!(plan_with(&checkpointing, None).is_empty());
     assert!(plan_with(&specs(serde_json::json!({})), Some(0)).is_empty());
+}
+
+#[test]
+fn cancel_own_orphans_only_when_asked_and_never_foreign_or_known_jobs() {
+    let specs = BTreeMap::from([("a".to_string(), spec("a", Stream, "f1"))]);
+    let mut st = running(L::Running).0;
+    st.operation = Some(crate::state::Operation::Savepoint {
+        flink_job_id: jid(1),
+        trigger_id: "0".repeat(32),
+        started_at: NOW,
+        manual: false,
+    });
+    let states = BTreeMap::from([("a".to_string(), st)]);
+    let mut leftover = job(jid(7), F::Running, 1, 1);
+    leftover.name = "fjc:gone".into();
+    let mut foreign = job(jid(8), F::Running, 1, 1);
+    foreign.name = "someone-else".into();
+    let mut ended = job(jid(9), F::Canceled, 0, 1);
+    ended.name = "fjc:old".into();
+    let clusters = BTreeMap::from([(
+        "default".to_string(),
+        Observation::from_jobs(vec![
+            job(jid(1), F::Running, 2, 2),
+            leftover,
+            foreign,
+            ended,
+        ]),
+    )]);
+    let plan_with = |cancel_orphans| {
+        plan(PlanInput {
+            specs: &specs,
+            states: &states,
+            clusters: &clusters,
+            run_requests: &BTreeMap::new(),
+            held: &BTreeMap::new(),
+            commands: &BTreeMap::new(),
+            checkpoint_every_ms: None,
+            cancel_orphans,
+            now: NOW,
+        })
+        .actions
+    };
+    let cancels: Vec<Action> = plan_with(true)
+        .into_iter()
+        .filter(|a| matches!(a, Action::CancelOrphan { .. }))
+        .collect();
+    assert_eq!(
+        cancels,
+        vec![Action::CancelOrphan {
+            job_id: "fjc:gone".into(),
+            cluster: "default".into(),
+            flink_job_id: jid(7),
+        }]
+    );
+    assert!(
+        plan_with(false)
+            .iter()
+            .all(|a| !matches!(a, Action::CancelOrphan { .. }))
+    );
 }

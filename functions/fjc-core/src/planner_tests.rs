@@ -123,6 +123,7 @@ fn run(c: &Case) -> Plan {
         held: &BTreeMap::new(),
         commands: &c.commands,
         checkpoint_every_ms: None,
+        cancel_orphans: false,
         now: NOW,
     })
 }
@@ -402,6 +403,7 @@ fn unconfigured_cluster_is_skipped_with_reason() {
         held: &BTreeMap::new(),
         commands: &BTreeMap::new(),
         checkpoint_every_ms: None,
+        cancel_orphans: false,
         now: NOW,
     });
     assert!(p.actions.is_empty());

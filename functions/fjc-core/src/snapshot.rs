@@ -13,7 +13,7 @@ pub mod s3;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use fjc_flink::ClusterOverview;
 use fjc_snapshot::{
@@ -212,49 +212,19 @@ fn clusters(i: &Inputs<'_>) -> Vec<ClusterView> {
         .collect()
 }
 
-/// Non-terminal Flink jobs on a reachable cluster that no job state (deployed
-/// version, an operation's submission or cancellation target, or an active batch
-/// run) accounts for. They are shown, never touched.
+/// The orphans (see [`crate::planner::orphans`]) as the snapshot shows them.
 pub fn orphans(
     observed: &BTreeMap<String, Observation>,
     states: &BTreeMap<String, JobState>,
 ) -> Vec<Orphan> {
-    let known: BTreeSet<&str> = states
-        .values()
-        .flat_map(|s| {
-            let op_ids: Vec<&str> = s
-                .operation
-                .iter()
-                .flat_map(|o| o.flink_jobs())
-                .map(|j| j.as_str())
-                .collect();
-            let runs = s
-                .batch
-                .iter()
-                .flat_map(|b| b.active.iter().map(|r| r.flink_job_id.as_str()));
-            s.flink_job_id
-                .iter()
-                .map(|j| j.as_str())
-                .chain(op_ids)
-                .chain(runs)
-        })
-        .collect();
-    let mut out: Vec<Orphan> = observed
-        .iter()
-        .filter_map(|(cluster, o)| match o {
-            Observation::Reachable(jobs) => Some((cluster, jobs)),
-            Observation::Unreachable(_) => None,
-        })
-        .flat_map(|(cluster, jobs)| {
-            jobs.values()
-                .filter(|j| !j.state.is_globally_terminal() && !known.contains(j.id.as_str()))
-                .map(move |j| Orphan {
-                    cluster: cluster.clone(),
-                    flink_job_id: j.id.to_string(),
-                    name: one_line(&j.name, 200),
-                    flink_state: j.state.as_str().to_string(),
-                    started_at: j.start_time_ms,
-                })
+    let mut out: Vec<Orphan> = crate::planner::orphans::orphans(observed, states)
+        .into_iter()
+        .map(|(cluster, j)| Orphan {
+            cluster: cluster.to_string(),
+            flink_job_id: j.id.to_string(),
+            name: one_line(&j.name, 200),
+            flink_state: j.state.as_str().to_string(),
+            started_at: j.start_time_ms,
         })
         .collect();
     out.sort_by(|a, b| (&a.cluster, &a.flink_job_id).cmp(&(&b.cluster, &b.flink_job_id)));

@@ -57,6 +57,21 @@ pub struct JobStatus {
     /// Key id that signed the recorded artifact.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<String>,
+    /// Stream: the deployed revision (see `fjc history`), 0 before the first.
+    pub revision: u64,
+    /// Stream: the last revision that reached STABLE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stable_revision: Option<u64>,
+    /// Stream: the last rollback and why (until the spec changes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back: Option<String>,
+    /// Stream: recoveries within the current recovery window.
+    pub recoveries: usize,
+    /// Stream: the newest savepoint or retained checkpoint a restart would use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_point: Option<String>,
+    /// Stream: savepoints the controller keeps.
+    pub savepoints: usize,
 }
 
 /// Joins specs and states into status rows, ordered by job id.
@@ -127,6 +142,21 @@ pub fn job_statuses(
                 }),
                 signed_by: spec.and_then(|s| s.trust.signed_by.clone()),
                 held_by_policy: None,
+                revision: state.map_or(0, |s| s.revision),
+                stable_revision: state.and_then(|s| s.stable_revision),
+                rolled_back: state
+                    .and_then(|s| s.rollback.as_ref())
+                    .map(|r| format!("{} (at {})", r.reason, rfc3339(r.at))),
+                recoveries: state.map_or(0, |s| {
+                    let window = spec.map_or(3_600_000, |r| {
+                        i64::try_from(r.spec.recovery_window().as_millis()).unwrap_or(i64::MAX)
+                    });
+                    s.recoveries.iter().filter(|t| now - **t < window).count()
+                }),
+                restore_point: state
+                    .and_then(|s| s.last_savepoint.as_ref())
+                    .map(|p| format!("{} {} ({})", p.kind, p.location, rfc3339(p.at))),
+                savepoints: state.map_or(0, |s| s.savepoints.len()),
                 deployed_artifact: state.and_then(|s| s.deployed_artifact.as_ref()).map(|a| {
                     format!(
                         "{} (version {})",

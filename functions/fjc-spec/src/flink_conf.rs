@@ -36,6 +36,10 @@ pub fn flink_configuration(spec: &JobSpec) -> BTreeMap<String, String> {
     let d = &spec.deployment;
     if let Some(v) = dur(&d.checkpoint_interval) {
         put("execution.checkpointing.interval", v);
+        // The controller records the newest checkpoint every few cycles so a job
+        // lost with its JobManager restarts from it; keep a few, so the one
+        // recorded is still there when newer ones complete.
+        put("execution.checkpointing.num-retained", "3".to_string());
     }
     if let Some(path) = &d.savepoint_path {
         put("execution.checkpointing.savepoint-dir", path.clone());

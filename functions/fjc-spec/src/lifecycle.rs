@@ -153,4 +153,37 @@ mod tests {
         assert_eq!(s.savepoint_interval(), Some(Duration::from_secs(120)));
         assert_eq!(s.savepoint_history(), 2);
     }
+
+    #[test]
+    fn bad_values_are_refused_with_their_field() {
+        let problems = |yaml: &str| -> Vec<String> {
+            match crate::parse_spec(
+                "t.yaml",
+                &format!("job_id: a\nartifact_path: a.jar\n{yaml}"),
+            ) {
+                Ok(_) => Vec::new(),
+                Err(e) => e.problems.iter().map(|p| p.path.clone()).collect(),
+            }
+        };
+        assert_eq!(
+            problems("job_type: stream\ndeployment: {recovery_attempts: -1}\n"),
+            vec!["deployment.recovery_attempts"]
+        );
+        assert_eq!(
+            problems("job_type: stream\ndeployment: {readiness_timeout: soon}\n"),
+            vec!["deployment.readiness_timeout"]
+        );
+        assert_eq!(
+            problems("job_type: stream\nstream_config: {savepoint_history_max_count: 0}\n"),
+            vec!["stream_config.savepoint_history_max_count"]
+        );
+        assert_eq!(
+            problems("job_type: batch\ndesired_state: suspended\n"),
+            vec!["desired_state"]
+        );
+        assert_eq!(
+            problems("job_type: stream\ndesired_state: paused\n"),
+            vec!["desired_state"]
+        );
+    }
 }

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod bootstrap;
 pub mod dashboard;
 pub mod history;
+pub mod lifecycle;
 pub mod reconcile;
 pub mod runs;
 pub mod schema;

@@ -126,6 +126,11 @@ fn describe(a: &Action) -> String {
             None => format!("roll back to the last stable revision: {reason}"),
         },
         Action::RecordCheckpoint { .. } => "record the newest retained checkpoint".into(),
+        Action::CancelOrphan {
+            cluster,
+            flink_job_id,
+            ..
+        } => format!("cancel orphan {flink_job_id} on {cluster} (orphan_policy cancel-own)"),
         Action::Delete { flink_job_ids, .. } if flink_job_ids.is_empty() => {
             "spec deleted; forget the job".into()
         }

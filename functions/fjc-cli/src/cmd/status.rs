@@ -113,6 +113,23 @@ pub async fn run(json: bool) -> Result<(), Failure> {
         if let Some(refused) = &r.artifact_refused {
             println!("{:<28} artifact refused: {refused}", "");
         }
+        if let Some(rolled) = &r.rolled_back {
+            println!("{:<28} {rolled}", "");
+        }
+        if r.job_type == "stream" && r.revision > 0 {
+            println!(
+                "{:<28} revision {} (stable: {}), recoveries in window: {}, savepoints kept: {}",
+                "",
+                r.revision,
+                r.stable_revision
+                    .map_or_else(|| "none".to_string(), |s| s.to_string()),
+                r.recoveries,
+                r.savepoints
+            );
+        }
+        if let Some(point) = &r.restore_point {
+            println!("{:<28} restore point: {point}", "");
+        }
     }
     Ok(())
 }

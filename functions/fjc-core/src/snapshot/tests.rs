@@ -151,6 +151,7 @@ fn world() -> Loaded {
         held: Default::default(),
         commands: BTreeMap::new(),
         checkpoint_every_ms: None,
+        cancel_orphans: false,
     }
 }
 
@@ -355,6 +356,7 @@ fn batch_jobs_carry_next_fire_and_recent_runs() {
         held: Default::default(),
         commands: BTreeMap::new(),
         checkpoint_every_ms: None,
+        cancel_orphans: false,
     };
     let s = snapshot_of(view, BTreeMap::from([("default".to_string(), Ok(1))]));
     let job = &s.jobs[0];

@@ -21,7 +21,9 @@ import org.apache.flink.util.Collector;
  * Endless job with a keyed counter, for savepoint/restore and failure tests.
  *
  * <p>Args: --out-dir DIR (required), --rate N events/s (default 20), --keys K (default 4),
- * --fail-after-events N (optional: fail once a key's count passes N).
+ * --fail-after-events N (optional: fail once a key's count passes N), --counter-uid UID (default
+ * "counter"; another uid makes a savepoint of the default one incompatible: its state has no
+ * operator to go to).
  *
  * <p>Each sink subtask appends "epochMillis key count" lines to DIR/counter-SUBTASK.log. After a
  * stop-with-savepoint and a restore from it, each key's count continues where it stopped.
@@ -35,6 +37,7 @@ public final class StreamCounter {
         long rate = args.getLong("rate", 20);
         long keys = args.getLong("keys", 4);
         long failAfter = args.getLong("fail-after-events", -1);
+        String counterUid = args.get("counter-uid", "counter");
         if (rate <= 0 || keys <= 0) {
             throw new IllegalArgumentException("--rate and --keys must be positive");
         }
@@ -53,7 +56,7 @@ public final class StreamCounter {
                 .name("sequence")
                 .keyBy(value -> value % keys, Types.LONG)
                 .process(new Counter(failAfter))
-                .uid("counter")
+                .uid(counterUid)
                 .name("counter")
                 .process(new LineAppender(outDir))
                 .uid("sink")

@@ -1,0 +1,54 @@
+//! `fjc restart|savepoint|rollback JOB_ID`: operator commands on a stream job.
+//! Each is recorded in the store and carried out (once) by the next reconcile.
+
+use fjc_core::clock::{Clock, SystemClock, rfc3339};
+use fjc_core::revisions::Command;
+use fjc_core::runtime::{aws_config, store};
+use fjc_core::store::Store;
+use fjc_spec::JobType;
+
+use crate::exit::Failure;
+
+/// Records `command` for `job_id` after checking it makes sense.
+pub async fn request(job_id: &str, command: Command) -> Result<(), Failure> {
+    let config = super::config()?;
+    let sdk = aws_config().await;
+    let store = store(&sdk, &config);
+    let spec = store
+        .get_spec(job_id)
+        .await?
+        .ok_or_else(|| Failure::User(format!("no spec with job_id {job_id}")))?;
+    if spec.spec.job_type != JobType::Stream {
+        return Err(Failure::User(format!(
+            "{job_id} is a batch job; `fjc {}` applies to stream jobs (use `fjc run`)",
+            command.kind()
+        )));
+    }
+    if let Command::Rollback(Some(to)) = command {
+        let kept = store.list_revisions(job_id).await?;
+        if !kept.iter().any(|r| r.number == to) {
+            let numbers: Vec<String> = kept.iter().map(|r| r.number.to_string()).collect();
+            return Err(Failure::User(format!(
+                "--to {to}: {job_id} has no revision {to} (kept: {})",
+                if numbers.is_empty() {
+                    "none".into()
+                } else {
+                    numbers.join(", ")
+                }
+            )));
+        }
+    }
+    let now = SystemClock.now_ms();
+    store.request_command(job_id, command, now).await?;
+    let what = match command {
+        Command::Restart => "restart".to_string(),
+        Command::Savepoint => "savepoint".to_string(),
+        Command::Rollback(Some(n)) => format!("rollback to revision {n}"),
+        Command::Rollback(None) => "rollback to the last stable revision".to_string(),
+    };
+    println!(
+        "{job_id}: {what} requested at {} (carried out at the next reconcile)",
+        rfc3339(now)
+    );
+    Ok(())
+}
