@@ -1,6 +1,6 @@
 //! The write-ahead log under fire: for each operation (first deploy, savepoint
 //! upgrade, last-state upgrade, delete, suspend, resume, manual savepoint, manual
-//! rollback) the reconciler "dies" right after each of
+//! rollback, recovery of a failed job) the reconciler "dies" right after each of
 //! its side effects in turn (store write, lease write, Flink write; see
 //! `tests/src/crash.rs`), and a fresh reconciler takes over. Against the real
 //! Flink cluster and moto, every crash point must end with exactly one running
@@ -14,7 +14,6 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use fjc_core::artifacts::Artifacts;
-use fjc_core::clock::Clock;
 use fjc_core::config::{Config, ReconcileConfig};
 use fjc_core::context::{Context, owner_id};
 use fjc_core::handler::{LeaseReport, Scope, reconcile};
@@ -22,7 +21,6 @@ use fjc_core::revisions::Command;
 use fjc_core::runtime;
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::DynamoStore;
-use fjc_core::store::Store;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::counter;
 use fjc_integration_tests::crash::{CrashFlink, CrashPlan, CrashStore};
@@ -44,12 +42,19 @@ enum Op {
     Resume,
     Savepoint,
     Rollback,
+    Recover,
 }
 
-fn spec(w: &World, mode: UpgradeMode) -> JobSpec {
+fn spec(w: &World, op: Op) -> JobSpec {
     let mut s = w.stream_spec(&unique("crash"));
-    s.deployment.upgrade_mode = Some(mode);
+    s.deployment.upgrade_mode = Some(mode(op));
     s.deployment.checkpoint_interval = Some("1s".into());
+    if op == Op::Recover {
+        let marker = w.out_dir.join(&s.job_id).join("fail-once");
+        s.args
+            .extend(["--fail-once-marker".into(), marker.display().to_string()]);
+        s.deployment.restart_strategy = Some(fjc_spec::RestartStrategy::None);
+    }
     s
 }
 
@@ -73,6 +78,7 @@ fn done(op: Op, target: &str, state: Option<&JobState>) -> bool {
         }
         (Op::Savepoint, Some(s)) => s.handled.contains_key("savepoint") && !s.savepoints.is_empty(),
         (Op::Rollback, Some(s)) => s.revision == 1 && deployed(s),
+        (Op::Recover, Some(s)) => s.recoveries.len() == 1 && deployed(s),
         (_, Some(s)) => {
             s.operation.is_none()
                 && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str()) == Some(target)
@@ -147,7 +153,7 @@ async fn doomed_cycles(
 /// `None` when `at` is past the operation's last side effect.
 async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
     let w = World::new("crash").await;
-    let mut s = spec(&w, mode(op));
+    let mut s = spec(&w, op);
     let id = s.job_id.clone();
     let out = w.out_dir.join(&id);
     let mut target = String::new();
@@ -165,6 +171,11 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
         counter::counted(&out, 4, 10, WAIT).await;
         // A retained checkpoint for last-state.
         tokio::time::sleep(Duration::from_secs(2)).await;
+        if op == Op::Recover {
+            // The restore point a recovery uses.
+            w.cycle_until(&id, WAIT, |s| s.last_savepoint.is_some())
+                .await;
+        }
     }
     match op {
         Op::Delete => w.delete(&id).await.expect("delete"),
@@ -180,22 +191,16 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
             s.desired_state = DesiredState::Running;
             target = w.apply(vec![s.clone()]).await[0].fingerprint.clone();
         }
+        Op::Recover => {
+            // One injected failure (Flink does not restart it): FAILED, recovered.
+            target = w.deployed_fingerprint(&id).await;
+            std::fs::write(out.join("fail-once"), b"").expect("marker");
+        }
         Op::Savepoint => {
-            let at = w.ctx.clock.now_ms();
-            w.ctx
-                .store
-                .request_command(&id, Command::Savepoint, at)
-                .await
-                .expect("request");
+            w.request(&id, Command::Savepoint).await;
         }
         Op::Rollback => {
-            target = w
-                .state(&id)
-                .await
-                .expect("state")
-                .deployed_fingerprint
-                .expect("fp")
-                .0;
+            target = w.deployed_fingerprint(&id).await;
             s.args.extend(["--note".to_string(), "v2".to_string()]);
             w.apply(vec![s.clone()]).await;
             w.cycle_until(&id, WAIT, |s| {
@@ -203,12 +208,7 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
             })
             .await;
             counter::counted(&out, 4, 15, WAIT).await;
-            let at = w.ctx.clock.now_ms();
-            w.ctx
-                .store
-                .request_command(&id, Command::Rollback(Some(1)), at)
-                .await
-                .expect("request");
+            w.request(&id, Command::Rollback(Some(1))).await;
         }
         _ => {
             if op != Op::Deploy {
@@ -292,7 +292,7 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
             "the job kept running"
         );
     }
-    if matches!(op, Op::Upgrade(_) | Op::Resume | Op::Rollback) {
+    if matches!(op, Op::Upgrade(_) | Op::Resume | Op::Rollback | Op::Recover) {
         let restored = w
             .flink
             .checkpoints(&live[0].id)
@@ -304,11 +304,7 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
             restored.is_some(),
             "{op:?} after {step:?}: new job started empty"
         );
-        assert_eq!(
-            restored,
-            state.last_savepoint.map(|s| s.location),
-            "{op:?} after {step:?}"
-        );
+        assert_eq!(restored, state.restored_from, "{op:?} after {step:?}");
         let c = counter::counted(&out, 4, 25, WAIT).await;
         assert!(
             counter::resets(&c).is_empty(),
@@ -394,4 +390,9 @@ async fn crash_after_every_step_of_a_manual_savepoint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crash_after_every_step_of_a_manual_rollback() {
     every_crash_point(Op::Rollback).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_recovery() {
+    every_crash_point(Op::Recover).await;
 }

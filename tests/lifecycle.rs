@@ -9,7 +9,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fjc_core::clock::Clock;
 use fjc_core::revisions::{Command, RevisionOutcome};
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::Store;
@@ -32,6 +31,21 @@ async fn counts_grow(w: &World, id: &str, more: u64) -> std::collections::BTreeM
         .copied()
         .unwrap_or(0);
     counter::counted(&w.out_dir.join(id), 4, top + more, WAIT).await
+}
+
+/// The job of `s` runs, and every key counts on with no reset and no gap.
+async fn counts_go_on(w: &World, s: &JobState) {
+    w.wait_flink_state(
+        s.flink_job_id.as_ref().unwrap(),
+        FlinkJobState::Running,
+        WAIT,
+    )
+    .await;
+    let c = counts_grow(w, &s.job_id, 5).await;
+    assert!(
+        counter::resets(&c).is_empty() && counter::gaps(&c).is_empty(),
+        "{c:?}"
+    );
 }
 
 fn stream(w: &World, name: &str) -> JobSpec {
@@ -63,11 +77,6 @@ fn on_disk(location: &str) -> PathBuf {
     )
 }
 
-async fn request(w: &World, id: &str, command: Command) {
-    let at = w.ctx.clock.now_ms();
-    w.ctx.store.request_command(id, command, at).await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suspend_resume_and_savepoints_keep_every_count_and_a_missing_savepoint_fails_clearly() {
     let w = World::new("lc-suspend").await;
@@ -81,7 +90,7 @@ async fn suspend_resume_and_savepoints_keep_every_count_and_a_missing_savepoint_
     counter::counted(&w.out_dir.join(&id), 4, 8, WAIT).await;
 
     // Manual savepoint, twice: history keeps 1, the older one is disposed of by Flink.
-    request(&w, &id, Command::Savepoint).await;
+    w.request(&id, Command::Savepoint).await;
     let s = w
         .cycle_until(&id, WAIT, |s| {
             s.savepoints.len() == 1 && s.operation.is_none()
@@ -90,7 +99,7 @@ async fn suspend_resume_and_savepoints_keep_every_count_and_a_missing_savepoint_
     let first = s.savepoints[0].location.clone();
     assert!(on_disk(&first).exists(), "{first} written");
     w.clock.advance(1_000);
-    request(&w, &id, Command::Savepoint).await;
+    w.request(&id, Command::Savepoint).await;
     let s = w
         .cycle_until(&id, WAIT, |s| {
             s.savepoints.len() == 1 && s.savepoints[0].location != first
@@ -215,17 +224,7 @@ async fn failing_and_incompatible_versions_roll_back_and_manual_rollback_carries
             (2, RevisionOutcome::RolledBack)
         ]
     );
-    w.wait_flink_state(
-        s.flink_job_id.as_ref().unwrap(),
-        FlinkJobState::Running,
-        WAIT,
-    )
-    .await;
-    let c = counts_grow(&w, &id, 5).await;
-    assert!(
-        counter::resets(&c).is_empty() && counter::gaps(&c).is_empty(),
-        "{c:?}"
-    );
+    counts_go_on(&w, &s).await;
     for _ in 0..3 {
         let r = w.cycle().await;
         assert!(
@@ -248,22 +247,12 @@ async fn failing_and_incompatible_versions_roll_back_and_manual_rollback_carries
         })
         .await;
     assert_eq!(s.revision, 1);
-    let error = s.rollback.unwrap().reason;
+    let error = s.rollback.clone().unwrap().reason;
     assert!(
         error.contains("could not be started") || error.contains("failed before it was stable"),
         "{error}"
     );
-    w.wait_flink_state(
-        s.flink_job_id.as_ref().unwrap(),
-        FlinkJobState::Running,
-        WAIT,
-    )
-    .await;
-    let c = counts_grow(&w, &id, 5).await;
-    assert!(
-        counter::resets(&c).is_empty() && counter::gaps(&c).is_empty(),
-        "{c:?}"
-    );
+    counts_go_on(&w, &s).await;
 
     // v4 is healthy; then `fjc rollback --to 1` carries its state back by savepoint.
     let mut v4 = v1.clone();
@@ -272,7 +261,7 @@ async fn failing_and_incompatible_versions_roll_back_and_manual_rollback_carries
     let s4 = running(&w, &id, Lifecycle::Running).await;
     assert!(s4.revision > 2 && s4.rollback.is_none());
     counts_grow(&w, &id, 3).await;
-    request(&w, &id, Command::Rollback(Some(1))).await;
+    w.request(&id, Command::Rollback(Some(1))).await;
     let s = w
         .cycle_until(&id, WAIT, |s| {
             s.lifecycle == Lifecycle::RolledBack && s.flink_job_id != s4.flink_job_id
@@ -288,17 +277,7 @@ async fn failing_and_incompatible_versions_roll_back_and_manual_rollback_carries
         FlinkJobState::Finished,
         "stopped with a savepoint"
     );
-    w.wait_flink_state(
-        s.flink_job_id.as_ref().unwrap(),
-        FlinkJobState::Running,
-        WAIT,
-    )
-    .await;
-    let c = counts_grow(&w, &id, 5).await;
-    assert!(
-        counter::resets(&c).is_empty() && counter::gaps(&c).is_empty(),
-        "{c:?}"
-    );
+    counts_go_on(&w, &s).await;
     w.cleanup().await;
 }
 

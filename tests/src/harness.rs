@@ -411,6 +411,23 @@ impl World {
         String::from_utf8_lossy(&out.stdout).contains(jar_id)
     }
 
+    /// Records an operator command (`fjc restart|savepoint|rollback`) now.
+    pub async fn request(&self, job_id: &str, command: fjc_core::revisions::Command) {
+        use fjc_core::clock::Clock;
+        let at = self.ctx.clock.now_ms();
+        self.ctx
+            .store
+            .request_command(job_id, command, at)
+            .await
+            .expect("request command");
+    }
+
+    /// The fingerprint of the version deployed for a job.
+    pub async fn deployed_fingerprint(&self, job_id: &str) -> String {
+        let state = self.state(job_id).await.expect("state");
+        state.deployed_fingerprint.expect("deployed").0
+    }
+
     /// Runs the `fjc` binary against this world's table, artifacts and cluster.
     pub fn fjc(&self, args: &[&str]) -> std::process::Output {
         std::process::Command::new(fjc_binary())

@@ -579,10 +579,16 @@ mod tests {
         let e = load(&[], &[("FJC_ORPHAN_POLICY", "cancel-all")])
             .unwrap_err()
             .to_string();
-        assert!(e.contains("FJC_ORPHAN_POLICY") && e.contains("cancel-own"), "{e}");
-        let e = load(&[("config.yaml", "reconcile:\n  orphan_policy: nuke\n")], &[])
-            .unwrap_err()
-            .to_string();
+        assert!(
+            e.contains("FJC_ORPHAN_POLICY") && e.contains("cancel-own"),
+            "{e}"
+        );
+        let e = load(
+            &[("config.yaml", "reconcile:\n  orphan_policy: nuke\n")],
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("config.yaml") && e.contains("nuke"), "{e}");
     }
 

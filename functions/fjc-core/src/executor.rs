@@ -202,6 +202,9 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             _ if replaces.is_some() => Lifecycle::Upgrading,
             _ => Lifecycle::Deploying,
         };
+        if purpose == Purpose::Recover {
+            self.newest_restore_point(&mut state).await;
+        }
         self.note_purpose(&mut state, purpose, record).await;
         let mode = spec.upgrade_mode();
         let upgrade = match (&replaces, mode, &state.last_savepoint) {

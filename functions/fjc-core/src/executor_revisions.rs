@@ -87,6 +87,48 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         }
     }
 
+    /// Before a recovery: a failed job Flink still knows reports its own newest
+    /// retained checkpoint or savepoint, newer than the recorded one (which Flink
+    /// may have deleted since, as newer checkpoints subsumed it).
+    pub(crate) async fn newest_restore_point(&self, state: &mut JobState) {
+        let Some(id) = state.flink_job_id.clone() else {
+            return;
+        };
+        if self.observed_state(&state.cluster, &id).is_none() {
+            return;
+        }
+        let Ok(flink) = self.flink(&state.cluster) else {
+            return;
+        };
+        let stats = match flink.checkpoints(&id).await {
+            Ok(stats) => stats,
+            Err(e) => {
+                warn!(job = %state.job_id, error = %e, "checkpoints of the failed job unavailable");
+                return;
+            }
+        };
+        let newest = [stats.latest_savepoint, stats.latest_completed]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| Some((c.external_path?, c.completed_at?, c.is_savepoint)))
+            .max_by_key(|(_, at, _)| *at);
+        if let Some((location, at, is_savepoint)) = newest
+            && state.last_savepoint.as_ref().is_none_or(|s| s.at < at)
+        {
+            state.last_savepoint = Some(crate::state::SavepointRecord {
+                location,
+                at,
+                from_job: id,
+                kind: if is_savepoint {
+                    "savepoint"
+                } else {
+                    "checkpoint"
+                }
+                .into(),
+            });
+        }
+    }
+
     async fn failure_cause(&self, state: &JobState, id: &JobId) -> Option<String> {
         let flink = self.flink(&state.cluster).ok()?;
         if self

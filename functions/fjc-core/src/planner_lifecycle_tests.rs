@@ -67,6 +67,31 @@ fn strip(actions: Vec<Action>) -> Vec<Action> {
         .collect()
 }
 
+/// Runs revision 1 after rolling back from 2, whose spec was `f2`.
+fn rolled_back() -> St {
+    running(L::RolledBack).with(|s| {
+        s.rollback = Some(RollbackRecord {
+            from_revision: 2,
+            to_revision: 1,
+            rejected: fp("f2"),
+            reason: "failed".into(),
+            at: NOW - 10,
+        });
+    })
+}
+
+/// The record of a FAILED job with a note (and Flink's cause when `cause`).
+fn failed_record(flink_state: &str, cause: bool) -> Action {
+    Action::Record {
+        job_id: "a".into(),
+        lifecycle: L::Failed,
+        flink_state: flink_state.into(),
+        fetch_cause: cause,
+        note: Some(String::new()),
+        running: false,
+    }
+}
+
 fn lifecycle_cases() -> Vec<Case> {
     let s = || spec("a", Stream, "f1");
     let up = || vec![job(jid(1), F::Running, 2, 2)];
@@ -157,14 +182,7 @@ fn lifecycle_cases() -> Vec<Case> {
             s(),
             running(L::Running).with(|s| s.recoveries = vec![NOW - 3, NOW - 2, NOW - 1]),
             failed(),
-            vec![Action::Record {
-                job_id: "a".into(),
-                lifecycle: L::Failed,
-                flink_state: "FAILED".into(),
-                fetch_cause: true,
-                note: Some(String::new()),
-                running: false,
-            }],
+            vec![failed_record("FAILED", true)],
         ),
         case(
             "FAILED past the budget stays down",
@@ -181,14 +199,7 @@ fn lifecycle_cases() -> Vec<Case> {
             ),
             running(L::Running),
             vec![],
-            vec![Action::Record {
-                job_id: "a".into(),
-                lifecycle: L::Failed,
-                flink_state: "MISSING".into(),
-                fetch_cause: false,
-                note: Some(String::new()),
-                running: false,
-            }],
+            vec![failed_record("MISSING", false)],
         ),
         case(
             "running past stable_after becomes STABLE",
@@ -226,14 +237,7 @@ fn lifecycle_cases() -> Vec<Case> {
             s(),
             new_version(L::Deploying).with(|s| s.stable_revision = None),
             starting(),
-            vec![Action::Record {
-                job_id: "a".into(),
-                lifecycle: L::Failed,
-                flink_state: "RUNNING".into(),
-                fetch_cause: false,
-                note: Some(String::new()),
-                running: false,
-            }],
+            vec![failed_record("RUNNING", false)],
         ),
         case(
             "a stable version that fails is recovered, not rolled back",
@@ -248,30 +252,14 @@ fn lifecycle_cases() -> Vec<Case> {
         case(
             "rolled back: the rejected spec is not deployed again",
             spec("a", Stream, "f2"),
-            running(L::RolledBack).with(|s| {
-                s.rollback = Some(RollbackRecord {
-                    from_revision: 2,
-                    to_revision: 1,
-                    rejected: fp("f2"),
-                    reason: "failed".into(),
-                    at: NOW - 10,
-                });
-            }),
+            rolled_back(),
             up(),
             vec![],
         ),
         case(
             "rolled back, then the spec changes: deployed",
             spec("a", Stream, "f3"),
-            running(L::RolledBack).with(|s| {
-                s.rollback = Some(RollbackRecord {
-                    from_revision: 2,
-                    to_revision: 1,
-                    rejected: fp("f2"),
-                    reason: "failed".into(),
-                    at: NOW - 10,
-                });
-            }),
+            rolled_back(),
             up(),
             vec![deploy("a", Some(jid(1)), DeployReason::Changed)],
         ),

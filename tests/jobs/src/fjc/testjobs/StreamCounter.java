@@ -23,7 +23,8 @@ import org.apache.flink.util.Collector;
  * <p>Args: --out-dir DIR (required), --rate N events/s (default 20), --keys K (default 4),
  * --fail-after-events N (optional: fail once a key's count passes N), --counter-uid UID (default
  * "counter"; another uid makes a savepoint of the default one incompatible: its state has no
- * operator to go to).
+ * operator to go to), --fail-once-marker PATH (optional: fail when the file PATH exists, deleting
+ * it first, so exactly one failure follows each creation of the file).
  *
  * <p>Each sink subtask appends "epochMillis key count" lines to DIR/counter-SUBTASK.log. After a
  * stop-with-savepoint and a restore from it, each key's count continues where it stopped.
@@ -38,6 +39,7 @@ public final class StreamCounter {
         long keys = args.getLong("keys", 4);
         long failAfter = args.getLong("fail-after-events", -1);
         String counterUid = args.get("counter-uid", "counter");
+        String failMarker = args.get("fail-once-marker", "");
         if (rate <= 0 || keys <= 0) {
             throw new IllegalArgumentException("--rate and --keys must be positive");
         }
@@ -55,7 +57,7 @@ public final class StreamCounter {
                 .uid("source")
                 .name("sequence")
                 .keyBy(value -> value % keys, Types.LONG)
-                .process(new Counter(failAfter))
+                .process(new Counter(failAfter, failMarker))
                 .uid(counterUid)
                 .name("counter")
                 .process(new LineAppender(outDir))
@@ -69,10 +71,12 @@ public final class StreamCounter {
     /** Counts events per key in keyed state and emits "epochMillis key count". */
     static final class Counter extends KeyedProcessFunction<Long, Long, String> {
         private final long failAfter;
+        private final String failMarker;
         private transient ValueState<Long> count;
 
-        Counter(long failAfter) {
+        Counter(long failAfter, String failMarker) {
             this.failAfter = failAfter;
+            this.failMarker = failMarker;
         }
 
         @Override
@@ -87,6 +91,9 @@ public final class StreamCounter {
             long next = (current == null ? 0L : current) + 1;
             if (failAfter >= 0 && next > failAfter) {
                 throw new RuntimeException("injected failure after " + failAfter + " events");
+            }
+            if (!failMarker.isEmpty() && new File(failMarker).delete()) {
+                throw new RuntimeException("injected failure (marker " + failMarker + ")");
             }
             count.update(next);
             out.collect(System.currentTimeMillis() + " " + ctx.getCurrentKey() + " " + next);
