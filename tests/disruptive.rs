@@ -142,3 +142,59 @@ async fn disruptive_killed_jobmanager_stream_job_recovers_from_its_recorded_chec
     assert!(s.last_error.unwrap().message.contains("recovery 1 of 3"));
     w.cleanup().await;
 }
+
+/// `orphan_policy: cancel-own` cancels a job this controller submitted that no
+/// state accounts for (named `fjc:…`), and leaves a foreign job alone. It is
+/// here, in the serial phase, because it cancels every such job on the shared
+/// cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disruptive_orphan_policy_cancel_own_cancels_only_the_controllers_leftovers() {
+    use fjc_flink::{FlinkApi, JobId};
+    use fjc_integration_tests::flink::{stream_counter, wait_for_job};
+    let mut w = World::new("orphans").await;
+    w.ctx.settings.orphan_policy = fjc_core::config::OrphanPolicy::CancelOwn;
+    let jar = w
+        .flink
+        .upload_jar(&w.env.job_jar("stream-counter.jar"))
+        .await
+        .unwrap();
+    let own = JobId::random();
+    let foreign = JobId::random();
+    for (id, name) in [
+        (&own, format!("fjc:{}", unique("left-over"))),
+        (&foreign, unique("someone-else")),
+    ] {
+        w.flink
+            .run_jar(
+                &jar,
+                &stream_counter(id, &name, &w.out_dir.join(id.as_str())),
+            )
+            .await
+            .unwrap();
+        wait_for_job(&w.flink, id, T, "running", |j| {
+            j.state == FlinkJobState::Running
+        })
+        .await;
+    }
+    let report = w.cycle().await;
+    assert!(
+        report
+            .actions
+            .iter()
+            .any(|a| a.action == "cancel-orphan" && a.job_id.starts_with("fjc:")),
+        "{:?}",
+        report.actions
+    );
+    wait_for_job(&w.flink, &own, T, "cancelled", |j| {
+        j.state.is_globally_terminal()
+    })
+    .await;
+    let other = w.flink_job(&foreign).await.unwrap();
+    assert_eq!(
+        other.state,
+        FlinkJobState::Running,
+        "foreign jobs are never touched"
+    );
+    let _ = w.flink.cancel(&foreign).await;
+    let _ = w.flink.delete_jar(&jar).await;
+}

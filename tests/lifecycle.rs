@@ -321,3 +321,60 @@ async fn a_job_that_keeps_failing_stops_at_its_recovery_budget_until_restart() {
     assert_ne!(restarted.flink_job_id, s.flink_job_id);
     w.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn periodic_savepoints_rotate_and_an_overrun_savepoint_is_reported_never_lost() {
+    let w = World::new("lc-periodic").await;
+    let mut spec = stream(&w, "lc-periodic");
+    let config = spec.stream_config.get_or_insert_default();
+    config.savepoint_trigger_interval = Some("2s".into());
+    config.savepoint_history_max_count = Some(2);
+    let id = spec.job_id.clone();
+    w.apply(vec![spec.clone()]).await;
+    running(&w, &id, Lifecycle::Running).await;
+
+    // Every 2 s a savepoint; only the 2 newest are kept, the others disposed of.
+    let mut seen = std::collections::BTreeSet::new();
+    let s = w
+        .cycle_until(&id, WAIT, |s| {
+            seen.extend(s.savepoints.iter().map(|p| p.location.clone()));
+            seen.len() >= 4 && s.operation.is_none()
+        })
+        .await;
+    assert_eq!(s.savepoints.len(), 2, "{:?}", s.savepoints);
+    let kept: Vec<&String> = s.savepoints.iter().map(|p| &p.location).collect();
+    for location in &seen {
+        assert_eq!(
+            on_disk(location).exists(),
+            kept.contains(&location),
+            "{location}: kept ones exist, expired ones are disposed of"
+        );
+    }
+
+    // An upgrade whose savepoint overruns savepoint_timeout: reported, then the
+    // upgrade goes on once Flink completes it; every count goes on exactly.
+    let config = spec.stream_config.get_or_insert_default();
+    config.savepoint_trigger_interval = None;
+    spec.deployment.savepoint_timeout = Some("1ms".into());
+    spec.args.extend(["--note".into(), "v2".into()]);
+    let fp = w.apply(vec![spec.clone()]).await[0].fingerprint.clone();
+    let mut overrun = false;
+    let s = w
+        .cycle_until(&id, WAIT, |s| {
+            overrun |= s
+                .last_error
+                .as_ref()
+                .is_some_and(|e| e.message.contains("exceeded savepoint_timeout"));
+            s.operation.is_none()
+                && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str()) == Some(fp.as_str())
+        })
+        .await;
+    assert!(overrun, "the overrun was reported");
+    counts_go_on(&w, &s).await;
+    let c = counts(&w, &id);
+    assert!(
+        counter::inexact(&c).is_empty(),
+        "stop-with-savepoint: exact counts {c:?}"
+    );
+    w.cleanup().await;
+}

@@ -357,7 +357,7 @@ impl World {
         &self,
         job_id: &str,
         timeout: Duration,
-        done: impl Fn(&JobState) -> bool,
+        mut done: impl FnMut(&JobState) -> bool,
     ) -> JobState {
         let start = Instant::now();
         loop {

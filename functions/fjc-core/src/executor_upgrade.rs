@@ -255,13 +255,27 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             }
             let elapsed = Duration::from_millis(u64::try_from(self.now() - started).unwrap_or(0));
             if elapsed > timeout {
-                return self
-                    .abandon(
-                        state,
-                        old,
-                        format!("savepoint did not complete within {}s", timeout.as_secs()),
-                    )
-                    .await;
+                // A stop-with-savepoint cannot be called off: if Flink still
+                // completed it later, the job would end with its state in a
+                // savepoint nobody recorded. So the overrun is reported and the
+                // trigger watched until Flink decides (its checkpoint timeout
+                // bounds that): failed → abandoned, the job keeps running;
+                // completed → the upgrade goes on from it.
+                let message = format!(
+                    "savepoint exceeded savepoint_timeout ({}s) and is still in progress in \
+                     Flink; the upgrade is abandoned if it fails, and goes on if it completes",
+                    timeout.as_secs()
+                );
+                if state.last_error.as_ref().map(|e| &e.message) != Some(&message) {
+                    warn!(job = %state.job_id, %old, "{message}");
+                    state.last_error = Some(LastError {
+                        message: message.clone(),
+                        at: self.now(),
+                        retryable: true,
+                    });
+                    self.save(state).await?;
+                }
+                return Ok(Carry::Wait(message));
             }
             if tokio::time::Instant::now() >= deadline {
                 return Ok(Carry::Wait(format!("savepoint of {old} in progress")));

@@ -289,11 +289,17 @@ where
         .filter(|s| scope.contains(&s.job_id))
         .map(|s| (s.job_id.clone(), s))
         .collect();
-    let wanted: BTreeSet<&str> = specs
+    let cancel_orphans = matches!(scope, Scope::All)
+        && ctx.settings.orphan_policy == crate::config::OrphanPolicy::CancelOwn;
+    let mut wanted: BTreeSet<&str> = specs
         .values()
         .map(|r| r.spec.cluster.as_str())
         .chain(states.values().map(|s| s.cluster.as_str()))
         .collect();
+    if cancel_orphans {
+        // Leftovers may sit on a cluster no spec uses any more.
+        wanted.extend(ctx.clusters.keys().map(String::as_str));
+    }
     let observed = futures::future::join_all(
         wanted
             .into_iter()
@@ -337,8 +343,7 @@ where
         checkpoint_every_ms: Some(i64::try_from(every).unwrap_or(i64::MAX)),
         // A scoped cycle (artifact event) has not read every job's state: what
         // looks unowned may belong to a job out of scope.
-        cancel_orphans: matches!(scope, Scope::All)
-            && ctx.settings.orphan_policy == crate::config::OrphanPolicy::CancelOwn,
+        cancel_orphans,
     })
 }
 
