@@ -34,6 +34,23 @@ async fn scheduled_event_through_the_lambda_runtime_deploys_the_job_and_records_
     assert_eq!(first.response["actions"], 1, "{:?}", first.response);
     assert_eq!(first.response["failed"], 0, "{:?}", first.response);
     assert_eq!(first.response["clusters_unreachable"], 0);
+    // The cycle's metrics as CloudWatch EMF lines: the first deployment counted.
+    let emf = watch.log_lines("\"flink_job_deployments_total\"");
+    assert_eq!(emf.len(), 1, "one deployment line: {emf:?}");
+    let line: serde_json::Value = serde_json::from_str(&emf[0]).expect("EMF is JSON");
+    assert_eq!(line["flink_job_deployments_total"], 1.0, "{line}");
+    assert_eq!(
+        (&line["status"], &line["job_type"]),
+        (&"success".into(), &"stream".into())
+    );
+    assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "FJC");
+    let health = watch.log_lines("\"flink_cluster_health_status\"");
+    assert!(
+        health
+            .iter()
+            .any(|l| l.contains("\"flink_cluster_health_status\":1.0")),
+        "{health:?}"
+    );
 
     // The job runs in the real cluster under the id the function recorded in DynamoDB.
     let state = w.state(&id).await.expect("state recorded by the function");
@@ -59,8 +76,21 @@ async fn scheduled_event_through_the_lambda_runtime_deploys_the_job_and_records_
         assert!(start.elapsed() < T, "not RUNNING within {T:?}: {s:?}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let steady = watch.invoke("reconcile", &event, T);
-    assert_eq!(steady.response["actions"], 0, "{:?}", steady.response);
+    // The controller reads the job's first retained checkpoint (an observation
+    // action) once one exists; after that a cycle has nothing to do.
+    let start = Instant::now();
+    let steady = loop {
+        let inv = watch.invoke("reconcile", &event, T);
+        if inv.response["actions"] == 0 {
+            break inv;
+        }
+        assert!(start.elapsed() < T, "never steady: {:?}", inv.response);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(
+        w.state(&id).await.unwrap().last_savepoint.is_some(),
+        "checkpoint recorded"
+    );
     warm.push(steady.wall);
 
     // The same process served every invocation (one cold start).

@@ -428,16 +428,20 @@ impl World {
         state.deployed_fingerprint.expect("deployed").0
     }
 
-    /// Runs the `fjc` binary against this world's table, artifacts and cluster.
-    pub fn fjc(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(fjc_binary())
-            .args(args)
+    /// The `fjc` binary set up for this world's table, artifacts and cluster.
+    pub fn fjc_command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(fjc_binary());
+        c.args(args)
             .env("FJC_TABLE", &self.table)
             .env("FJC_ARTIFACT_ROOT", self.artifact_root.path())
             .env("FJC_FLINK_URL", &self.env.flink_url)
-            .env("FJC_CONFIG_DIR", "/nonexistent")
-            .output()
-            .expect("run fjc")
+            .env("FJC_CONFIG_DIR", "/nonexistent");
+        c
+    }
+
+    /// Runs the `fjc` binary against this world's table, artifacts and cluster.
+    pub fn fjc(&self, args: &[&str]) -> std::process::Output {
+        self.fjc_command(args).output().expect("run fjc")
     }
 
     /// Path of a jar in this world's artifact root.

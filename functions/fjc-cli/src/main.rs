@@ -58,6 +58,10 @@ enum Command {
         /// Run a cycle every interval (e.g. `30s`, `1m`) until interrupted.
         #[arg(long, value_parser = parse_interval)]
         every: Option<Duration>,
+        /// Serve Prometheus metrics on this address (`GET /metrics`), e.g.
+        /// `127.0.0.1:9249`.
+        #[arg(long)]
+        metrics_addr: Option<std::net::SocketAddr>,
     },
     /// Start a run of a batch job now (at the next reconcile).
     Run {
@@ -143,7 +147,11 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Delete { job_id } => cmd::apply::delete(&job_id).await,
         Command::Status { json } => cmd::status::run(json).await,
         Command::Plan => cmd::reconcile::plan().await,
-        Command::Reconcile { once, every } => cmd::reconcile::run(once, every).await,
+        Command::Reconcile {
+            once,
+            every,
+            metrics_addr,
+        } => cmd::reconcile::run(once, every, metrics_addr).await,
         Command::Run { job_id } => cmd::runs::run(&job_id).await,
         Command::Runs { job_id, json } => cmd::runs::list(&job_id, json).await,
         Command::Restart { job_id } => {

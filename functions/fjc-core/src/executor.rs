@@ -46,6 +46,8 @@ pub struct ActionReport {
     pub action: &'static str,
     /// Outcome.
     pub outcome: Outcome,
+    /// How long the action took.
+    pub duration_ms: u64,
 }
 
 /// Everything one cycle's actions share.
@@ -84,6 +86,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     /// are returned as errors; everything else is an outcome.
     pub async fn run(&self, action: &Action) -> Result<ActionReport, StoreError> {
         let job_id = action.job_id().to_string();
+        let started = std::time::Instant::now();
         let result = match action {
             Action::Deploy {
                 replaces, reason, ..
@@ -145,6 +148,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             job_id,
             action: action.name(),
             outcome,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
     }
 

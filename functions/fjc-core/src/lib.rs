@@ -22,6 +22,7 @@ pub mod executor;
 mod executor_secrets;
 pub mod flink_auth;
 pub mod handler;
+pub mod metrics;
 pub mod planner;
 pub mod policy;
 pub mod revisions;

@@ -39,6 +39,11 @@ async fn handle(
         .to_string();
     tracing::info!(request_id = %event.context.request_id, %source, "reconcile invoked");
     let report = reconcile(ctx, &Scope::All).await?;
+    // CloudWatch Embedded Metric Format: the log lines are the metrics.
+    let samples = fjc_core::metrics::cycle_samples(&report);
+    for line in fjc_core::metrics::emf_lines("reconcile", &samples, report.started_at) {
+        println!("{line}");
+    }
     // The dashboard snapshot (when configured); written only when it changed.
     if let Some(d) = dashboard {
         d.after_cycle(ctx, &report).await;

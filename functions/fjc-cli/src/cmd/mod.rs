@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod dashboard;
 pub mod history;
 pub mod lifecycle;
+pub mod metrics;
 pub mod reconcile;
 pub mod runs;
 pub mod schema;

@@ -9,9 +9,25 @@ use fjc_core::planner::Action;
 
 use crate::exit::Failure;
 
-/// One cycle (`--once`) or a loop (`--every`).
-pub async fn run(once: bool, every: Option<Duration>) -> Result<(), Failure> {
+/// One cycle (`--once`) or a loop (`--every`), with Prometheus metrics on
+/// `metrics_addr` when given.
+pub async fn run(
+    once: bool,
+    every: Option<Duration>,
+    metrics_addr: Option<std::net::SocketAddr>,
+) -> Result<(), Failure> {
     let (config, ctx) = super::context().await?;
+    let registry = super::metrics::Shared::default();
+    if let Some(addr) = metrics_addr {
+        let local = super::metrics::serve(addr, registry.clone()).await?;
+        eprintln!("metrics: http://{local}/metrics");
+    }
+    let observe = |report: &CycleReport| {
+        let samples = fjc_core::metrics::cycle_samples(report);
+        if let Ok(mut r) = registry.lock() {
+            r.observe(&samples);
+        }
+    };
     let dashboard = fjc_core::snapshot::publish::Dashboard::from_config(&config).await;
     let interval = match (once, every) {
         (_, Some(d)) => d,
@@ -20,6 +36,7 @@ pub async fn run(once: bool, every: Option<Duration>) -> Result<(), Failure> {
     };
     if once {
         let report = reconcile(&ctx, &Scope::All).await?;
+        observe(&report);
         print_report(&report);
         super::dashboard::after_cycle(dashboard.as_ref(), &ctx, &report).await;
         if report.has_errors() {
@@ -36,6 +53,7 @@ pub async fn run(once: bool, every: Option<Duration>) -> Result<(), Failure> {
     loop {
         match reconcile(&ctx, &Scope::All).await {
             Ok(report) => {
+                observe(&report);
                 print_report(&report);
                 super::dashboard::after_cycle(dashboard.as_ref(), &ctx, &report).await;
             }
