@@ -7,14 +7,7 @@ use fjc_core::store::Store;
 use fjc_integration_tests::harness::{World, fjc_binary, unique};
 
 fn fjc(w: &World, args: &[&str]) -> Output {
-    Command::new(fjc_binary())
-        .args(args)
-        .env("FJC_TABLE", &w.table)
-        .env("FJC_ARTIFACT_ROOT", w.artifact_root.path())
-        .env("FJC_FLINK_URL", &w.env.flink_url)
-        .env("FJC_CONFIG_DIR", "/nonexistent")
-        .output()
-        .expect("run fjc")
+    w.fjc(args)
 }
 
 fn text(o: &Output) -> String {
@@ -299,4 +292,35 @@ async fn status_lists_jobs_no_spec_owns_and_leaves_them_alone() {
     assert!(!w.flink_job(&id).await.unwrap().state.is_globally_terminal());
     w.flink.cancel(&id).await.unwrap();
     w.flink.delete_jar(&jar).await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_commands_refuse_bad_input_and_record_nothing() {
+    let w = World::new("cli-cmd").await;
+    let stream = unique("cmd-stream");
+    let batch = unique("cmd-batch");
+    w.apply(vec![w.stream_spec(&stream), w.batch_spec(&batch, 3)])
+        .await;
+    for (args, expect) in [
+        (
+            vec!["rollback", stream.as_str(), "--to", "7"],
+            "no revision 7 (kept: none)",
+        ),
+        (vec!["savepoint", batch.as_str()], "applies to stream jobs"),
+        (
+            vec!["restart", "no-such-job"],
+            "no spec with job_id no-such-job",
+        ),
+        (vec!["run", stream.as_str()], "applies to batch jobs"),
+    ] {
+        let out = fjc(&w, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(expect), "{args:?}: {}", text(&out));
+    }
+    assert!(w.ctx.store.list_commands().await.unwrap().is_empty());
+    // A valid one is recorded for the next cycle.
+    let out = fjc(&w, &["savepoint", &stream]);
+    assert!(out.status.success(), "{}", text(&out));
+    let commands = w.ctx.store.list_commands().await.unwrap();
+    assert!(commands[&stream].savepoint.is_some(), "{commands:?}");
 }

@@ -39,10 +39,12 @@ async fn apply_reconcile_runs_job_under_persisted_id_then_steady_state_writes_no
     let job = w.flink_job(&flink_id).await.unwrap();
     assert_eq!(job.name, format!("fjc:{id}"));
 
-    // The next cycle records RUNNING; the one after has nothing to do at all.
-    let state = w
-        .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
+    // The next cycle records RUNNING, a later one the job's first retained
+    // checkpoint (read again only after `checkpoint_record_seconds`); the one
+    // after has nothing to do at all.
+    w.cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
         .await;
+    let state = w.cycle_until(&id, T, |s| s.last_savepoint.is_some()).await;
     let version = state.version;
     let steady = w.cycle().await;
     assert!(steady.actions.is_empty(), "{steady:?}");

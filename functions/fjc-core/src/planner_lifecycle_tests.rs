@@ -309,17 +309,7 @@ fn lifecycle_cases() -> Vec<Case> {
 
 #[test]
 fn lifecycle_table() {
-    for c in lifecycle_cases() {
-        let p = run(&c);
-        assert_eq!(strip(p.actions), c.expect, "case: {}", c.name);
-        assert_eq!(
-            p.skipped.len(),
-            c.skipped,
-            "case: {} skipped {:?}",
-            c.name,
-            p.skipped
-        );
-    }
+    check(lifecycle_cases(), strip);
 }
 
 #[test]

@@ -14,16 +14,7 @@ pub async fn request(job_id: &str, command: Command) -> Result<(), Failure> {
     let config = super::config()?;
     let sdk = aws_config().await;
     let store = store(&sdk, &config);
-    let spec = store
-        .get_spec(job_id)
-        .await?
-        .ok_or_else(|| Failure::User(format!("no spec with job_id {job_id}")))?;
-    if spec.spec.job_type != JobType::Stream {
-        return Err(Failure::User(format!(
-            "{job_id} is a batch job; `fjc {}` applies to stream jobs (use `fjc run`)",
-            command.kind()
-        )));
-    }
+    super::spec_of_type(&store, job_id, JobType::Stream, command.kind()).await?;
     if let Command::Rollback(Some(to)) = command {
         let kept = store.list_revisions(job_id).await?;
         if !kept.iter().any(|r| r.number == to) {

@@ -30,3 +30,25 @@ pub async fn context() -> Result<(Config, RealContext), Failure> {
     let ctx = build(&config, "fjc").await?;
     Ok((config, ctx))
 }
+
+/// The stored spec of `job_id`, which must be of type `want` (`command` names
+/// the command for the error).
+pub async fn spec_of_type(
+    store: &impl fjc_core::store::Store,
+    job_id: &str,
+    want: fjc_spec::JobType,
+    command: &str,
+) -> Result<fjc_core::store::SpecRecord, Failure> {
+    let spec = store
+        .get_spec(job_id)
+        .await?
+        .ok_or_else(|| Failure::User(format!("no spec with job_id {job_id}")))?;
+    if spec.spec.job_type != want {
+        return Err(Failure::User(format!(
+            "{job_id} is a {} job; `fjc {command}` applies to {} jobs",
+            spec.spec.job_type.as_str(),
+            want.as_str()
+        )));
+    }
+    Ok(spec)
+}

@@ -12,15 +12,7 @@ pub async fn run(job_id: &str) -> Result<(), Failure> {
     let config = super::config()?;
     let sdk = aws_config().await;
     let store = store(&sdk, &config);
-    let spec = store
-        .get_spec(job_id)
-        .await?
-        .ok_or_else(|| Failure::User(format!("no spec with job_id {job_id}")))?;
-    if spec.spec.job_type != JobType::Batch {
-        return Err(Failure::User(format!(
-            "{job_id} is a stream job; `fjc run` starts batch runs"
-        )));
-    }
+    super::spec_of_type(&store, job_id, JobType::Batch, "run").await?;
     let now = SystemClock.now_ms();
     store.request_run(job_id, now).await?;
     println!(
