@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::context::Context;
 use crate::counted::Counted;
 use crate::error::CoreError;
-use crate::executor_secrets::{ResolvedSpec, resolve_spec, scrub_secrets};
+use crate::executor_secrets::{ResolvedSpec, resolve_spec};
 use crate::planner::{Action, DeployReason, Observation};
 use crate::secrets::SecretSource;
 use crate::state::UpgradeProgress;
@@ -72,11 +72,14 @@ pub(crate) type Step<T> = Result<T, CoreError>;
 mod batch;
 #[path = "executor_lifecycle.rs"]
 mod lifecycle;
+#[path = "executor_observe.rs"]
+mod observe;
 #[path = "executor_revisions.rs"]
 mod revisions;
 #[path = "executor_upgrade.rs"]
 mod upgrade;
 
+use observe::{Seen, failure_cause};
 use upgrade::Carry;
 
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
@@ -163,6 +166,14 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             .ok_or_else(|| CoreError::Config(format!("cluster {cluster:?} is not configured")))
     }
 
+    /// The job's state as read at the start of the cycle.
+    pub(crate) fn stored(&self, job_id: &str) -> Step<JobState> {
+        self.states
+            .get(job_id)
+            .cloned()
+            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))
+    }
+
     pub(crate) fn spec(&self, job_id: &str) -> Step<&SpecRecord> {
         self.specs
             .get(job_id)
@@ -245,11 +256,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     }
 
     async fn resume(&self, job_id: &str) -> Step<Outcome> {
-        let state = self
-            .states
-            .get(job_id)
-            .cloned()
-            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
+        let state = self.stored(job_id)?;
         match &state.operation {
             Some(Operation::Deploy { .. }) => self.continue_deploy(state).await,
             Some(Operation::Delete { .. }) => self.continue_delete(state).await,
@@ -497,6 +504,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             Purpose::Recover => Lifecycle::Recovering,
             _ => Lifecycle::Deploying,
         };
+        let made = state.revisions_made;
         self.number_revision(state, purpose, &fingerprint, record, &flink_job_id)
             .await?;
         state.deployed_fingerprint = Some(fingerprint.clone());
@@ -511,7 +519,10 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             state.last_error = None;
         }
         self.save(state).await?;
-        self.prune_revisions(state).await;
+        if state.revisions_made != made {
+            // Only a new revision can push an old one out.
+            self.prune_revisions(state).await;
+        }
         Ok(Outcome::Done(format!(
             "submitted as Flink job {flink_job_id}"
         )))
@@ -532,11 +543,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     /// Records the spec's fingerprint as deployed; nothing is sent to Flink.
     async fn adopt(&self, job_id: &str) -> Step<Outcome> {
         let record = self.spec(job_id)?;
-        let mut state = self
-            .states
-            .get(job_id)
-            .cloned()
-            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
+        let mut state = self.stored(job_id)?;
         state.deployed_fingerprint = Some(record.fingerprint.clone());
         state.attempted_fingerprint = Some(record.fingerprint.clone());
         self.save(&mut state).await?;
@@ -574,11 +581,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     }
 
     async fn start_delete(&self, job_id: &str, flink_job_ids: Vec<JobId>) -> Step<Outcome> {
-        let mut state = self
-            .states
-            .get(job_id)
-            .cloned()
-            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
+        let mut state = self.stored(job_id)?;
         state.lifecycle = Lifecycle::Deleting;
         state.operation = Some(Operation::Delete {
             flink_job_ids,
@@ -605,87 +608,4 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         info!(job = %state.job_id, "spec deleted; job cancelled and forgotten");
         Ok(Outcome::Done("cancelled and removed".into()))
     }
-
-    async fn record(&self, job_id: &str, seen: Seen<'_>, note: Option<String>) -> Step<Outcome> {
-        let mut state = self
-            .states
-            .get(job_id)
-            .cloned()
-            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))?;
-        let mut cause = None;
-        if seen.fetch_cause
-            && let Some(id) = &state.flink_job_id
-        {
-            let flink = self.flink(&state.cluster)?;
-            cause = Some(match failure_cause(flink, id).await {
-                Ok(Some(cause)) => cause,
-                Ok(None) => format!("Flink job {id} failed"),
-                Err(e) => format!("Flink job {id} failed (cause unavailable: {e})"),
-            });
-        }
-        let message = match (note, cause) {
-            (Some(n), Some(c)) => Some(format!("{n}; last failure: {c}")),
-            (n, c) => n.or(c),
-        };
-        if let Some(message) = message {
-            let message = match self.specs.get(job_id) {
-                Some(r) => {
-                    scrub_secrets(&*self.ctx.secrets, &self.ctx.security, &r.spec, message).await
-                }
-                None => message,
-            };
-            state.last_error = Some(LastError {
-                message,
-                at: self.now(),
-                retryable: false,
-            });
-        }
-        let from = state.lifecycle;
-        state.lifecycle = seen.lifecycle;
-        state.flink_state = Some(seen.flink_state.to_string());
-        match (seen.running, state.running_since) {
-            (true, None) => state.running_since = Some(self.now()),
-            (false, Some(_)) => state.running_since = None,
-            _ => {}
-        }
-        let stable = seen.lifecycle == Lifecycle::Stable && from != Lifecycle::Stable;
-        if stable {
-            state.stable_revision = Some(state.revision);
-        }
-        self.save(&mut state).await?;
-        if stable {
-            self.mark_revision(&state, crate::revisions::RevisionOutcome::Stable, None)
-                .await;
-        }
-        Ok(Outcome::Done(format!(
-            "{} -> {} (Flink {})",
-            from.as_str(),
-            seen.lifecycle.as_str(),
-            seen.flink_state
-        )))
-    }
-}
-
-/// Flink's failure cause of a FAILED job. Flink caches the exception history
-/// (`web.refresh-interval`, 3 s by default): a job that failed a moment ago may
-/// show none yet, so an empty answer is asked again for a few seconds.
-pub(crate) async fn failure_cause<F: FlinkApi>(
-    flink: &F,
-    id: &JobId,
-) -> Result<Option<String>, FlinkError> {
-    for _ in 0..5 {
-        if let Some(cause) = flink.job_failure_cause(id).await? {
-            return Ok(Some(cause));
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    flink.job_failure_cause(id).await
-}
-
-/// What a cycle saw of a deployed job (see [`Action::Record`]).
-pub(crate) struct Seen<'a> {
-    lifecycle: Lifecycle,
-    flink_state: &'a str,
-    fetch_cause: bool,
-    running: bool,
 }

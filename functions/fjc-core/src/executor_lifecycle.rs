@@ -26,13 +26,6 @@ use crate::store::Store;
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     Executor<'_, S, F, A, C, K>
 {
-    fn stored(&self, job_id: &str) -> Step<JobState> {
-        self.states
-            .get(job_id)
-            .cloned()
-            .ok_or_else(|| CoreError::NotFound(format!("state of {job_id} is gone")))
-    }
-
     /// `desired_state: suspended`: record the intent, then stop with a savepoint
     /// (`stateless` jobs are cancelled).
     pub(crate) async fn start_suspend(&self, job_id: &str, old: &JobId) -> Step<Outcome> {

@@ -107,25 +107,13 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 return;
             }
         };
-        let newest = [stats.latest_savepoint, stats.latest_completed]
-            .into_iter()
-            .flatten()
-            .filter_map(|c| Some((c.external_path?, c.completed_at?, c.is_savepoint)))
-            .max_by_key(|(_, at, _)| *at);
-        if let Some((location, at, is_savepoint)) = newest
-            && state.last_savepoint.as_ref().is_none_or(|s| s.at < at)
+        if let Some(newest) = super::upgrade::newest_retained(stats, &id, self.now())
+            && state
+                .last_savepoint
+                .as_ref()
+                .is_none_or(|s| s.at < newest.at)
         {
-            state.last_savepoint = Some(crate::state::SavepointRecord {
-                location,
-                at,
-                from_job: id,
-                kind: if is_savepoint {
-                    "savepoint"
-                } else {
-                    "checkpoint"
-                }
-                .into(),
-            });
+            state.last_savepoint = Some(newest);
         }
     }
 

@@ -28,6 +28,32 @@ use crate::store::{SpecRecord, Store};
 /// its newest retained checkpoint is trusted (above Flink's default 3 s cache).
 const STATS_SETTLE: Duration = Duration::from_secs(4);
 
+/// The newest retained savepoint or checkpoint Flink reports for `job` (by
+/// checkpoint id: savepoints and checkpoints share the counter), if any has an
+/// external path.
+pub(crate) fn newest_retained(
+    stats: fjc_flink::CheckpointStats,
+    job: &JobId,
+    now: crate::clock::EpochMs,
+) -> Option<SavepointRecord> {
+    [stats.latest_savepoint, stats.latest_completed]
+        .into_iter()
+        .flatten()
+        .filter(|c| c.external_path.is_some())
+        .max_by_key(|c| c.id)
+        .map(|c| SavepointRecord {
+            kind: if c.is_savepoint {
+                "savepoint"
+            } else {
+                "checkpoint"
+            }
+            .into(),
+            location: c.external_path.unwrap_or_default(),
+            at: c.completed_at.unwrap_or(now),
+            from_job: job.clone(),
+        })
+}
+
 /// Where carrying the state over stands.
 pub(crate) enum Carry {
     /// The old job is gone; start the new one from this savepoint (or empty).
@@ -290,24 +316,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     async fn old_job_gone(&self, state: &mut JobState, old: &JobId) -> Step<Carry> {
         let flink = self.flink(&state.cluster)?;
         let reported = match flink.checkpoints(old).await {
-            Ok(stats) => {
-                let newest = [stats.latest_savepoint, stats.latest_completed]
-                    .into_iter()
-                    .flatten()
-                    .filter(|c| c.external_path.is_some())
-                    .max_by_key(|c| c.id);
-                newest.map(|c| SavepointRecord {
-                    kind: if c.is_savepoint {
-                        "savepoint"
-                    } else {
-                        "checkpoint"
-                    }
-                    .into(),
-                    location: c.external_path.unwrap_or_default(),
-                    at: c.completed_at.unwrap_or_else(|| self.now()),
-                    from_job: old.clone(),
-                })
-            }
+            Ok(stats) => newest_retained(stats, old, self.now()),
             Err(_) => None,
         };
         match reported.or_else(|| state.last_savepoint.clone()) {

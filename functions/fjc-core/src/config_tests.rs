@@ -1,0 +1,120 @@
+use super::*;
+use std::collections::HashMap;
+
+fn load(files: &[(&str, &str)], vars: &[(&str, &str)]) -> Result<Config, CoreError> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let mut env: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.insert("FJC_CONFIG_DIR".into(), dir.path().display().to_string());
+    Config::load_with(|k| env.get(k).cloned())
+}
+
+#[test]
+fn layers_override_in_order() {
+    let c = load(
+        &[
+            (
+                "config.yaml",
+                "table: base-table\nreconcile:\n  max_concurrency: 4\n  lease_ttl_seconds: 60\n",
+            ),
+            (
+                "config.prod.yaml",
+                "table: prod-table\nreconcile:\n  max_concurrency: 16\n",
+            ),
+        ],
+        &[("FJC_ENV", "prod"), ("FJC_MAX_CONCURRENCY", "32")],
+    )
+    .unwrap();
+    assert_eq!(c.table, "prod-table");
+    assert_eq!(c.reconcile.max_concurrency, 32);
+    assert_eq!(c.reconcile.lease_ttl_seconds, 60);
+    assert_eq!(c.environment, "prod");
+}
+
+#[test]
+fn orphan_policy_and_checkpoint_recording_from_file_and_env() {
+    let c = load(
+        &[(
+            "config.yaml",
+            "reconcile:\n  orphan_policy: cancel-own\n  checkpoint_record_seconds: 5\n",
+        )],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.reconcile.orphan_policy, OrphanPolicy::CancelOwn);
+    assert_eq!(c.reconcile.checkpoint_record_seconds, 5);
+    let c = load(&[], &[("FJC_ORPHAN_POLICY", "leave")]).unwrap();
+    assert_eq!(c.reconcile.orphan_policy, OrphanPolicy::Leave);
+    let e = load(&[], &[("FJC_ORPHAN_POLICY", "cancel-all")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("FJC_ORPHAN_POLICY") && e.contains("cancel-own"),
+        "{e}"
+    );
+    let e = load(
+        &[("config.yaml", "reconcile:\n  orphan_policy: nuke\n")],
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("config.yaml") && e.contains("nuke"), "{e}");
+}
+
+#[test]
+fn env_table_wins_and_flink_url_sets_default_cluster() {
+    let c = load(
+        &[("config.yaml", "table: base\n")],
+        &[
+            ("FJC_TABLE", "t-from-env"),
+            ("FJC_FLINK_URL", "http://127.0.0.1:8081"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.table, "t-from-env");
+    assert_eq!(c.cluster("default").unwrap().url, "http://127.0.0.1:8081");
+}
+
+#[test]
+fn errors_name_the_file_or_variable() {
+    let e = load(&[("config.yaml", "tabel: x\n")], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("config.yaml") && e.contains("tabel"), "{e}");
+    let e = load(&[], &[("FJC_MAX_CONCURRENCY", "many")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("FJC_MAX_CONCURRENCY"), "{e}");
+    let e = load(&[], &[("FJC_MAX_CONCURRENCY", "0")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("max_concurrency"), "{e}");
+    let e = load(&[], &[("FJC_FLINK_URL", "localhost:8081")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("clusters.default.url"), "{e}");
+    let e = load(&[("config.yaml", "reconcile: [1, 2]\n")], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("config.yaml"), "{e}");
+    let e = load(&[("config.yaml", "table: [unclosed\n")], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("config.yaml"), "{e}");
+    let e = load(&[], &[("FJC_LOG_LEVEL", "loud")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("log_level"), "{e}");
+}
+
+#[test]
+fn missing_files_mean_defaults() {
+    let c = load(&[], &[]).unwrap();
+    assert_eq!(c.table, "fjc-state");
+    assert_eq!(c.reconcile, ReconcileConfig::default());
+}

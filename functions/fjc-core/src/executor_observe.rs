@@ -1,0 +1,102 @@
+//! Recording what a cycle saw of a deployed job: lifecycle, Flink state, when
+//! it started running all tasks (for STABLE), and Flink's failure cause.
+
+use std::time::Duration;
+
+use fjc_flink::{FlinkApi, FlinkError, JobId};
+
+use super::{Executor, Outcome, Step};
+use crate::artifacts::ArtifactSource;
+use crate::clock::Clock;
+use crate::executor_secrets::scrub_secrets;
+use crate::secrets::SecretSource;
+use crate::state::{LastError, Lifecycle};
+use crate::store::Store;
+
+impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
+    Executor<'_, S, F, A, C, K>
+{
+    pub(crate) async fn record(
+        &self,
+        job_id: &str,
+        seen: Seen<'_>,
+        note: Option<String>,
+    ) -> Step<Outcome> {
+        let mut state = self.stored(job_id)?;
+        let mut cause = None;
+        if seen.fetch_cause
+            && let Some(id) = &state.flink_job_id
+        {
+            let flink = self.flink(&state.cluster)?;
+            cause = Some(match failure_cause(flink, id).await {
+                Ok(Some(cause)) => cause,
+                Ok(None) => format!("Flink job {id} failed"),
+                Err(e) => format!("Flink job {id} failed (cause unavailable: {e})"),
+            });
+        }
+        let message = match (note, cause) {
+            (Some(n), Some(c)) => Some(format!("{n}; last failure: {c}")),
+            (n, c) => n.or(c),
+        };
+        if let Some(message) = message {
+            let message = match self.specs.get(job_id) {
+                Some(r) => {
+                    scrub_secrets(&*self.ctx.secrets, &self.ctx.security, &r.spec, message).await
+                }
+                None => message,
+            };
+            state.last_error = Some(LastError {
+                message,
+                at: self.now(),
+                retryable: false,
+            });
+        }
+        let from = state.lifecycle;
+        state.lifecycle = seen.lifecycle;
+        state.flink_state = Some(seen.flink_state.to_string());
+        match (seen.running, state.running_since) {
+            (true, None) => state.running_since = Some(self.now()),
+            (false, Some(_)) => state.running_since = None,
+            _ => {}
+        }
+        let stable = seen.lifecycle == Lifecycle::Stable && from != Lifecycle::Stable;
+        if stable {
+            state.stable_revision = Some(state.revision);
+        }
+        self.save(&mut state).await?;
+        if stable {
+            self.mark_revision(&state, crate::revisions::RevisionOutcome::Stable, None)
+                .await;
+        }
+        Ok(Outcome::Done(format!(
+            "{} -> {} (Flink {})",
+            from.as_str(),
+            seen.lifecycle.as_str(),
+            seen.flink_state
+        )))
+    }
+}
+
+/// Flink's failure cause of a FAILED job. Flink caches the exception history
+/// (`web.refresh-interval`, 3 s by default): a job that failed a moment ago may
+/// show none yet, so an empty answer is asked again for a few seconds.
+pub(crate) async fn failure_cause<F: FlinkApi>(
+    flink: &F,
+    id: &JobId,
+) -> Result<Option<String>, FlinkError> {
+    for _ in 0..5 {
+        if let Some(cause) = flink.job_failure_cause(id).await? {
+            return Ok(Some(cause));
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    flink.job_failure_cause(id).await
+}
+
+/// What a cycle saw of a deployed job (see [`Action::Record`]).
+pub(crate) struct Seen<'a> {
+    pub(crate) lifecycle: Lifecycle,
+    pub(crate) flink_state: &'a str,
+    pub(crate) fetch_cause: bool,
+    pub(crate) running: bool,
+}
