@@ -78,7 +78,9 @@ fn done(op: Op, target: &str, state: Option<&JobState>) -> bool {
         }
         (Op::Savepoint, Some(s)) => s.handled.contains_key("savepoint") && !s.savepoints.is_empty(),
         (Op::Rollback, Some(s)) => s.revision == 1 && deployed(s),
-        (Op::Recover, Some(s)) => s.recoveries.len() == 1 && deployed(s),
+        (Op::Recover, Some(s)) => {
+            s.recoveries.len() == 1 && deployed(s) && s.lifecycle != Lifecycle::Failed
+        }
         (_, Some(s)) => {
             s.operation.is_none()
                 && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str()) == Some(target)
@@ -232,12 +234,14 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
         if !matches!(report.lease, LeaseReport::Held { .. }) {
             cycles += 1;
         }
-        if done(op, &target, w.state(&id).await.as_ref()) {
+        let now = w.state(&id).await;
+        if done(op, &target, now.as_ref()) {
             break;
         }
         assert!(
             start.elapsed() < WAIT,
-            "{op:?} crash after {step:?}: no convergence"
+            "{op:?} crash after {step:?} (steps {steps:?}): no convergence; {:?}",
+            now.map(|s| (s.lifecycle, s.operation, s.last_error))
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -246,12 +250,7 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
         "{op:?} crash after {step:?}: {cycles} cycles to converge"
     );
 
-    let live: Vec<_> = w
-        .jobs_named(&format!("fjc:{id}"))
-        .await
-        .into_iter()
-        .filter(|j| !j.state.is_globally_terminal())
-        .collect();
+    let live = w.live_jobs(&id).await;
     if op == Op::Delete || op == Op::Suspend {
         assert!(
             live.is_empty(),
@@ -271,8 +270,14 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
         }
         return Some((step, cycles));
     }
-    assert_eq!(live.len(), 1, "{op:?} crash after {step:?}: jobs {live:?}");
     let state = w.state(&id).await.expect("state");
+    assert_eq!(
+        live.len(),
+        1,
+        "{op:?} crash after {step:?} (steps {steps:?}): jobs {live:?}; {} {:?}",
+        state.lifecycle.as_str(),
+        state.last_error
+    );
     assert_eq!(
         state.flink_job_id.as_ref(),
         Some(&live[0].id),
