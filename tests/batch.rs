@@ -165,12 +165,7 @@ async fn forbid_skips_an_overlapping_run() {
     assert_eq!(all.len(), 1, "no second run");
     assert_eq!(all[0].run_id, first.run_id);
     assert_eq!(all[0].status, RunStatus::Running, "the first run goes on");
-    let live = w
-        .jobs_named(&format!("fjc:{id}"))
-        .await
-        .into_iter()
-        .filter(|j| !j.state.is_globally_terminal())
-        .count();
+    let live = w.live_jobs(&id).await.len();
     assert_eq!(live, 1);
     w.cleanup_runs(&id).await;
 }

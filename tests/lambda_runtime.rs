@@ -7,6 +7,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use fjc_core::state::Lifecycle;
+use fjc_core::store::Store;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{World, unique};
 use fjc_integration_tests::lambda::{LambdaWatch, event_fixture, function_env};
@@ -51,6 +52,20 @@ async fn scheduled_event_through_the_lambda_runtime_deploys_the_job_and_records_
             .any(|l| l.contains("\"flink_cluster_health_status\":1.0")),
         "{health:?}"
     );
+
+    // The heartbeat names the invocation's request id, which its log lines carry.
+    let control = w.ctx.store.control().await.expect("control items");
+    let beat = control
+        .heartbeat
+        .expect("heartbeat written by the function");
+    assert!(!beat.correlation_id.starts_with("local-"), "{beat:?}");
+    let tagged = watch.log_lines(&beat.correlation_id);
+    assert!(
+        tagged.iter().any(|l| l.contains("reconcile invoked"))
+            && tagged.iter().any(|l| l.contains("reconcile cycle done")),
+        "{tagged:?}"
+    );
+    assert_eq!(beat.clusters["default"].taskmanagers, Some(1), "{beat:?}");
 
     // The job runs in the real cluster under the id the function recorded in DynamoDB.
     let state = w.state(&id).await.expect("state recorded by the function");

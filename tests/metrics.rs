@@ -115,3 +115,115 @@ async fn prometheus_endpoint_shows_deploy_failure_and_recovery() {
     drop(_guard);
     w.cleanup().await;
 }
+
+/// JSON logs: every line of a `fjc reconcile --once` that deploys a job is one
+/// JSON object; every line logged during the cycle carries its correlation id,
+/// and the action's lines carry the job id too. Then the heartbeat it wrote
+/// makes `fjc health` pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_the_correlation_id_and_the_job() {
+    let w = World::new("jsonlog").await;
+    let id = unique("jsonlog");
+    w.apply(vec![w.stream_spec(&id)]).await;
+    let out = w
+        .fjc_command(&["reconcile", "--once"])
+        .env("FJC_LOG_FORMAT", "json")
+        .env("FJC_LOG_LEVEL", "debug")
+        .output()
+        .expect("fjc reconcile");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let in_cycle: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l.get("spans").is_some()).collect();
+    assert!(in_cycle.len() >= 3, "{text}");
+    let ids: std::collections::BTreeSet<&str> = in_cycle
+        .iter()
+        .map(|l| {
+            l["spans"][0]["correlation_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no correlation id: {l}"))
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "one cycle, one id: {ids:?}");
+    assert!(ids.iter().all(|i| i.starts_with("local-")), "{ids:?}");
+    let job_lines = in_cycle
+        .iter()
+        .filter(|l| {
+            l["spans"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["job"] == id.as_str()))
+        })
+        .count();
+    assert!(job_lines >= 1, "the deploy's lines name the job: {text}");
+    // Lines outside a cycle are start-up messages only.
+    for l in lines.iter().filter(|l| l.get("spans").is_none()) {
+        assert_eq!(l["target"], "fjc_core::runtime", "{l}");
+    }
+    let health = w.fjc(&["health"]);
+    assert_eq!(health.status.code(), Some(0), "{health:?}");
+    let said = String::from_utf8_lossy(&health.stdout);
+    assert!(said.contains("cluster default: reachable"), "{said}");
+    assert!(said.contains("slots free"), "{said}");
+    w.cleanup().await;
+}
+
+/// OpenTelemetry: `fjc reconcile --once` with an OTLP endpoint exports one trace
+/// per cycle: the `reconcile` span (with the correlation id), an `action` span per
+/// job (with its id) and `flink_call` spans below them, all in one trace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn otlp_exporter_sends_cycle_action_and_flink_call_spans() {
+    let receiver = fjc_integration_tests::otlp::OtlpReceiver::start().await;
+    let w = World::new("otlp").await;
+    let id = unique("otlp");
+    w.apply(vec![w.stream_spec(&id)]).await;
+    let out = w
+        .fjc_command(&["reconcile", "--once"])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &receiver.url)
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+        .output()
+        .expect("fjc reconcile");
+    assert!(out.status.success(), "{out:?}");
+    let spans = receiver.spans();
+    let named = |n: &str| spans.iter().filter(|s| s.name == n).collect::<Vec<_>>();
+    let cycle = named("reconcile");
+    assert_eq!(cycle.len(), 1, "{spans:#?}");
+    let cycle = cycle[0];
+    assert_eq!(cycle.service, "fjc");
+    assert!(
+        cycle
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "correlation_id" && v.starts_with("local-")),
+        "{cycle:?}"
+    );
+    let action = named("action");
+    assert!(
+        action
+            .iter()
+            .any(|a| a.attributes.iter().any(|(k, v)| k == "job" && v == &id)),
+        "{action:?}"
+    );
+    let calls = named("flink_call");
+    assert!(calls.len() >= 3, "overview, upload, run…: {calls:?}");
+    assert!(
+        spans.iter().all(|s| s.trace_id == cycle.trace_id),
+        "one trace per cycle: {spans:#?}"
+    );
+    // Every span's parent chain ends at the cycle span.
+    let by_id: std::collections::BTreeMap<&str, &fjc_integration_tests::otlp::ReceivedSpan> =
+        spans.iter().map(|s| (s.span_id.as_str(), s)).collect();
+    for s in &calls {
+        let mut at = *s;
+        let mut hops = 0;
+        while !at.parent.is_empty() && hops < 10 {
+            at = by_id.get(at.parent.as_str()).expect("parent exported");
+            hops += 1;
+        }
+        assert_eq!(at.name, "reconcile", "{s:?}");
+    }
+    w.cleanup().await;
+}

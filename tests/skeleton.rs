@@ -8,6 +8,7 @@ use std::time::Duration;
 use fjc_core::executor::Outcome;
 use fjc_core::handler::{LeaseReport, Scope, reconcile};
 use fjc_core::state::Lifecycle;
+use fjc_core::store::Store;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{World, unique};
 
@@ -55,12 +56,7 @@ async fn apply_reconcile_runs_job_under_persisted_id_then_steady_state_writes_no
     assert_eq!(w.state(&id).await.unwrap().version, version);
 
     // Only one Flink job exists for the spec.
-    let copies = w
-        .jobs_named(&format!("fjc:{id}"))
-        .await
-        .into_iter()
-        .filter(|j| !j.state.is_globally_terminal())
-        .count();
+    let copies = w.live_jobs(&id).await.len();
     assert_eq!(copies, 1);
     w.cleanup().await;
 }
@@ -164,7 +160,13 @@ async fn flink_down_reports_the_error_and_changes_no_state() {
     let err = report.clusters["default"].as_ref().unwrap_err();
     assert!(err.contains("connection refused"), "{err}");
     assert!(report.actions.is_empty());
-    assert_eq!(report.store.writes, 0);
+    // Only the controller's own bookkeeping: the cluster's breaker (one failure)
+    // and the heartbeat saying the cluster is down.
+    assert_eq!(report.store.writes, 2);
+    let control = w.ctx.store.control().await.expect("control");
+    assert_eq!(control.breakers["default"].failures, 1);
+    let beat = control.heartbeat.expect("heartbeat");
+    assert!(!beat.clusters["default"].reachable, "{beat:?}");
     assert!(w.state(&id).await.is_none(), "no state written");
     assert!(report.plan.skipped[0].reason.contains("unreachable"));
 }

@@ -125,6 +125,15 @@ impl<S: Store> Store for CrashStore<S> {
             .await;
         r
     }
+    async fn control(&self) -> Result<fjc_core::health::Control, StoreError> {
+        self.inner.control().await
+    }
+    async fn put_breaker(&self, b: &fjc_core::breaker::Breaker) -> Result<u64, StoreError> {
+        self.inner.put_breaker(b).await
+    }
+    async fn put_heartbeat(&self, h: &fjc_core::health::Heartbeat) -> Result<(), StoreError> {
+        self.inner.put_heartbeat(h).await
+    }
     async fn list_runs(&self, job_id: &str) -> Result<Vec<Run>, StoreError> {
         self.inner.list_runs(job_id).await
     }

@@ -17,7 +17,7 @@ use fjc_core::policy::Security;
 use fjc_core::runtime::{self, RealSecrets};
 use fjc_core::state::JobState;
 use fjc_core::store::{DynamoStore, SpecRecord, Store};
-use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig};
+use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig, RetryPolicy};
 use fjc_flink::{FlinkApi, FlinkJobState, JobId, JobSummary};
 use fjc_spec::JobSpec;
 
@@ -92,6 +92,7 @@ pub fn flink_client(url: &str, timeout: Duration) -> RestClient {
         auth: FlinkAuth::None,
         ca_bundle_pem: None,
         client_identity_pem: None,
+        retry: RetryPolicy::default(),
     })
     .expect("flink client")
 }
@@ -110,6 +111,7 @@ pub fn authed_client(
         auth: FlinkAuth::None,
         ca_bundle_pem: None,
         client_identity_pem: None,
+        retry: RetryPolicy::default(),
     };
     AuthedFlink::new(base, secret, secrets.clone()).expect("flink client")
 }
@@ -312,6 +314,15 @@ impl World {
             .expect("list jobs")
             .into_iter()
             .filter(|j| j.name == name)
+            .collect()
+    }
+
+    /// The jobs of spec `job_id` on the real cluster that have not ended.
+    pub async fn live_jobs(&self, job_id: &str) -> Vec<JobSummary> {
+        self.jobs_named(&format!("fjc:{job_id}"))
+            .await
+            .into_iter()
+            .filter(|j| !j.state.is_globally_terminal())
             .collect()
     }
 

@@ -6,9 +6,11 @@
 
 pub mod counter;
 pub mod crash;
+pub mod fault_proxy;
 pub mod flink;
 pub mod harness;
 pub mod lambda;
+pub mod otlp;
 pub mod security;
 
 use std::path::PathBuf;

@@ -16,11 +16,13 @@ use fjc_core::executor::Outcome;
 use fjc_core::runtime::{RealContext, aws_config, build, init_tracing};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let config = Config::load()?;
-    init_tracing(&config);
+    let telemetry = init_tracing(&config, "artifact-event");
+    let telemetry = &telemetry;
     let ctx = build(&config, "artifact-event").await?;
     let ctx = &ctx;
     // The function's own role: the "who" of artifact updates in the audit trail.
@@ -28,9 +30,16 @@ async fn main() -> Result<(), Error> {
     let actor = actor.as_str();
     let debounce = Duration::from_secs(config.artifacts.event_debounce_seconds);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        tracing::info!(request_id = %event.context.request_id, "artifact event");
-        let report = handle_event(ctx, &event.payload, debounce, actor).await?;
-        let answer = summary(ctx, &report);
+        let span = tracing::info_span!("invocation", correlation_id = %event.context.request_id);
+        fjc_core::telemetry::join_xray(&span, event.context.xray_trace_id.as_deref());
+        let result = async {
+            tracing::info!("artifact event");
+            handle_event(ctx, &event.payload, debounce, actor).await
+        }
+        .instrument(span)
+        .await;
+        telemetry.flush().await;
+        let answer = summary(ctx, &result?);
         emit_metrics(&answer);
         Ok::<Value, Error>(answer)
     }))

@@ -11,6 +11,8 @@ pub enum Failure {
     User(String),
     /// Infrastructure: exit 2.
     Infra(String),
+    /// `fjc health` found a problem: exit 3.
+    Unhealthy(String),
 }
 
 impl Failure {
@@ -24,6 +26,10 @@ impl Failure {
             Failure::Infra(m) => {
                 eprintln!("error: {m}");
                 ExitCode::from(2)
+            }
+            Failure::Unhealthy(m) => {
+                eprintln!("unhealthy: {m}");
+                ExitCode::from(3)
             }
         }
     }

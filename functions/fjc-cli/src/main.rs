@@ -1,7 +1,7 @@
 //! `fjc`: the command line of the Flink job controller.
 //!
 //! Exit codes: 0 success, 1 user error (bad input, unknown job), 2 infrastructure
-//! error (store, Flink or artifact source unavailable).
+//! error (store, Flink or artifact source unavailable), 3 unhealthy (`fjc health`).
 
 mod cmd;
 mod exit;
@@ -45,6 +45,16 @@ enum Command {
     /// Show every job: spec vs deployed fingerprint, lifecycle, Flink state, errors.
     Status {
         /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Controller health from the heartbeat and breakers; exits 3 when the
+    /// heartbeat is stale, a cluster is down or a canary is not converged.
+    Health {
+        /// The heartbeat is stale after this long (e.g. `5m`).
+        #[arg(long, value_parser = parse_interval, default_value = "5m")]
+        stale_after: Duration,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -133,7 +143,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let result = runtime.block_on(run(cli.command));
+    drop(runtime);
+    cmd::finish_telemetry();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
     }
@@ -146,6 +159,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Apply { files } => cmd::apply::run(&files).await,
         Command::Delete { job_id } => cmd::apply::delete(&job_id).await,
         Command::Status { json } => cmd::status::run(json).await,
+        Command::Health { stale_after, json } => cmd::health::run(stale_after, json).await,
         Command::Plan => cmd::reconcile::plan().await,
         Command::Reconcile {
             once,

@@ -16,6 +16,9 @@
 //! | `FJC_LOG_LEVEL` | `error`, `warn`, `info`, `debug`, `trace` |
 //! | `FJC_LOG_FORMAT` | `text` or `json` |
 //! | `FJC_LEASE_TTL_SECONDS`, `FJC_MAX_CONCURRENCY`, `FJC_CANCEL_WAIT_SECONDS`, `FJC_RECONCILE_INTERVAL_SECONDS` | reconcile tuning |
+//! | `FJC_BREAKER_FAILURE_THRESHOLD`, `FJC_BREAKER_OPEN_SECONDS`, `FJC_BREAKER_MAX_OPEN_SECONDS` | per-cluster circuit breaker |
+//! | `FJC_HEARTBEAT_SECONDS` | how often a full cycle refreshes the heartbeat |
+//! | `FJC_FLINK_RETRY_ATTEMPTS`, `FJC_FLINK_CALL_DEADLINE_SECONDS` | Flink call retries and deadline |
 //! | `FJC_DASHBOARD_DIR` / `FJC_DASHBOARD_BUCKET` | publish the dashboard snapshot to a directory / S3 bucket |
 
 use std::collections::BTreeMap;
@@ -102,6 +105,11 @@ pub struct ReconcileConfig {
     pub checkpoint_record_seconds: u64,
     /// What to do with orphans (jobs on a cluster no state accounts for).
     pub orphan_policy: OrphanPolicy,
+    /// The per-cluster circuit breaker.
+    pub breaker: crate::breaker::BreakerConfig,
+    /// A full cycle writes the heartbeat (and reads each cluster's `/overview`)
+    /// when the stored one is older than this, or a cluster's health changed.
+    pub heartbeat_seconds: u64,
 }
 
 /// What a full reconcile cycle does with orphans.
@@ -127,6 +135,8 @@ impl Default for ReconcileConfig {
             retry_max_seconds: 1800,
             checkpoint_record_seconds: 60,
             orphan_policy: OrphanPolicy::Leave,
+            breaker: Default::default(),
+            heartbeat_seconds: 60,
         }
     }
 }
@@ -141,6 +151,14 @@ pub struct FlinkClientConfig {
     pub request_timeout_seconds: u64,
     /// Timeout of a jar upload.
     pub upload_timeout_seconds: u64,
+    /// Tries per call for failures that are safe to repeat (1: no retry).
+    pub retry_attempts: u32,
+    /// Upper bound of the first retry delay (full jitter; doubles per retry).
+    pub retry_base_millis: u64,
+    /// Upper bound of any retry delay.
+    pub retry_max_millis: u64,
+    /// A call, every try and delay included, ends within this.
+    pub call_deadline_seconds: u64,
 }
 
 impl Default for FlinkClientConfig {
@@ -149,6 +167,10 @@ impl Default for FlinkClientConfig {
             connect_timeout_seconds: 5,
             request_timeout_seconds: 30,
             upload_timeout_seconds: 300,
+            retry_attempts: 3,
+            retry_base_millis: 200,
+            retry_max_millis: 2000,
+            call_deadline_seconds: 20,
         }
     }
 }
@@ -337,6 +359,24 @@ impl Config {
                 }
             };
         }
+        if let Some(v) = num("FJC_BREAKER_FAILURE_THRESHOLD")? {
+            self.reconcile.breaker.failure_threshold = u32::try_from(v).unwrap_or(u32::MAX);
+        }
+        if let Some(v) = num("FJC_BREAKER_OPEN_SECONDS")? {
+            self.reconcile.breaker.open_seconds = v;
+        }
+        if let Some(v) = num("FJC_BREAKER_MAX_OPEN_SECONDS")? {
+            self.reconcile.breaker.max_open_seconds = v;
+        }
+        if let Some(v) = num("FJC_HEARTBEAT_SECONDS")? {
+            self.reconcile.heartbeat_seconds = v;
+        }
+        if let Some(v) = num("FJC_FLINK_RETRY_ATTEMPTS")? {
+            self.flink.retry_attempts = u32::try_from(v).unwrap_or(u32::MAX);
+        }
+        if let Some(v) = num("FJC_FLINK_CALL_DEADLINE_SECONDS")? {
+            self.flink.call_deadline_seconds = v;
+        }
         if let Some(v) = num("FJC_EVENT_DEBOUNCE_SECONDS")? {
             self.artifacts.event_debounce_seconds = v;
         }
@@ -406,6 +446,19 @@ impl Config {
             || f.upload_timeout_seconds == 0
         {
             return bad("flink.*_timeout_seconds: must be >= 1".into());
+        }
+        if !(1..=10).contains(&f.retry_attempts) {
+            return bad("flink.retry_attempts: must be between 1 and 10".into());
+        }
+        if f.retry_base_millis == 0 || f.retry_max_millis < f.retry_base_millis {
+            return bad("flink.retry_base_millis/retry_max_millis: need 1 <= base <= max".into());
+        }
+        if f.call_deadline_seconds == 0 {
+            return bad("flink.call_deadline_seconds: must be >= 1".into());
+        }
+        r.breaker.check().map_err(CoreError::Config)?;
+        if r.heartbeat_seconds == 0 {
+            return bad("reconcile.heartbeat_seconds: must be >= 1".into());
         }
         if !matches!(
             self.log_level.as_str(),

@@ -118,3 +118,74 @@ fn missing_files_mean_defaults() {
     assert_eq!(c.table, "fjc-state");
     assert_eq!(c.reconcile, ReconcileConfig::default());
 }
+
+#[test]
+fn resilience_settings_from_file_and_env_and_bad_ones_named() {
+    let c = load(
+        &[(
+            "config.yaml",
+            "reconcile:\n  breaker:\n    failure_threshold: 5\n    open_seconds: 10\n  heartbeat_seconds: 30\nflink:\n  retry_attempts: 4\n  call_deadline_seconds: 9\n",
+        )],
+        &[("FJC_BREAKER_MAX_OPEN_SECONDS", "600")],
+    )
+    .unwrap();
+    assert_eq!(c.reconcile.breaker.failure_threshold, 5);
+    assert_eq!(c.reconcile.breaker.open_seconds, 10);
+    assert_eq!(c.reconcile.breaker.max_open_seconds, 600);
+    assert_eq!(c.reconcile.heartbeat_seconds, 30);
+    assert_eq!(
+        (c.flink.retry_attempts, c.flink.call_deadline_seconds),
+        (4, 9)
+    );
+    for (file, var, field) in [
+        (
+            "reconcile:\n  breaker:\n    failure_threshold: -1\n",
+            None,
+            "config.yaml",
+        ),
+        (
+            "",
+            Some(("FJC_BREAKER_FAILURE_THRESHOLD", "0")),
+            "failure_threshold",
+        ),
+        (
+            "reconcile:\n  breaker:\n    open_seconds: 100\n    max_open_seconds: 10\n",
+            None,
+            "max_open_seconds",
+        ),
+        (
+            "flink:\n  retry_attempts: 0\n",
+            None,
+            "flink.retry_attempts",
+        ),
+        (
+            "",
+            Some(("FJC_FLINK_RETRY_ATTEMPTS", "-2")),
+            "FJC_FLINK_RETRY_ATTEMPTS",
+        ),
+        (
+            "flink:\n  retry_base_millis: 500\n  retry_max_millis: 100\n",
+            None,
+            "retry_max_millis",
+        ),
+        (
+            "",
+            Some(("FJC_FLINK_CALL_DEADLINE_SECONDS", "0")),
+            "call_deadline_seconds",
+        ),
+        (
+            "reconcile:\n  heartbeat_seconds: 0\n",
+            None,
+            "heartbeat_seconds",
+        ),
+    ] {
+        let files: Vec<(&str, &str)> = if file.is_empty() {
+            Vec::new()
+        } else {
+            vec![("config.yaml", file)]
+        };
+        let vars: Vec<(&str, &str)> = var.into_iter().collect();
+        let e = load(&files, &vars).unwrap_err().to_string();
+        assert!(e.contains(field), "{file:?} {var:?}: {e}");
+    }
+}

@@ -70,6 +70,17 @@ impl<S, F, A, C, K> Context<S, F, A, C, K> {
                 writes: a.writes + b.writes,
             })
     }
+
+    /// Failed Flink calls so far, by error class, over every cluster.
+    pub fn flink_errors(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        let mut all = std::collections::BTreeMap::new();
+        for c in self.clusters.values() {
+            for (k, n) in c.errors() {
+                *all.entry(k).or_default() += n;
+            }
+        }
+        all
+    }
 }
 
 /// A lease owner id unique to this process.

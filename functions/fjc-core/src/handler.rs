@@ -16,6 +16,7 @@ use crate::clock::{Clock, EpochMs};
 use crate::context::Context;
 use crate::counted::FlinkStats;
 use crate::executor::{ActionReport, Executor, Outcome};
+pub use crate::handler_health::ClusterCall;
 use crate::planner::{Observation, Plan, PlanInput, plan};
 use crate::secrets::SecretSource;
 use crate::state::JobState;
@@ -94,6 +95,12 @@ pub struct CycleReport {
     pub flink: FlinkStats,
     /// What the cycle loaded (before its actions), for the dashboard snapshot.
     pub loaded: Loaded,
+    /// The cycle's correlation id (in every log line of the cycle).
+    pub correlation_id: String,
+    /// Failed Flink calls this cycle by error class (`timeout`, `server`, …).
+    pub flink_errors: BTreeMap<String, u64>,
+    /// Each observed cluster's circuit breaker after this cycle.
+    pub breakers: BTreeMap<String, crate::breaker::Breaker>,
 }
 
 impl CycleReport {
@@ -109,7 +116,7 @@ impl CycleReport {
 
 /// What a cycle reads before deciding: stored specs, states and run requests, and
 /// one observation per cluster.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Loaded {
     /// Specs by job id.
     pub specs: BTreeMap<String, SpecRecord>,
@@ -127,6 +134,10 @@ pub struct Loaded {
     pub checkpoint_every_ms: Option<i64>,
     /// See [`crate::planner::PlanInput::cancel_orphans`].
     pub cancel_orphans: bool,
+    /// The stored breakers and heartbeat.
+    pub control: crate::health::Control,
+    /// How each cluster's observation call went.
+    pub calls: BTreeMap<String, ClusterCall>,
 }
 
 /// Runs one reconcile cycle. Errors are returned only when the store cannot be read
@@ -142,15 +153,40 @@ where
     C: Clock,
     K: SecretSource,
 {
-    let span = info_span!("reconcile", owner = %ctx.owner);
+    reconcile_traced(ctx, scope, &new_correlation_id()).await
+}
+
+/// [`reconcile`] with the caller's correlation id (the Lambda request id), which
+/// every log line of the cycle carries.
+pub async fn reconcile_traced<S, F, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
+    scope: &Scope,
+    correlation_id: &str,
+) -> Result<CycleReport, StoreError>
+where
+    S: Store,
+    F: FlinkApi,
+    A: ArtifactSource,
+    C: Clock,
+    K: SecretSource,
+{
+    let span = info_span!("reconcile", correlation_id, owner = %ctx.owner);
     // Boxed: the cycle's future is large (every operation's steps), and debug
     // builds copy futures across stack frames.
-    Box::pin(reconcile_inner(ctx, scope)).instrument(span).await
+    Box::pin(reconcile_inner(ctx, scope, correlation_id))
+        .instrument(span)
+        .await
+}
+
+/// A fresh correlation id for a cycle started locally (`local-` and 16 hex digits).
+pub fn new_correlation_id() -> String {
+    format!("local-{:016x}", rand::random::<u64>())
 }
 
 async fn reconcile_inner<S, F, A, C, K>(
     ctx: &Context<S, F, A, C, K>,
     scope: &Scope,
+    correlation_id: &str,
 ) -> Result<CycleReport, StoreError>
 where
     S: Store,
@@ -162,6 +198,7 @@ where
     let timer = Instant::now();
     let store0 = ctx.store.stats();
     let flink0 = ctx.flink_stats();
+    let errors0 = ctx.flink_errors();
     let started_at = ctx.clock.now_ms();
 
     let mut loaded = load(ctx, scope).await?;
@@ -213,7 +250,7 @@ where
         }
     }
 
-    let report = CycleReport {
+    let mut report = CycleReport {
         started_at,
         duration_ms: timer.elapsed().as_millis(),
         specs: loaded.specs.len(),
@@ -234,8 +271,25 @@ where
         actions,
         store: diff_store(ctx.store.stats(), store0),
         flink: diff_flink(ctx.flink_stats(), flink0),
+        flink_errors: BTreeMap::new(),
+        breakers: crate::handler_health::next_breakers(
+            &loaded,
+            ctx.clock.now_ms(),
+            &ctx.settings.breaker,
+        ),
         loaded,
+        correlation_id: correlation_id.to_string(),
     };
+    crate::handler_health::record(ctx, &report, matches!(scope, Scope::All)).await;
+    // Breaker and heartbeat writes (and the heartbeat's `/overview` reads) count too.
+    report.store = diff_store(ctx.store.stats(), store0);
+    report.flink = diff_flink(ctx.flink_stats(), flink0);
+    report.flink_errors = ctx
+        .flink_errors()
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n - errors0.get(k).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
     info!(
         specs = report.specs,
         actions = report.actions.len(),
@@ -272,12 +326,14 @@ pub async fn load<S, F, A, C, K>(
 where
     S: Store,
     F: FlinkApi,
+    C: Clock,
 {
-    let (specs, states, run_requests, commands) = futures::try_join!(
+    let (specs, states, run_requests, commands, control) = futures::try_join!(
         ctx.store.list_specs(),
         ctx.store.list_states(),
         ctx.store.list_run_requests(),
-        ctx.store.list_commands()
+        ctx.store.list_commands(),
+        ctx.store.control()
     )?;
     let specs: BTreeMap<_, _> = specs
         .into_iter()
@@ -300,24 +356,7 @@ where
         // Leftovers may sit on a cluster no spec uses any more.
         wanted.extend(ctx.clusters.keys().map(String::as_str));
     }
-    let observed = futures::future::join_all(
-        wanted
-            .into_iter()
-            .filter_map(|name| ctx.clusters.get(name).map(|c| (name, c)))
-            .map(|(name, client)| async move {
-                let o = match client.list_jobs().await {
-                    Ok(jobs) => Observation::from_jobs(jobs),
-                    Err(e) => {
-                        warn!(cluster = name, error = %e, "cluster unreachable");
-                        Observation::Unreachable(e.to_string())
-                    }
-                };
-                (name.to_string(), o)
-            }),
-    )
-    .await
-    .into_iter()
-    .collect();
+    let (observed, calls) = crate::handler_health::observe(ctx, wanted, &control).await;
     let run_requests = run_requests
         .into_iter()
         .filter(|(job, _)| scope.contains(job))
@@ -344,6 +383,8 @@ where
         // A scoped cycle (artifact event) has not read every job's state: what
         // looks unowned may belong to a job out of scope.
         cancel_orphans,
+        control,
+        calls,
     })
 }
 

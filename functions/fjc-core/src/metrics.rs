@@ -24,7 +24,7 @@ pub enum Kind {
 }
 
 /// Name, help text and kind of every metric.
-pub const METRICS: [(&str, &str, Kind); 11] = [
+pub const METRICS: [(&str, &str, Kind); 17] = [
     (
         "flink_job_deployments_total",
         "Deployments (deploy, recovery, resume, restart, rollback) by outcome and job type.",
@@ -41,6 +41,21 @@ pub const METRICS: [(&str, &str, Kind); 11] = [
         Kind::Counter,
     ),
     (
+        "fjc_transition_duration_seconds_sum",
+        "Time from a transition's recorded intent (or its cycle's start) to its completion, by transition (deploy, upgrade, recover, resume, restart, rollback, suspend, savepoint, delete).",
+        Kind::Counter,
+    ),
+    (
+        "fjc_transition_duration_seconds_count",
+        "Transitions completed, by transition.",
+        Kind::Counter,
+    ),
+    (
+        "fjc_flink_errors_total",
+        "Failed Flink calls by error class (timeout, connection_refused, server, …).",
+        Kind::Counter,
+    ),
+    (
         "flink_active_jobs",
         "Flink jobs running for specs, by job type (stream jobs and active batch runs).",
         Kind::Gauge,
@@ -53,6 +68,21 @@ pub const METRICS: [(&str, &str, Kind); 11] = [
     (
         "flink_cluster_health_status",
         "1 when the cluster answered /jobs/overview in the last cycle, else 0.",
+        Kind::Gauge,
+    ),
+    (
+        "fjc_heartbeat",
+        "1 per completed reconcile cycle (store readable); missing data means no cycle.",
+        Kind::Gauge,
+    ),
+    (
+        "fjc_last_cycle_timestamp_seconds",
+        "When the last completed reconcile cycle ended (Unix seconds).",
+        Kind::Gauge,
+    ),
+    (
+        "fjc_cluster_breaker_open",
+        "1 while the cluster's circuit breaker refuses calls (open), else 0.",
         Kind::Gauge,
     ),
     (
@@ -106,11 +136,6 @@ fn sample(name: &'static str, labels: &[(&'static str, &str)], value: f64) -> Sa
     }
 }
 
-/// Actions that start a Flink job for a spec.
-fn is_deployment(action: &str) -> bool {
-    matches!(action, "deploy" | "rollback" | "resume")
-}
-
 /// The samples of one cycle.
 pub fn cycle_samples(report: &CycleReport) -> Vec<Sample> {
     let loaded = &report.loaded;
@@ -131,7 +156,8 @@ pub fn cycle_samples(report: &CycleReport) -> Vec<Sample> {
         if failed {
             errors += 1.0;
         }
-        if !is_deployment(a.action) || matches!(a.outcome, Outcome::InProgress(_)) {
+        let deployment = transitions::transition(report, a).is_some_and(transitions::is_deployment);
+        if !deployment || matches!(a.outcome, Outcome::InProgress(_)) {
             continue;
         }
         let status = if failed { "failure" } else { "success" };
@@ -160,6 +186,14 @@ pub fn cycle_samples(report: &CycleReport) -> Vec<Sample> {
         &[],
         done,
     ));
+    out.extend(transitions::durations(report));
+    for (kind, n) in &report.flink_errors {
+        out.push(sample(
+            "fjc_flink_errors_total",
+            &[("class", kind)],
+            *n as f64,
+        ));
+    }
     errors += report.clusters.values().filter(|c| c.is_err()).count() as f64;
     out.push(sample("flink_reconciliation_errors_total", &[], errors));
 
@@ -192,6 +226,21 @@ pub fn cycle_samples(report: &CycleReport) -> Vec<Sample> {
             "flink_cluster_health_status",
             &[("cluster", cluster)],
             if up { 1.0 } else { 0.0 },
+        ));
+    }
+    let ended = report.started_at + i64::try_from(report.duration_ms).unwrap_or(0);
+    out.push(sample("fjc_heartbeat", &[], 1.0));
+    out.push(sample(
+        "fjc_last_cycle_timestamp_seconds",
+        &[],
+        ended as f64 / 1000.0,
+    ));
+    for (cluster, b) in &report.breakers {
+        let open = b.is_open(ended);
+        out.push(sample(
+            "fjc_cluster_breaker_open",
+            &[("cluster", cluster)],
+            if open { 1.0 } else { 0.0 },
         ));
     }
     let lease = match report.lease {
@@ -333,6 +382,9 @@ pub fn emf_lines(function: &str, samples: &[Sample], timestamp_ms: i64) -> Vec<S
         })
         .collect()
 }
+
+#[path = "metrics_transitions.rs"]
+mod transitions;
 
 #[cfg(test)]
 #[path = "metrics_tests.rs"]

@@ -59,7 +59,17 @@ fn report(actions: Vec<ActionReport>, reachable: bool) -> CycleReport {
                 Err("refused".into())
             },
         )]),
-        plan: Default::default(),
+        plan: crate::planner::Plan {
+            actions: actions
+                .iter()
+                .map(|a| crate::planner::Action::Deploy {
+                    job_id: a.job_id.clone(),
+                    replaces: None,
+                    reason: crate::planner::DeployReason::New,
+                })
+                .collect(),
+            ..Default::default()
+        },
         lease: LeaseReport::Acquired { token: 1 },
         actions,
         store: StoreStats {
@@ -70,6 +80,9 @@ fn report(actions: Vec<ActionReport>, reachable: bool) -> CycleReport {
             reads: 4,
             writes: 1,
         },
+        correlation_id: "test".into(),
+        breakers: BTreeMap::new(),
+        flink_errors: BTreeMap::new(),
         loaded: Loaded {
             specs: BTreeMap::new(),
             states: BTreeMap::from([("a".to_string(), running), ("b".to_string(), failed)]),
@@ -79,6 +92,7 @@ fn report(actions: Vec<ActionReport>, reachable: bool) -> CycleReport {
             commands: BTreeMap::new(),
             checkpoint_every_ms: None,
             cancel_orphans: false,
+            ..Default::default()
         },
     }
 }
@@ -183,4 +197,129 @@ fn label_values_are_escaped() {
         value: 1.0,
     }]);
     assert!(r.render().contains("{cluster=\"a\\\"b\\\\c\"} 1"));
+}
+
+/// Metric names an alert can refer to: every family the controller emits.
+fn emitted(name: &str) -> bool {
+    METRICS.iter().any(|(m, _, _)| {
+        *m == name
+            || name
+                .strip_suffix("_sum")
+                .or(name.strip_suffix("_count"))
+                .is_some_and(|base| base == *m)
+    })
+}
+
+fn metric_names(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("flink_") || w.starts_with("fjc_"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn alert_rules_and_alarms_name_only_emitted_metrics() {
+    let rules = include_str!("../../../infra/alerts/prometheus-rules.yaml");
+    let docs = yaml_rust2::YamlLoader::load_from_str(rules).expect("rules YAML");
+    let groups = docs[0]["groups"].as_vec().expect("groups");
+    let mut alerts = Vec::new();
+    for rule in groups
+        .iter()
+        .flat_map(|g| g["rules"].as_vec().expect("rules"))
+    {
+        let name = rule["alert"].as_str().expect("alert name");
+        let expr = rule["expr"].as_str().expect("expr");
+        let used = metric_names(expr);
+        assert!(!used.is_empty(), "{name}: no metric");
+        for m in used {
+            assert!(emitted(&m), "{name}: {m} is not emitted");
+        }
+        alerts.push(name.to_string());
+    }
+    for wanted in [
+        "FlinkJobDeploymentFailureRateHigh",
+        "FlinkReconciliationErrors",
+        "FlinkClusterUnhealthy",
+        "FlinkControllerHeartbeatStale",
+    ] {
+        assert!(alerts.iter().any(|a| a == wanted), "{wanted} missing");
+    }
+    let template = include_str!("../../../infra/template.yaml");
+    let mut fjc_alarms = 0;
+    for line in template.lines() {
+        if let Some(rest) = line.split("MetricName:").nth(1) {
+            let name = rest
+                .trim()
+                .split(|c: char| c == ',' || c == '}' || c.is_whitespace())
+                .next()
+                .unwrap_or_default();
+            if name.starts_with("flink_") || name.starts_with("fjc_") {
+                fjc_alarms += 1;
+                assert!(emitted(name), "alarm on {name}, which is not emitted");
+            }
+        }
+    }
+    assert!(fjc_alarms >= 4, "{fjc_alarms} alarms on controller metrics");
+}
+
+#[test]
+fn every_cycle_emits_the_heartbeat_and_breaker_state() {
+    let mut r = report(Vec::new(), true);
+    let cfg = crate::breaker::BreakerConfig {
+        failure_threshold: 1,
+        ..Default::default()
+    };
+    r.breakers.insert(
+        "default".into(),
+        crate::breaker::Breaker::closed("default").failed(0, "x", &cfg),
+    );
+    let samples = cycle_samples(&r);
+    let get = |name: &str| samples.iter().find(|s| s.name == name).map(|s| s.value);
+    assert_eq!(get("fjc_heartbeat"), Some(1.0));
+    assert_eq!(get("fjc_last_cycle_timestamp_seconds"), Some(1.5));
+    assert_eq!(get("fjc_cluster_breaker_open"), Some(1.0));
+}
+
+#[test]
+fn transitions_are_timed_from_their_recorded_intent() {
+    let mut r = report(
+        vec![
+            action("a", "resume", Outcome::Done("ok".into()), 300),
+            action("b", "suspend", Outcome::Done("ok".into()), 200),
+            action("b", "record", Outcome::Done("ok".into()), 1),
+        ],
+        true,
+    );
+    r.plan.actions = vec![
+        crate::planner::Action::ResumeOperation { job_id: "a".into() },
+        crate::planner::Action::Suspend {
+            job_id: "b".into(),
+            flink_job_id: jid(2),
+        },
+    ];
+    // "a" resumes an upgrade whose intent was recorded 10 s before this cycle ended.
+    r.loaded.states.get_mut("a").unwrap().operation = Some(crate::state::Operation::Deploy {
+        fingerprint: fjc_spec::Fingerprint("f".into()),
+        flink_job_id: jid(3),
+        replaces: Some(jid(1)),
+        started_at: -8_500,
+        upgrade: None,
+        purpose: crate::state::Purpose::Deploy,
+    });
+    let mut reg = Registry::default();
+    reg.observe(&cycle_samples(&r));
+    let text = reg.render();
+    for line in [
+        "fjc_transition_duration_seconds_sum{transition=\"upgrade\"} 10",
+        "fjc_transition_duration_seconds_count{transition=\"upgrade\"} 1",
+        "fjc_transition_duration_seconds_sum{transition=\"suspend\"} 1.5",
+        "flink_job_deployments_total{job_type=\"stream\",status=\"success\"} 1",
+        "# TYPE fjc_transition_duration_seconds summary",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert!(!text.contains("transition=\"record\""), "{text}");
 }

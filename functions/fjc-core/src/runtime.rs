@@ -126,6 +126,12 @@ pub fn flink_clients<K: SecretSource>(
                 auth: FlinkAuth::None,
                 ca_bundle_pem: None,
                 client_identity_pem: None,
+                retry: fjc_flink::rest::RetryPolicy {
+                    max_attempts: config.flink.retry_attempts,
+                    base_delay: Duration::from_millis(config.flink.retry_base_millis),
+                    max_delay: Duration::from_millis(config.flink.retry_max_millis),
+                    deadline: Duration::from_secs(config.flink.call_deadline_seconds),
+                },
             };
             let client = AuthedFlink::new(base, c.credentials_secret.clone(), secrets.clone())
                 .map_err(|e| CoreError::Config(format!("clusters.{name}: {e}")))?;
@@ -154,28 +160,9 @@ pub async fn build(config: &Config, owner_prefix: &str) -> Result<RealContext, C
     .with_security(security))
 }
 
-/// Installs the tracing subscriber: level from configuration (overridable with
-/// `RUST_LOG`), text or JSON lines, to stderr.
-pub fn init_tracing(config: &Config) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!(
-            "warn,fjc={0},fjc_core={0},fjc_flink={0},reconcile={0},artifact_event={0}",
-            config.log_level
-        ))
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if config.log_format == "json" {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init()
-    } else {
-        builder.compact().try_init()
-    };
+/// Installs logging (and trace export when configured); see [`crate::telemetry`].
+pub fn init_tracing(config: &Config, service: &str) -> crate::telemetry::Telemetry {
+    crate::telemetry::init(config, service)
 }
 
 /// Creates the table named in the configuration if needed (the code path of

@@ -51,6 +51,10 @@ pub struct JobStatus {
     /// know the policy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_by_policy: Option<String>,
+    /// Why the job's cluster could not be observed (circuit open, unreachable):
+    /// its Flink state is unknown, not failed (filled in by callers that observe).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_unavailable: Option<String>,
     /// The bytes the deployed job runs: `<digest> (version <id>)`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deployed_artifact: Option<String>,
@@ -142,6 +146,7 @@ pub fn job_statuses(
                 }),
                 signed_by: spec.and_then(|s| s.trust.signed_by.clone()),
                 held_by_policy: None,
+                cluster_unavailable: None,
                 revision: state.map_or(0, |s| s.revision),
                 stable_revision: state.and_then(|s| s.stable_revision),
                 rolled_back: state

@@ -299,6 +299,10 @@ pub struct Monitoring {
     /// Alert on sustained backpressure.
     #[serde(default)]
     pub alert_on_backpressure: bool,
+    /// A canary: it must be converged (deployed and running) after every full
+    /// cycle, or `fjc health` reports the controller unhealthy.
+    #[serde(default)]
+    pub canary: bool,
 }
 
 fn yes() -> bool {
@@ -312,6 +316,7 @@ impl Default for Monitoring {
             log_level: LogLevel::default(),
             alert_on_failure: true,
             alert_on_backpressure: false,
+            canary: false,
         }
     }
 }

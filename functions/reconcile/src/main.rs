@@ -4,22 +4,29 @@
 #![recursion_limit = "256"]
 
 use fjc_core::config::Config;
-use fjc_core::handler::{Scope, reconcile};
+use fjc_core::handler::{Scope, reconcile_traced};
 use fjc_core::runtime::{RealContext, build, init_tracing};
 use fjc_core::snapshot::publish::Dashboard;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let config = Config::load()?;
-    init_tracing(&config);
+    let telemetry = init_tracing(&config, "reconcile");
+    let telemetry = &telemetry;
     let ctx = build(&config, "lambda").await?;
     let ctx = &ctx;
     let dashboard = Dashboard::from_config(&config).await;
     let dashboard = dashboard.as_ref();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(ctx, dashboard, event).await
+        let span = tracing::info_span!("invocation", correlation_id = %event.context.request_id);
+        fjc_core::telemetry::join_xray(&span, event.context.xray_trace_id.as_deref());
+        let result = handle(ctx, dashboard, event).instrument(span).await;
+        // The process is frozen after the answer: export this invocation's spans now.
+        telemetry.flush().await;
+        result
     }))
     .await
 }
@@ -37,8 +44,11 @@ async fn handle(
         .and_then(Value::as_str)
         .unwrap_or("manual")
         .to_string();
-    tracing::info!(request_id = %event.context.request_id, %source, "reconcile invoked");
-    let report = reconcile(ctx, &Scope::All).await?;
+    let request_id = event.context.request_id.clone();
+    // The X-Ray trace id, when Lambda passes one, ties the logs to the trace.
+    let trace = event.context.xray_trace_id.clone().unwrap_or_default();
+    tracing::info!(correlation_id = %request_id, xray_trace_id = %trace, %source, "reconcile invoked");
+    let report = reconcile_traced(ctx, &Scope::All, &request_id).await?;
     // CloudWatch Embedded Metric Format: the log lines are the metrics.
     let samples = fjc_core::metrics::cycle_samples(&report);
     for line in fjc_core::metrics::emf_lines("reconcile", &samples, report.started_at) {

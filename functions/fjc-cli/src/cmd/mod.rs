@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod bootstrap;
 pub mod dashboard;
+pub mod health;
 pub mod history;
 pub mod lifecycle;
 pub mod metrics;
@@ -17,11 +18,27 @@ use fjc_core::runtime::{RealContext, build, init_tracing};
 
 use crate::exit::Failure;
 
+/// The trace exporter of this process (when configured), shut down (flushed) by
+/// [`finish_telemetry`] before the process exits.
+static TELEMETRY: std::sync::Mutex<Option<fjc_core::telemetry::Telemetry>> =
+    std::sync::Mutex::new(None);
+
 /// Loads configuration (a bad one is a user error) and installs logging.
 pub fn config() -> Result<Config, Failure> {
     let config = Config::load().map_err(|e| Failure::User(e.to_string()))?;
-    init_tracing(&config);
+    let telemetry = init_tracing(&config, "fjc");
+    if let Ok(mut t) = TELEMETRY.lock()
+        && t.is_none()
+    {
+        *t = Some(telemetry);
+    }
     Ok(config)
+}
+
+/// Exports the spans still buffered (call once, outside the async runtime).
+pub fn finish_telemetry() {
+    let t = TELEMETRY.lock().ok().and_then(|mut t| t.take());
+    drop(t);
 }
 
 /// Configuration plus every real adapter.

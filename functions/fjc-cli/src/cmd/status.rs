@@ -11,15 +11,23 @@ use fjc_flink::FlinkApi;
 
 use crate::exit::Failure;
 
-/// One `/jobs/overview` per configured cluster (credentials from their secrets).
+/// One `/jobs/overview` per configured cluster (credentials from their secrets),
+/// except clusters whose circuit breaker is open: those are not called.
 async fn observe(
     config: &fjc_core::config::Config,
     sdk: &aws_config::SdkConfig,
+    control: &fjc_core::health::Control,
 ) -> Result<BTreeMap<String, Observation>, Failure> {
     let secrets = runtime::secrets(sdk, config);
     let clients = runtime::flink_clients(config, &secrets)?;
+    let now = SystemClock.now_ms();
     Ok(
         futures::future::join_all(clients.iter().map(|(name, c)| async move {
+            if let Some(fjc_core::breaker::Admission::Refuse(why)) =
+                control.breakers.get(name).map(|b| b.admit(now))
+            {
+                return (name.clone(), Observation::Unreachable(why));
+            }
             let o = match c.list_jobs().await {
                 Ok(jobs) => Observation::from_jobs(jobs),
                 Err(e) => Observation::Unreachable(e.to_string()),
@@ -37,19 +45,23 @@ pub async fn run(json: bool) -> Result<(), Failure> {
     let config = super::config()?;
     let sdk = aws_config().await;
     let store = store(&sdk, &config);
-    let (specs, states) = tokio::try_join!(store.list_specs(), store.list_states())?;
+    let (specs, states, control) =
+        tokio::try_join!(store.list_specs(), store.list_states(), store.control())?;
     let specs: BTreeMap<_, _> = specs
         .into_iter()
         .map(|r| (r.spec.job_id.clone(), r))
         .collect();
     let states: BTreeMap<_, _> = states.into_iter().map(|s| (s.job_id.clone(), s)).collect();
-    let observed = observe(&config, &sdk).await?;
+    let observed = observe(&config, &sdk, &control).await?;
     let orphans = fjc_core::snapshot::orphans(&observed, &states);
     let mut rows = job_statuses(&specs, &states, SystemClock.now_ms());
     let (security, _) = offline_security(&config).map_err(|e| Failure::User(e.to_string()))?;
     let held = security.held(specs.values().map(|r| &r.spec));
     for r in &mut rows {
         r.held_by_policy = held.get(&r.job_id).cloned();
+        if let Some(Observation::Unreachable(why)) = observed.get(&r.cluster) {
+            r.cluster_unavailable = Some(why.clone());
+        }
     }
     if json {
         let text = serde_json::to_string_pretty(&rows)
@@ -94,7 +106,11 @@ pub async fn run(json: bool) -> Result<(), Failure> {
             r.job_id,
             r.job_type,
             lifecycle,
-            r.flink_state.as_deref().unwrap_or("-"),
+            if r.cluster_unavailable.is_some() {
+                "UNKNOWN"
+            } else {
+                r.flink_state.as_deref().unwrap_or("-")
+            },
             short(&r.spec_fingerprint),
             short(&r.deployed_fingerprint),
             r.flink_job_id.as_deref().unwrap_or("-"),

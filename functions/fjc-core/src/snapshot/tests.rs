@@ -59,6 +59,9 @@ fn report(view: Loaded, clusters: BTreeMap<String, Result<usize, String>>) -> Cy
         store: StoreStats::default(),
         flink: FlinkStats::default(),
         loaded: view,
+        correlation_id: "test".into(),
+        breakers: BTreeMap::new(),
+        flink_errors: BTreeMap::new(),
     }
 }
 
@@ -152,6 +155,7 @@ fn world() -> Loaded {
         commands: BTreeMap::new(),
         checkpoint_every_ms: None,
         cancel_orphans: false,
+        ..Default::default()
     }
 }
 
@@ -357,6 +361,7 @@ fn batch_jobs_carry_next_fire_and_recent_runs() {
         commands: BTreeMap::new(),
         checkpoint_every_ms: None,
         cancel_orphans: false,
+        ..Default::default()
     };
     let s = snapshot_of(view, BTreeMap::from([("default".to_string(), Ok(1))]));
     let job = &s.jobs[0];

@@ -8,6 +8,8 @@
 //! | artifact index | `ART#<artifact_path>` | job id | (key only): which specs use an artifact |
 //! | artifact event | `ARTEVT` | artifact path | token, at: the latest upload event (debounce) |
 //! | audit | `AUDIT#<job id>` | `<at ms, 15 digits>#<nonce>` | entry (JSON) |
+//! | breaker | `CTRL` | `BREAKER#<cluster>` | body (JSON), version |
+//! | heartbeat | `CTRL` | `HEARTBEAT` | body (JSON) |
 
 use std::collections::HashMap;
 

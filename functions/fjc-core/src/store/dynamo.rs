@@ -58,6 +58,19 @@ impl DynamoStore {
         self.writes.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// An unconditional put; `what` names the item in errors ("write heartbeat").
+    pub(super) async fn put_plain(&self, item: Item, what: &str) -> Result<(), StoreError> {
+        self.write();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| self.map_err(e, what))?;
+        Ok(())
+    }
+
     pub(super) async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
@@ -450,15 +463,8 @@ impl Store for DynamoStore {
     async fn request_run(&self, job_id: &str, at: EpochMs) -> Result<(), StoreError> {
         let mut item = key(RUNREQ_PK, job_id);
         item.insert("requested_at".into(), n(at));
-        self.write();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
+        self.put_plain(item, &format!("request run of {job_id}"))
             .await
-            .map_err(|e| self.map_err(e, &format!("request run of {job_id}")))?;
-        Ok(())
     }
 
     async fn list_run_requests(
@@ -502,6 +508,18 @@ impl Store for DynamoStore {
         &self,
     ) -> Result<std::collections::BTreeMap<String, crate::revisions::Commands>, StoreError> {
         self.command_items().await
+    }
+
+    async fn control(&self) -> Result<crate::health::Control, StoreError> {
+        self.control_items().await
+    }
+
+    async fn put_breaker(&self, breaker: &crate::breaker::Breaker) -> Result<u64, StoreError> {
+        self.put_breaker_item(breaker).await
+    }
+
+    async fn put_heartbeat(&self, heartbeat: &crate::health::Heartbeat) -> Result<(), StoreError> {
+        self.put_heartbeat_item(heartbeat).await
     }
 
     fn stats(&self) -> StoreStats {

@@ -34,17 +34,11 @@ fn revision_from_item(item: &Item) -> Result<Revision, StoreError> {
 impl DynamoStore {
     pub(super) async fn put_revision_item(&self, r: &Revision) -> Result<(), StoreError> {
         let item = revision_to_item(r)?;
-        self.write();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| {
-                self.map_err(e, &format!("write revision {} of {}", r.number, r.job_id))
-            })?;
-        Ok(())
+        self.put_plain(
+            item,
+            &format!("write revision {} of {}", r.number, r.job_id),
+        )
+        .await
     }
 
     pub(super) async fn revision_items(&self, job_id: &str) -> Result<Vec<Revision>, StoreError> {
@@ -87,15 +81,8 @@ impl DynamoStore {
         if let Command::Rollback(Some(to)) = command {
             item.insert("to".into(), n(to));
         }
-        self.write();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
+        self.put_plain(item, &format!("request {} of {job_id}", command.kind()))
             .await
-            .map_err(|e| self.map_err(e, &format!("request {} of {job_id}", command.kind())))?;
-        Ok(())
     }
 
     pub(super) async fn command_items(&self) -> Result<BTreeMap<String, Commands>, StoreError> {

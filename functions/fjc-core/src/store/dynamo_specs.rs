@@ -128,15 +128,8 @@ impl DynamoStore {
         let mut item = key(ARTEVT_PK, path);
         item.insert("token".into(), s(token));
         item.insert("at".into(), n(at));
-        self.write();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
+        self.put_plain(item, &format!("mark artifact event {path}"))
             .await
-            .map_err(|e| self.map_err(e, &format!("mark artifact event {path}")))?;
-        Ok(())
     }
 
     pub(super) async fn artifact_event_item(

@@ -4,6 +4,7 @@
 pub mod bootstrap;
 mod codec;
 pub mod dynamo;
+mod dynamo_control;
 mod dynamo_revisions;
 mod dynamo_specs;
 
@@ -349,6 +350,19 @@ pub trait Store: Send + Sync {
     fn release_lease(
         &self,
         lease: &LeaseGrant,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The control items: cluster breakers and the heartbeat (one query).
+    fn control(&self) -> impl Future<Output = Result<crate::health::Control, StoreError>> + Send;
+    /// Writes a cluster's breaker if it is still at its version; the new version
+    /// ([`StoreError::Conflict`] when another reconciler wrote it first).
+    fn put_breaker(
+        &self,
+        breaker: &crate::breaker::Breaker,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Writes the heartbeat (last writer wins).
+    fn put_heartbeat(
+        &self,
+        heartbeat: &crate::health::Heartbeat,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Calls made so far.
     fn stats(&self) -> StoreStats;

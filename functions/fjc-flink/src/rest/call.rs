@@ -22,6 +22,9 @@ pub(super) struct Call<'a> {
     pub(super) segments: &'a [&'a str],
     pub(super) query: Option<(&'a str, &'a str)>,
     pub(super) body: Payload,
+    /// Whether sending it twice does no harm (reads, cancel, deletions): such a
+    /// call is retried after a timeout or reset too, not only when refused.
+    pub(super) idempotent: bool,
 }
 
 impl<'a> Call<'a> {
@@ -29,10 +32,11 @@ impl<'a> Call<'a> {
     pub(super) fn new(operation: &'static str, method: Method, segments: &'a [&'a str]) -> Self {
         Call {
             operation,
-            method,
             segments,
             query: None,
             body: Payload::None,
+            idempotent: matches!(method, Method::GET | Method::PATCH | Method::DELETE),
+            method,
         }
     }
 

@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use super::call::{Answer, Call, Payload};
 use super::config::{FlinkAuth, RestClientConfig, redact_url};
+use super::retry::{self, RetryPolicy};
 use crate::FlinkError;
 
 /// A [`FlinkApi`](crate::FlinkApi) adapter over Flink's REST API. Build it once and
@@ -24,6 +25,7 @@ pub struct RestClient {
     connect_timeout: Duration,
     request_timeout: Duration,
     upload_timeout: Duration,
+    retry: RetryPolicy,
 }
 
 impl fmt::Debug for RestClient {
@@ -34,6 +36,7 @@ impl fmt::Debug for RestClient {
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("upload_timeout", &self.upload_timeout)
+            .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +89,7 @@ impl RestClient {
             connect_timeout: config.connect_timeout,
             request_timeout: config.request_timeout,
             upload_timeout: config.upload_timeout,
+            retry: config.retry,
         })
     }
 
@@ -94,7 +98,8 @@ impl RestClient {
         &self.base_display
     }
 
-    /// Sends one call and reads the whole answer, within the call's timeout.
+    /// Sends one call and reads the whole answer. Safe failures are tried again
+    /// with jittered backoff ([`RetryPolicy`]) until the call's deadline.
     pub(super) async fn call(&self, call: Call<'_>) -> Result<Answer, FlinkError> {
         let mut url = self.base.clone();
         url.path_segments_mut()
@@ -113,51 +118,98 @@ impl RestClient {
             path = url.path(),
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
+            attempts = tracing::field::Empty,
         );
-        let timeout = match call.body {
-            Payload::Multipart(_) => self.upload_timeout,
-            _ => self.request_timeout,
-        };
-        let mut request = self.http.request(call.method, url).timeout(timeout);
-        request = match &self.auth {
-            FlinkAuth::None => request,
-            FlinkAuth::Basic { username, password } => request.basic_auth(username, Some(password)),
-            FlinkAuth::Bearer { token } => request.bearer_auth(token),
-        };
-        request = match call.body {
-            Payload::None => request,
-            Payload::Json(value) => request.json(&value),
-            Payload::Multipart(form) => request.multipart(form),
-        };
+        let read = call.method == reqwest::Method::GET;
+        let idempotent = call.idempotent;
         let operation = call.operation;
+        let method = call.method;
+        let (policy, mut form, json) = match call.body {
+            // A streamed upload cannot be sent twice.
+            Payload::Multipart(form) => (RetryPolicy::none(self.upload_timeout), Some(form), None),
+            Payload::Json(v) => (self.retry, None, Some(v)),
+            Payload::None => (self.retry, None, None),
+        };
         async move {
             let started = Instant::now();
-            let result = async {
-                let response = request.send().await?;
-                let status = response.status();
-                let body = response.bytes().await?;
-                Ok::<_, reqwest::Error>((status, body))
-            }
-            .await;
-            let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            let span = tracing::Span::current();
-            span.record("duration_ms", duration_ms);
-            match result {
-                Ok((status, body)) => {
-                    span.record("status", status.as_u16());
-                    tracing::debug!(status = status.as_u16(), duration_ms, "flink call answered");
-                    Ok(Answer { status, body })
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let remaining = policy.deadline.saturating_sub(started.elapsed());
+                let timeout = if form.is_some() {
+                    self.upload_timeout
+                } else {
+                    self.request_timeout.min(remaining)
+                };
+                let mut request = self
+                    .http
+                    .request(method.clone(), url.clone())
+                    .timeout(timeout);
+                request = match &self.auth {
+                    FlinkAuth::None => request,
+                    FlinkAuth::Basic { username, password } => {
+                        request.basic_auth(username, Some(password))
+                    }
+                    FlinkAuth::Bearer { token } => request.bearer_auth(token),
+                };
+                if let Some(form) = form.take() {
+                    request = request.multipart(form);
+                } else if let Some(v) = &json {
+                    request = request.json(v);
                 }
-                Err(e) => {
-                    let error = self.transport_error(&e, operation, timeout);
-                    tracing::debug!(
-                        error.kind = error.kind(),
-                        duration_ms,
-                        %error,
-                        "flink call failed"
+                let result = async {
+                    let response = request.send().await?;
+                    let status = response.status();
+                    let body = response.bytes().await?;
+                    Ok::<_, reqwest::Error>((status, body))
+                }
+                .await;
+                let result = result.map_err(|e| self.transport_error(&e, operation, timeout));
+                let again = attempt < policy.max_attempts
+                    && match &result {
+                        Ok((status, _)) => retry::retry_status(*status, idempotent, read),
+                        Err(e) => retry::retry_error(e, idempotent),
+                    };
+                let delay = policy.delay(attempt);
+                if again && started.elapsed() + delay < policy.deadline {
+                    let why = match &result {
+                        Ok((status, _)) => format!("HTTP {}", status.as_u16()),
+                        Err(e) => e.kind().to_string(),
+                    };
+                    tracing::info!(
+                        operation,
+                        attempt,
+                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        %why,
+                        "flink call retried"
                     );
-                    Err(error)
+                    tokio::time::sleep(delay).await;
+                    continue;
                 }
+                let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                let span = tracing::Span::current();
+                span.record("duration_ms", duration_ms);
+                span.record("attempts", attempt);
+                return match result {
+                    Ok((status, body)) => {
+                        span.record("status", status.as_u16());
+                        tracing::debug!(
+                            status = status.as_u16(),
+                            duration_ms,
+                            "flink call answered"
+                        );
+                        Ok(Answer { status, body })
+                    }
+                    Err(error) => {
+                        tracing::debug!(
+                            error.kind = error.kind(),
+                            duration_ms,
+                            %error,
+                            "flink call failed"
+                        );
+                        Err(error)
+                    }
+                };
             }
         }
         .instrument(span)

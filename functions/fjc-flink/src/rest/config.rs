@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::retry::RetryPolicy;
+
 /// How the adapter authenticates to Flink (or to a proxy in front of it).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub enum FlinkAuth {
@@ -55,6 +57,8 @@ pub struct RestClientConfig {
     pub ca_bundle_pem: Option<String>,
     /// Client certificate chain and private key (PEM) for mutual TLS.
     pub client_identity_pem: Option<String>,
+    /// Retries and the per-call deadline.
+    pub retry: RetryPolicy,
 }
 
 impl RestClientConfig {
@@ -69,6 +73,7 @@ impl RestClientConfig {
             auth: FlinkAuth::None,
             ca_bundle_pem: None,
             client_identity_pem: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -81,6 +86,7 @@ impl fmt::Debug for RestClientConfig {
             .field("request_timeout", &self.request_timeout)
             .field("upload_timeout", &self.upload_timeout)
             .field("auth", &self.auth)
+            .field("retry", &self.retry)
             .field(
                 "ca_bundle_pem",
                 &self.ca_bundle_pem.as_ref().map(|pem| PemSize(pem.len())),

@@ -12,6 +12,7 @@ mod errors;
 mod jars;
 mod jobs;
 mod result;
+mod retry;
 mod savepoints;
 
 use std::path::Path;
@@ -19,6 +20,7 @@ use std::path::Path;
 pub use client::RestClient;
 pub use config::{FlinkAuth, RestClientConfig};
 pub use errors::{MAX_MESSAGE_CHARS, reduce_error_body, reduce_stack_trace};
+pub use retry::RetryPolicy;
 pub use savepoints::{is_valid_trigger_id, new_trigger_id};
 
 use crate::{
