@@ -141,6 +141,7 @@ async fn breaker_opens_in_an_outage_and_a_probe_closes_it() {
     };
     let mut spec = w.stream_spec(&unique("outage"));
     spec.deployment.checkpoint_interval = Some("1s".into());
+    spec.monitoring.canary = true;
     let id = spec.job_id.clone();
     let out = w.out_dir.join(&id);
     w.apply(vec![spec.clone()]).await;
@@ -151,6 +152,12 @@ async fn breaker_opens_in_an_outage_and_a_probe_closes_it() {
     w.wait_flink_state(&first, FlinkJobState::Running, WAIT)
         .await;
     counter::counted(&out, 4, 5, WAIT).await;
+    // The canary is converged: healthy.
+    w.cycle().await;
+    let health = w.fjc(&["health"]);
+    let said = String::from_utf8_lossy(&health.stdout);
+    assert_eq!(health.status.code(), Some(0), "{health:?}");
+    assert!(said.contains(&format!("canary {id}: converged")), "{said}");
 
     proxy.set(Fault::Down);
     for n in 1..=2 {
@@ -225,6 +232,8 @@ async fn breaker_opens_in_an_outage_and_a_probe_closes_it() {
     .await;
     assert!(counter::resets(&c).is_empty(), "no reset");
     assert!(counter::gaps(&c).is_empty(), "no gap");
+    // The heartbeat describes the jobs as a cycle found them: one more cycle.
+    w.cycle().await;
     let health = w.fjc(&["health"]);
     assert_eq!(health.status.code(), Some(0), "{health:?}");
     w.cleanup().await;
