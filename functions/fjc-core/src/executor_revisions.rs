@@ -89,7 +89,9 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
 
     /// Before a recovery: a failed job Flink still knows reports its own newest
     /// retained checkpoint or savepoint, newer than the recorded one (which Flink
-    /// may have deleted since, as newer checkpoints subsumed it).
+    /// may have deleted since, as newer checkpoints subsumed it). The statistics
+    /// are read until they settle: a cached answer may name a checkpoint already
+    /// subsumed.
     pub(crate) async fn newest_restore_point(&self, state: &mut JobState) {
         let Some(id) = state.flink_job_id.clone() else {
             return;
@@ -100,14 +102,24 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         let Ok(flink) = self.flink(&state.cluster) else {
             return;
         };
-        let stats = match flink.checkpoints(&id).await {
-            Ok(stats) => stats,
+        let now = self.now();
+        let newest = match self
+            .settled_checkpoints(flink, &id, |stats| {
+                super::upgrade::newest_retained(stats, &id, now)
+            })
+            .await
+        {
+            Ok(Some(newest)) => newest,
+            Ok(None) => {
+                warn!(job = %state.job_id, "checkpoint statistics of the failed job did not settle");
+                return;
+            }
             Err(e) => {
                 warn!(job = %state.job_id, error = %e, "checkpoints of the failed job unavailable");
                 return;
             }
         };
-        if let Some(newest) = super::upgrade::newest_retained(stats, &id, self.now())
+        if let Some(newest) = newest
             && state
                 .last_savepoint
                 .as_ref()

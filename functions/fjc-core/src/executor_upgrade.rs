@@ -171,32 +171,14 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         if let Carry::Wait(why) = self.stopped(state, old, None).await? {
             return Ok(Carry::Wait(why));
         }
-        // Flink caches checkpoint statistics (for `web.refresh-interval`, 3 s by
-        // default): a read right after the cancellation may still name a checkpoint
-        // that a newer one has since replaced (and deleted). Read until the answer
-        // has been the same for longer than that cache.
-        let mut retained = None;
-        let mut since = tokio::time::Instant::now();
-        let deadline = since + Duration::from_secs(self.ctx.settings.cancel_wait_seconds.max(5));
-        loop {
-            let seen = match flink.checkpoints(old).await {
-                Ok(stats) => newest(Some(stats)),
-                Err(FlinkError::NotFound { .. }) => None,
-                Err(e) => return Err(e.into()),
-            };
-            if seen != retained {
-                retained = seen;
-                since = tokio::time::Instant::now();
-            } else if since.elapsed() >= STATS_SETTLE {
-                break;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Ok(Carry::Wait(format!(
-                    "waiting for job {old}'s checkpoint statistics to settle"
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        let Some(retained) = self
+            .settled_checkpoints(flink, old, |stats| newest(Some(stats)))
+            .await?
+        else {
+            return Ok(Carry::Wait(format!(
+                "waiting for job {old}'s checkpoint statistics to settle"
+            )));
+        };
         let Some((path, at)) = retained else {
             return self.old_job_gone(state, old).await;
         };
@@ -208,6 +190,42 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         };
         let path = self.restore_point(state, record).await?;
         Ok(Carry::Ready(Some(path)))
+    }
+
+    /// What `pick` makes of an ended job's checkpoint statistics, read until the
+    /// answer has held longer than Flink's statistics cache (`web.refresh-interval`,
+    /// 3 s by default): a read right after the job ended may still name a
+    /// checkpoint that newer ones have since subsumed and deleted. `None` when it
+    /// did not settle within `cancel_wait_seconds` (at least 5 s); a job Flink no
+    /// longer knows has no statistics (`pick` is not asked).
+    pub(crate) async fn settled_checkpoints<T: PartialEq>(
+        &self,
+        flink: &crate::counted::Counted<F>,
+        job: &JobId,
+        pick: impl Fn(fjc_flink::CheckpointStats) -> Option<T>,
+    ) -> Result<Option<Option<T>>, FlinkError> {
+        let mut seen: Option<T> = None;
+        let mut since = tokio::time::Instant::now();
+        let deadline = since + Duration::from_secs(self.ctx.settings.cancel_wait_seconds.max(5));
+        let mut first = true;
+        loop {
+            let now_seen = match flink.checkpoints(job).await {
+                Ok(stats) => pick(stats),
+                Err(FlinkError::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            };
+            if first || now_seen != seen {
+                seen = now_seen;
+                since = tokio::time::Instant::now();
+                first = false;
+            } else if since.elapsed() >= STATS_SETTLE {
+                return Ok(Some(seen));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
 
     async fn savepoint(
