@@ -205,3 +205,29 @@ async fn two_reconcilers_started_together_only_one_holds_the_lease() {
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     w.cleanup().await;
 }
+
+/// Per-job observation (`reconcile.observe: per-job`, the comparison mode of the
+/// scale benchmark) reads each known job with `GET /jobs/:id` and reaches the same
+/// steady state: RUNNING with every task, nothing more to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_job_observation_reaches_the_same_steady_state() {
+    let mut w = World::new("perjob").await;
+    w.ctx.settings.observe = fjc_core::config::ObserveMode::PerJob;
+    let id = unique("perjob");
+    let mut spec = w.stream_spec(&id);
+    // No checkpoints to record: a steady cycle makes only the observation call.
+    spec.deployment.checkpoint_interval = None;
+    w.apply(vec![spec]).await;
+    let st = w
+        .cycle_until(&id, Duration::from_secs(120), |s| {
+            s.lifecycle == Lifecycle::Running && s.running_since.is_some()
+        })
+        .await;
+    let job = st.flink_job_id.clone().expect("job");
+    let r = w.cycle().await;
+    assert!(r.actions.is_empty(), "{:?}", r.actions);
+    assert_eq!(r.clusters["default"], Ok(1), "only the known job is seen");
+    assert_eq!(r.flink.reads, 1, "one GET /jobs/:id");
+    assert_eq!(w.live_jobs(&id).await[0].id, job);
+    w.cleanup().await;
+}

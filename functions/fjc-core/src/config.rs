@@ -17,6 +17,7 @@
 //! | `FJC_LOG_FORMAT` | `text` or `json` |
 //! | `FJC_LEASE_TTL_SECONDS`, `FJC_MAX_CONCURRENCY`, `FJC_CANCEL_WAIT_SECONDS`, `FJC_RECONCILE_INTERVAL_SECONDS` | reconcile tuning |
 //! | `FJC_BREAKER_FAILURE_THRESHOLD`, `FJC_BREAKER_OPEN_SECONDS`, `FJC_BREAKER_MAX_OPEN_SECONDS` | per-cluster circuit breaker |
+//! | `FJC_OBSERVE` | `overview` (default) or `per-job` cluster observation |
 //! | `FJC_HEARTBEAT_SECONDS` | how often a full cycle refreshes the heartbeat |
 //! | `FJC_FLINK_RETRY_ATTEMPTS`, `FJC_FLINK_CALL_DEADLINE_SECONDS` | Flink call retries and deadline |
 //! | `FJC_DASHBOARD_DIR` / `FJC_DASHBOARD_BUCKET` | publish the dashboard snapshot to a directory / S3 bucket |
@@ -105,11 +106,26 @@ pub struct ReconcileConfig {
     pub checkpoint_record_seconds: u64,
     /// What to do with orphans (jobs on a cluster no state accounts for).
     pub orphan_policy: OrphanPolicy,
+    /// How clusters are observed: one `/jobs/overview` per cluster (default), or
+    /// one `/jobs/:id` per known job (the Flink Kubernetes Operator's way; kept
+    /// for comparison in the scale benchmark).
+    pub observe: ObserveMode,
     /// The per-cluster circuit breaker.
     pub breaker: crate::breaker::BreakerConfig,
     /// A full cycle writes the heartbeat (and reads each cluster's `/overview`)
     /// when the stored one is older than this, or a cluster's health changed.
     pub heartbeat_seconds: u64,
+}
+
+/// How a cycle observes a cluster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObserveMode {
+    /// One `/jobs/overview` per cluster, joined locally.
+    #[default]
+    Overview,
+    /// One `/jobs/:id` per job the store knows (orphans are not seen).
+    PerJob,
 }
 
 /// What a full reconcile cycle does with orphans.
@@ -135,6 +151,7 @@ impl Default for ReconcileConfig {
             retry_max_seconds: 1800,
             checkpoint_record_seconds: 60,
             orphan_policy: OrphanPolicy::Leave,
+            observe: ObserveMode::Overview,
             breaker: Default::default(),
             heartbeat_seconds: 60,
         }
@@ -367,6 +384,17 @@ impl Config {
         }
         if let Some(v) = num("FJC_BREAKER_MAX_OPEN_SECONDS")? {
             self.reconcile.breaker.max_open_seconds = v;
+        }
+        if let Some(v) = env("FJC_OBSERVE") {
+            self.reconcile.observe = match v.trim() {
+                "overview" => ObserveMode::Overview,
+                "per-job" => ObserveMode::PerJob,
+                other => {
+                    return Err(CoreError::Config(format!(
+                        "FJC_OBSERVE: {other:?} is not one of overview, per-job"
+                    )));
+                }
+            };
         }
         if let Some(v) = num("FJC_HEARTBEAT_SECONDS")? {
             self.reconcile.heartbeat_seconds = v;

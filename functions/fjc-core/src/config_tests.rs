@@ -137,6 +137,9 @@ fn resilience_settings_from_file_and_env_and_bad_ones_named() {
         (c.flink.retry_attempts, c.flink.call_deadline_seconds),
         (4, 9)
     );
+    assert_eq!(c.reconcile.observe, ObserveMode::Overview);
+    let c = load(&[], &[("FJC_OBSERVE", "per-job")]).unwrap();
+    assert_eq!(c.reconcile.observe, ObserveMode::PerJob);
     for (file, var, field) in [
         (
             "reconcile:\n  breaker:\n    failure_threshold: -1\n",
@@ -178,6 +181,8 @@ fn resilience_settings_from_file_and_env_and_bad_ones_named() {
             None,
             "heartbeat_seconds",
         ),
+        ("", Some(("FJC_OBSERVE", "each")), "FJC_OBSERVE"),
+        ("reconcile:\n  observe: each\n", None, "config.yaml"),
     ] {
         let files: Vec<(&str, &str)> = if file.is_empty() {
             Vec::new()

@@ -356,7 +356,7 @@ where
         // Leftovers may sit on a cluster no spec uses any more.
         wanted.extend(ctx.clusters.keys().map(String::as_str));
     }
-    let (observed, calls) = crate::handler_health::observe(ctx, wanted, &control).await;
+    let (observed, calls) = crate::handler_health::observe(ctx, wanted, &control, &states).await;
     let run_requests = run_requests
         .into_iter()
         .filter(|(job, _)| scope.contains(job))

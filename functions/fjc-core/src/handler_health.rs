@@ -8,11 +8,12 @@ use tracing::{info, warn};
 
 use crate::breaker::{Admission, Breaker};
 use crate::clock::{Clock, EpochMs};
+use crate::config::ObserveMode;
 use crate::context::Context;
 use crate::handler::{CycleReport, Loaded};
 use crate::health::{CanaryHealth, ClusterHealth, Control, Heartbeat};
 use crate::planner::Observation;
-use crate::state::Lifecycle;
+use crate::state::{JobState, Lifecycle};
 use crate::store::{Store, StoreError};
 
 /// How a cluster's observation call went this cycle.
@@ -24,16 +25,19 @@ pub enum ClusterCall {
     Refused,
 }
 
-/// One `/jobs/overview` per wanted cluster, unless its breaker is open.
+/// One `/jobs/overview` per wanted cluster (or, in [`ObserveMode::PerJob`], one
+/// `/jobs/:id` per job `states` know there), unless its breaker is open.
 pub(crate) async fn observe<S, F, A, C, K>(
     ctx: &Context<S, F, A, C, K>,
     wanted: BTreeSet<&str>,
     control: &Control,
+    states: &BTreeMap<String, JobState>,
 ) -> (BTreeMap<String, Observation>, BTreeMap<String, ClusterCall>)
 where
     F: FlinkApi,
     C: Clock,
 {
+    let per_job = ctx.settings.observe == ObserveMode::PerJob;
     let now = ctx.clock.now_ms();
     let seen = futures::future::join_all(
         wanted
@@ -49,7 +53,11 @@ where
                         info!(cluster = name, %why, "circuit open; cluster not called");
                         (Observation::Unreachable(why), ClusterCall::Refused)
                     }
-                    Admission::Call | Admission::Probe => match client.list_jobs().await {
+                    Admission::Call | Admission::Probe => match if per_job {
+                        jobs_one_by_one(client, name, states, ctx.settings.max_concurrency).await
+                    } else {
+                        client.list_jobs().await
+                    } {
                         Ok(jobs) => {
                             let n = jobs.len();
                             (Observation::from_jobs(jobs), ClusterCall::Called(Ok(n)))
@@ -74,6 +82,44 @@ where
         calls.insert(name, c);
     }
     (observed, calls)
+}
+
+/// Per-job observation: `GET /jobs/:id` for every Flink job the states name on
+/// `cluster` (a job Flink does not know is left out, like a vanished one).
+async fn jobs_one_by_one<F: FlinkApi>(
+    client: &F,
+    cluster: &str,
+    states: &BTreeMap<String, JobState>,
+    concurrency: usize,
+) -> Result<Vec<fjc_flink::JobSummary>, fjc_flink::FlinkError> {
+    use futures::StreamExt;
+    let ids: BTreeSet<&fjc_flink::JobId> = states
+        .values()
+        .filter(|s| s.cluster == cluster)
+        .flat_map(|s| {
+            s.flink_job_id
+                .iter()
+                .chain(s.operation.iter().flat_map(|o| o.flink_jobs()))
+                .chain(
+                    s.batch
+                        .iter()
+                        .flat_map(|b| b.active.iter().map(|r| &r.flink_job_id)),
+                )
+        })
+        .collect();
+    let answers: Vec<_> = futures::stream::iter(ids.into_iter().map(|id| client.job(id)))
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut jobs = Vec::new();
+    for a in answers {
+        match a {
+            Ok(d) => jobs.push(d.summary()),
+            Err(fjc_flink::FlinkError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(jobs)
 }
 
 /// The breakers after this cycle's calls (only the ones that were called change).

@@ -174,6 +174,25 @@ pub struct JobDetails {
     pub start_time_ms: i64,
     /// End time, epoch milliseconds, or -1.
     pub end_time_ms: i64,
+    /// Subtasks in all (summed over the job's vertices).
+    pub tasks_total: u32,
+    /// Subtasks running.
+    pub tasks_running: u32,
+}
+
+impl JobDetails {
+    /// The same job as `/jobs/overview` would list it.
+    pub fn summary(self) -> JobSummary {
+        JobSummary {
+            id: self.id,
+            name: self.name,
+            state: self.state,
+            start_time_ms: self.start_time_ms,
+            end_time_ms: self.end_time_ms,
+            tasks_total: self.tasks_total,
+            tasks_running: self.tasks_running,
+        }
+    }
 }
 
 /// `/overview`, reduced.

@@ -48,6 +48,15 @@ struct WireJob {
     end_time: i64,
     #[serde(default)]
     tasks: WireTasks,
+    /// `GET /jobs/:id` only: subtask counts by state, per vertex.
+    #[serde(default)]
+    vertices: Vec<WireVertex>,
+}
+
+#[derive(Deserialize)]
+struct WireVertex {
+    #[serde(default)]
+    tasks: std::collections::BTreeMap<String, u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -124,11 +133,22 @@ pub(crate) fn parse_jobs_overview(body: &[u8]) -> Result<Vec<JobSummary>, FlinkE
 /// Parses `GET /jobs/:id`.
 pub(crate) fn parse_job(body: &[u8]) -> Result<JobDetails, FlinkError> {
     let j: WireJob = decode("job", body)?;
+    let count = |state: Option<&str>| -> u32 {
+        j.vertices
+            .iter()
+            .flat_map(|v| v.tasks.iter())
+            .filter(|(s, _)| state.is_none_or(|want| s.as_str() == want))
+            .map(|(_, n)| *n)
+            .sum()
+    };
+    let (tasks_total, tasks_running) = (count(None), count(Some("RUNNING")));
     Ok(JobDetails {
         id: j.id("job")?,
         state: FlinkJobState::from_flink(&j.state),
         start_time_ms: j.start_time,
         end_time_ms: j.end_time,
+        tasks_total,
+        tasks_running,
         name: j.name,
     })
 }

@@ -69,9 +69,11 @@ fn parses_job_details() {
     assert_eq!(running.state, FlinkJobState::Running);
     assert_eq!(running.name, "fjc:capture");
     assert_eq!(running.end_time_ms, -1);
+    assert_eq!((running.tasks_total, running.tasks_running), (2, 2));
     let finished = parse_job(&fixture("job-finished-2.3.json")).unwrap();
     assert_eq!(finished.id, running.id);
     assert_eq!(finished.state, FlinkJobState::Finished);
+    assert_eq!((finished.tasks_total, finished.tasks_running), (2, 0));
 }
 
 #[test]
