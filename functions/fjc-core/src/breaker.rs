@@ -125,16 +125,15 @@ impl Breaker {
     /// "cluster unavailable since T (circuit open until U): last error".
     pub fn unavailable(&self, until: EpochMs) -> String {
         let since = self.since.map_or_else(|| "?".to_string(), rfc3339);
-        let mut s = format!(
-            "cluster unavailable since {since} (circuit open until {}",
+        let why = self
+            .last_error
+            .as_ref()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        format!(
+            "cluster unavailable since {since} (circuit open until {}){why}",
             rfc3339(until)
-        );
-        s.push(')');
-        if let Some(e) = &self.last_error {
-            s.push_str(": ");
-            s.push_str(e);
-        }
-        s
+        )
     }
 
     /// Whether calls are refused at `now`.

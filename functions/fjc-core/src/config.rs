@@ -281,136 +281,6 @@ impl Config {
         Ok(config)
     }
 
-    fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> Result<(), CoreError> {
-        if let Some(v) = env("FJC_TABLE") {
-            self.table = v;
-        }
-        if let Some(v) = env("FJC_ARTIFACT_ROOT") {
-            self.artifact_root = Some(PathBuf::from(v));
-        }
-        if let Some(v) = env("FJC_TMP_DIR") {
-            self.tmp_dir = PathBuf::from(v);
-        }
-        if let Some(v) = env("FJC_LOG_LEVEL") {
-            self.log_level = v;
-        }
-        if let Some(v) = env("FJC_DASHBOARD_DIR").filter(|v| !v.is_empty()) {
-            self.dashboard.dir = Some(PathBuf::from(v));
-        }
-        if let Some(v) = env("FJC_DASHBOARD_BUCKET").filter(|v| !v.is_empty()) {
-            self.dashboard.bucket = Some(v);
-        }
-        if let Some(v) = env("FJC_LOG_FORMAT") {
-            self.log_format = v;
-        }
-        if let Some(url) = env("FJC_FLINK_URL") {
-            self.clusters
-                .entry(fjc_spec::DEFAULT_CLUSTER.into())
-                .or_default()
-                .url = url;
-        }
-        for (name, url) in std::env::vars().filter_map(|(k, v)| {
-            k.strip_prefix("FJC_FLINK_URL_")
-                .map(|n| (n.to_ascii_lowercase().replace('_', "-"), v))
-        }) {
-            if env(&format!(
-                "FJC_FLINK_URL_{}",
-                name.to_ascii_uppercase().replace('-', "_")
-            ))
-            .is_some()
-            {
-                self.clusters.entry(name).or_default().url = url;
-            }
-        }
-        let names: Vec<String> = self.clusters.keys().cloned().collect();
-        for name in names {
-            let var = if name == fjc_spec::DEFAULT_CLUSTER {
-                "FJC_FLINK_SECRET".to_string()
-            } else {
-                format!(
-                    "FJC_FLINK_SECRET_{}",
-                    name.to_ascii_uppercase().replace('-', "_")
-                )
-            };
-            if let Some(id) = env(&var)
-                && let Some(c) = self.clusters.get_mut(&name)
-            {
-                c.credentials_secret = Some(id).filter(|v| !v.is_empty());
-            }
-        }
-        if let Some(v) = env("FJC_TRUSTED_KEYS_SECRET").filter(|v| !v.is_empty()) {
-            self.artifacts.trusted_keys_secret = Some(v);
-        }
-        let num = |name: &str| -> Result<Option<u64>, CoreError> {
-            env(name)
-                .map(|v| {
-                    v.trim().parse::<u64>().map_err(|_| {
-                        CoreError::Config(format!("{name}: {v:?} is not a whole number >= 0"))
-                    })
-                })
-                .transpose()
-        };
-        if let Some(v) = num("FJC_LEASE_TTL_SECONDS")? {
-            self.reconcile.lease_ttl_seconds = v;
-        }
-        if let Some(v) = num("FJC_MAX_CONCURRENCY")? {
-            self.reconcile.max_concurrency = v as usize;
-        }
-        if let Some(v) = num("FJC_CANCEL_WAIT_SECONDS")? {
-            self.reconcile.cancel_wait_seconds = v;
-        }
-        if let Some(v) = num("FJC_RECONCILE_INTERVAL_SECONDS")? {
-            self.reconcile.interval_seconds = v;
-        }
-        if let Some(v) = num("FJC_CHECKPOINT_RECORD_SECONDS")? {
-            self.reconcile.checkpoint_record_seconds = v;
-        }
-        if let Some(v) = env("FJC_ORPHAN_POLICY") {
-            self.reconcile.orphan_policy = match v.trim() {
-                "leave" => OrphanPolicy::Leave,
-                "cancel-own" => OrphanPolicy::CancelOwn,
-                other => {
-                    return Err(CoreError::Config(format!(
-                        "FJC_ORPHAN_POLICY: {other:?} is not one of leave, cancel-own"
-                    )));
-                }
-            };
-        }
-        if let Some(v) = num("FJC_BREAKER_FAILURE_THRESHOLD")? {
-            self.reconcile.breaker.failure_threshold = u32::try_from(v).unwrap_or(u32::MAX);
-        }
-        if let Some(v) = num("FJC_BREAKER_OPEN_SECONDS")? {
-            self.reconcile.breaker.open_seconds = v;
-        }
-        if let Some(v) = num("FJC_BREAKER_MAX_OPEN_SECONDS")? {
-            self.reconcile.breaker.max_open_seconds = v;
-        }
-        if let Some(v) = env("FJC_OBSERVE") {
-            self.reconcile.observe = match v.trim() {
-                "overview" => ObserveMode::Overview,
-                "per-job" => ObserveMode::PerJob,
-                other => {
-                    return Err(CoreError::Config(format!(
-                        "FJC_OBSERVE: {other:?} is not one of overview, per-job"
-                    )));
-                }
-            };
-        }
-        if let Some(v) = num("FJC_HEARTBEAT_SECONDS")? {
-            self.reconcile.heartbeat_seconds = v;
-        }
-        if let Some(v) = num("FJC_FLINK_RETRY_ATTEMPTS")? {
-            self.flink.retry_attempts = u32::try_from(v).unwrap_or(u32::MAX);
-        }
-        if let Some(v) = num("FJC_FLINK_CALL_DEADLINE_SECONDS")? {
-            self.flink.call_deadline_seconds = v;
-        }
-        if let Some(v) = num("FJC_EVENT_DEBOUNCE_SECONDS")? {
-            self.artifacts.event_debounce_seconds = v;
-        }
-        Ok(())
-    }
-
     fn check(&self) -> Result<(), CoreError> {
         let bad = |m: String| Err(CoreError::Config(m));
         let t = &self.table;
@@ -608,6 +478,9 @@ fn merge(base: &mut Value, layer: Value) {
 fn decode(v: Value, source: &str) -> Result<Config, CoreError> {
     serde_json::from_value(v).map_err(|e| CoreError::Config(format!("{source}: {e}")))
 }
+
+#[path = "config_env.rs"]
+mod env;
 
 #[cfg(test)]
 #[path = "config_tests.rs"]
