@@ -21,6 +21,11 @@ source localstack/lib/moto.sh
 cargo build --release --locked -p fjc-bench
 mkdir -p "$FJC_LOCAL_DIR"
 ensure_moto_venv
+# moto with per-item transaction rollback (see bench/moto_server_patched.py);
+# FJC_BENCH_PLAIN_MOTO=1 runs the unpatched moto_server instead.
+if [[ "${FJC_BENCH_PLAIN_MOTO:-0}" != 1 ]]; then
+  export MOTO_SERVER_SCRIPT="$PWD/bench/moto_server_patched.py"
+fi
 moto_start
 trap moto_stop EXIT
 
@@ -29,5 +34,5 @@ export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
 export FJC_LOG_LEVEL="${FJC_LOG_LEVEL:-warn}" RUST_LOG="${RUST_LOG:-warn}"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
-echo "moto $("$MOTO_VENV/bin/pip" show moto 2>/dev/null | awk '/^Version/ {print $2}') at $MOTO_URL"
+echo "moto $("$MOTO_VENV/bin/pip" show moto 2>/dev/null | awk '/^Version/ {print $2}') at $MOTO_URL${MOTO_SERVER_SCRIPT:+ (patched: per-item transaction rollback)}"
 "$CARGO_TARGET_DIR/release/fjc-bench" "$@"

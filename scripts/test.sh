@@ -53,7 +53,7 @@ export FJC_CARGO_LAMBDA
 
 step "integration tests"
 cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}" \
-    --skip disruptive_ --skip quiet_ --skip crash_after_ --skip four_reconcilers_
+    --skip disruptive_ --skip quiet_ --skip crash_after_ --skip four_reconcilers_ --skip sharded_
 
 step "crash points (a reconciler dies after each side effect of each operation; two at a time)"
 cargo test --workspace --locked --test crash_points -- --test-threads 2
@@ -62,7 +62,7 @@ step "dashboard (wasm build, browser tests in headless Chromium: fixture, 10k jo
 FJC_BIN="$CARGO_TARGET_DIR/debug/fjc" dashboard/test.sh
 
 step "serial integration tests (restart the JobManager, need a quiet cluster, or many slots; run alone)"
-cargo test --workspace --locked --test disruptive --test dashboard_snapshot --test concurrency -- --test-threads 1
+cargo test --workspace --locked --test disruptive --test dashboard_snapshot --test concurrency --test sharding -- --test-threads 1
 
 step "Flink 1.20 compatibility (a second cluster; REST, skeleton and batch suites)"
 (

@@ -119,7 +119,8 @@ async fn upload_event_verifies_and_redeploys_only_the_jobs_using_it() {
     let report = on_upload(&w, &bucket, KEY, &version).await;
     assert_eq!(report.objects.len(), 1);
     assert_eq!(report.objects[0].accepted, vec![a.clone()], "{report:?}");
-    let cycle = report.cycle.expect("a reconcile of the accepted job");
+    assert_eq!(report.cycles.len(), 1, "one cycle (unsharded)");
+    let cycle = &report.cycles[0];
     assert_eq!(
         cycle.specs, 1,
         "only the job using the object is reconciled"
@@ -158,7 +159,7 @@ async fn upload_event_verifies_and_redeploys_only_the_jobs_using_it() {
     // The signature's own upload event finds nothing new to do.
     let again = on_upload(&w, &bucket, &format!("{KEY}.sig"), "x").await;
     assert_eq!(again.objects[0].unchanged, vec![a.clone()]);
-    assert!(again.cycle.is_none());
+    assert!(again.cycles.is_empty());
 
     let history = w.ctx.store.list_audit(&a).await.unwrap();
     let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
@@ -224,7 +225,7 @@ async fn wrong_digest_and_bad_signatures_are_refused_and_the_old_version_keeps_r
         r.objects[0].refused[&open].contains("signature does not verify"),
         "{r:?}"
     );
-    assert!(r.cycle.is_none(), "nothing accepted, nothing reconciled");
+    assert!(r.cycles.is_empty(), "nothing accepted, nothing reconciled");
 
     // 3. New bytes under the old signature (tampered).
     let v4 = jar_variant(&w.artifact("stream-counter.jar"), "v4", tmp.path());
@@ -353,7 +354,7 @@ async fn uploads_within_the_debounce_window_lead_to_one_redeploy() {
 async fn unknown_objects_are_ignored_and_malformed_events_change_nothing() {
     let w = World::new("evt-bad").await;
     let r = on_upload(&w, "nobody", "jobs/x.jar", "v").await;
-    assert!(r.objects[0].unused && r.cycle.is_none(), "{r:?}");
+    assert!(r.objects[0].unused && r.cycles.is_empty(), "{r:?}");
     let writes = w.ctx.store.stats().writes;
     for (event, field) in [
         (serde_json::json!({}), ""),

@@ -219,3 +219,108 @@ async fn a_run_id_is_recorded_once_and_the_losing_commit_writes_nothing() {
     assert_eq!(runs[0].flink_job_id, run.flink_job_id);
     assert_eq!(store.list_states().await.unwrap()[0].version, a.version);
 }
+
+/// Each shard reads exactly its own specs and states (a key range per partition,
+/// paged), and together the shards read every item once.
+#[tokio::test]
+async fn shards_read_their_own_key_ranges_only() {
+    use fjc_core::shard::Shard;
+    let store = fresh_store("shards").await;
+    // ~1.2 MB of specs: the whole fleet's range takes more than one page.
+    let ids: Vec<String> = (0..300).map(|i| format!("job-{i:03}")).collect();
+    for id in &ids {
+        store.put_spec(&record(id, 4000), None, None).await.unwrap();
+    }
+    let all: std::collections::BTreeSet<String> = ids.iter().cloned().collect();
+    for count in [1, 4, 7] {
+        let mut seen = std::collections::BTreeSet::new();
+        for shard in Shard::all(count) {
+            let before = store.stats().reads;
+            let specs = store.list_specs_in(shard).await.unwrap();
+            let pages = store.stats().reads - before;
+            for r in &specs {
+                assert!(shard.contains(&r.spec.job_id), "{shard}: {}", r.spec.job_id);
+                assert!(
+                    seen.insert(r.spec.job_id.clone()),
+                    "read twice: {}",
+                    r.spec.job_id
+                );
+            }
+            let bytes = specs.len() * 4000;
+            assert!(
+                pages as usize <= bytes / 1_000_000 + 2,
+                "{shard}: {pages} pages for {bytes} bytes"
+            );
+            if count == 1 {
+                assert!(pages >= 2, "1.2 MB in one page?");
+            }
+        }
+        assert_eq!(seen, all, "{count} shards together read every spec once");
+    }
+}
+
+/// Items written before sharding (sort key = job id) are refused with the remedy,
+/// and `bootstrap` moves them to their bucketed keys, keeping their contents.
+#[tokio::test]
+async fn bootstrap_moves_pre_sharding_items() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let store = fresh_store("legacy").await;
+    store
+        .put_spec(&record("old-job", 10), None, None)
+        .await
+        .unwrap();
+    // Rewrite the spec item under its pre-sharding key, as an older build wrote it.
+    let key = |sk: String| {
+        std::collections::HashMap::from([
+            ("pk".to_string(), AttributeValue::S("SPEC".into())),
+            ("sk".to_string(), AttributeValue::S(sk)),
+        ])
+    };
+    let bucketed = fjc_core::shard::sort_key("old-job");
+    let item = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .set_key(Some(key(bucketed.clone())))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("spec item");
+    let mut legacy = item.clone();
+    legacy.insert("sk".into(), AttributeValue::S("old-job".into()));
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .set_item(Some(legacy))
+        .send()
+        .await
+        .unwrap();
+    store
+        .client()
+        .delete_item()
+        .table_name(store.table())
+        .set_key(Some(key(bucketed.clone())))
+        .send()
+        .await
+        .unwrap();
+
+    let err = store.list_specs().await.unwrap_err();
+    assert!(err.to_string().contains("run `fjc bootstrap`"), "{err}");
+    let config = Config {
+        table: store.table().to_string(),
+        ..Config::default()
+    };
+    runtime::bootstrap(&config).await.unwrap();
+    let specs = store.list_specs().await.unwrap();
+    assert_eq!(specs.len(), 1);
+    assert_eq!(
+        (specs[0].spec.job_id.as_str(), specs[0].version),
+        ("old-job", 1)
+    );
+    assert!(store.get_spec("old-job").await.unwrap().is_some());
+    // Idempotent: nothing left to move.
+    runtime::bootstrap(&config).await.unwrap();
+    assert_eq!(store.list_specs().await.unwrap().len(), 1);
+}

@@ -10,6 +10,10 @@ moto_start() {
     printf '\n==== %s starting moto ====\n' "$(date '+%F %T')" >>"$MOTO_LOG"
     (
       cd "$MOTO_DIR" || exit 1
+      # MOTO_SERVER_SCRIPT: a Python launcher in place of moto_server (the benchmark's patched one).
+      if [[ -n "${MOTO_SERVER_SCRIPT:-}" ]]; then
+        exec setsid "$MOTO_VENV/bin/python" "$MOTO_SERVER_SCRIPT" -H 127.0.0.1 -p "$FJC_MOTO_PORT"
+      fi
       exec setsid "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$FJC_MOTO_PORT"
     ) >>"$MOTO_LOG" 2>&1 </dev/null 9>&- &
     local pid=$!

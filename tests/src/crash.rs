@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use fjc_core::clock::EpochMs;
 use fjc_core::revisions::{Command, Commands, Revision};
 use fjc_core::runs::Run;
+use fjc_core::shard::Shard;
 use fjc_core::state::JobState;
 use fjc_core::store::{
     AuditEntry, LeaseGrant, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
@@ -74,6 +75,9 @@ impl<S: Store> Store for CrashStore<S> {
     async fn list_specs(&self) -> Result<Vec<SpecRecord>, StoreError> {
         self.inner.list_specs().await
     }
+    async fn list_specs_in(&self, shard: Shard) -> Result<Vec<SpecRecord>, StoreError> {
+        self.inner.list_specs_in(shard).await
+    }
     async fn get_spec(&self, job_id: &str) -> Result<Option<SpecRecord>, StoreError> {
         self.inner.get_spec(job_id).await
     }
@@ -111,6 +115,9 @@ impl<S: Store> Store for CrashStore<S> {
     }
     async fn list_states(&self) -> Result<Vec<JobState>, StoreError> {
         self.inner.list_states().await
+    }
+    async fn list_states_in(&self, shard: Shard) -> Result<Vec<JobState>, StoreError> {
+        self.inner.list_states_in(shard).await
     }
     async fn commit(
         &self,

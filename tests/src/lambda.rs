@@ -127,15 +127,27 @@ impl LambdaWatch {
     /// workspace, with `envs` added to the environment the functions inherit, and waits until
     /// it answers. `function` is the binary whose process start is timed.
     pub fn start(function: &str, envs: &[(&str, String)]) -> LambdaWatch {
+        Self::start_on(function, envs, free_port(), 1)
+    }
+
+    /// Like [`LambdaWatch::start`], on `port`, running up to `concurrency` instances of
+    /// a function at once (`--concurrency`).
+    pub fn start_on(
+        function: &str,
+        envs: &[(&str, String)],
+        port: u16,
+        concurrency: u32,
+    ) -> LambdaWatch {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("watch.log");
         let out = File::create(&log).expect("watch log");
-        let port = free_port();
         let mut cmd = Command::new(cargo_lambda());
         cmd.args(["lambda", "watch", "--ignore-changes", "--invoke-address"])
             .arg("127.0.0.1")
             .arg("--invoke-port")
             .arg(port.to_string())
+            .arg("--concurrency")
+            .arg(concurrency.to_string())
             .arg("--manifest-path")
             .arg(repo_root().join("Cargo.toml"))
             .current_dir(repo_root())

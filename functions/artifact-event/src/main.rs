@@ -78,18 +78,12 @@ fn chrono_now_ms() -> i64 {
 
 /// The invocation's answer: per object what happened, and the reconcile's outcome.
 fn summary(_ctx: &RealContext, report: &EventReport) -> Value {
-    let (deployed, failed) = report.cycle.as_ref().map_or((0, 0), |c| {
-        (
-            c.actions
-                .iter()
-                .filter(|a| !matches!(a.outcome, Outcome::Failed(_)))
-                .count(),
-            c.actions
-                .iter()
-                .filter(|a| matches!(a.outcome, Outcome::Failed(_)))
-                .count(),
-        )
-    });
+    let actions = report.cycles.iter().flat_map(|c| &c.actions);
+    let failed = actions
+        .clone()
+        .filter(|a| matches!(a.outcome, Outcome::Failed(_)))
+        .count();
+    let deployed = actions.count() - failed;
     json!({
         "objects": report.objects,
         "ignored": report.ignored,
@@ -97,6 +91,6 @@ fn summary(_ctx: &RealContext, report: &EventReport) -> Value {
         "refused": report.objects.iter().map(|o| o.refused.len()).sum::<usize>(),
         "actions": deployed,
         "failed": failed,
-        "lease": report.cycle.as_ref().map(|c| format!("{:?}", c.lease)),
+        "leases": report.cycles.iter().map(|c| format!("{:?}", c.lease)).collect::<Vec<_>>(),
     })
 }

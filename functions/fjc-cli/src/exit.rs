@@ -16,6 +16,13 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The message.
+    pub fn text(&self) -> &str {
+        match self {
+            Failure::User(m) | Failure::Infra(m) | Failure::Unhealthy(m) => m,
+        }
+    }
+
     /// Prints the message and returns the exit code.
     pub fn report(self) -> ExitCode {
         match self {

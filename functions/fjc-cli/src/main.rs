@@ -72,6 +72,9 @@ enum Command {
         /// `127.0.0.1:9249`.
         #[arg(long)]
         metrics_addr: Option<std::net::SocketAddr>,
+        /// Reconcile only this shard (0-based; with `reconcile.shards` > 1).
+        #[arg(long)]
+        shard: Option<u32>,
     },
     /// Start a run of a batch job now (at the next reconcile).
     Run {
@@ -165,7 +168,8 @@ async fn run(command: Command) -> Result<(), Failure> {
             once,
             every,
             metrics_addr,
-        } => cmd::reconcile::run(once, every, metrics_addr).await,
+            shard,
+        } => cmd::reconcile::run(once, every, metrics_addr, shard).await,
         Command::Run { job_id } => cmd::runs::run(&job_id).await,
         Command::Runs { job_id, json } => cmd::runs::list(&job_id, json).await,
         Command::Restart { job_id } => {

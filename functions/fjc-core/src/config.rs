@@ -115,6 +115,10 @@ pub struct ReconcileConfig {
     /// A full cycle writes the heartbeat (and reads each cluster's `/overview`)
     /// when the stored one is older than this, or a cluster's health changed.
     pub heartbeat_seconds: u64,
+    /// How many shards the fleet is split into (1 to 1024; default 1). Each shard
+    /// is reconciled by its own invocation under its own lease; see
+    /// [`crate::shard`].
+    pub shards: u32,
 }
 
 /// How a cycle observes a cluster.
@@ -154,6 +158,7 @@ impl Default for ReconcileConfig {
             observe: ObserveMode::Overview,
             breaker: Default::default(),
             heartbeat_seconds: 60,
+            shards: 1,
         }
     }
 }
@@ -357,6 +362,13 @@ impl Config {
         r.breaker.check().map_err(CoreError::Config)?;
         if r.heartbeat_seconds == 0 {
             return bad("reconcile.heartbeat_seconds: must be >= 1".into());
+        }
+        if r.shards == 0 || r.shards > crate::shard::MAX_SHARDS {
+            return bad(format!(
+                "reconcile.shards: {} is out of range (1 to {})",
+                r.shards,
+                crate::shard::MAX_SHARDS
+            ));
         }
         if !matches!(
             self.log_level.as_str(),

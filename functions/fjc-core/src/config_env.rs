@@ -139,6 +139,9 @@ impl Config {
         if let Some(v) = num("FJC_HEARTBEAT_SECONDS")? {
             self.reconcile.heartbeat_seconds = v;
         }
+        if let Some(v) = num("FJC_SHARDS")? {
+            self.reconcile.shards = u32::try_from(v).unwrap_or(u32::MAX);
+        }
         if let Some(v) = num("FJC_FLINK_RETRY_ATTEMPTS")? {
             self.flink.retry_attempts = u32::try_from(v).unwrap_or(u32::MAX);
         }

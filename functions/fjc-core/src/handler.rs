@@ -18,31 +18,10 @@ use crate::counted::FlinkStats;
 use crate::executor::{ActionReport, Executor, Outcome};
 pub use crate::handler_health::ClusterCall;
 use crate::planner::{Observation, Plan, PlanInput, plan};
+pub use crate::scope::Scope;
 use crate::secrets::SecretSource;
 use crate::state::JobState;
 use crate::store::{LeaseOutcome, SpecRecord, Store, StoreError, StoreStats};
-
-/// Name of the reconcile lease.
-pub const LEASE_NAME: &str = "reconcile";
-
-/// Which jobs a cycle looks at.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Scope {
-    /// Every job.
-    #[default]
-    All,
-    /// Only these job ids (e.g. the jobs using an uploaded artifact).
-    Jobs(BTreeSet<String>),
-}
-
-impl Scope {
-    fn contains(&self, id: &str) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Jobs(ids) => ids.contains(id),
-        }
-    }
-}
 
 /// What happened to the lease in a cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,10 +149,37 @@ where
     C: Clock,
     K: SecretSource,
 {
-    let span = info_span!("reconcile", correlation_id, owner = %ctx.owner);
+    if matches!(scope, Scope::All) && ctx.settings.shards > 1 {
+        return Err(StoreError::Sharded {
+            shards: ctx.settings.shards,
+        });
+    }
+    let span = info_span!("reconcile", correlation_id, owner = %ctx.owner, shard = %scope.shard());
     // Boxed: the cycle's future is large (every operation's steps), and debug
     // builds copy futures across stack frames.
-    Box::pin(reconcile_inner(ctx, scope, correlation_id))
+    Box::pin(reconcile_inner(ctx, scope, correlation_id, true))
+        .instrument(span)
+        .await
+}
+
+/// A whole-fleet look that acts on nothing: loads every spec and state, observes
+/// every cluster once, plans (the plan is reported, not carried out), and
+/// records the heartbeat. With `reconcile.shards` > 1 the shard cycles act and
+/// write no heartbeat; this view (run by the fan-out invocation and by
+/// `fjc reconcile` after its shard cycles) writes it and feeds the dashboard.
+pub async fn view_fleet<S, F, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
+    correlation_id: &str,
+) -> Result<CycleReport, StoreError>
+where
+    S: Store,
+    F: FlinkApi,
+    A: ArtifactSource,
+    C: Clock,
+    K: SecretSource,
+{
+    let span = info_span!("fleet_view", correlation_id, owner = %ctx.owner);
+    Box::pin(reconcile_inner(ctx, &Scope::All, correlation_id, false))
         .instrument(span)
         .await
 }
@@ -187,6 +193,7 @@ async fn reconcile_inner<S, F, A, C, K>(
     ctx: &Context<S, F, A, C, K>,
     scope: &Scope,
     correlation_id: &str,
+    act: bool,
 ) -> Result<CycleReport, StoreError>
 where
     S: Store,
@@ -206,11 +213,12 @@ where
     let mut lease_report = LeaseReport::NotNeeded;
     let mut actions = Vec::new();
 
-    if !the_plan.actions.is_empty() {
+    if act && !the_plan.actions.is_empty() {
+        let lease_name = scope.shard().lease_name();
         let ttl = i64::try_from(ctx.settings.lease_ttl_seconds * 1000).unwrap_or(i64::MAX);
         match ctx
             .store
-            .acquire_lease(LEASE_NAME, &ctx.owner, ttl, ctx.clock.now_ms())
+            .acquire_lease(&lease_name, &ctx.owner, ttl, ctx.clock.now_ms())
             .await?
         {
             LeaseOutcome::Held(holder) => {
@@ -329,8 +337,8 @@ where
     C: Clock,
 {
     let (specs, states, run_requests, commands, control) = futures::try_join!(
-        ctx.store.list_specs(),
-        ctx.store.list_states(),
+        ctx.store.list_specs_in(scope.shard()),
+        ctx.store.list_states_in(scope.shard()),
         ctx.store.list_run_requests(),
         ctx.store.list_commands(),
         ctx.store.control()
@@ -345,8 +353,8 @@ where
         .filter(|s| scope.contains(&s.job_id))
         .map(|s| (s.job_id.clone(), s))
         .collect();
-    let cancel_orphans = matches!(scope, Scope::All)
-        && ctx.settings.orphan_policy == crate::config::OrphanPolicy::CancelOwn;
+    let cancel_orphans =
+        scope.is_full() && ctx.settings.orphan_policy == crate::config::OrphanPolicy::CancelOwn;
     let mut wanted: BTreeSet<&str> = specs
         .values()
         .map(|r| r.spec.cluster.as_str())
@@ -356,7 +364,9 @@ where
         // Leftovers may sit on a cluster no spec uses any more.
         wanted.extend(ctx.clusters.keys().map(String::as_str));
     }
-    let (observed, calls) = crate::handler_health::observe(ctx, wanted, &control, &states).await;
+    let (mut observed, calls) =
+        crate::handler_health::observe(ctx, wanted, &control, &states).await;
+    crate::scope::drop_other_shards(&mut observed, scope.shard());
     let run_requests = run_requests
         .into_iter()
         .filter(|(job, _)| scope.contains(job))

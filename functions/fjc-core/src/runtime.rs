@@ -165,12 +165,20 @@ pub fn init_tracing(config: &Config, service: &str) -> crate::telemetry::Telemet
     crate::telemetry::init(config, service)
 }
 
-/// Creates the table named in the configuration if needed (the code path of
+/// Creates the table named in the configuration if needed, and moves items
+/// written before sharding to their bucketed keys (the code path of
 /// `fjc bootstrap`, the LocalStack init hook and the tests).
 pub async fn bootstrap(
     config: &Config,
 ) -> Result<crate::store::bootstrap::Bootstrapped, CoreError> {
     let sdk = aws_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    Ok(crate::store::bootstrap::ensure_table(&client, &config.table).await?)
+    let done = crate::store::bootstrap::ensure_table(&client, &config.table).await?;
+    let moved = DynamoStore::new(client, &config.table)
+        .migrate_sort_keys()
+        .await?;
+    if moved > 0 {
+        tracing::info!(moved, "moved items to their bucketed sort keys");
+    }
+    Ok(done)
 }

@@ -4,42 +4,57 @@ use std::time::Duration;
 
 use fjc_core::clock::{Clock, rfc3339};
 use fjc_core::executor::Outcome;
-use fjc_core::handler::{CycleReport, LeaseReport, Scope, load, plan_of, reconcile};
+use fjc_core::handler::{
+    CycleReport, LeaseReport, Scope, load, new_correlation_id, plan_of, reconcile, view_fleet,
+};
 use fjc_core::planner::Action;
+use fjc_core::shard::Shard;
 
 use crate::exit::Failure;
 
-/// One cycle (`--once`) or a loop (`--every`), with Prometheus metrics on
-/// `metrics_addr` when given.
+/// One round (`--once`) or a loop (`--every`), with Prometheus metrics on
+/// `metrics_addr` when given. A round is one cycle; when sharded, one cycle per
+/// shard (or just `--shard`) and then a read-only fleet view for the heartbeat
+/// and the dashboard.
 pub async fn run(
     once: bool,
     every: Option<Duration>,
     metrics_addr: Option<std::net::SocketAddr>,
+    shard: Option<u32>,
 ) -> Result<(), Failure> {
     let (config, ctx) = super::context().await?;
+    let shards = config.reconcile.shards;
+    let scopes = match shard {
+        Some(i) => vec![Scope::Shard(Shard::new(i, shards).ok_or_else(|| {
+            Failure::User(format!(
+                "--shard {i}: reconcile.shards is {shards}, so a shard is 0 to {}",
+                shards - 1
+            ))
+        })?)],
+        None => Scope::full_cycles(shards),
+    };
     let registry = super::metrics::Shared::default();
     if let Some(addr) = metrics_addr {
         let local = super::metrics::serve(addr, registry.clone()).await?;
         eprintln!("metrics: http://{local}/metrics");
     }
-    let observe = |report: &CycleReport| {
-        let samples = fjc_core::metrics::cycle_samples(report);
-        if let Ok(mut r) = registry.lock() {
-            r.observe(&samples);
-        }
-    };
     let dashboard = fjc_core::snapshot::publish::Dashboard::from_config(&config).await;
+    let round = Round {
+        ctx: &ctx,
+        scopes: &scopes,
+        // The fleet view (heartbeat, dashboard) follows a round over every shard.
+        view: shard.is_none() && shards > 1,
+        publish: shard.is_none(),
+        dashboard: dashboard.as_ref(),
+        registry: &registry,
+    };
     let interval = match (once, every) {
         (_, Some(d)) => d,
         (true, None) => Duration::ZERO,
         (false, None) => Duration::from_secs(config.reconcile.interval_seconds),
     };
     if once {
-        let report = reconcile(&ctx, &Scope::All).await?;
-        observe(&report);
-        print_report(&report);
-        super::dashboard::after_cycle(dashboard.as_ref(), &ctx, &report).await;
-        if report.has_errors() {
+        if round.run().await? {
             return Err(Failure::Infra(
                 "the cycle reported errors (see above)".into(),
             ));
@@ -51,13 +66,8 @@ pub async fn run(
         interval.as_secs_f64()
     );
     loop {
-        match reconcile(&ctx, &Scope::All).await {
-            Ok(report) => {
-                observe(&report);
-                print_report(&report);
-                super::dashboard::after_cycle(dashboard.as_ref(), &ctx, &report).await;
-            }
-            Err(e) => eprintln!("cycle failed: {e}"),
+        if let Err(e) = round.run().await {
+            eprintln!("cycle failed: {}", e.text());
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
@@ -65,6 +75,50 @@ pub async fn run(
                 eprintln!("stopping");
                 return Ok(());
             }
+        }
+    }
+}
+
+/// What one round runs.
+struct Round<'a> {
+    ctx: &'a fjc_core::runtime::RealContext,
+    scopes: &'a [Scope],
+    view: bool,
+    publish: bool,
+    dashboard: Option<&'a fjc_core::snapshot::publish::Dashboard>,
+    registry: &'a super::metrics::Shared,
+}
+
+impl Round<'_> {
+    /// Runs the round's cycles; whether any reported errors.
+    async fn run(&self) -> Result<bool, Failure> {
+        let mut errors = false;
+        let mut last = None;
+        for scope in self.scopes {
+            let report = reconcile(self.ctx, scope).await?;
+            if let Scope::Shard(s) = scope {
+                println!("{s}:");
+            }
+            self.observe(&report);
+            print_report(&report);
+            errors |= report.has_errors();
+            last = Some(report);
+        }
+        if self.view {
+            let view = view_fleet(self.ctx, &new_correlation_id()).await?;
+            self.observe(&view);
+            last = Some(view);
+        }
+        if let (true, Some(report)) = (self.publish, &last) {
+            super::dashboard::after_cycle(self.dashboard, self.ctx, report).await;
+        }
+        Ok(errors)
+    }
+
+    fn observe(&self, report: &CycleReport) {
+        let samples = fjc_core::metrics::cycle_samples(report);
+        if let Ok(mut r) = self.registry.lock() {
+            r.observe(&samples);
         }
     }
 }

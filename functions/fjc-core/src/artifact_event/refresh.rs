@@ -47,8 +47,9 @@ pub struct EventReport {
     pub objects: Vec<ObjectOutcome>,
     /// Records of the event that were not object creations.
     pub ignored: Vec<String>,
-    /// The reconcile of the accepted jobs, when there were any.
-    pub cycle: Option<CycleReport>,
+    /// The reconciles of the accepted jobs: one per shard holding any (none when
+    /// no job was accepted).
+    pub cycles: Vec<CycleReport>,
 }
 
 /// Handles one S3 / EventBridge event. A malformed event is an error and
@@ -88,15 +89,15 @@ where
         .iter()
         .flat_map(|o| o.accepted.iter().cloned())
         .collect();
-    let cycle = if accepted.is_empty() {
-        None
-    } else {
-        Some(reconcile(ctx, &Scope::Jobs(accepted)).await?)
-    };
+    // One scoped cycle per shard that holds an accepted job, under its lease.
+    let mut cycles = Vec::new();
+    for scope in Scope::jobs(accepted, ctx.settings.shards) {
+        cycles.push(reconcile(ctx, &scope).await?);
+    }
     Ok(EventReport {
         objects,
         ignored: parsed.ignored,
-        cycle,
+        cycles,
     })
 }
 

@@ -2,14 +2,17 @@
 //!
 //! | item  | pk      | sk        | attributes                                             |
 //! |-------|---------|-----------|--------------------------------------------------------|
-//! | spec  | `SPEC`  | job id    | version, spec (JSON), fingerprint, artifact_digest, artifact_version, updated_at |
-//! | state | `STATE` | job id    | version, state (JSON), lifecycle, updated_at           |
+//! | spec  | `SPEC`  | `<bucket>#<job id>` | version, spec (JSON), fingerprint, artifact_digest, artifact_version, updated_at |
+//! | state | `STATE` | `<bucket>#<job id>` | version, state (JSON), lifecycle, updated_at           |
 //! | lease | `LEASE` | lease name| owner, expires_at, token                               |
 //! | artifact index | `ART#<artifact_path>` | job id | (key only): which specs use an artifact |
 //! | artifact event | `ARTEVT` | artifact path | token, at: the latest upload event (debounce) |
 //! | audit | `AUDIT#<job id>` | `<at ms, 15 digits>#<nonce>` | entry (JSON) |
 //! | breaker | `CTRL` | `BREAKER#<cluster>` | body (JSON), version |
 //! | heartbeat | `CTRL` | `HEARTBEAT` | body (JSON) |
+//!
+//! `<bucket>` is the job's shard bucket, 4 hex digits ([`crate::shard::sort_key`]):
+//! a shard's jobs are one key range of each partition.
 
 use std::collections::HashMap;
 
@@ -30,6 +33,16 @@ pub const RUNREQ_PK: &str = "RUNREQ";
 
 /// Partition key of artifact-event (debounce) items.
 pub const ARTEVT_PK: &str = "ARTEVT";
+
+/// The key of a job's spec item.
+pub fn spec_key(job_id: &str) -> Item {
+    key(SPEC_PK, &crate::shard::sort_key(job_id))
+}
+
+/// The key of a job's state item.
+pub fn state_key(job_id: &str) -> Item {
+    key(STATE_PK, &crate::shard::sort_key(job_id))
+}
 
 /// Partition key of the index items of one artifact location.
 pub fn artifact_pk(path: &str) -> String {
@@ -126,7 +139,7 @@ pub(super) fn corrupt(item: &str, reason: String) -> StoreError {
 pub fn spec_to_item(r: &SpecRecord, version: u64) -> Result<Item, StoreError> {
     let what = format!("spec {}", r.spec.job_id);
     let json = serde_json::to_string(&r.spec).map_err(|e| corrupt(&what, e.to_string()))?;
-    let mut item = key(SPEC_PK, &r.spec.job_id);
+    let mut item = spec_key(&r.spec.job_id);
     item.insert("version".into(), n(version));
     item.insert("spec".into(), s(json));
     item.insert("fingerprint".into(), s(&r.fingerprint.0));
@@ -147,6 +160,7 @@ pub fn spec_to_item(r: &SpecRecord, version: u64) -> Result<Item, StoreError> {
 pub fn spec_from_item(item: &Item) -> Result<SpecRecord, StoreError> {
     let sk = get_s(item, "sk", "spec item")?;
     let what = format!("spec {sk}");
+    unmoved(sk, &what)?;
     let spec = serde_json::from_str(get_s(item, "spec", &what)?)
         .map_err(|e| corrupt(&what, format!("spec JSON: {e}")))?;
     Ok(SpecRecord {
@@ -165,11 +179,23 @@ pub fn spec_from_item(item: &Item) -> Result<SpecRecord, StoreError> {
     })
 }
 
+/// Refuses an item still under its pre-sharding key: reading it would make a
+/// second item for the same job at the next write.
+fn unmoved(sk: &str, what: &str) -> Result<(), StoreError> {
+    if super::dynamo_migrate::is_legacy(sk) {
+        return Err(corrupt(
+            what,
+            "stored under its pre-sharding key; run `fjc bootstrap` to move it".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Job state → item at `version`.
 pub fn state_to_item(st: &JobState, version: u64) -> Result<Item, StoreError> {
     let what = format!("state {}", st.job_id);
     let json = serde_json::to_string(st).map_err(|e| corrupt(&what, e.to_string()))?;
-    let mut item = key(STATE_PK, &st.job_id);
+    let mut item = state_key(&st.job_id);
     item.insert("version".into(), n(version));
     item.insert("state".into(), s(json));
     item.insert("lifecycle".into(), s(st.lifecycle.as_str()));
@@ -181,6 +207,7 @@ pub fn state_to_item(st: &JobState, version: u64) -> Result<Item, StoreError> {
 pub fn state_from_item(item: &Item) -> Result<JobState, StoreError> {
     let sk = get_s(item, "sk", "state item")?;
     let what = format!("state {sk}");
+    unmoved(sk, &what)?;
     let mut st: JobState = serde_json::from_str(get_s(item, "state", &what)?)
         .map_err(|e| corrupt(&what, format!("state JSON: {e}")))?;
     st.version = get_n(item, "version", &what)?;

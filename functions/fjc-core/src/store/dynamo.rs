@@ -18,6 +18,7 @@ use super::{
 };
 use crate::clock::EpochMs;
 use crate::runs::Run;
+use crate::shard::Shard;
 use crate::state::JobState;
 
 /// Store backed by one DynamoDB table (see `codec` for the item layout).
@@ -72,16 +73,40 @@ impl DynamoStore {
     }
 
     pub(super) async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        self.query_pages(pk, None).await
+    }
+
+    /// The items of one shard's key range of partition `pk` (all of it for the
+    /// whole fleet).
+    async fn query_shard(&self, pk: &str, shard: Shard) -> Result<Vec<Item>, StoreError> {
+        if shard.is_whole() {
+            return self.query_all(pk).await;
+        }
+        self.query_pages(pk, Some(shard.key_range())).await
+    }
+
+    async fn query_pages(
+        &self,
+        pk: &str,
+        range: Option<(String, String)>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
             self.read();
-            let out = self
+            let mut query = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":pk", s(pk));
+            if let Some((lo, hi)) = &range {
+                query = query
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
+                    .expression_attribute_values(":lo", s(lo))
+                    .expression_attribute_values(":hi", s(hi));
+            }
+            let out = query
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
@@ -258,13 +283,21 @@ impl Store for DynamoStore {
             .collect()
     }
 
+    async fn list_specs_in(&self, shard: Shard) -> Result<Vec<SpecRecord>, StoreError> {
+        self.query_shard(SPEC_PK, shard)
+            .await?
+            .iter()
+            .map(codec::spec_from_item)
+            .collect()
+    }
+
     async fn get_spec(&self, job_id: &str) -> Result<Option<SpecRecord>, StoreError> {
         self.read();
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(SPEC_PK, job_id)))
+            .set_key(Some(codec::spec_key(job_id)))
             .consistent_read(true)
             .send()
             .await
@@ -326,6 +359,14 @@ impl Store for DynamoStore {
             .collect()
     }
 
+    async fn list_states_in(&self, shard: Shard) -> Result<Vec<JobState>, StoreError> {
+        self.query_shard(STATE_PK, shard)
+            .await?
+            .iter()
+            .map(codec::state_from_item)
+            .collect()
+    }
+
     async fn commit(
         &self,
         state: &JobState,
@@ -363,7 +404,7 @@ impl Store for DynamoStore {
     ) -> Result<(), StoreError> {
         let delete = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(key(STATE_PK, job_id)))
+            .set_key(Some(codec::state_key(job_id)))
             .condition_expression("#v = :v")
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":v", n(version))

@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
-use super::codec::{self, ARTEVT_PK, SPEC_PK, key, n, s};
+use super::codec::{self, ARTEVT_PK, key, n, s};
 use super::dynamo::{build_err, version_condition};
 use super::{AuditEntry, DynamoStore, SpecRecord, StoreError};
 use crate::clock::EpochMs;
@@ -103,7 +103,7 @@ impl DynamoStore {
         let job_id = &record.spec.job_id;
         let delete = Delete::builder()
             .table_name(&self.table)
-            .set_key(Some(key(SPEC_PK, job_id)))
+            .set_key(Some(codec::spec_key(job_id)))
             .condition_expression("#v = :v")
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(":v", n(record.version))

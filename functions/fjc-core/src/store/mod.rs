@@ -5,6 +5,7 @@ pub mod bootstrap;
 mod codec;
 pub mod dynamo;
 mod dynamo_control;
+mod dynamo_migrate;
 mod dynamo_revisions;
 mod dynamo_specs;
 
@@ -192,6 +193,14 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A whole-fleet cycle was asked for while the fleet is sharded.
+    #[error(
+        "reconcile.shards is {shards}: a cycle covers one shard (reconcile each shard, or invoke without a shard to fan out)"
+    )]
+    Sharded {
+        /// The configured shard count.
+        shards: u32,
+    },
     /// Anything else the service refused.
     #[error("store request failed: {message}")]
     Other {
@@ -217,6 +226,7 @@ impl StoreError {
             StoreError::NoTable { .. } => "no_table",
             StoreError::Unavailable { .. } => "unavailable",
             StoreError::Corrupt { .. } => "corrupt",
+            StoreError::Sharded { .. } => "sharded",
             StoreError::Other { .. } => "other",
         }
     }
@@ -226,6 +236,11 @@ impl StoreError {
 pub trait Store: Send + Sync {
     /// Every spec (all pages).
     fn list_specs(&self) -> impl Future<Output = Result<Vec<SpecRecord>, StoreError>> + Send;
+    /// The specs of one shard (one key range; every spec for the whole fleet).
+    fn list_specs_in(
+        &self,
+        shard: crate::shard::Shard,
+    ) -> impl Future<Output = Result<Vec<SpecRecord>, StoreError>> + Send;
     /// One spec.
     fn get_spec(
         &self,
@@ -272,6 +287,11 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
     /// Every job state (all pages).
     fn list_states(&self) -> impl Future<Output = Result<Vec<JobState>, StoreError>> + Send;
+    /// The job states of one shard.
+    fn list_states_in(
+        &self,
+        shard: crate::shard::Shard,
+    ) -> impl Future<Output = Result<Vec<JobState>, StoreError>> + Send;
     /// Creates (`state.version == 0`) or replaces the state at `state.version`,
     /// only while `lease` is current; returns the new version.
     fn put_state(
