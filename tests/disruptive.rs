@@ -17,7 +17,11 @@ use fjc_integration_tests::harness::{World, unique};
 const T: Duration = Duration::from_secs(120);
 
 fn flink_ctl(command: &str) {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../localstack/flink-ctl.sh");
+    let script = PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../localstack/flink-ctl.sh");
     let status = Command::new("bash")
         .arg(script)
         .arg(command)

@@ -166,7 +166,7 @@ async fn workload(n: usize, mode: ObserveMode, rows: &mut Vec<Row>) -> Result<()
         "[bench] {n} specs applied in {:.1} s ({label})",
         loading.elapsed().as_secs_f64()
     );
-    let ctx = Context::new(
+    let mut ctx = Context::new(
         store,
         runtime::flink_clients(&config, &secrets)?,
         artifacts,
@@ -205,6 +205,10 @@ async fn workload(n: usize, mode: ObserveMode, rows: &mut Vec<Row>) -> Result<()
         plan.actions.len()
     );
 
+    if mode == ObserveMode::Overview {
+        sharded_steady_state(&mut ctx, n, label, rows).await?;
+    }
+
     let changed: Vec<JobSpec> = (0..n)
         .filter(|i| i % 5 != 4)
         .step_by(80)
@@ -221,6 +225,68 @@ async fn workload(n: usize, mode: ObserveMode, rows: &mut Vec<Row>) -> Result<()
     let _ = child.kill();
     let _ = child.wait();
     Ok(())
+}
+
+/// The steady-state cycle again, split into `SHARDS` shard cycles run one after
+/// the other: their sum (the work) and the slowest (the wall time when the
+/// shards run in parallel, as fanned-out invocations do).
+async fn sharded_steady_state<S, F, A, C, K>(
+    ctx: &mut Context<S, F, A, C, K>,
+    n: usize,
+    label: &'static str,
+    rows: &mut Vec<Row>,
+) -> Result<(), Error>
+where
+    S: fjc_core::store::Store,
+    F: fjc_flink::FlinkApi,
+    A: fjc_core::artifacts::ArtifactSource,
+    C: fjc_core::clock::Clock,
+    K: fjc_core::secrets::SecretSource,
+{
+    const SHARDS: u32 = 4;
+    ctx.settings.shards = SHARDS;
+    let (mut sum, mut slowest) = (Row::zero(n, label, "steady, 4 shards (sum)"), 0);
+    for shard in fjc_core::shard::Shard::all(SHARDS) {
+        let p = begin();
+        let r = reconcile(ctx, &Scope::Shard(shard)).await?;
+        let one = row(n, label, "", p, &r);
+        slowest = slowest.max(one.wall_ms);
+        sum.add(&one);
+    }
+    ctx.settings.shards = 1;
+    eprintln!(
+        "[bench] {n} jobs in {SHARDS} shards: sum {} ms, slowest shard {slowest} ms, {} reads",
+        sum.wall_ms, sum.dynamo_reads
+    );
+    rows.push(sum);
+    Ok(())
+}
+
+impl Row {
+    fn zero(n: usize, mode: &'static str, phase: &'static str) -> Row {
+        Row {
+            n,
+            mode,
+            phase,
+            wall_ms: 0,
+            cpu_ms: 0,
+            flink_calls: 0,
+            dynamo_reads: 0,
+            dynamo_writes: 0,
+            actions: 0,
+            rss_mib: 0.0,
+        }
+    }
+
+    fn add(&mut self, o: &Row) {
+        self.wall_ms += o.wall_ms;
+        self.cpu_ms += o.cpu_ms;
+        self.flink_calls += o.flink_calls;
+        self.dynamo_reads += o.dynamo_reads;
+        self.dynamo_writes += o.dynamo_writes;
+        self.actions += o.actions;
+        self.rss_mib = self.rss_mib.max(o.rss_mib);
+    }
 }
 
 /// The stand-in's request counts (`GET /stand-in/stats`).

@@ -24,17 +24,23 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The workspace root (the manifest `cargo lambda watch` runs).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repo root")
-        .to_path_buf()
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .parent()
+    .expect("repo root")
+    .to_path_buf()
 }
 
 /// A checked-in event from `tests/fixtures/events/`.
 pub fn event_fixture(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/events")
-        .join(name);
+    let path = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("fixtures/events")
+    .join(name);
     assert!(path.is_file(), "no fixture {}", path.display());
     path
 }

@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use fjc_spec::{JobType, parse_specs};
 
 fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../../examples")
 }
 
 fn example_files() -> Vec<PathBuf> {

@@ -32,7 +32,11 @@ const INTERESTING: &[&str] = &[
 ];
 
 fn examples() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let dir = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string()),
+    )
+    .join("../../examples");
     let mut texts: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
