@@ -1,4 +1,4 @@
-"""moto_server for the scale benchmark, with one patch (named in BENCHMARKS.md).
+"""moto_server for the scale benchmark, with two patches (named in BENCHMARKS.md).
 
 moto 5.x backs up a DynamoDB table before a TransactWriteItems by deep-copying
 the whole table, once per item of the transaction (moto/dynamodb/models/
@@ -6,15 +6,24 @@ __init__.py, `transact_write_items`). Every fenced write of the controller is a
 transaction, so with N jobs each write costs O(N) in moto: applying 1,000 specs
 took 155 s and a first deploy of 1,000 jobs did not finish in 15 minutes.
 
-This patch keeps the semantics (all conditions are checked against the state
+Patch 1 keeps the semantics (all conditions are checked against the state
 before the transaction, items are unique per transaction, all or nothing) but
-backs up only the items the transaction touches. Nothing else is changed. The
-test suite uses plain moto; only scripts/bench.sh starts this one.
+backs up only the items the transaction touches.
+
+Patch 2: a Query on the table's own key gathers the candidates by sorting every
+item of the table (`Table.all_items`) and filtering them by partition key, so
+each per-job query (revisions, runs, audit) costs O(table size log size). The
+patch hands `Table.query` just the queried partition's items, already stored
+by partition key; filtering, sorting and paging are moto's own as before.
+
+Nothing else is changed. The test suite uses plain moto; only scripts/bench.sh
+starts this one.
 """
 
 import copy
 import re
 import sys
+import threading
 
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -25,6 +34,7 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.server import main
 
 OPS = {"ConditionCheck", "Put", "Delete", "Update"}
@@ -117,7 +127,31 @@ def transact_write_items(self, transact_items):
         raise
 
 
+_partition = threading.local()
+_query = Table.query
+_all_items = Table.all_items
+
+
+def query(self, hash_key, *args, **kwargs):
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    if index_name is None and self.range_key_attr and hash_key is not None:
+        _partition.key = hash_key
+    try:
+        return _query(self, hash_key, *args, **kwargs)
+    finally:
+        _partition.key = None
+
+
+def all_items(self):
+    key = getattr(_partition, "key", None)
+    if key is None:
+        return _all_items(self)
+    return sorted(self.items.get(key, {}).values(), key=lambda x: x.range_key)
+
+
 DynamoDBBackend.transact_write_items = transact_write_items
+Table.query = query
+Table.all_items = all_items
 
 if __name__ == "__main__":
     sys.argv[0] = re.sub(r"(-script\.pyw|\.exe)?$", "", sys.argv[0])

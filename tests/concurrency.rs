@@ -6,11 +6,10 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fjc_core::executor::Outcome;
 use fjc_core::handler::{LeaseReport, Scope, reconcile};
-use fjc_core::state::Lifecycle;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{World, unique};
 
@@ -50,31 +49,8 @@ async fn four_reconcilers_act_on_each_job_version_exactly_once() {
         .collect();
     let stop = AtomicBool::new(false);
 
-    let converged = |target: Vec<String>| {
-        let (w, ids) = (&w, &ids);
-        async move {
-            let start = Instant::now();
-            loop {
-                let mut all = true;
-                for (id, fp) in ids.iter().zip(&target) {
-                    let s = w.state(id).await;
-                    all &= s.is_some_and(|s| {
-                        s.lifecycle == Lifecycle::Running
-                            && s.operation.is_none()
-                            && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str())
-                                == Some(fp.as_str())
-                    });
-                }
-                if all {
-                    return;
-                }
-                assert!(start.elapsed() < WAIT, "jobs did not converge");
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        }
-    };
     let driver = async {
-        converged(v1.clone()).await;
+        w.wait_deployed(&ids, &v1, WAIT).await;
         for s in &mut specs {
             s.args.extend(["--note".to_string(), "v2".to_string()]);
         }
@@ -84,7 +60,7 @@ async fn four_reconcilers_act_on_each_job_version_exactly_once() {
             .into_iter()
             .map(|a| a.fingerprint)
             .collect();
-        converged(v2).await;
+        w.wait_deployed(&ids, &v2, WAIT).await;
         stop.store(true, Ordering::SeqCst);
     };
     let run = |ctx| {

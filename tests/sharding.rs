@@ -9,13 +9,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fjc_core::config::OrphanPolicy;
 use fjc_core::executor::Outcome;
 use fjc_core::handler::{LeaseReport, Scope, reconcile, view_fleet};
 use fjc_core::shard::Shard;
-use fjc_core::state::Lifecycle;
 use fjc_core::store::{Store, StoreError};
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{TestContext, World, unique};
@@ -82,35 +81,13 @@ async fn sharded_two_reconcilers_per_shard_act_on_each_job_version_exactly_once(
     let v1 = fingerprints(w.apply(specs.clone()).await);
     let stop = AtomicBool::new(false);
 
-    let converged = |target: Vec<String>| {
-        let (w, ids) = (&w, &ids);
-        async move {
-            let start = Instant::now();
-            loop {
-                let mut all = true;
-                for (id, fp) in ids.iter().zip(&target) {
-                    all &= w.state(id).await.is_some_and(|s| {
-                        s.lifecycle == Lifecycle::Running
-                            && s.operation.is_none()
-                            && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str())
-                                == Some(fp.as_str())
-                    });
-                }
-                if all {
-                    return;
-                }
-                assert!(start.elapsed() < WAIT, "jobs did not converge");
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        }
-    };
     let driver = async {
-        converged(v1.clone()).await;
+        w.wait_deployed(&ids, &v1, WAIT).await;
         for s in &mut specs {
             s.args.extend(["--note".to_string(), "v2".to_string()]);
         }
         let v2 = fingerprints(w.apply(specs.clone()).await);
-        converged(v2).await;
+        w.wait_deployed(&ids, &v2, WAIT).await;
         stop.store(true, Ordering::SeqCst);
     };
     let run = |ctx, shard: Shard| {

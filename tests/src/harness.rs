@@ -388,6 +388,31 @@ impl World {
         }
     }
 
+    /// Waits (without running cycles: other reconcilers do) until every job in
+    /// `ids` is RUNNING with no operation and the matching fingerprint deployed.
+    pub async fn wait_deployed(&self, ids: &[String], fingerprints: &[String], wait: Duration) {
+        let start = Instant::now();
+        loop {
+            let mut all = true;
+            for (id, fp) in ids.iter().zip(fingerprints) {
+                all &= self.state(id).await.is_some_and(|s| {
+                    s.lifecycle == fjc_core::state::Lifecycle::Running
+                        && s.operation.is_none()
+                        && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str())
+                            == Some(fp.as_str())
+                });
+            }
+            if all {
+                return;
+            }
+            assert!(
+                start.elapsed() < wait,
+                "jobs did not converge within {wait:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     /// Cancels every job this world's table knows of (test cleanup).
     pub async fn cleanup(&self) {
         for s in self.ctx.store.list_states().await.unwrap_or_default() {
