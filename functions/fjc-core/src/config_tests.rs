@@ -183,6 +183,13 @@ fn resilience_settings_from_file_and_env_and_bad_ones_named() {
         ),
         ("", Some(("FJC_OBSERVE", "each")), "FJC_OBSERVE"),
         ("reconcile:\n  observe: each\n", None, "config.yaml"),
+        (
+            "reconcile:\n  shards: 0\n",
+            None,
+            "reconcile.shards: 0 is out of range",
+        ),
+        ("", Some(("FJC_SHARDS", "1025")), "reconcile.shards: 1025"),
+        ("", Some(("FJC_SHARDS", "four")), "FJC_SHARDS"),
     ] {
         let files: Vec<(&str, &str)> = if file.is_empty() {
             Vec::new()
@@ -193,4 +200,13 @@ fn resilience_settings_from_file_and_env_and_bad_ones_named() {
         let e = load(&files, &vars).unwrap_err().to_string();
         assert!(e.contains(field), "{file:?} {var:?}: {e}");
     }
+}
+
+#[test]
+fn shards_come_from_the_file_or_fjc_shards() {
+    assert_eq!(load(&[], &[]).unwrap().reconcile.shards, 1);
+    let file = [("config.yaml", "reconcile:\n  shards: 8\n")];
+    assert_eq!(load(&file, &[]).unwrap().reconcile.shards, 8);
+    let c = load(&file, &[("FJC_SHARDS", "16")]).unwrap();
+    assert_eq!(c.reconcile.shards, 16, "the variable wins");
 }
