@@ -67,37 +67,7 @@ async fn handle(
     tracing::info!(correlation_id = %request_id, xray_trace_id = %trace, %source, request = ?wanted, "reconcile invoked");
     let report = match wanted {
         Request::Fleet if shards > 1 => {
-            let fanout = fanout.ok_or(
-                "reconcile.shards > 1 needs this function's name \
-                 (AWS_LAMBDA_FUNCTION_NAME, or FJC_FANOUT_FUNCTION) to fan out",
-            )?;
-            let failed = fan_out(fanout, shards, &request_id).await;
-            for (shard, e) in &failed {
-                tracing::error!(%shard, error = %e, retryable = e.is_retryable(), "fan-out failed");
-            }
-            tracing::info!(
-                function = fanout.function(),
-                shards,
-                failed = failed.len(),
-                "fanned out"
-            );
-            let view = view_fleet(ctx, &request_id).await?;
-            emit_metrics(&view);
-            publish(ctx, dashboard, &view).await;
-            if let Some((shard, e)) = failed.first() {
-                return Err(format!(
-                    "{} of {shards} shards not started; {shard}: {e}",
-                    failed.len()
-                )
-                .into());
-            }
-            return Ok(json!({
-                "shards": shards,
-                "started": shards,
-                "specs": view.specs,
-                "waiting": view.plan.actions.len(),
-                "clusters_unreachable": view.clusters.values().filter(|c| c.is_err()).count(),
-            }));
+            return fan_out_and_view(ctx, dashboard, fanout, &request_id).await;
         }
         Request::Fleet => reconcile_traced(ctx, &Scope::All, &request_id).await?,
         Request::Shard(shard) => reconcile_traced(ctx, &Scope::Shard(shard), &request_id).await?,
@@ -119,6 +89,49 @@ async fn handle(
         "waiting": report.plan.skipped.len(),
         "duration_ms": report.duration_ms as u64,
         "clusters_unreachable": report.clusters.values().filter(|c| c.is_err()).count(),
+    }))
+}
+
+/// The sharded schedule tick: starts every shard's invocation, then takes the
+/// read-only fleet view (heartbeat, metrics, dashboard). Fails when a shard
+/// could not be started, so the tick is retried.
+async fn fan_out_and_view(
+    ctx: &RealContext,
+    dashboard: Option<&Dashboard>,
+    fanout: Option<&LambdaFanout>,
+    request_id: &str,
+) -> Result<Value, Error> {
+    let shards = ctx.settings.shards;
+    let fanout = fanout.ok_or(
+        "reconcile.shards > 1 needs this function's name \
+         (AWS_LAMBDA_FUNCTION_NAME, or FJC_FANOUT_FUNCTION) to fan out",
+    )?;
+    let failed = fan_out(fanout, shards, request_id).await;
+    for (shard, e) in &failed {
+        tracing::error!(%shard, error = %e, retryable = e.is_retryable(), "fan-out failed");
+    }
+    tracing::info!(
+        function = fanout.function(),
+        shards,
+        failed = failed.len(),
+        "fanned out"
+    );
+    let view = view_fleet(ctx, request_id).await?;
+    emit_metrics(&view);
+    publish(ctx, dashboard, &view).await;
+    if let Some((shard, e)) = failed.first() {
+        return Err(format!(
+            "{} of {shards} shards not started; {shard}: {e}",
+            failed.len()
+        )
+        .into());
+    }
+    Ok(json!({
+        "shards": shards,
+        "started": shards,
+        "specs": view.specs,
+        "waiting": view.plan.actions.len(),
+        "clusters_unreachable": view.clusters.values().filter(|c| c.is_err()).count(),
     }))
 }
 

@@ -79,10 +79,8 @@ impl DynamoStore {
     /// The items of one shard's key range of partition `pk` (all of it for the
     /// whole fleet).
     async fn query_shard(&self, pk: &str, shard: Shard) -> Result<Vec<Item>, StoreError> {
-        if shard.is_whole() {
-            return self.query_all(pk).await;
-        }
-        self.query_pages(pk, Some(shard.key_range())).await
+        let range = (!shard.is_whole()).then(|| shard.key_range());
+        self.query_pages(pk, range).await
     }
 
     async fn query_pages(
@@ -98,14 +96,14 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(pk));
-            if let Some((lo, hi)) = &range {
-                query = query
+            query = match &range {
+                None => query.key_condition_expression("pk = :pk"),
+                Some((lo, hi)) => query
                     .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
                     .expression_attribute_values(":lo", s(lo))
-                    .expression_attribute_values(":hi", s(hi));
-            }
+                    .expression_attribute_values(":hi", s(hi)),
+            };
             let out = query
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
@@ -276,11 +274,7 @@ pub(super) fn version_condition(version: u64) -> &'static str {
 
 impl Store for DynamoStore {
     async fn list_specs(&self) -> Result<Vec<SpecRecord>, StoreError> {
-        self.query_all(SPEC_PK)
-            .await?
-            .iter()
-            .map(codec::spec_from_item)
-            .collect()
+        self.list_specs_in(Shard::WHOLE).await
     }
 
     async fn list_specs_in(&self, shard: Shard) -> Result<Vec<SpecRecord>, StoreError> {
@@ -352,11 +346,7 @@ impl Store for DynamoStore {
     }
 
     async fn list_states(&self) -> Result<Vec<JobState>, StoreError> {
-        self.query_all(STATE_PK)
-            .await?
-            .iter()
-            .map(codec::state_from_item)
-            .collect()
+        self.list_states_in(Shard::WHOLE).await
     }
 
     async fn list_states_in(&self, shard: Shard) -> Result<Vec<JobState>, StoreError> {
