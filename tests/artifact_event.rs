@@ -279,7 +279,7 @@ async fn wrong_digest_and_bad_signatures_are_refused_and_the_old_version_keeps_r
         .into_iter()
         .map(|s| (s.job_id.clone(), s))
         .collect();
-    let rows = fjc_core::status::job_statuses(&specs, &states, 0);
+    let rows = fjc_core::status::job_statuses(&specs, &states, &Default::default(), 0);
     let open_row = rows.iter().find(|r| r.job_id == open).unwrap();
     assert!(
         open_row

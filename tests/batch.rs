@@ -104,6 +104,7 @@ async fn scheduled_run_starts_finishes_and_is_recorded() {
     let rows = fjc_core::status::job_statuses(
         &[(id.clone(), w.spec_record(&id).await.unwrap())].into(),
         &[(id.clone(), s)].into(),
+        &Default::default(),
         fjc_core::clock::Clock::now_ms(&w.clock),
     );
     assert!(
@@ -219,6 +220,7 @@ async fn max_runs_stops_the_schedule() {
     let rows = fjc_core::status::job_statuses(
         &[(id.clone(), w.spec_record(&id).await.unwrap())].into(),
         &[(id.clone(), s)].into(),
+        &Default::default(),
         fjc_core::clock::Clock::now_ms(&w.clock),
     );
     assert!(

@@ -44,9 +44,13 @@ enum Command {
     },
     /// Show every job: spec vs deployed fingerprint, lifecycle, Flink state, errors.
     Status {
-        /// Print JSON instead of a table.
+        /// Print JSON instead of a table: the list of job rows.
         #[arg(long)]
         json: bool,
+        /// With --json: one object `{"jobs": [...], "clusters": [...], "orphans": [...]}`
+        /// instead of the list, adding cluster health and orphans.
+        #[arg(long, requires = "json")]
+        full: bool,
     },
     /// Controller health from the heartbeat and breakers; exits 3 when the
     /// heartbeat is stale, a cluster is down or a canary is not converged.
@@ -161,7 +165,7 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Schema => cmd::schema::run(),
         Command::Apply { files } => cmd::apply::run(&files).await,
         Command::Delete { job_id } => cmd::apply::delete(&job_id).await,
-        Command::Status { json } => cmd::status::run(json).await,
+        Command::Status { json, full } => cmd::status::run(json, full).await,
         Command::Health { stale_after, json } => cmd::health::run(stale_after, json).await,
         Command::Plan => cmd::reconcile::plan().await,
         Command::Reconcile {

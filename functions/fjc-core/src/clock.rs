@@ -19,6 +19,18 @@ impl Clock for SystemClock {
     }
 }
 
+/// A duration in the largest whole unit: `45s`, `12m`, `3h`, `2d` (negative counts
+/// as 0).
+pub fn human_age(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..86_400 => format!("{}h", s / 3_600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
 /// Formats epoch milliseconds as RFC 3339 (UTC) for humans.
 pub fn rfc3339(ms: EpochMs) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
@@ -64,6 +76,15 @@ impl Clock for OffsetClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_in_the_largest_whole_unit() {
+        assert_eq!(human_age(-5), "0s");
+        assert_eq!(human_age(59_999), "59s");
+        assert_eq!(human_age(60_000), "1m");
+        assert_eq!(human_age(7_200_000), "2h");
+        assert_eq!(human_age(3 * 86_400_000), "3d");
+    }
 
     #[test]
     fn offset_clock_jumps_and_flows() {

@@ -512,7 +512,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             state.attempted_fingerprint = Some(fingerprint);
         }
         state.flink_job_id = Some(flink_job_id.clone());
-        state.flink_state = Some(flink_state.to_string());
+        state.set_flink_state(Some(flink_state.to_string()), self.now());
         state.failed_attempts = 0;
         state.next_attempt_at = None;
         if purpose != Purpose::Recover {

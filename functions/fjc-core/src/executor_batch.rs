@@ -201,11 +201,14 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             .last()
             .map(|r| r.flink_job_id.clone())
             .or(state.flink_job_id.take());
-        state.flink_state = match (b.active.last(), b.last_run()) {
+        let flink_state = match (b.active.last(), b.last_run()) {
             (Some(r), _) => Some(r.status.as_str().to_string()),
             (None, Some(last)) => Some(last.status.as_str().to_string()),
             (None, None) => None,
         };
+        if flink_state != state.flink_state {
+            state.set_flink_state(flink_state, self.now());
+        }
         state.last_error = b.last_run().and_then(|r| {
             (r.status != RunStatus::Finished).then(|| crate::state::LastError {
                 message: r.reason.clone().unwrap_or_else(|| r.status.as_str().into()),

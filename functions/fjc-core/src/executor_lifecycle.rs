@@ -65,7 +65,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 state.next_attempt_at = None;
                 state.failed_attempts = 0;
                 // The stopped job is history: nothing to observe until resumed.
-                state.flink_state = Some("FINISHED".into());
+                state.set_flink_state(Some("FINISHED".into()), self.now());
                 state.flink_job_id = None;
                 self.save(&mut state).await?;
                 info!(job = %state.job_id, savepoint = ?location, "suspended");

@@ -53,7 +53,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         }
         let from = state.lifecycle;
         state.lifecycle = seen.lifecycle;
-        state.flink_state = Some(seen.flink_state.to_string());
+        state.set_flink_state(Some(seen.flink_state.to_string()), self.now());
         match (seen.running, state.running_since) {
             (true, None) => state.running_since = Some(self.now()),
             (false, Some(_)) => state.running_since = None,

@@ -12,28 +12,9 @@ use crate::store::{ArtifactTrust, SpecRecord};
 /// Revisions kept per job; older ones are deleted.
 pub const REVISIONS_KEPT: usize = 10;
 
-/// How a revision fared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RevisionOutcome {
-    /// Submitted; not yet stable.
-    Deployed,
-    /// Ran for `stable_after`: a rollback target.
-    Stable,
-    /// Failed or never got ready, and was rolled back.
-    RolledBack,
-}
-
-impl RevisionOutcome {
-    /// Lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevisionOutcome::Deployed => "deployed",
-            RevisionOutcome::Stable => "stable",
-            RevisionOutcome::RolledBack => "rolled-back",
-        }
-    }
-}
+/// How a revision fared: defined once in [`fjc_snapshot`] and shared with the
+/// dashboard.
+pub use fjc_snapshot::RevisionOutcome;
 
 /// One deployed version of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,15 +1,9 @@
-//! The dashboard's status snapshot: built from what a cycle already loaded (specs,
-//! states, cluster observations: [`CycleReport::loaded`]) and its report, then
-//! published by a
-//! [`SnapshotPublisher`](publish::SnapshotPublisher) when its content changed.
-//!
-//! Only safe fields are copied: a spec's program arguments and environment variable
-//! values never reach the snapshot (the snapshot types have no field for them).
-
 pub mod config;
 pub mod dir;
+pub mod history;
 pub mod publish;
 pub mod s3;
+pub mod sample;
 #[cfg(test)]
 mod tests;
 
@@ -17,17 +11,19 @@ use std::collections::BTreeMap;
 
 use fjc_flink::ClusterOverview;
 use fjc_snapshot::{
-    ClusterHealth, ClusterView, Controller, ErrorLine, JobType, JobView, Lifecycle, OperationView,
-    Orphan, SCHEMA_VERSION, Slots, Snapshot, SpecSummary, one_line,
+    ArtifactView, ClusterHealth, ClusterView, Controller, ErrorLine, JobType, JobView,
+    OperationView, Orphan, RecoveryBudget, Refusal, RollbackView, SCHEMA_VERSION, Savepoint, Shown,
+    Slots, Snapshot, SpecSummary, one_line,
 };
 
 use crate::clock::EpochMs;
 use crate::executor::Outcome;
 use crate::handler::CycleReport;
 use crate::planner::Observation;
-use crate::state::{JobState, Operation};
-use crate::status::job_statuses;
+use crate::state::{JobState, Operation, SavepointRecord};
+use crate::status::flink_state_seen;
 use crate::store::SpecRecord;
+use history::JobHistory;
 
 /// Longest error line copied into a snapshot.
 const MAX_ERROR_CHARS: usize = 300;
@@ -52,6 +48,10 @@ pub struct Inputs<'a> {
     pub observed: &'a BTreeMap<String, Observation>,
     /// `/overview` answers by cluster (slots, TaskManagers, version).
     pub overviews: &'a BTreeMap<String, ClusterOverview>,
+    /// Revisions and audit entries by job id (jobs missing here show none).
+    pub history: &'a BTreeMap<String, JobHistory>,
+    /// Why the namespace policy holds a spec back, by job id.
+    pub held: &'a BTreeMap<String, String>,
     /// The cycle.
     pub report: &'a CycleReport,
     /// Timing.
@@ -60,7 +60,7 @@ pub struct Inputs<'a> {
     pub now: EpochMs,
 }
 
-/// Builds the snapshot. Pure.
+/// Builds the snapshot from typed specs and states. Pure.
 pub fn build(i: Inputs<'_>) -> Snapshot {
     let r = i.report;
     let controller = Controller {
@@ -78,56 +78,12 @@ pub fn build(i: Inputs<'_>) -> Snapshot {
         ),
         waiting: count_u32(r.plan.skipped.len()),
     };
-    let mut jobs: Vec<JobView> = job_statuses(i.specs, i.states, i.now)
+    let mut ids: Vec<&String> = i.specs.keys().chain(i.states.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut jobs: Vec<JobView> = ids
         .into_iter()
-        .map(|row| {
-            let spec = i.specs.get(&row.job_id);
-            let state = i.states.get(&row.job_id);
-            JobView {
-                namespace: fjc_snapshot::DEFAULT_NAMESPACE.to_string(),
-                job_type: match row.job_type.as_str() {
-                    "stream" => JobType::Stream,
-                    "batch" => JobType::Batch,
-                    _ => JobType::Unknown,
-                },
-                lifecycle: Lifecycle::parse(&row.lifecycle),
-                flink_state: state
-                    .and_then(|s| observed_state(i.observed, s))
-                    .or(row.flink_state),
-                flink_job_id: row.flink_job_id,
-                has_spec: row.has_spec,
-                spec_fingerprint: row.spec_fingerprint,
-                deployed_fingerprint: row.deployed_fingerprint,
-                drift: row.drift,
-                revision: None,
-                revisions: Vec::new(),
-                last_savepoint: None,
-                next_fire_at: spec
-                    .and_then(|r| r.spec.batch_config.as_ref())
-                    .and_then(|cfg| {
-                        let b = state.and_then(|s| s.batch.clone()).unwrap_or_default();
-                        crate::planner::batch::next_fire(cfg, &b, i.now)
-                            .ok()
-                            .flatten()
-                    }),
-                runs: state
-                    .and_then(|s| s.batch.as_ref())
-                    .map(run_views)
-                    .unwrap_or_default(),
-                last_error: state
-                    .and_then(|s| s.last_error.as_ref())
-                    .map(|e| ErrorLine {
-                        message: one_line(&e.message, MAX_ERROR_CHARS),
-                        at: e.at,
-                        retryable: e.retryable,
-                    }),
-                operation: state.and_then(|s| s.operation.as_ref()).map(operation_view),
-                updated_at: state.map(|s| s.updated_at),
-                spec: spec.map(spec_summary),
-                cluster: row.cluster,
-                job_id: row.job_id,
-            }
-        })
+        .filter_map(|id| job_view(&i, i.specs.get(id), i.states.get(id)))
         .collect();
     jobs.sort_by(|a, b| (&a.namespace, &a.job_id).cmp(&(&b.namespace, &b.job_id)));
     Snapshot {
@@ -140,23 +96,144 @@ pub fn build(i: Inputs<'_>) -> Snapshot {
     }
 }
 
+/// The snapshot's job type of a spec's job type. Exhaustive: a new type in the
+/// spec fails to compile here until the snapshot has it.
+pub fn job_type(t: fjc_spec::JobType) -> JobType {
+    match t {
+        fjc_spec::JobType::Stream => JobType::Stream,
+        fjc_spec::JobType::Batch => JobType::Batch,
+    }
+}
+
+/// One job's view: every field from the typed spec record, job state and history.
+fn job_view(
+    i: &Inputs<'_>,
+    spec: Option<&SpecRecord>,
+    state: Option<&JobState>,
+) -> Option<JobView> {
+    let job_id = spec
+        .map(|r| r.spec.job_id.as_str())
+        .or(state.map(|s| s.job_id.as_str()))?;
+    let t = spec
+        .map(|r| r.spec.job_type)
+        .or(state.map(|s| s.job_type))?;
+    let cluster = state
+        .map(|s| s.cluster.as_str())
+        .or(spec.map(|r| r.spec.cluster.as_str()))?;
+    let lifecycle = state.map_or(Shown::Pending, |s| Shown::Is(s.lifecycle));
+    let mut v = JobView::new(job_id, job_type(t), cluster, lifecycle);
+    if let Some(r) = spec {
+        v.namespace = r.spec.namespace.clone();
+        v.spec_fingerprint = Some(r.fingerprint.0.clone());
+        v.spec = Some(spec_summary(r));
+        v.signed_by = r.trust.signed_by.clone();
+        v.artifact_refused = r.trust.refusal.as_ref().map(|x| Refusal {
+            at: x.at,
+            digest: x.digest.clone(),
+            reason: one_line(&x.reason, MAX_ERROR_CHARS),
+        });
+        v.held_by_policy = i.held.get(job_id).map(|m| one_line(m, MAX_ERROR_CHARS));
+        v.next_fire_at = r.spec.batch_config.as_ref().and_then(|cfg| {
+            let b = state.and_then(|s| s.batch.clone()).unwrap_or_default();
+            crate::planner::batch::next_fire(cfg, &b, i.now)
+                .ok()
+                .flatten()
+        });
+        if r.spec.job_type == fjc_spec::JobType::Stream {
+            v.recovery_budget = Some(RecoveryBudget {
+                allowed: r.spec.recovery_attempts(),
+                window_seconds: r.spec.recovery_window().as_secs(),
+            });
+        }
+    }
+    v.has_spec = spec.is_some();
+    if let Some(s) = state {
+        let (flink_state, seen) = flink_state_seen(i.observed, s);
+        v.flink_state = flink_state;
+        v.flink_state_seen = seen;
+        v.flink_job_id = s.flink_job_id.as_ref().map(ToString::to_string);
+        v.deployed_fingerprint = s.deployed_fingerprint.as_ref().map(|f| f.0.clone());
+        v.failed_attempts = s.failed_attempts;
+        v.next_attempt_at = s.next_attempt_at;
+        v.revision = (s.revision > 0).then_some(s.revision);
+        v.stable_revision = s.stable_revision;
+        v.last_savepoint = s.last_savepoint.as_ref().map(savepoint);
+        v.savepoints = s.savepoints.iter().rev().map(savepoint).collect();
+        v.restored_from = s.restored_from.clone();
+        v.deployed_at = s.deployed_at;
+        let window = spec.map_or(3_600_000, |r| {
+            i64::try_from(r.spec.recovery_window().as_millis()).unwrap_or(i64::MAX)
+        });
+        v.recoveries = s
+            .recoveries
+            .iter()
+            .rev()
+            .copied()
+            .filter(|t| i.now - *t < window)
+            .collect();
+        v.rollback = s.rollback.as_ref().map(|r| RollbackView {
+            from_revision: r.from_revision,
+            to_revision: r.to_revision,
+            reason: one_line(&r.reason, MAX_ERROR_CHARS),
+            at: r.at,
+        });
+        v.runs = s.batch.as_ref().map(run_views).unwrap_or_default();
+        v.last_error = s.last_error.as_ref().map(|e| ErrorLine {
+            message: one_line(&e.message, MAX_ERROR_CHARS),
+            at: e.at,
+            retryable: e.retryable,
+        });
+        v.operation = s.operation.as_ref().map(operation_view);
+        v.deployed_artifact = s.deployed_artifact.as_ref().map(|a| ArtifactView {
+            digest: a.digest.clone(),
+            version: a.version.clone(),
+        });
+        v.updated_at = Some(s.updated_at);
+    }
+    v.drift = spec.is_some() && v.spec_fingerprint != v.deployed_fingerprint;
+    if let Some(h) = i.history.get(job_id) {
+        v.revisions = h.revisions.clone();
+        v.audit = h.audit.clone();
+    }
+    Some(v)
+}
+
+fn savepoint(p: &SavepointRecord) -> Savepoint {
+    Savepoint {
+        location: p.location.clone(),
+        at: p.at,
+        kind: Some(p.kind.clone()),
+        from_flink_job_id: Some(p.from_job.to_string()),
+    }
+}
+
 fn count_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// Flink's state of the job's deployed version as seen this cycle, if it was seen.
-fn observed_state(observed: &BTreeMap<String, Observation>, s: &JobState) -> Option<String> {
-    let id = s.flink_job_id.as_ref()?;
-    match observed.get(&s.cluster)? {
-        Observation::Reachable(jobs) => jobs.get(id).map(|j| j.state.as_str().to_string()),
-        Observation::Unreachable(_) => None,
-    }
-}
-
 fn operation_view(o: &Operation) -> OperationView {
+    let (flink_job_id, restore_from) = match o {
+        Operation::Deploy {
+            flink_job_id,
+            upgrade,
+            ..
+        } => (
+            Some(flink_job_id.to_string()),
+            upgrade.as_ref().and_then(|u| u.restore_from.clone()),
+        ),
+        Operation::Suspend {
+            flink_job_id,
+            upgrade,
+            ..
+        } => (Some(flink_job_id.to_string()), upgrade.restore_from.clone()),
+        Operation::Savepoint { flink_job_id, .. } => (Some(flink_job_id.to_string()), None),
+        Operation::Delete { .. } => (None, None),
+    };
     OperationView {
         kind: o.name().to_string(),
         started_at: o.started_at(),
+        flink_job_id,
+        restore_from,
     }
 }
 
@@ -206,10 +283,31 @@ fn clusters(i: &Inputs<'_>) -> Vec<ClusterView> {
                 }),
                 taskmanagers: o.map(|o| o.taskmanagers),
                 flink_version: o.map(|o| o.flink_version.clone()),
-                breaker: None,
+                breaker: i.report.breakers.get(name).and_then(breaker_view),
             }
         })
         .collect()
+}
+
+/// A breaker as the snapshot shows it (`None` for one that is closed with no
+/// failures: nothing to say).
+pub fn breaker_view(b: &crate::breaker::Breaker) -> Option<fjc_snapshot::Breaker> {
+    use crate::breaker::BreakerState as B;
+    use fjc_snapshot::BreakerState as V;
+    let state = match b.state {
+        B::Closed if b.failures == 0 => return None,
+        B::Closed => V::Closed,
+        B::Open { .. } => V::Open,
+        B::HalfOpen => V::HalfOpen,
+    };
+    Some(fjc_snapshot::Breaker {
+        state,
+        since: b.since,
+        reason: b
+            .last_error
+            .as_deref()
+            .map(|e| one_line(e, MAX_ERROR_CHARS)),
+    })
 }
 
 /// The orphans (see [`crate::planner::orphans`]) as the snapshot shows them.

@@ -10,62 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::EpochMs;
 
-/// Controller-level lifecycle of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Lifecycle {
-    /// Spec known, nothing deployed yet.
-    Created,
-    /// A deployment is in flight or the job has not reached RUNNING yet.
-    Deploying,
-    /// The old version is being replaced.
-    Upgrading,
-    /// Running in Flink.
-    Running,
-    /// A batch job completed.
-    Finished,
-    /// Failed; see the last error. Waits for a spec change (or a retry time).
-    Failed,
-    /// A batch job waiting for its next fire time (or stopped by `max_runs`).
-    Scheduled,
-    /// A batch schedule with `suspend: true` and no active run.
-    Suspended,
-    /// The spec was deleted and the job is being cancelled.
-    Deleting,
-    /// Running with all tasks for `deployment.stable_after`: a revision a
-    /// rollback can return to.
-    Stable,
-    /// Being stopped with a savepoint (`desired_state: suspended`).
-    Suspending,
-    /// Failed or lost; being restarted from its newest savepoint or checkpoint.
-    Recovering,
-    /// A failing new version is being replaced by the last stable revision.
-    RollingBack,
-    /// Runs a rolled-back revision; the spec's version waits for a spec change.
-    RolledBack,
-}
-
-impl Lifecycle {
-    /// Upper-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lifecycle::Created => "CREATED",
-            Lifecycle::Deploying => "DEPLOYING",
-            Lifecycle::Upgrading => "UPGRADING",
-            Lifecycle::Running => "RUNNING",
-            Lifecycle::Finished => "FINISHED",
-            Lifecycle::Failed => "FAILED",
-            Lifecycle::Scheduled => "SCHEDULED",
-            Lifecycle::Suspended => "SUSPENDED",
-            Lifecycle::Deleting => "DELETING",
-            Lifecycle::Stable => "STABLE",
-            Lifecycle::Suspending => "SUSPENDING",
-            Lifecycle::Recovering => "RECOVERING",
-            Lifecycle::RollingBack => "ROLLING_BACK",
-            Lifecycle::RolledBack => "ROLLED_BACK",
-        }
-    }
-}
+/// Controller-level lifecycle of a job: defined once in [`fjc_snapshot`] and shared
+/// with the dashboard.
+pub use fjc_snapshot::Lifecycle;
 
 /// The last error seen for a job: one short line, never a stack trace or a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,6 +218,9 @@ pub struct JobState {
     /// Flink's state of the job as last observed.
     #[serde(default)]
     pub flink_state: Option<String>,
+    /// When `flink_state` was stored (`None` in records older than this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flink_state_at: Option<EpochMs>,
     /// The Flink job id of the deployed version.
     #[serde(default)]
     pub flink_job_id: Option<JobId>,
@@ -344,6 +294,12 @@ pub struct JobState {
 }
 
 impl JobState {
+    /// Records Flink's state of the job as seen at `at`.
+    pub fn set_flink_state(&mut self, flink_state: Option<String>, at: EpochMs) {
+        self.flink_state = flink_state;
+        self.flink_state_at = Some(at);
+    }
+
     /// A fresh record for a job that has never been deployed.
     pub fn new(job_id: &str, job_type: JobType, cluster: &str, now: EpochMs) -> JobState {
         JobState {
@@ -352,6 +308,7 @@ impl JobState {
             cluster: cluster.to_string(),
             lifecycle: Lifecycle::Created,
             flink_state: None,
+            flink_state_at: None,
             flink_job_id: None,
             deployed_fingerprint: None,
             attempted_fingerprint: None,

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use fjc_snapshot::{FlinkStateSeen, Shown};
 use serde::Serialize;
 
-use crate::clock::rfc3339;
+use crate::clock::{EpochMs, rfc3339};
+use crate::planner::Observation;
 use crate::state::JobState;
 use crate::store::SpecRecord;
 
@@ -14,6 +16,8 @@ use crate::store::SpecRecord;
 pub struct JobStatus {
     /// Job id.
     pub job_id: String,
+    /// The spec's namespace (empty for a job whose spec was deleted).
+    pub namespace: String,
     /// `stream` or `batch`.
     pub job_type: String,
     /// Cluster.
@@ -26,10 +30,13 @@ pub struct JobStatus {
     pub deployed_fingerprint: Option<String>,
     /// Whether the deployed version differs from the spec.
     pub drift: bool,
-    /// Controller lifecycle.
-    pub lifecycle: String,
-    /// Flink state as last observed.
+    /// Controller lifecycle (`PENDING` before the first cycle).
+    pub lifecycle: Shown,
+    /// Flink's state: observed just now when `flink_state_seen` says `observed`,
+    /// else the stored value.
     pub flink_state: Option<String>,
+    /// Where `flink_state` comes from, and how old a stored value is.
+    pub flink_state_seen: Option<FlinkStateSeen>,
     /// Flink job id.
     pub flink_job_id: Option<String>,
     /// Operation in flight.
@@ -78,11 +85,69 @@ pub struct JobStatus {
     pub savepoints: usize,
 }
 
-/// Joins specs and states into status rows, ordered by job id.
+/// Flink's state of the job's deployed version and where it comes from: what
+/// `observed` (this cycle's or this command's `/jobs/overview`) says, else the
+/// stored value, marked as such with its age.
+pub fn flink_state_seen(
+    observed: &BTreeMap<String, Observation>,
+    s: &JobState,
+) -> (Option<String>, Option<FlinkStateSeen>) {
+    let stored = s.flink_state.clone();
+    let Some(id) = s.flink_job_id.as_ref() else {
+        let seen = stored.as_ref().map(|_| FlinkStateSeen::Recorded {
+            at: s.flink_state_at,
+        });
+        return (stored, seen);
+    };
+    match observed.get(&s.cluster) {
+        Some(Observation::Reachable(jobs)) => match jobs.get(id) {
+            Some(j) => (
+                Some(j.state.as_str().to_string()),
+                Some(FlinkStateSeen::Observed),
+            ),
+            None => (
+                stored,
+                Some(FlinkStateSeen::NotListed {
+                    recorded_at: s.flink_state_at,
+                }),
+            ),
+        },
+        Some(Observation::Unreachable(_)) | None => {
+            let seen = stored.as_ref().map(|_| FlinkStateSeen::Recorded {
+                at: s.flink_state_at,
+            });
+            (stored, seen)
+        }
+    }
+}
+
+/// How a status line says where Flink's state comes from: nothing when observed
+/// just now, else `stored <age>` (and `not on the cluster` when Flink answered
+/// without the job).
+pub fn describe_seen(seen: Option<FlinkStateSeen>, now: EpochMs) -> Option<String> {
+    let age = |at: Option<EpochMs>| {
+        at.map_or_else(
+            || "stored".to_string(),
+            |t| format!("stored {} ago", crate::clock::human_age(now - t)),
+        )
+    };
+    match seen? {
+        FlinkStateSeen::Observed => None,
+        FlinkStateSeen::NotListed { recorded_at } => {
+            Some(format!("not on the cluster now; {}", age(recorded_at)))
+        }
+        FlinkStateSeen::Recorded { at } => Some(format!("cluster not asked; {}", age(at))),
+        FlinkStateSeen::Unknown => Some("unknown source".into()),
+    }
+}
+
+/// Joins specs and states into status rows, ordered by job id. `observed` is what
+/// the clusters said just now (empty when they were not asked).
 pub fn job_statuses(
     specs: &BTreeMap<String, SpecRecord>,
     states: &BTreeMap<String, JobState>,
-    now: crate::clock::EpochMs,
+    observed: &BTreeMap<String, Observation>,
+    now: EpochMs,
 ) -> Vec<JobStatus> {
     let mut ids: Vec<&String> = specs.keys().chain(states.keys()).collect();
     ids.sort();
@@ -93,8 +158,12 @@ pub fn job_statuses(
             let state = states.get(id);
             let spec_fp = spec.map(|s| s.fingerprint.0.clone());
             let deployed = state.and_then(|s| s.deployed_fingerprint.as_ref().map(|f| f.0.clone()));
+            let (flink_state, flink_state_seen) = state
+                .map(|s| flink_state_seen(observed, s))
+                .unwrap_or_default();
             JobStatus {
                 job_id: id.clone(),
+                namespace: spec.map(|s| s.spec.namespace.clone()).unwrap_or_default(),
                 job_type: spec
                     .map(|s| s.spec.job_type)
                     .or(state.map(|s| s.job_type))
@@ -108,10 +177,9 @@ pub fn job_statuses(
                 drift: spec.is_some() && spec_fp != deployed,
                 spec_fingerprint: spec_fp,
                 deployed_fingerprint: deployed,
-                lifecycle: state
-                    .map(|s| s.lifecycle.as_str().to_string())
-                    .unwrap_or_else(|| "PENDING".into()),
-                flink_state: state.and_then(|s| s.flink_state.clone()),
+                lifecycle: state.map_or(Shown::Pending, |s| Shown::Is(s.lifecycle)),
+                flink_state,
+                flink_state_seen,
                 flink_job_id: state.and_then(|s| s.flink_job_id.as_ref().map(|j| j.to_string())),
                 operation: state.and_then(|s| s.operation.as_ref().map(|o| o.name().to_string())),
                 last_error: state.and_then(|s| s.last_error.as_ref().map(|e| e.message.clone())),

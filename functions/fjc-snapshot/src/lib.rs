@@ -10,13 +10,18 @@
 //!
 //! Compatibility: readers ignore unknown fields and default missing optional ones, so
 //! a dashboard keeps working when a newer controller adds fields; an incompatible
-//! change bumps [`SCHEMA_VERSION`]. Fields for features not built yet (revisions and
-//! savepoints, batch runs and cron, circuit breaker) are optional or lists that stay
-//! empty until then; nothing is filled with made-up data.
+//! change bumps [`SCHEMA_VERSION`]. Nothing is filled with made-up data: a field the
+//! controller does not know is `None` or empty.
+//!
+//! **One model.** [`Lifecycle`] and [`RevisionOutcome`] are defined here and used
+//! by the controller itself, so the page and the core cannot disagree on them.
 
+mod lifecycle;
 mod model;
 pub mod query;
+pub mod timeline;
 
+pub use lifecycle::*;
 pub use model::*;
 
 /// Version of the document layout this crate writes and reads.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DEFAULT_NAMESPACE, EpochMs, SCHEMA_VERSION};
+use crate::{DEFAULT_NAMESPACE, EpochMs, RevisionOutcome, SCHEMA_VERSION, Shown};
 
 /// The whole document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,8 +132,8 @@ pub struct ClusterView {
     /// Flink version, when `/overview` answered.
     #[serde(default)]
     pub flink_version: Option<String>,
-    /// Circuit breaker guarding calls to this cluster. Always `None` until the
-    /// breaker exists (issue #6).
+    /// Circuit breaker guarding calls to this cluster (`None` while it never
+    /// tripped).
     #[serde(default)]
     pub breaker: Option<Breaker>,
 }
@@ -147,7 +147,7 @@ pub struct Slots {
     pub available: u32,
 }
 
-/// A circuit breaker's state (filled once issue #6 lands).
+/// A circuit breaker's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Breaker {
     /// `closed`, `open` or `half_open`.
@@ -202,97 +202,31 @@ impl JobType {
     }
 }
 
-/// Controller lifecycle of a job, plus `PENDING` for a spec no cycle has acted on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Lifecycle {
-    /// A spec no cycle has acted on yet.
-    Pending,
-    /// Known, nothing deployed yet.
-    Created,
-    /// Submitted, not all tasks running yet.
-    Deploying,
-    /// The old version is being replaced.
-    Upgrading,
-    /// Running.
-    Running,
-    /// A batch job completed.
-    Finished,
-    /// Failed; see the last error.
-    Failed,
-    /// A batch job waiting for its next scheduled run.
-    Scheduled,
-    /// A batch schedule that is suspended.
-    Suspended,
-    /// The spec was deleted; the job is being cancelled.
-    Deleting,
-    /// Written by a newer controller.
-    #[serde(other)]
-    Unknown,
-}
-
-impl Lifecycle {
-    /// Every known state, in display order.
-    pub const ALL: [Lifecycle; 10] = [
-        Lifecycle::Pending,
-        Lifecycle::Created,
-        Lifecycle::Deploying,
-        Lifecycle::Upgrading,
-        Lifecycle::Running,
-        Lifecycle::Scheduled,
-        Lifecycle::Suspended,
-        Lifecycle::Finished,
-        Lifecycle::Failed,
-        Lifecycle::Deleting,
-    ];
-
-    /// Upper-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lifecycle::Pending => "PENDING",
-            Lifecycle::Created => "CREATED",
-            Lifecycle::Deploying => "DEPLOYING",
-            Lifecycle::Upgrading => "UPGRADING",
-            Lifecycle::Running => "RUNNING",
-            Lifecycle::Finished => "FINISHED",
-            Lifecycle::Failed => "FAILED",
-            Lifecycle::Scheduled => "SCHEDULED",
-            Lifecycle::Suspended => "SUSPENDED",
-            Lifecycle::Deleting => "DELETING",
-            Lifecycle::Unknown => "UNKNOWN",
-        }
-    }
-
-    /// Parses an upper-case name (`UNKNOWN` for anything else).
-    pub fn parse(s: &str) -> Lifecycle {
-        Lifecycle::ALL
-            .into_iter()
-            .find(|l| l.as_str() == s)
-            .unwrap_or(Lifecycle::Unknown)
-    }
-}
-
 fn default_namespace() -> String {
     DEFAULT_NAMESPACE.to_string()
 }
 
-/// One job.
+/// One job: everything `fjc status` knows about it, secrets excepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobView {
     /// The spec's job id.
     pub job_id: String,
-    /// Namespace ([`DEFAULT_NAMESPACE`] while specs have none).
+    /// The spec's namespace ([`DEFAULT_NAMESPACE`] when it names none).
     #[serde(default = "default_namespace")]
     pub namespace: String,
     /// Stream or batch.
     pub job_type: JobType,
     /// Cluster it runs on.
     pub cluster: String,
-    /// Controller lifecycle.
-    pub lifecycle: Lifecycle,
-    /// Flink's state of the deployed job (as observed this cycle, else as recorded).
+    /// Controller lifecycle (`PENDING` before the first cycle acted on the spec).
+    pub lifecycle: Shown,
+    /// Flink's state of the deployed job; see [`JobView::flink_state_seen`] for
+    /// whether it was observed just now or is a stored value.
     #[serde(default)]
     pub flink_state: Option<String>,
+    /// Where [`JobView::flink_state`] comes from.
+    #[serde(default)]
+    pub flink_state_seen: Option<FlinkStateSeen>,
     /// Flink job id of the deployed version.
     #[serde(default)]
     pub flink_job_id: Option<String>,
@@ -306,15 +240,44 @@ pub struct JobView {
     pub deployed_fingerprint: Option<String>,
     /// Whether the deployed version differs from the spec.
     pub drift: bool,
-    /// Current revision number. `None` until revisions exist (issue #3).
+    /// Consecutive failed attempts to deploy the spec's version.
+    #[serde(default)]
+    pub failed_attempts: u32,
+    /// Not before this time is a retryable failure tried again.
+    #[serde(default)]
+    pub next_attempt_at: Option<EpochMs>,
+    /// Revision number of the deployed version (stream jobs; `None` before the
+    /// first deployment).
     #[serde(default)]
     pub revision: Option<u64>,
-    /// Earlier and current revisions, newest first. Empty until issue #3.
+    /// The newest revision that reached STABLE.
+    #[serde(default)]
+    pub stable_revision: Option<u64>,
+    /// The kept revisions, newest first.
     #[serde(default)]
     pub revisions: Vec<Revision>,
-    /// The newest savepoint. `None` until savepoints are tracked (issue #3).
+    /// The newest savepoint or retained checkpoint a restart would use.
     #[serde(default)]
     pub last_savepoint: Option<Savepoint>,
+    /// The savepoints the controller took and keeps, newest first.
+    #[serde(default)]
+    pub savepoints: Vec<Savepoint>,
+    /// The savepoint or checkpoint the deployed version started from.
+    #[serde(default)]
+    pub restored_from: Option<String>,
+    /// When the deployed version was submitted.
+    #[serde(default)]
+    pub deployed_at: Option<EpochMs>,
+    /// When the controller recovered the job within the recovery window, newest
+    /// first.
+    #[serde(default)]
+    pub recoveries: Vec<EpochMs>,
+    /// The spec's recovery budget (stream jobs with a spec).
+    #[serde(default)]
+    pub recovery_budget: Option<RecoveryBudget>,
+    /// The last rollback, kept until the spec changes.
+    #[serde(default)]
+    pub rollback: Option<RollbackView>,
     /// Next cron fire of a batch job (none without a cron, when suspended, or after
     /// `max_runs`).
     #[serde(default)]
@@ -328,12 +291,162 @@ pub struct JobView {
     /// The operation in flight.
     #[serde(default)]
     pub operation: Option<OperationView>,
+    /// The last refused artifact upload (the job keeps its version).
+    #[serde(default)]
+    pub artifact_refused: Option<Refusal>,
+    /// Why the namespace policy holds the spec back.
+    #[serde(default)]
+    pub held_by_policy: Option<String>,
+    /// The bytes the deployed job runs.
+    #[serde(default)]
+    pub deployed_artifact: Option<ArtifactView>,
+    /// Key id that signed the spec's artifact.
+    #[serde(default)]
+    pub signed_by: Option<String>,
+    /// The last audit entries (who did what, when), newest first.
+    #[serde(default)]
+    pub audit: Vec<AuditView>,
     /// Last change of the controller's record (the last transition).
     #[serde(default)]
     pub updated_at: Option<EpochMs>,
     /// What the spec asks for, without values that could be secret.
     #[serde(default)]
     pub spec: Option<SpecSummary>,
+}
+
+impl JobView {
+    /// A job with nothing known beyond its id, type, cluster and lifecycle.
+    pub fn new(job_id: &str, job_type: JobType, cluster: &str, lifecycle: Shown) -> JobView {
+        JobView {
+            job_id: job_id.to_string(),
+            namespace: DEFAULT_NAMESPACE.to_string(),
+            job_type,
+            cluster: cluster.to_string(),
+            lifecycle,
+            flink_state: None,
+            flink_state_seen: None,
+            flink_job_id: None,
+            has_spec: true,
+            spec_fingerprint: None,
+            deployed_fingerprint: None,
+            drift: false,
+            failed_attempts: 0,
+            next_attempt_at: None,
+            revision: None,
+            stable_revision: None,
+            revisions: Vec::new(),
+            last_savepoint: None,
+            savepoints: Vec::new(),
+            restored_from: None,
+            deployed_at: None,
+            recoveries: Vec::new(),
+            recovery_budget: None,
+            rollback: None,
+            next_fire_at: None,
+            runs: Vec::new(),
+            last_error: None,
+            operation: None,
+            artifact_refused: None,
+            held_by_policy: None,
+            deployed_artifact: None,
+            signed_by: None,
+            audit: Vec::new(),
+            updated_at: None,
+            spec: None,
+        }
+    }
+}
+
+/// Where a job's [`JobView::flink_state`] comes from: what Flink said in the cycle
+/// (or command) that built the listing, or the controller's stored value and how
+/// old it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum FlinkStateSeen {
+    /// Flink listed the job in `/jobs/overview` just now.
+    Observed,
+    /// The cluster answered just now and does not list the job: Flink does not
+    /// know it (any more). The state shown is the stored one.
+    NotListed {
+        /// When the shown state was stored (`None` for records older than this
+        /// field).
+        #[serde(default)]
+        recorded_at: Option<EpochMs>,
+    },
+    /// The cluster could not be asked; the state shown is the stored one.
+    Recorded {
+        /// When it was stored (`None` for records older than this field).
+        #[serde(default)]
+        at: Option<EpochMs>,
+    },
+    /// Written by a newer controller.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The recovery budget of a stream job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryBudget {
+    /// Recoveries allowed per window.
+    pub allowed: u32,
+    /// The window, in seconds.
+    pub window_seconds: u64,
+}
+
+/// A rollback that happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackView {
+    /// The revision rolled back from.
+    pub from_revision: u64,
+    /// The revision rolled back to.
+    pub to_revision: u64,
+    /// Why (one line).
+    pub reason: String,
+    /// When.
+    pub at: EpochMs,
+}
+
+/// An artifact upload that was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// When.
+    pub at: EpochMs,
+    /// Digest of the refused bytes, when they could be read.
+    #[serde(default)]
+    pub digest: Option<String>,
+    /// Why (one line).
+    pub reason: String,
+}
+
+/// The artifact a deployed job runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactView {
+    /// `sha256:<hex>` of the bytes.
+    pub digest: String,
+    /// S3 version id, when the bucket is versioned.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// One audit entry: who changed what, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    /// When.
+    pub at: EpochMs,
+    /// Caller identity (IAM ARN, or `local:<user>@<host>`).
+    pub actor: String,
+    /// `create`, `update`, `delete`, `suspend`, `resume`, `restart`, `savepoint`,
+    /// `rollback`, `artifact-update`, ...
+    pub action: String,
+    /// Fingerprint before.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Fingerprint after.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// More about it (one line).
+    #[serde(default)]
+    pub detail: Option<String>,
 }
 
 /// A spec, reduced to what is safe and useful to show. Environment variable values
@@ -374,7 +487,7 @@ pub struct SpecSummary {
     pub applied_at: Option<EpochMs>,
 }
 
-/// A deployed version of a job (issue #3).
+/// A deployed version of a job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revision {
     /// Revision number, increasing.
@@ -384,18 +497,30 @@ pub struct Revision {
     /// When it was deployed.
     #[serde(default)]
     pub deployed_at: Option<EpochMs>,
+    /// How it fared (`None` in documents older than this field).
+    #[serde(default)]
+    pub outcome: Option<RevisionOutcome>,
+    /// Why it was rolled back (one line).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The savepoint or checkpoint it started from.
+    #[serde(default)]
+    pub restored_from: Option<String>,
 }
 
-/// A savepoint (issue #3).
+/// A savepoint or retained checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Savepoint {
     /// Where it is.
     pub location: String,
-    /// When it completed.
+    /// When it completed (or was recorded).
     pub at: EpochMs,
-    /// Why it was taken (`upgrade`, `periodic`, `delete`, ...).
+    /// `savepoint` or `checkpoint`.
     #[serde(default)]
-    pub reason: Option<String>,
+    pub kind: Option<String>,
+    /// The Flink job it was taken from.
+    #[serde(default)]
+    pub from_flink_job_id: Option<String>,
 }
 
 /// Outcome of a run.
@@ -419,7 +544,7 @@ pub enum RunOutcome {
     Unknown,
 }
 
-/// One run of a batch job (issue #4).
+/// One run of a batch job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Run {
     /// Run id (`<scheduled ms>-<trigger>`).
@@ -454,10 +579,17 @@ pub struct ErrorLine {
 /// The operation in flight.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperationView {
-    /// `deploy`, `delete`, ...
+    /// `deploy`, `upgrade`, `recover`, `resume`, `restart`, `rollback`, `suspend`,
+    /// `savepoint`, `delete`.
     pub kind: String,
     /// When it started.
     pub started_at: EpochMs,
+    /// The Flink job it starts or stops.
+    #[serde(default)]
+    pub flink_job_id: Option<String>,
+    /// The savepoint or checkpoint the new job starts from, once chosen.
+    #[serde(default)]
+    pub restore_from: Option<String>,
 }
 
 /// A Flink job on a managed cluster that no job state accounts for.

@@ -2,15 +2,15 @@
 //! pure here so it is unit-tested on the host.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{JobType, JobView, Lifecycle};
+use crate::{ClusterHealth, JobType, JobView, Lifecycle, Shown, Snapshot};
 
 /// Which jobs to show. Empty / `None` fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// Only this lifecycle.
-    pub lifecycle: Option<Lifecycle>,
+    pub lifecycle: Option<Shown>,
     /// Only this type.
     pub job_type: Option<JobType>,
     /// Only this namespace.
@@ -148,13 +148,114 @@ pub fn page(total: usize, size: usize, number: usize) -> Page {
     }
 }
 
+/// Why a job needs a person to look at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Attention {
+    /// FAILED: it waits for a spec change or `fjc restart`.
+    Failed,
+    /// ROLLED_BACK: the spec's version was rejected.
+    RolledBack,
+    /// As many recoveries in the window as the budget allows: the next failure
+    /// stays FAILED.
+    RecoveryBudgetExhausted,
+    /// The deployed version differs from the spec, no operation is in flight, and
+    /// attempts have failed.
+    DriftNotConverging,
+    /// The namespace policy holds the spec back.
+    HeldByPolicy,
+    /// The last artifact upload was refused.
+    ArtifactRefused,
+    /// The job's cluster did not answer this cycle.
+    ClusterUnreachable,
+}
+
+impl Attention {
+    /// Every reason, in display order.
+    pub const ALL: [Attention; 7] = [
+        Attention::Failed,
+        Attention::RolledBack,
+        Attention::RecoveryBudgetExhausted,
+        Attention::DriftNotConverging,
+        Attention::HeldByPolicy,
+        Attention::ArtifactRefused,
+        Attention::ClusterUnreachable,
+    ];
+
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Attention::Failed => "failed",
+            Attention::RolledBack => "rolled back",
+            Attention::RecoveryBudgetExhausted => "recovery budget exhausted",
+            Attention::DriftNotConverging => "drift not converging",
+            Attention::HeldByPolicy => "held by policy",
+            Attention::ArtifactRefused => "artifact refused",
+            Attention::ClusterUnreachable => "cluster unreachable",
+        }
+    }
+}
+
+/// Why `job` needs attention (empty when it does not). `unreachable` holds the
+/// names of the clusters that did not answer.
+pub fn attention(job: &JobView, unreachable: &BTreeSet<&str>) -> Vec<Attention> {
+    let mut why = Vec::new();
+    match job.lifecycle {
+        Shown::Is(Lifecycle::Failed) => why.push(Attention::Failed),
+        Shown::Is(Lifecycle::RolledBack) => why.push(Attention::RolledBack),
+        _ => {}
+    }
+    if let Some(b) = job.recovery_budget
+        && job.recoveries.len() >= usize::try_from(b.allowed).unwrap_or(usize::MAX)
+        && b.allowed > 0
+    {
+        why.push(Attention::RecoveryBudgetExhausted);
+    }
+    if job.drift && job.has_spec && job.operation.is_none() && job.failed_attempts > 0 {
+        why.push(Attention::DriftNotConverging);
+    }
+    if job.held_by_policy.is_some() {
+        why.push(Attention::HeldByPolicy);
+    }
+    if job.artifact_refused.is_some() {
+        why.push(Attention::ArtifactRefused);
+    }
+    if unreachable.contains(job.cluster.as_str()) {
+        why.push(Attention::ClusterUnreachable);
+    }
+    why
+}
+
+/// The names of the clusters that did not answer in the snapshot's cycle.
+pub fn unreachable_clusters(snapshot: &Snapshot) -> BTreeSet<&str> {
+    snapshot
+        .clusters
+        .iter()
+        .filter(|c| c.health == ClusterHealth::Unreachable)
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+/// The jobs that need attention, with why, in the snapshot's order.
+pub fn needs_attention(snapshot: &Snapshot) -> Vec<(usize, Vec<Attention>)> {
+    let down = unreachable_clusters(snapshot);
+    snapshot
+        .jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (i, attention(j, &down)))
+        .filter(|(_, why)| !why.is_empty())
+        .collect()
+}
+
 /// Counts for the overview.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
     /// All jobs.
     pub total: usize,
-    /// By lifecycle.
-    pub by_lifecycle: BTreeMap<Lifecycle, usize>,
+    /// By lifecycle (every value of [`Shown::all`] is a key, with 0 when no job
+    /// has it; `UNKNOWN` only when some job has it), so the counts add up to
+    /// [`Counts::total`].
+    pub by_lifecycle: BTreeMap<Shown, usize>,
     /// By type.
     pub by_type: BTreeMap<JobType, usize>,
     /// With drift.
@@ -169,6 +270,7 @@ pub struct Counts {
 pub fn counts(jobs: &[JobView]) -> Counts {
     let mut c = Counts {
         total: jobs.len(),
+        by_lifecycle: Shown::all().map(|l| (l, 0)).collect(),
         ..Counts::default()
     };
     for j in jobs {
@@ -192,31 +294,10 @@ pub fn namespaces(jobs: &[JobView]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{DEFAULT_NAMESPACE, ErrorLine};
+    use crate::{ClusterView, Controller, ErrorLine, RecoveryBudget, Refusal};
 
     fn job(id: &str, lifecycle: Lifecycle, job_type: JobType) -> JobView {
-        JobView {
-            job_id: id.into(),
-            namespace: DEFAULT_NAMESPACE.into(),
-            job_type,
-            cluster: "default".into(),
-            lifecycle,
-            flink_state: None,
-            flink_job_id: None,
-            has_spec: true,
-            spec_fingerprint: None,
-            deployed_fingerprint: None,
-            drift: false,
-            revision: None,
-            revisions: vec![],
-            last_savepoint: None,
-            next_fire_at: None,
-            runs: vec![],
-            last_error: None,
-            operation: None,
-            updated_at: None,
-            spec: None,
-        }
+        JobView::new(id, job_type, "default", Shown::Is(lifecycle))
     }
 
     fn jobs() -> Vec<JobView> {
@@ -247,7 +328,7 @@ mod tests {
         };
         assert_eq!(by(Filter::default()), ["audit", "clicks", "orders-etl"]);
         let running = Filter {
-            lifecycle: Some(Lifecycle::Running),
+            lifecycle: Some(Shown::Is(Lifecycle::Running)),
             ..Filter::default()
         };
         assert_eq!(by(running.clone()), ["audit", "clicks"]);
@@ -333,9 +414,99 @@ mod tests {
     fn counts_by_lifecycle_and_type() {
         let c = counts(&jobs());
         assert_eq!(c.total, 3);
-        assert_eq!(c.by_lifecycle[&Lifecycle::Running], 2);
+        assert_eq!(c.by_lifecycle[&Shown::Is(Lifecycle::Running)], 2);
+        // Every value has a card, and the cards add up to the total.
+        assert_eq!(c.by_lifecycle.len(), Lifecycle::ALL.len() + 1);
+        assert_eq!(c.by_lifecycle.values().sum::<usize>(), c.total);
         assert_eq!(c.by_type[&JobType::Batch], 1);
         assert_eq!((c.drift, c.errors), (1, 1));
         assert_eq!(namespaces(&jobs()), ["default", "web"]);
+    }
+
+    #[test]
+    fn attention_names_every_reason() {
+        let mut failed = job("a", Lifecycle::Failed, JobType::Stream);
+        failed.cluster = "east".into();
+        let rolled = job("b", Lifecycle::RolledBack, JobType::Stream);
+        let mut exhausted = job("c", Lifecycle::Running, JobType::Stream);
+        exhausted.recovery_budget = Some(RecoveryBudget {
+            allowed: 2,
+            window_seconds: 3600,
+        });
+        exhausted.recoveries = vec![10, 20];
+        let mut under_budget = exhausted.clone();
+        under_budget.job_id = "c2".into();
+        under_budget.recoveries = vec![10];
+        let mut stuck = job("d", Lifecycle::Running, JobType::Stream);
+        stuck.drift = true;
+        stuck.failed_attempts = 2;
+        let mut converging = stuck.clone();
+        converging.job_id = "d2".into();
+        converging.operation = Some(crate::OperationView {
+            kind: "deploy".into(),
+            started_at: 1,
+            flink_job_id: None,
+            restore_from: None,
+        });
+        let mut held = job("e", Lifecycle::Created, JobType::Batch);
+        held.held_by_policy = Some("artifact outside the namespace".into());
+        let mut refused = job("f", Lifecycle::Stable, JobType::Stream);
+        refused.artifact_refused = Some(Refusal {
+            at: 1,
+            digest: None,
+            reason: "bad signature".into(),
+        });
+        let fine = job("g", Lifecycle::Stable, JobType::Stream);
+        let snap = Snapshot {
+            clusters: vec![ClusterView {
+                name: "east".into(),
+                health: ClusterHealth::Unreachable,
+                error: None,
+                jobs_seen: None,
+                slots: None,
+                taskmanagers: None,
+                flink_version: None,
+                breaker: None,
+            }],
+            jobs: vec![
+                failed,
+                rolled,
+                exhausted,
+                under_budget,
+                stuck,
+                converging,
+                held,
+                refused,
+                fine,
+            ],
+            ..Snapshot::empty(
+                0,
+                Controller {
+                    heartbeat_at: 0,
+                    cycle_started_at: 0,
+                    cycle_duration_ms: 0,
+                    interval_seconds: 60,
+                    heartbeat_refresh_seconds: 300,
+                    actions: 0,
+                    failed_actions: 0,
+                    waiting: 0,
+                },
+            )
+        };
+        let got: Vec<(&str, Vec<Attention>)> = needs_attention(&snap)
+            .into_iter()
+            .map(|(i, why)| (snap.jobs[i].job_id.as_str(), why))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", vec![Attention::Failed, Attention::ClusterUnreachable]),
+                ("b", vec![Attention::RolledBack]),
+                ("c", vec![Attention::RecoveryBudgetExhausted]),
+                ("d", vec![Attention::DriftNotConverging]),
+                ("e", vec![Attention::HeldByPolicy]),
+                ("f", vec![Attention::ArtifactRefused]),
+            ]
+        );
     }
 }

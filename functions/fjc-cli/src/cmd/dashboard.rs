@@ -40,6 +40,13 @@ pub enum DashboardCommand {
         #[arg(long, default_value = "127.0.0.1:8088")]
         addr: SocketAddr,
     },
+    /// Print a sample snapshot (JSON) with one job in every lifecycle value, built
+    /// by the real snapshot builder: the browser tests' fixture.
+    Sample {
+        /// Build it as of this time (epoch milliseconds; default: now).
+        #[arg(long)]
+        now: Option<i64>,
+    },
 }
 
 /// Runs a dashboard subcommand.
@@ -50,6 +57,16 @@ pub async fn run(command: DashboardCommand) -> Result<(), Failure> {
             snapshot_dir,
             addr,
         } => serve(dir, snapshot_dir, addr).await,
+        DashboardCommand::Sample { now } => {
+            use fjc_core::clock::Clock;
+            let now = now.unwrap_or_else(|| fjc_core::clock::SystemClock.now_ms());
+            let snapshot = fjc_core::snapshot::sample::sample(now)
+                .map_err(|e| Failure::Infra(e.to_string()))?;
+            let text = serde_json::to_string_pretty(&snapshot)
+                .map_err(|e| Failure::Infra(format!("cannot render the sample: {e}")))?;
+            println!("{text}");
+            Ok(())
+        }
     }
 }
 

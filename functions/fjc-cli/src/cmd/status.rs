@@ -1,23 +1,49 @@
-//! `fjc status`.
+//! `fjc status`: every job as stored, with Flink's state as the clusters say it
+//! now (one `/jobs/overview` per cluster); a stored Flink state is marked as such
+//! with its age.
+//!
+//! `--json` prints the list of rows ([`JobStatus`]); `--json --full` prints
+//! [`FullStatus`]: the rows, each cluster's health (the dashboard's
+//! [`ClusterView`]) and the orphans.
 
 use std::collections::BTreeMap;
 
 use fjc_core::clock::{Clock, SystemClock};
 use fjc_core::planner::Observation;
 use fjc_core::runtime::{self, aws_config, offline_security, store};
-use fjc_core::status::job_statuses;
+use fjc_core::status::{JobStatus, describe_seen, job_statuses};
 use fjc_core::store::Store;
-use fjc_flink::FlinkApi;
+use fjc_flink::{ClusterOverview, FlinkApi};
+use fjc_snapshot::{ClusterHealth, ClusterView, FlinkStateSeen, Orphan, Slots, one_line};
+use serde::Serialize;
 
 use crate::exit::Failure;
 
-/// One `/jobs/overview` per configured cluster (credentials from their secrets),
-/// except clusters whose circuit breaker is open: those are not called.
+/// What `fjc status --json --full` prints.
+#[derive(Debug, Serialize)]
+pub struct FullStatus {
+    /// One row per job, as `fjc status --json` prints them.
+    pub jobs: Vec<JobStatus>,
+    /// Every configured cluster: health now, slots, breaker.
+    pub clusters: Vec<ClusterView>,
+    /// Flink jobs on a managed cluster that no job accounts for.
+    pub orphans: Vec<Orphan>,
+}
+
+/// What one cluster said just now.
+struct Seen {
+    observation: Observation,
+    overview: Option<ClusterOverview>,
+}
+
+/// One `/jobs/overview` (and `/overview`, for slots) per configured cluster
+/// (credentials from their secrets), except clusters whose circuit breaker is
+/// open: those are not called.
 async fn observe(
     config: &fjc_core::config::Config,
     sdk: &aws_config::SdkConfig,
     control: &fjc_core::health::Control,
-) -> Result<BTreeMap<String, Observation>, Failure> {
+) -> Result<BTreeMap<String, Seen>, Failure> {
     let secrets = runtime::secrets(sdk, config);
     let clients = runtime::flink_clients(config, &secrets)?;
     let now = SystemClock.now_ms();
@@ -26,13 +52,27 @@ async fn observe(
             if let Some(fjc_core::breaker::Admission::Refuse(why)) =
                 control.breakers.get(name).map(|b| b.admit(now))
             {
-                return (name.clone(), Observation::Unreachable(why));
+                let observation = Observation::Unreachable(why);
+                return (
+                    name.clone(),
+                    Seen {
+                        observation,
+                        overview: None,
+                    },
+                );
             }
-            let o = match c.list_jobs().await {
+            let (jobs, overview) = tokio::join!(c.list_jobs(), c.cluster_overview());
+            let observation = match jobs {
                 Ok(jobs) => Observation::from_jobs(jobs),
                 Err(e) => Observation::Unreachable(e.to_string()),
             };
-            (name.clone(), o)
+            (
+                name.clone(),
+                Seen {
+                    observation,
+                    overview: overview.ok(),
+                },
+            )
         }))
         .await
         .into_iter()
@@ -40,8 +80,55 @@ async fn observe(
     )
 }
 
+/// Each cluster's health as the dashboard shows it.
+fn cluster_views(
+    seen: &BTreeMap<String, Seen>,
+    control: &fjc_core::health::Control,
+) -> Vec<ClusterView> {
+    seen.iter()
+        .map(|(name, s)| {
+            let (health, error, jobs_seen) = match &s.observation {
+                Observation::Reachable(jobs) => {
+                    (ClusterHealth::Healthy, None, u32::try_from(jobs.len()).ok())
+                }
+                Observation::Unreachable(why) => {
+                    (ClusterHealth::Unreachable, Some(one_line(why, 300)), None)
+                }
+            };
+            let o = s.overview.as_ref();
+            ClusterView {
+                name: name.clone(),
+                health,
+                error,
+                jobs_seen,
+                slots: o.map(|o| Slots {
+                    total: o.slots_total,
+                    available: o.slots_available,
+                }),
+                taskmanagers: o.map(|o| o.taskmanagers),
+                flink_version: o.map(|o| o.flink_version.clone()),
+                breaker: control
+                    .breakers
+                    .get(name)
+                    .and_then(fjc_core::snapshot::breaker_view),
+            }
+        })
+        .collect()
+}
+
+/// The FLINK column: the state Flink reports now; `NOT-LISTED` when the cluster
+/// answered without the job; `UNKNOWN` when it could not be asked.
+fn flink_column(r: &JobStatus) -> &str {
+    match r.flink_state_seen {
+        Some(FlinkStateSeen::Observed) => r.flink_state.as_deref().unwrap_or("-"),
+        Some(FlinkStateSeen::NotListed { .. }) => "NOT-LISTED",
+        Some(FlinkStateSeen::Recorded { .. }) | Some(FlinkStateSeen::Unknown) => "UNKNOWN",
+        None => "-",
+    }
+}
+
 /// Prints one row per job (or JSON), and in text the orphans on the clusters.
-pub async fn run(json: bool) -> Result<(), Failure> {
+pub async fn run(json: bool, full: bool) -> Result<(), Failure> {
     let config = super::config()?;
     let sdk = aws_config().await;
     let store = store(&sdk, &config);
@@ -52,9 +139,14 @@ pub async fn run(json: bool) -> Result<(), Failure> {
         .map(|r| (r.spec.job_id.clone(), r))
         .collect();
     let states: BTreeMap<_, _> = states.into_iter().map(|s| (s.job_id.clone(), s)).collect();
-    let observed = observe(&config, &sdk, &control).await?;
+    let seen = observe(&config, &sdk, &control).await?;
+    let observed: BTreeMap<String, Observation> = seen
+        .iter()
+        .map(|(name, s)| (name.clone(), s.observation.clone()))
+        .collect();
     let orphans = fjc_core::snapshot::orphans(&observed, &states);
-    let mut rows = job_statuses(&specs, &states, SystemClock.now_ms());
+    let now = SystemClock.now_ms();
+    let mut rows = job_statuses(&specs, &states, &observed, now);
     let (security, _) = offline_security(&config).map_err(|e| Failure::User(e.to_string()))?;
     let held = security.held(specs.values().map(|r| &r.spec));
     for r in &mut rows {
@@ -64,8 +156,16 @@ pub async fn run(json: bool) -> Result<(), Failure> {
         }
     }
     if json {
-        let text = serde_json::to_string_pretty(&rows)
-            .map_err(|e| Failure::Infra(format!("cannot render status: {e}")))?;
+        let text = if full {
+            serde_json::to_string_pretty(&FullStatus {
+                clusters: cluster_views(&seen, &control),
+                jobs: rows,
+                orphans,
+            })
+        } else {
+            serde_json::to_string_pretty(&rows)
+        }
+        .map_err(|e| Failure::Infra(format!("cannot render status: {e}")))?;
         println!("{text}");
         return Ok(());
     }
@@ -97,7 +197,7 @@ pub async fn run(json: bool) -> Result<(), Failure> {
                 .map(|s| s.chars().take(12).collect::<String>())
                 .unwrap_or_else(|| "-".into())
         };
-        let mut lifecycle = r.lifecycle.clone();
+        let mut lifecycle = r.lifecycle.to_string();
         if let Some(op) = &r.operation {
             lifecycle = format!("{lifecycle}({op})");
         }
@@ -106,17 +206,17 @@ pub async fn run(json: bool) -> Result<(), Failure> {
             r.job_id,
             r.job_type,
             lifecycle,
-            if r.cluster_unavailable.is_some() {
-                "UNKNOWN"
-            } else {
-                r.flink_state.as_deref().unwrap_or("-")
-            },
+            flink_column(&r),
             short(&r.spec_fingerprint),
             short(&r.deployed_fingerprint),
             r.flink_job_id.as_deref().unwrap_or("-"),
             if r.drift { "[drift] " } else { "" },
             r.last_error.as_deref().unwrap_or(""),
         );
+        if let (Some(stored), Some(how)) = (&r.flink_state, describe_seen(r.flink_state_seen, now))
+        {
+            println!("{:<28} flink state {stored}: {how}", "");
+        }
         if let Some(next) = &r.next_fire {
             println!("{:<28} next fire: {next}", "");
         }

@@ -36,14 +36,18 @@ impl DirPublisher {
 }
 
 impl SnapshotPublisher for DirPublisher {
-    async fn published(&self) -> Result<Option<Published>, PublishError> {
+    async fn previous(&self) -> Result<Option<Snapshot>, PublishError> {
         let bytes = match tokio::fs::read(self.path()).await {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io("read", e)),
         };
         // An unreadable or foreign document is simply replaced.
-        let Ok(old) = serde_json::from_slice::<Snapshot>(&bytes) else {
+        Ok(serde_json::from_slice::<Snapshot>(&bytes).ok())
+    }
+
+    async fn published(&self) -> Result<Option<Published>, PublishError> {
+        let Some(old) = self.previous().await? else {
             return Ok(None);
         };
         Ok(Some(Published {

@@ -11,6 +11,7 @@ use thiserror::Error;
 use tracing::{debug, warn};
 
 use super::dir::DirPublisher;
+use super::history::HistoryCache;
 use super::s3::S3Publisher;
 use super::{Inputs, Timing, build};
 use crate::clock::{Clock, EpochMs};
@@ -94,6 +95,9 @@ pub fn content_sha256(snapshot: &Snapshot) -> Result<String, PublishError> {
 
 /// Where snapshots go.
 pub trait SnapshotPublisher: Send + Sync {
+    /// The published document, if there is one this version can read (read once
+    /// per process, to seed the job histories; see [`super::history`]).
+    fn previous(&self) -> impl Future<Output = Result<Option<Snapshot>, PublishError>> + Send;
     /// What is published now, if anything (`None` also for an unreadable document,
     /// which is then replaced).
     fn published(&self) -> impl Future<Output = Result<Option<Published>, PublishError>> + Send;
@@ -122,6 +126,12 @@ pub enum Publisher {
 }
 
 impl SnapshotPublisher for Publisher {
+    async fn previous(&self) -> Result<Option<Snapshot>, PublishError> {
+        match self {
+            Publisher::Dir(p) => p.previous().await,
+            Publisher::S3(p) => p.previous().await,
+        }
+    }
     async fn published(&self) -> Result<Option<Published>, PublishError> {
         match self {
             Publisher::Dir(p) => p.published().await,
@@ -213,6 +223,7 @@ pub struct PublishReport {
 pub struct Dashboard {
     sinks: Vec<Sink<Publisher>>,
     timing: Timing,
+    history: HistoryCache,
 }
 
 impl Dashboard {
@@ -224,6 +235,7 @@ impl Dashboard {
                 .map(|p| Sink::new(p, timing.heartbeat_refresh_seconds))
                 .collect(),
             timing,
+            history: HistoryCache::default(),
         }
     }
 
@@ -288,11 +300,31 @@ impl Dashboard {
             }
         };
         let overviews = overviews(ctx, report).await;
+        if !self.history.is_seeded() {
+            let previous = match self.sinks.first() {
+                Some(sink) => sink.publisher().previous().await.unwrap_or_else(|e| {
+                    debug!(error = %e, "dashboard: previous snapshot not read; histories are read again");
+                    None
+                }),
+                None => None,
+            };
+            self.history.seed(previous.as_ref());
+        }
+        let (history, refreshed) = self.history.refresh(&ctx.store, &view.specs, states).await;
+        if refreshed.read > 0 || refreshed.deferred > 0 {
+            debug!(
+                read = refreshed.read,
+                deferred = refreshed.deferred,
+                "dashboard: job histories"
+            );
+        }
         let snapshot = build(Inputs {
             specs: &view.specs,
             states,
             observed: &view.observed,
             overviews: &overviews,
+            history: &history,
+            held: &view.held,
             report,
             timing: self.timing,
             now: ctx.clock.now_ms(),

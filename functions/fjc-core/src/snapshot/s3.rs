@@ -46,6 +46,34 @@ impl S3Publisher {
 }
 
 impl SnapshotPublisher for S3Publisher {
+    async fn previous(&self) -> Result<Option<fjc_snapshot::Snapshot>, PublishError> {
+        let got = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(SNAPSHOT_FILE)
+            .send()
+            .await;
+        let out = match got {
+            Ok(o) => o,
+            Err(e)
+                if e.as_service_error().is_some_and(|s| s.is_no_such_key())
+                    || matches!(e.code(), Some("NotFound" | "NoSuchKey")) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(self.err("get", DisplayErrorContext(&e).to_string())),
+        };
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| self.err("get", e.to_string()))?
+            .into_bytes();
+        // A foreign or unreadable document is replaced, not read.
+        Ok(serde_json::from_slice(&bytes).ok())
+    }
+
     async fn published(&self) -> Result<Option<Published>, PublishError> {
         let head = self
             .client

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fjc_flink::{ClusterOverview, FlinkJobState, JobId, JobSummary};
-use fjc_snapshot::{ClusterHealth, JobType, Lifecycle, Snapshot};
+use fjc_snapshot::{ClusterHealth, FlinkStateSeen, JobType, Lifecycle, Shown, Snapshot};
 use fjc_spec::{Fingerprint, JobSpec};
 
 use super::dir::DirPublisher;
@@ -98,6 +98,8 @@ fn snapshot_of(view: Loaded, clusters: BTreeMap<String, Result<usize, String>>) 
         states: &r.loaded.states,
         observed: &r.loaded.observed,
         overviews: &overviews,
+        history: &BTreeMap::new(),
+        held: &BTreeMap::new(),
         report: &r,
         timing: Timing {
             interval_seconds: 30,
@@ -176,7 +178,7 @@ fn jobs_carry_state_drift_errors_and_operations() {
     let ids: Vec<&str> = s.jobs.iter().map(|j| j.job_id.as_str()).collect();
     assert_eq!(ids, ["nightly", "payments"]);
     let nightly = &s.jobs[0];
-    assert_eq!(nightly.lifecycle, Lifecycle::Pending);
+    assert_eq!(nightly.lifecycle, Shown::Pending);
     assert_eq!(nightly.job_type, JobType::Batch);
     assert_eq!(
         nightly.spec.as_ref().and_then(|s| s.cron.as_deref()),
@@ -187,10 +189,11 @@ fn jobs_carry_state_drift_errors_and_operations() {
     assert_eq!(nightly.next_fire_at, Some(1_800_064_800_000));
     let p = &s.jobs[1];
     assert_eq!(p.namespace, "default");
-    assert_eq!(p.lifecycle, Lifecycle::Running);
+    assert_eq!(p.lifecycle, Shown::Is(Lifecycle::Running));
     assert!(p.drift);
-    // The observed Flink state wins over the recorded one.
+    // The observed Flink state wins over the recorded one, and says so.
     assert_eq!(p.flink_state.as_deref(), Some("RUNNING"));
+    assert_eq!(p.flink_state_seen, Some(FlinkStateSeen::Observed));
     let e = p.last_error.as_ref().expect("error");
     assert_eq!(e.message, "java.lang.RuntimeException: boom");
     assert_eq!(
@@ -236,6 +239,9 @@ struct Fake {
 }
 
 impl SnapshotPublisher for Fake {
+    async fn previous(&self) -> Result<Option<Snapshot>, PublishError> {
+        Ok(None)
+    }
     async fn published(&self) -> Result<Option<Published>, PublishError> {
         self.heads.fetch_add(1, Ordering::Relaxed);
         Ok(self.stored.lock().expect("lock").clone())
@@ -274,7 +280,7 @@ async fn writes_only_when_content_changes_or_the_heartbeat_is_due() {
         Ok(PublishOutcome::Written)
     );
     let mut changed = s.clone();
-    changed.jobs[0].lifecycle = Lifecycle::Deploying;
+    changed.jobs[0].lifecycle = Shown::Is(Lifecycle::Deploying);
     assert_eq!(
         sink.publish(&at(&changed, NOW + 61_000)).await,
         Ok(PublishOutcome::Written)
