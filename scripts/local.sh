@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the controller locally end to end: starts a real Flink cluster and moto,
-# creates the table, applies examples/, and reconciles in a loop, printing status
-# after each cycle. Ctrl-C stops the loop; `localstack/down.sh` stops the services.
+# creates the table, applies examples/, serves the dashboard and reconciles in one
+# long-running `fjc reconcile --every`. Ctrl-C stops it; `localstack/down.sh` stops
+# the services.
 # FJC_TABLE (default fjc-local), FJC_INTERVAL (default 10s), FJC_LOCAL_CYCLES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,17 +31,14 @@ else
     echo "dashboard not built (see above); continuing without it"
 fi
 interval="${FJC_INTERVAL:-10s}"
-echo "reconciling every $interval (Ctrl-C to stop; then localstack/down.sh)"
-trap 'echo; echo stopped; exit 0' INT
-# FJC_LOCAL_CYCLES=N stops after N cycles (default: until Ctrl-C).
+# One long-running reconciler (as in production: one process, warnings once),
+# then the status table. FJC_LOCAL_CYCLES=N stops after N cycles (default: until
+# Ctrl-C).
 cycles="${FJC_LOCAL_CYCLES:-0}"
-n=0
-while true; do
-    "$fjc" reconcile --once || true
-    "$fjc" status
-    n=$((n + 1))
-    if [ "$cycles" -gt 0 ] && [ "$n" -ge "$cycles" ]; then
-        break
-    fi
-    sleep "${interval%s}"
-done
+echo "reconciling every $interval (Ctrl-C to stop; then localstack/down.sh)"
+echo "in another terminal: $fjc status   (every job, Flink's state as the cluster reports it now)"
+trap 'echo; echo stopped; exit 0' INT
+args=(reconcile --every "$interval")
+if [ "$cycles" -gt 0 ]; then args+=(--cycles "$cycles"); fi
+"$fjc" "${args[@]}" || true
+"$fjc" status

@@ -324,3 +324,149 @@ async fn lifecycle_commands_refuse_bad_input_and_record_nothing() {
     let commands = w.ctx.store.list_commands().await.unwrap();
     assert!(commands[&stream].savepoint.is_some(), "{commands:?}");
 }
+
+/// `fjc status --json` rows.
+fn status_rows(w: &World) -> Vec<serde_json::Value> {
+    let out = fjc(w, &["status", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).expect("status JSON is a list")
+}
+
+fn row<'a>(rows: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["job_id"] == id)
+        .unwrap_or_else(|| panic!("no row for {id}: {rows:?}"))
+}
+
+/// Runs `fjc ARGS` under a pseudo-terminal (`script`), returning what it wrote.
+fn on_a_terminal(w: &World, args: &[&str], no_color: bool) -> String {
+    let line = std::iter::once(fjc_binary().display().to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let c = w.fjc_command(&[]);
+    let mut script = Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    if no_color {
+        script.env("NO_COLOR", "1");
+    } else {
+        script.env_remove("NO_COLOR");
+    }
+    let out = script.output().expect("run script");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_tells_flinks_state_now_history_records_every_request_and_output_suits_pipes() {
+    use fjc_core::state::Lifecycle;
+    use fjc_flink::{FlinkApi, FlinkJobState};
+    use std::time::Duration;
+    let w = World::new("cli-truth").await;
+    let id = unique("truth");
+    w.apply(vec![w.stream_spec(&id)]).await;
+    let s = w
+        .cycle_until(&id, Duration::from_secs(120), |s| {
+            s.lifecycle == Lifecycle::Running && s.operation.is_none()
+        })
+        .await;
+    let flink_id = s.flink_job_id.clone().expect("deployed");
+
+    // Colour only on a terminal and never with NO_COLOR; a warning that cannot
+    // change between cycles is logged once per process.
+    let cycles = ["reconcile", "--every", "1s", "--cycles", "3"];
+    let out = fjc(&w, &cycles);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        !text(&out).contains('\u{1b}'),
+        "escape codes in a pipe: {err}"
+    );
+    assert_eq!(
+        err.matches("no namespaces are configured").count(),
+        1,
+        "the warning once per process: {err}"
+    );
+    let tty = on_a_terminal(&w, &cycles, false);
+    assert!(tty.contains("no namespaces are configured"), "{tty}");
+    assert!(tty.contains("\u{1b}["), "a terminal gets colour: {tty}");
+    let tty = on_a_terminal(&w, &cycles, true);
+    assert!(tty.contains("no namespaces are configured"), "{tty}");
+    assert!(!tty.contains('\u{1b}'), "NO_COLOR: {tty}");
+
+    // Flink's state as Flink says it now.
+    let rows = status_rows(&w);
+    assert_eq!(row(&rows, &id)["flink_state"], "RUNNING");
+    assert_eq!(row(&rows, &id)["flink_state_seen"]["source"], "observed");
+    // Behind the controller's back the job ends: the stored state still says
+    // RUNNING, status says what Flink says.
+    w.flink.cancel(&flink_id).await.expect("cancel");
+    w.wait_flink_state(&flink_id, FlinkJobState::Canceled, Duration::from_secs(60))
+        .await;
+    let stored = w.state(&id).await.expect("state");
+    assert_eq!(stored.flink_state.as_deref(), Some("RUNNING"));
+    let rows = status_rows(&w);
+    assert_eq!(row(&rows, &id)["flink_state"], "CANCELED", "{rows:?}");
+    assert_eq!(row(&rows, &id)["flink_state_seen"]["source"], "observed");
+    let table = text(&fjc(&w, &["status"]));
+    let line = table.lines().find(|l| l.starts_with(&id)).expect("row");
+    // JOB TYPE LIFECYCLE FLINK ...: the lifecycle is the controller's (RUNNING until
+    // its next cycle), the FLINK column is Flink's.
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cols[2..4], ["RUNNING", "CANCELED"], "{table}");
+    // The full form adds cluster health and orphans; the list form is unchanged.
+    let out = fjc(&w, &["status", "--json", "--full"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let full: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(full["jobs"], serde_json::Value::Array(status_rows(&w)));
+    assert_eq!(full["clusters"][0]["name"], "default");
+    assert_eq!(full["clusters"][0]["health"], "healthy");
+    assert!(
+        full["clusters"][0]["slots"]["total"].as_u64() > Some(0),
+        "{full}"
+    );
+    assert!(full["orphans"].is_array());
+
+    // Every request is in the audit trail with its own action and the caller.
+    for args in [
+        vec!["restart", id.as_str()],
+        vec!["savepoint", id.as_str()],
+        vec!["rollback", id.as_str()],
+    ] {
+        let out = fjc(&w, &args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let mut suspended = w.stream_spec(&id);
+    suspended.desired_state = fjc_spec::DesiredState::Suspended;
+    w.apply(vec![suspended]).await;
+    w.apply(vec![w.stream_spec(&id)]).await;
+    let out = fjc(&w, &["history", &id, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let history: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let audit = history["audit"].as_array().expect("audit");
+    let actions: Vec<&str> = audit.iter().filter_map(|a| a["action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "create",
+            "restart",
+            "savepoint",
+            "rollback",
+            "suspend",
+            "resume"
+        ],
+        "{history}"
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|a| a["actor"].as_str().is_some_and(|s| !s.is_empty())),
+        "{history}"
+    );
+    w.cleanup().await;
+}

@@ -58,7 +58,14 @@ async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets(
     let mut outcomes = Vec::new();
     for _ in 0..10 {
         let idle = w.cycle().await;
+        // An idle cycle reads no job history (revisions, audit): nothing changed.
+        let before = fjc_core::store::Store::stats(&w.ctx.store).reads;
         let out = d.after_cycle(&w.ctx, &idle).await;
+        assert_eq!(
+            fjc_core::store::Store::stats(&w.ctx.store).reads,
+            before,
+            "an idle snapshot read the store"
+        );
         outcomes.push(out[0].result.clone());
         if out[0].result == Ok(PublishOutcome::Unchanged) {
             break;
@@ -74,7 +81,13 @@ async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets(
     let mut fresh_outcomes = Vec::new();
     for _ in 0..10 {
         let fresh = dashboard(&s3, &bucket);
-        let out = fresh.after_cycle(&w.ctx, &w.cycle().await).await;
+        let cycle = w.cycle().await;
+        // The new process takes the histories from the published snapshot.
+        let before = fjc_core::store::Store::stats(&w.ctx.store).reads;
+        let out = fresh.after_cycle(&w.ctx, &cycle).await;
+        if cycle.actions.is_empty() {
+            assert_eq!(fjc_core::store::Store::stats(&w.ctx.store).reads, before);
+        }
         fresh_outcomes.push(out[0].result.clone());
         if out[0].result == Ok(PublishOutcome::Unchanged) {
             break;
@@ -108,6 +121,26 @@ async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets(
         .find(|j| j.job_id == job)
         .expect("job listed");
     assert_eq!(j.spec.as_ref().map(|s| s.env_var_count), Some(env_vars));
+    // What `fjc status` and `fjc history` know is in the snapshot too.
+    assert_eq!(j.namespace, "default");
+    assert_eq!(j.revision, Some(1));
+    assert_eq!(
+        j.revisions.iter().map(|r| r.number).collect::<Vec<_>>(),
+        [1]
+    );
+    assert_eq!(
+        j.revisions[0].fingerprint,
+        j.deployed_fingerprint.clone().unwrap_or_default()
+    );
+    assert_eq!(
+        j.audit
+            .iter()
+            .map(|a| a.action.as_str())
+            .collect::<Vec<_>>(),
+        ["create"]
+    );
+    assert_eq!(j.audit[0].actor, "local:it@test");
+    assert!(j.recovery_budget.is_some() && j.flink_state_seen.is_some());
 
     // Deleting the spec changes the content: written again.
     w.delete(&job).await.ok();

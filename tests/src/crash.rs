@@ -168,8 +168,9 @@ impl<S: Store> Store for CrashStore<S> {
         job_id: &str,
         command: Command,
         at: EpochMs,
+        audit: &fjc_core::store::AuditEntry,
     ) -> Result<(), StoreError> {
-        self.inner.request_command(job_id, command, at).await
+        self.inner.request_command(job_id, command, at, audit).await
     }
     async fn list_commands(
         &self,

@@ -451,9 +451,10 @@ impl World {
     pub async fn request(&self, job_id: &str, command: fjc_core::revisions::Command) {
         use fjc_core::clock::Clock;
         let at = self.ctx.clock.now_ms();
+        let audit = fjc_core::audit::entry(job_id, at, "test", command.kind(), None, None);
         self.ctx
             .store
-            .request_command(job_id, command, at)
+            .request_command(job_id, command, at, &audit)
             .await
             .expect("request command");
     }

@@ -72,6 +72,9 @@ enum Command {
         /// Run a cycle every interval (e.g. `30s`, `1m`) until interrupted.
         #[arg(long, value_parser = parse_interval)]
         every: Option<Duration>,
+        /// With --every: stop after this many rounds (default: until interrupted).
+        #[arg(long, requires = "every")]
+        cycles: Option<u64>,
         /// Serve Prometheus metrics on this address (`GET /metrics`), e.g.
         /// `127.0.0.1:9249`.
         #[arg(long)]
@@ -171,9 +174,10 @@ async fn run(command: Command) -> Result<(), Failure> {
         Command::Reconcile {
             once,
             every,
+            cycles,
             metrics_addr,
             shard,
-        } => cmd::reconcile::run(once, every, metrics_addr, shard).await,
+        } => cmd::reconcile::run(once, every, cycles, metrics_addr, shard).await,
         Command::Run { job_id } => cmd::runs::run(&job_id).await,
         Command::Runs { job_id, json } => cmd::runs::list(&job_id, json).await,
         Command::Restart { job_id } => {

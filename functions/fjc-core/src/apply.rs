@@ -163,14 +163,17 @@ pub async fn apply<S: Store, A: ArtifactSource, C: Clock>(
             }
             Some(e) => {
                 record.version = e.version;
-                let entry = audit::entry(
+                let (action, detail) =
+                    update_action(&e.spec, &record.spec, e.fingerprint != record.fingerprint);
+                let mut entry = audit::entry(
                     &job_id,
                     clock.now_ms(),
                     caller.actor,
-                    "update",
+                    action,
                     Some(&e.fingerprint.0),
                     Some(&to),
                 );
+                entry.detail = detail;
                 store
                     .put_spec(&record, Some(&e.spec.artifact_path), Some(&entry))
                     .await?;
@@ -196,6 +199,32 @@ pub async fn apply<S: Store, A: ArtifactSource, C: Clock>(
         });
     }
     Ok(applied)
+}
+
+/// Whether a spec asks for its job to be stopped: `desired_state: suspended` (stream)
+/// or `batch_config.suspend` (batch).
+fn suspended(spec: &fjc_spec::JobSpec) -> bool {
+    !spec.desired_state.is_running() || spec.batch_config.as_ref().is_some_and(|b| b.suspend)
+}
+
+/// The audit action of replacing spec `old` by `new`: `suspend` or `resume` when
+/// that is all that changed, else `update` (noting a suspend or resume that came
+/// with it).
+fn update_action(
+    old: &fjc_spec::JobSpec,
+    new: &fjc_spec::JobSpec,
+    fingerprint_changed: bool,
+) -> (&'static str, Option<String>) {
+    let toggled = match (suspended(old), suspended(new)) {
+        (false, true) => Some("suspend"),
+        (true, false) => Some("resume"),
+        _ => None,
+    };
+    match toggled {
+        None => ("update", None),
+        Some(t) if !fingerprint_changed => (t, None),
+        Some(t) => ("update", Some(format!("with {t}"))),
+    }
 }
 
 /// `field: reason` for a refused artifact.
@@ -237,4 +266,48 @@ pub async fn delete<S: Store, C: Clock>(
     );
     store.delete_spec(&existing, Some(&entry)).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::update_action;
+
+    fn spec(extra: serde_json::Value) -> fjc_spec::JobSpec {
+        let mut v =
+            serde_json::json!({"job_id": "j", "job_type": "stream", "artifact_path": "a.jar"});
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        serde_json::from_value(v).expect("spec")
+    }
+
+    #[test]
+    fn suspend_and_resume_have_their_own_action() {
+        let running = spec(serde_json::json!({}));
+        let suspended = spec(serde_json::json!({"desired_state": "suspended"}));
+        assert_eq!(
+            update_action(&running, &suspended, false),
+            ("suspend", None)
+        );
+        assert_eq!(update_action(&suspended, &running, false), ("resume", None));
+        assert_eq!(
+            update_action(&running, &suspended, true),
+            ("update", Some("with suspend".into()))
+        );
+        assert_eq!(update_action(&running, &running, true), ("update", None));
+        let batch = |suspend: bool| {
+            let mut s = spec(serde_json::json!({"job_type": "batch",
+                "batch_config": {"cron": "0 2 * * *", "suspend": suspend}}));
+            s.stream_config = None;
+            s
+        };
+        assert_eq!(
+            update_action(&batch(false), &batch(true), true),
+            ("update", Some("with suspend".into()))
+        );
+        assert_eq!(
+            update_action(&batch(true), &batch(false), false),
+            ("resume", None)
+        );
+    }
 }

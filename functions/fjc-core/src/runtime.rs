@@ -145,7 +145,7 @@ pub async fn build(config: &Config, owner_prefix: &str) -> Result<RealContext, C
     let sdk = aws_config().await;
     let secrets = secrets(&sdk, config);
     let security = security(config, &*secrets).await?;
-    if !security.enforces_namespaces() {
+    if !security.enforces_namespaces() && crate::telemetry::first_time("no-namespaces") {
         tracing::warn!("no namespaces are configured: every spec is allowed any artifact location");
     }
     Ok(Context::new(

@@ -159,3 +159,44 @@ fn enumeration_is_bounded() {
     let d = due(&s, 0, 365 * 24 * HOUR, None);
     assert_eq!(d.missed, MAX_ENUMERATED - 1);
 }
+
+/// The behaviour that chose `croner` over the `cron` crate (README, "Why croner"):
+/// days of the week as crontab numbers them (0 and 7 are Sunday, 1-5 is Monday to
+/// Friday), five-field expressions without a seconds field, and a day-of-month
+/// with a day-of-week matching either (Vixie cron), not both.
+#[test]
+fn weekdays_and_day_fields_read_as_crontab_reads_them() {
+    // Wednesday 2 December 2026.
+    let wed = utc(2026, 12, 2, 12, 0);
+    let weekdays = Schedule::parse("0 9 * * 1-5", None).unwrap();
+    assert_eq!(
+        fires(&weekdays, wed, utc(2026, 12, 9, 0, 0)),
+        [
+            utc(2026, 12, 3, 9, 0),
+            utc(2026, 12, 4, 9, 0),
+            utc(2026, 12, 7, 9, 0),
+            utc(2026, 12, 8, 9, 0)
+        ],
+        "Thursday, Friday, Monday, Tuesday: never the weekend"
+    );
+    for sunday in ["0 16 * * 0", "0 16 * * 7", "0 16 * * SUN", "@weekly"] {
+        let s = Schedule::parse(sunday, None).unwrap();
+        let next = s.next_after(wed).unwrap();
+        let day = chrono::DateTime::<Utc>::from_timestamp_millis(next).unwrap();
+        assert_eq!(
+            chrono::Datelike::weekday(&day),
+            chrono::Weekday::Sun,
+            "{sunday}"
+        );
+    }
+    // The 13th or a Friday: Friday 4th, Friday 11th, Sunday 13th.
+    let either = Schedule::parse("0 0 13 * 5", None).unwrap();
+    assert_eq!(
+        fires(&either, wed, utc(2026, 12, 14, 0, 0)),
+        [
+            utc(2026, 12, 4, 0, 0),
+            utc(2026, 12, 11, 0, 0),
+            utc(2026, 12, 13, 0, 0)
+        ]
+    );
+}

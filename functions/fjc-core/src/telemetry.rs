@@ -58,6 +58,23 @@ fn otlp_configured() -> bool {
     .any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()))
 }
 
+/// Whether to colour output on a stream: only a terminal, and never when
+/// `NO_COLOR` is set to anything but the empty string (<https://no-color.org>).
+pub fn colour(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// `true` the first time it is called with `key` in this process, `false` after:
+/// for a warning about something that cannot change while the process runs (it
+/// would otherwise repeat every cycle).
+pub fn first_time(key: &'static str) -> bool {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    SEEN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(key)
+}
+
 /// Installs the subscriber: log level from configuration (overridable with
 /// `RUST_LOG`), text or JSON lines to stderr, plus span export when an OTLP
 /// endpoint is set. `service` names the process in traces (`fjc`, `reconcile`,
@@ -69,7 +86,12 @@ pub fn init(config: &Config, service: &str) -> Telemetry {
             config.log_level
         ))
     });
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(colour(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ));
     let fmt = if config.log_format == "json" {
         fmt.json()
             .flatten_event(true)
@@ -174,6 +196,22 @@ pub fn join_xray(span: &tracing::Span, header: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colour(true, None));
+        assert!(colour(true, Some(OsStr::new(""))));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
+    }
+
+    #[test]
+    fn first_time_is_true_once_per_key() {
+        assert!(first_time("telemetry-test-a"));
+        assert!(!first_time("telemetry-test-a"));
+        assert!(first_time("telemetry-test-b"));
+    }
 
     #[test]
     fn xray_header_becomes_the_parent_context() {

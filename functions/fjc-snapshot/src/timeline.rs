@@ -209,7 +209,7 @@ pub fn events(job: &JobView) -> Vec<Event> {
             ),
         });
     }
-    out.sort_by(|a, b| (a.at, a.kind).cmp(&(b.at, b.kind)));
+    out.sort_by_key(|e| (e.at, e.kind));
     out
 }
 

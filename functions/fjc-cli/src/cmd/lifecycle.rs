@@ -1,5 +1,6 @@
 //! `fjc restart|savepoint|rollback JOB_ID`: operator commands on a stream job.
-//! Each is recorded in the store and carried out (once) by the next reconcile.
+//! Each is recorded in the store with its audit entry (the caller, the command)
+//! and carried out (once) by the next reconcile.
 
 use fjc_core::clock::{Clock, SystemClock, rfc3339};
 use fjc_core::revisions::Command;
@@ -14,7 +15,7 @@ pub async fn request(job_id: &str, command: Command) -> Result<(), Failure> {
     let config = super::config()?;
     let sdk = aws_config().await;
     let store = store(&sdk, &config);
-    super::spec_of_type(&store, job_id, JobType::Stream, command.kind()).await?;
+    let record = super::spec_of_type(&store, job_id, JobType::Stream, command.kind()).await?;
     if let Command::Rollback(Some(to)) = command {
         let kept = store.list_revisions(job_id).await?;
         if !kept.iter().any(|r| r.number == to) {
@@ -30,7 +31,20 @@ pub async fn request(job_id: &str, command: Command) -> Result<(), Failure> {
         }
     }
     let now = SystemClock.now_ms();
-    store.request_command(job_id, command, now).await?;
+    let actor = fjc_core::audit::caller_identity(&sdk).await;
+    let fingerprint = Some(record.fingerprint.0.as_str());
+    let mut audit = fjc_core::audit::entry(
+        job_id,
+        now,
+        &actor,
+        command.kind(),
+        fingerprint,
+        fingerprint,
+    );
+    if let Command::Rollback(Some(to)) = command {
+        audit.detail = Some(format!("to revision {to}"));
+    }
+    store.request_command(job_id, command, now, &audit).await?;
     let what = match command {
         Command::Restart => "restart".to_string(),
         Command::Savepoint => "savepoint".to_string(),

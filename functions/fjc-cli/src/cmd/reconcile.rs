@@ -12,13 +12,15 @@ use fjc_core::shard::Shard;
 
 use crate::exit::Failure;
 
-/// One round (`--once`) or a loop (`--every`), with Prometheus metrics on
+/// One round (`--once`) or a loop (`--every`, `--cycles` rounds or until
+/// interrupted), with Prometheus metrics on
 /// `metrics_addr` when given. A round is one cycle; when sharded, one cycle per
 /// shard (or just `--shard`) and then a read-only fleet view for the heartbeat
 /// and the dashboard.
 pub async fn run(
     once: bool,
     every: Option<Duration>,
+    cycles: Option<u64>,
     metrics_addr: Option<std::net::SocketAddr>,
     shard: Option<u32>,
 ) -> Result<(), Failure> {
@@ -65,9 +67,14 @@ pub async fn run(
         "reconciling every {}s; Ctrl-C to stop",
         interval.as_secs_f64()
     );
+    let mut done = 0u64;
     loop {
         if let Err(e) = round.run().await {
             eprintln!("cycle failed: {}", e.text());
+        }
+        done += 1;
+        if cycles.is_some_and(|n| done >= n) {
+            return Ok(());
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -153,7 +153,7 @@ impl HistoryCache {
                 .filter(|(id, key)| c.jobs.get(*id).is_none_or(|(k, _)| k != key))
                 .collect()
         };
-        stale.sort_by(|a, b| b.1.cmp(&a.1));
+        stale.sort_by_key(|s| std::cmp::Reverse(s.1));
         let deferred_by_bound = stale.len().saturating_sub(MAX_REFRESHES_PER_CYCLE);
         stale.truncate(MAX_REFRESHES_PER_CYCLE);
         let read: Vec<(String, Key, Option<JobHistory>)> =

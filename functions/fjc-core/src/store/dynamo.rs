@@ -72,6 +72,27 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Unconditional puts in one transaction: all are written or none.
+    pub(super) async fn put_together(
+        &self,
+        items: Vec<Item>,
+        what: &str,
+    ) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+        let mut tx = self.client.transact_write_items();
+        for item in items {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map_err(build_err)?;
+            tx = tx.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        self.write();
+        tx.send().await.map_err(|e| self.map_err(e, what))?;
+        Ok(())
+    }
+
     pub(super) async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         self.query_pages(pk, None).await
     }
@@ -531,8 +552,9 @@ impl Store for DynamoStore {
         job_id: &str,
         command: crate::revisions::Command,
         at: EpochMs,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        self.put_command_item(job_id, command, at).await
+        self.put_command_item(job_id, command, at, audit).await
     }
 
     async fn list_commands(

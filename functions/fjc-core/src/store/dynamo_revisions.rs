@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::codec::{self, Item, corrupt, get_s, key, n, s};
-use super::{DynamoStore, StoreError};
+use super::{AuditEntry, DynamoStore, StoreError};
 use crate::clock::EpochMs;
 use crate::revisions::{Command, Commands, Revision};
 
@@ -73,6 +73,7 @@ impl DynamoStore {
         job_id: &str,
         command: Command,
         at: EpochMs,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         let mut item = key(CMD_PK, &format!("{job_id}#{}", command.kind()));
         item.insert("job_id".into(), s(job_id));
@@ -81,8 +82,11 @@ impl DynamoStore {
         if let Command::Rollback(Some(to)) = command {
             item.insert("to".into(), n(to));
         }
-        self.put_plain(item, &format!("request {} of {job_id}", command.kind()))
-            .await
+        self.put_together(
+            vec![item, codec::audit_to_item(audit)?],
+            &format!("request {} of {job_id}", command.kind()),
+        )
+        .await
     }
 
     pub(super) async fn command_items(&self) -> Result<BTreeMap<String, Commands>, StoreError> {

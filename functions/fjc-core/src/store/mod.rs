@@ -101,7 +101,8 @@ pub struct AuditEntry {
     pub at: EpochMs,
     /// Caller identity (IAM ARN, or `local:<user>@<host>`).
     pub actor: String,
-    /// `create`, `update`, `delete`, `artifact-update`, `rollback`, `restart`.
+    /// `create`, `update`, `delete`, `suspend`, `resume` (spec changes), `restart`,
+    /// `savepoint`, `rollback` (operator commands), `artifact-update`.
     pub action: String,
     /// Fingerprint before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -337,13 +338,15 @@ pub trait Store: Send + Sync {
         job_id: &str,
         number: u64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Records an operator command (`fjc restart|savepoint|rollback`); a newer
-    /// request of the same kind replaces an unhandled older one.
+    /// Records an operator command (`fjc restart|savepoint|rollback`) together
+    /// (one transaction) with its audit entry; a newer request of the same kind
+    /// replaces an unhandled older one.
     fn request_command(
         &self,
         job_id: &str,
         command: crate::revisions::Command,
         at: EpochMs,
+        audit: &AuditEntry,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Pending commands by job id.
     fn list_commands(
