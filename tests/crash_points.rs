@@ -174,9 +174,20 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
         // A retained checkpoint for last-state.
         tokio::time::sleep(Duration::from_secs(2)).await;
         if op == Op::Recover {
-            // The restore point a recovery uses.
-            w.cycle_until(&id, WAIT, |s| s.last_savepoint.is_some())
-                .await;
+            // The restore point a recovery finds in storage: a completed checkpoint.
+            let job = st.flink_job_id.clone().expect("deployed");
+            let start = std::time::Instant::now();
+            while w
+                .flink
+                .checkpoints(&job)
+                .await
+                .ok()
+                .and_then(|c| c.latest_completed)
+                .is_none()
+            {
+                assert!(start.elapsed() < WAIT, "no checkpoint completed");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
         }
     }
     match op {

@@ -87,63 +87,111 @@ async fn disruptive_jobmanager_restart_batch_run_is_lost_and_stream_job_redeploy
     w.cleanup().await;
 }
 
-/// A stream job whose JobManager is killed mid-run (no HA: the cluster forgets
-/// it) is recovered from the checkpoint the controller recorded; every key's
-/// count goes on with no reset and no gap (values after the checkpoint repeat,
-/// as the source replays from it).
+/// Stream jobs checkpointing every 1 s, 5 s and 30 s lose their JobManager (no HA:
+/// the cluster forgets them) long after the last cycle, as with minute-spaced
+/// cycles: nothing was recorded in between, and Flink has subsumed and deleted
+/// every checkpoint but the newest. Each is RUNNING again within 2 cycles of the
+/// cluster coming back, restored from the newest complete checkpoint in storage;
+/// no key's count starts over, no gap (values after the checkpoint repeat, as the
+/// source replays from it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn disruptive_killed_jobmanager_stream_job_recovers_from_its_recorded_checkpoint() {
-    let mut w = World::new("jm-recover").await;
-    w.ctx.settings.checkpoint_record_seconds = 0;
-    let id = unique("jm-counter");
-    let mut spec = w.stream_spec(&id);
-    spec.deployment.checkpoint_interval = Some("3s".into());
-    w.apply(vec![spec]).await;
-    let s = w
-        .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
-        .await;
-    let old = s.flink_job_id.unwrap();
-    let dir = w.out_dir.join(&id);
-    counter::counted(&dir, 4, 20, T).await;
-    // Cycles record the newest retained checkpoint; kill right after one did.
-    let recorded = w
-        .cycle_until(&id, T, |s| {
-            s.last_savepoint
-                .as_ref()
-                .is_some_and(|p| p.kind == "checkpoint" && p.from_job == old)
+async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkpoint_in_storage() {
+    use fjc_flink::FlinkApi;
+    let w = World::new("jm-recover").await;
+    let intervals = ["1s", "5s", "30s"];
+    let ids: Vec<String> = intervals
+        .iter()
+        .map(|i| unique(&format!("jm-{i}")))
+        .collect();
+    let specs = ids
+        .iter()
+        .zip(intervals)
+        .map(|(id, every)| {
+            let mut spec = w.stream_spec(id);
+            spec.deployment.checkpoint_interval = Some(every.to_string());
+            spec
         })
-        .await
-        .last_savepoint
-        .unwrap();
-    let before = counter::latest(&counter::counts(&dir));
+        .collect();
+    w.apply(specs).await;
+    let mut old = Vec::new();
+    for id in &ids {
+        let s = w
+            .cycle_until(id, T, |s| s.lifecycle == Lifecycle::Running)
+            .await;
+        old.push(s.flink_job_id.unwrap());
+    }
+    // Every job completes checkpoints; the slowest (30 s) at least two, so the
+    // first is subsumed. No cycle runs meanwhile.
+    for (id, job) in ids.iter().zip(&old) {
+        counter::counted(&w.out_dir.join(id), 4, 5, T).await;
+        let start = std::time::Instant::now();
+        while w
+            .flink
+            .checkpoints(job)
+            .await
+            .ok()
+            .and_then(|c| c.latest_completed)
+            .is_none_or(|c| c.id < 2)
+        {
+            assert!(start.elapsed() < T, "{id}: no second checkpoint");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    let config = w.flink.cluster_config().await.unwrap();
+    // Flink 2 names it execution.checkpointing.dir, 1.20 state.checkpoints.dir.
+    let ck_dir = config
+        .get("execution.checkpointing.dir")
+        .or_else(|| config.get("state.checkpoints.dir"))
+        .expect("checkpoint dir configured")
+        .trim_start_matches("file://")
+        .trim_start_matches("file:")
+        .to_string();
+    let before: Vec<_> = ids
+        .iter()
+        .map(|id| counter::latest(&counter::counts(&w.out_dir.join(id))))
+        .collect();
     restart_jobmanager_losing_all_jobs();
-    assert!(w.flink_job(&old).await.is_none(), "JM forgot the job");
+    // What storage holds now: each job's newest complete checkpoint.
+    let newest: Vec<String> = old
+        .iter()
+        .map(|job| {
+            let dir = std::path::Path::new(&ck_dir).join(job.as_str());
+            let n = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(|e| {
+                    let name = e.ok()?.file_name().into_string().ok()?;
+                    let n: u64 = name.strip_prefix("chk-")?.parse().ok()?;
+                    dir.join(&name).join("_metadata").is_file().then_some(n)
+                })
+                .max()
+                .expect("a complete checkpoint on disk");
+            format!("chk-{n}")
+        })
+        .collect();
+    for job in &old {
+        assert!(w.flink_job(job).await.is_none(), "JM forgot the job");
+    }
 
-    let s = w
-        .cycle_until(&id, T, |s| {
-            s.flink_job_id.as_ref() != Some(&old) && s.operation.is_none()
-        })
-        .await;
-    assert_eq!(s.recoveries.len(), 1);
-    assert_eq!(s.restored_from.as_ref(), Some(&recorded.location), "{s:?}");
-    let new = s.flink_job_id.clone().unwrap();
-    w.wait_flink_state(&new, FlinkJobState::Running, T).await;
-    let stats = w.flink.checkpoints(&new).await.unwrap();
-    assert_eq!(
-        stats.latest_restored.and_then(|r| r.external_path),
-        Some(recorded.location.clone()),
-        "restored from the recorded checkpoint"
-    );
-    let top = before.values().max().copied().unwrap_or(0);
-    let after = counter::counted(&dir, 4, top + 10, T).await;
-    assert!(counter::resets(&after).is_empty(), "no reset: {after:?}");
-    assert!(counter::gaps(&after).is_empty(), "no gap: {after:?}");
-    let s = w
-        .cycle_until(&id, T, |s| {
-            matches!(s.lifecycle, Lifecycle::Running | Lifecycle::Stable)
-        })
-        .await;
-    assert!(s.last_error.unwrap().message.contains("recovery 1 of 3"));
+    // Two cycles, then every job runs again from its newest checkpoint.
+    w.cycle().await;
+    w.cycle().await;
+    for (k, id) in ids.iter().enumerate() {
+        let s = w.state(id).await.unwrap();
+        assert_ne!(s.flink_job_id.as_ref(), Some(&old[k]), "{id}: {s:?}");
+        assert_eq!(s.recoveries.len(), 1, "{id}: {s:?}");
+        let from = s.restored_from.clone().unwrap_or_default();
+        assert!(
+            from.contains(old[k].as_str()) && from.ends_with(&newest[k]),
+            "{id} restored from {from}, the newest on disk is {}",
+            newest[k]
+        );
+        let new = s.flink_job_id.clone().unwrap();
+        w.wait_flink_state(&new, FlinkJobState::Running, T).await;
+        let top = before[k].values().max().copied().unwrap_or(0);
+        let after = counter::counted(&w.out_dir.join(id), 4, top + 5, T).await;
+        assert!(counter::resets(&after).is_empty(), "{id}: reset: {after:?}");
+        assert!(counter::gaps(&after).is_empty(), "{id}: gap: {after:?}");
+    }
     w.cleanup().await;
 }
 

@@ -2,14 +2,15 @@
 //! counter of the test job: suspend/resume and manual savepoints (with disposal
 //! of expired ones) keep every count exact; a new version that fails is rolled
 //! back to the stable revision and the counts go on; a manual rollback carries
-//! the running job's state; an incompatible new version and a restore from a
-//! missing savepoint end clearly (old version back, or FAILED with the reason);
+//! the running job's state; an incompatible new version ends clearly (old version
+//! back); a missing restore point is skipped for the next newest, and with none
+//! left the job is FAILED naming the paths tried;
 //! a job that keeps failing stops at its recovery budget until `fjc restart`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fjc_core::revisions::{Command, RevisionOutcome};
+use fjc_core::revisions::{Command, RestartFrom, RevisionOutcome};
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::Store;
 use fjc_flink::FlinkJobState;
@@ -78,7 +79,7 @@ fn on_disk(location: &str) -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn suspend_resume_and_savepoints_keep_every_count_and_a_missing_savepoint_fails_clearly() {
+async fn suspend_resume_and_savepoints_keep_every_count_and_missing_restore_points_are_skipped() {
     let w = World::new("lc-suspend").await;
     let mut spec = stream(&w, "lc-suspend");
     spec.stream_config
@@ -149,7 +150,8 @@ async fn suspend_resume_and_savepoints_keep_every_count_and_a_missing_savepoint_
         assert!(after[k].contains(&(n + 1)), "key {k} went on after {n}");
     }
 
-    // Suspend again, lose the savepoint, resume: FAILED with the reason, nothing runs.
+    // Suspend again and lose the newest restore point (the suspend savepoint):
+    // resuming starts from the next newest that exists, and says so.
     spec.desired_state = DesiredState::Suspended;
     w.apply(vec![spec.clone()]).await;
     let s = w
@@ -160,11 +162,81 @@ async fn suspend_resume_and_savepoints_keep_every_count_and_a_missing_savepoint_
     spec.desired_state = DesiredState::Running;
     w.apply(vec![spec.clone()]).await;
     let s = w
+        .cycle_until(&id, WAIT, |s| {
+            s.operation.is_none() && matches!(s.lifecycle, Lifecycle::Running | Lifecycle::Stable)
+        })
+        .await;
+    let from = s.restored_from.clone().expect("restored");
+    assert_ne!(from, lost, "{s:?}");
+    assert!(on_disk(&from).join("_metadata").is_file(), "{from}");
+    let after = counts_grow(&w, &id, 3).await;
+    assert!(
+        counter::resets(&after).is_empty(),
+        "no key starts over: {after:?}"
+    );
+
+    // Every restore point gone: FAILED, naming what it tried; nothing runs.
+    spec.desired_state = DesiredState::Suspended;
+    w.apply(vec![spec.clone()]).await;
+    let s = w
+        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Suspended)
+        .await;
+    let config = fjc_flink::FlinkApi::cluster_config(&w.flink).await.unwrap();
+    let jobs: std::collections::BTreeSet<String> = s
+        .savepoints
+        .iter()
+        .chain(&s.last_savepoint)
+        .map(|p| p.from_job.to_string())
+        .collect();
+    // An operator's copy of the newest savepoint, for `fjc restart --from` below.
+    let newest = on_disk(&s.last_savepoint.clone().unwrap().location);
+    let backup = w.out_dir.join(format!("{id}-backup-savepoint"));
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&newest)
+        .arg(&backup)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let mut gone = Vec::new();
+    for job in &jobs {
+        // Flink 2 names them execution.checkpointing.*, 1.20 state.*.
+        let dir = |new: &str, old: &str| {
+            on_disk(
+                config
+                    .get(new)
+                    .or_else(|| config.get(old))
+                    .expect("configured"),
+            )
+        };
+        let ck = dir("execution.checkpointing.dir", "state.checkpoints.dir").join(job);
+        let _ = std::fs::remove_dir_all(&ck);
+        let sp = dir(
+            "execution.checkpointing.savepoint-dir",
+            "state.savepoints.dir",
+        );
+        for e in std::fs::read_dir(&sp).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&format!("savepoint-{}-", &job[..6])) {
+                gone.push(name);
+                std::fs::remove_dir_all(e.path()).unwrap();
+            }
+        }
+    }
+    assert!(!gone.is_empty());
+    spec.desired_state = DesiredState::Running;
+    w.apply(vec![spec.clone()]).await;
+    let s = w
         .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Failed)
         .await;
     let error = s.last_error.unwrap().message;
+    assert!(error.contains("no restore point left: tried"), "{error}");
     assert!(
-        error.contains("savepoint") || error.contains(&lost),
+        s.savepoints.iter().all(|p| error.contains(&p.location)),
+        "every recorded path is listed: {error}"
+    );
+    assert!(
+        error.contains("not starting it with empty state"),
         "{error}"
     );
     let live: Vec<_> = w
@@ -176,6 +248,21 @@ async fn suspend_resume_and_savepoints_keep_every_count_and_a_missing_savepoint_
     assert!(
         live.is_empty(),
         "nothing runs after a failed restore: {live:?}"
+    );
+    // `fjc restart --from` a copy of the savepoint brings the job back.
+    let from = format!("file:{}", backup.display());
+    w.request(&id, Command::Restart(RestartFrom::Path(from.clone())))
+        .await;
+    let s = w
+        .cycle_until(&id, WAIT, |s| {
+            s.operation.is_none() && matches!(s.lifecycle, Lifecycle::Running | Lifecycle::Stable)
+        })
+        .await;
+    assert_eq!(s.restored_from.as_deref(), Some(from.as_str()), "{s:?}");
+    let after = counts_grow(&w, &id, 3).await;
+    assert!(
+        counter::resets(&after).is_empty(),
+        "no key starts over: {after:?}"
     );
     w.cleanup().await;
 }

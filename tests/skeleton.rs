@@ -40,12 +40,14 @@ async fn apply_reconcile_runs_job_under_persisted_id_then_steady_state_writes_no
     let job = w.flink_job(&flink_id).await.unwrap();
     assert_eq!(job.name, format!("fjc:{id}"));
 
-    // The next cycle records RUNNING, a later one the job's first retained
-    // checkpoint (read again only after `checkpoint_record_seconds`); the one
-    // after has nothing to do at all.
-    w.cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
+    // The next cycle records RUNNING (with all tasks); the one after has nothing
+    // to do at all, checkpointing or not: restore points are found in storage
+    // when they are needed, never polled.
+    let state = w
+        .cycle_until(&id, T, |s| {
+            s.lifecycle == Lifecycle::Running && s.running_since.is_some()
+        })
         .await;
-    let state = w.cycle_until(&id, T, |s| s.last_savepoint.is_some()).await;
     let version = state.version;
     let steady = w.cycle().await;
     assert!(steady.actions.is_empty(), "{steady:?}");

@@ -94,6 +94,36 @@ async fn stale_spec_writer_is_refused_and_data_is_unchanged() {
     );
 }
 
+/// Renewal extends a lease without changing its token (the holder's writes stay
+/// valid); a lease taken over after it expired is not renewed by the old holder.
+#[tokio::test]
+async fn a_renewed_lease_keeps_its_token_and_a_lost_one_is_not_renewed() {
+    let store = fresh_store("renew").await;
+    let now = 1_000_000;
+    let LeaseOutcome::Acquired(lease) = store.acquire_lease("r", "one", 1_000, now).await.unwrap()
+    else {
+        panic!("free lease not acquired")
+    };
+    assert!(store.renew_lease(&lease, now + 5_000).await.unwrap());
+    // Still held past its first expiry, and the holder still writes.
+    assert!(matches!(
+        store.acquire_lease("r", "two", 1_000, now + 3_000).await.unwrap(),
+        LeaseOutcome::Held(h) if h.expires_at == now + 5_000
+    ));
+    let state = JobState::new("job", JobType::Stream, "default", now);
+    assert_eq!(store.put_state(&state, &lease).await.unwrap(), 1);
+    // Once it expires another owner takes it; the old holder cannot renew it.
+    let LeaseOutcome::Acquired(next) = store
+        .acquire_lease("r", "two", 1_000, now + 6_000)
+        .await
+        .unwrap()
+    else {
+        panic!("expired lease not taken over")
+    };
+    assert!(!store.renew_lease(&lease, now + 60_000).await.unwrap());
+    assert!(store.renew_lease(&next, now + 60_000).await.unwrap());
+}
+
 #[tokio::test]
 async fn lease_fences_out_a_stale_holder() {
     let store = fresh_store("lease").await;

@@ -198,6 +198,13 @@ impl<S: Store> Store for CrashStore<S> {
         self.plan.after("store: acquire lease").await;
         r
     }
+    async fn renew_lease(
+        &self,
+        lease: &fjc_core::store::LeaseGrant,
+        expires_at: EpochMs,
+    ) -> Result<bool, StoreError> {
+        self.inner.renew_lease(lease, expires_at).await
+    }
     async fn release_lease(&self, lease: &LeaseGrant) -> Result<(), StoreError> {
         let r = self.inner.release_lease(lease).await;
         self.plan.after("store: release lease").await;
@@ -277,6 +284,11 @@ impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
     }
     async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
         self.inner.checkpoints(id).await
+    }
+    async fn cluster_config(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, FlinkError> {
+        self.inner.cluster_config().await
     }
     async fn trigger_savepoint(
         &self,

@@ -93,6 +93,13 @@ enum Command {
     Restart {
         /// Job id of a stream spec.
         job_id: String,
+        /// Start from this savepoint or retained checkpoint (a directory with a
+        /// `_metadata` file) instead of the newest one found.
+        #[arg(long, conflicts_with = "empty")]
+        from: Option<String>,
+        /// Start with empty state, on purpose (the job's state is lost).
+        #[arg(long)]
+        empty: bool,
     },
     /// Take a savepoint of a running stream job now (at the next reconcile).
     Savepoint {
@@ -180,8 +187,18 @@ async fn run(command: Command) -> Result<(), Failure> {
         } => cmd::reconcile::run(once, every, cycles, metrics_addr, shard).await,
         Command::Run { job_id } => cmd::runs::run(&job_id).await,
         Command::Runs { job_id, json } => cmd::runs::list(&job_id, json).await,
-        Command::Restart { job_id } => {
-            cmd::lifecycle::request(&job_id, fjc_core::revisions::Command::Restart).await
+        Command::Restart {
+            job_id,
+            from,
+            empty,
+        } => {
+            use fjc_core::revisions::RestartFrom;
+            let from = match (from, empty) {
+                (Some(p), _) => RestartFrom::Path(p),
+                (None, true) => RestartFrom::Empty,
+                (None, false) => RestartFrom::Newest,
+            };
+            cmd::lifecycle::request(&job_id, fjc_core::revisions::Command::Restart(from)).await
         }
         Command::Savepoint { job_id } => {
             cmd::lifecycle::request(&job_id, fjc_core::revisions::Command::Savepoint).await

@@ -88,7 +88,10 @@ impl Default for SecretsConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReconcileConfig {
-    /// Lease time to live; must exceed the longest cycle (the Lambda timeout).
+    /// Lease time to live (default 30 s). The holder renews it every third of
+    /// that while it works (a Lambda never past its invocation deadline), so it
+    /// need not cover a whole cycle: it bounds how long a crashed holder blocks
+    /// the next cycle. Safety rests on the fencing token, not on this length.
     pub lease_ttl_seconds: u64,
     /// Actions carried out at once.
     pub max_concurrency: usize,
@@ -100,10 +103,6 @@ pub struct ReconcileConfig {
     pub retry_base_seconds: u64,
     /// Upper bound of the retry delay.
     pub retry_max_seconds: u64,
-    /// How old the newest recorded checkpoint of a running, checkpointing stream
-    /// job may get before it is read again (one `/jobs/:id/checkpoints` call; a
-    /// state write only when a newer one exists). 0: every cycle.
-    pub checkpoint_record_seconds: u64,
     /// What to do with orphans (jobs on a cluster no state accounts for).
     pub orphan_policy: OrphanPolicy,
     /// How clusters are observed: one `/jobs/overview` per cluster (default), or
@@ -147,13 +146,12 @@ pub enum OrphanPolicy {
 impl Default for ReconcileConfig {
     fn default() -> Self {
         ReconcileConfig {
-            lease_ttl_seconds: 300,
+            lease_ttl_seconds: 30,
             max_concurrency: 8,
             cancel_wait_seconds: 30,
             interval_seconds: 30,
             retry_base_seconds: 30,
             retry_max_seconds: 1800,
-            checkpoint_record_seconds: 60,
             orphan_policy: OrphanPolicy::Leave,
             observe: ObserveMode::Overview,
             breaker: Default::default(),

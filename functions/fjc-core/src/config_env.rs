@@ -104,9 +104,6 @@ impl Config {
         if let Some(v) = num("FJC_RECONCILE_INTERVAL_SECONDS")? {
             self.reconcile.interval_seconds = v;
         }
-        if let Some(v) = num("FJC_CHECKPOINT_RECORD_SECONDS")? {
-            self.reconcile.checkpoint_record_seconds = v;
-        }
         if let Some(v) = env("FJC_ORPHAN_POLICY") {
             self.reconcile.orphan_policy = choice(
                 "FJC_ORPHAN_POLICY",

@@ -37,17 +37,13 @@ fn layers_override_in_order() {
 }
 
 #[test]
-fn orphan_policy_and_checkpoint_recording_from_file_and_env() {
+fn orphan_policy_from_file_and_env() {
     let c = load(
-        &[(
-            "config.yaml",
-            "reconcile:\n  orphan_policy: cancel-own\n  checkpoint_record_seconds: 5\n",
-        )],
+        &[("config.yaml", "reconcile:\n  orphan_policy: cancel-own\n")],
         &[],
     )
     .unwrap();
     assert_eq!(c.reconcile.orphan_policy, OrphanPolicy::CancelOwn);
-    assert_eq!(c.reconcile.checkpoint_record_seconds, 5);
     let c = load(&[], &[("FJC_ORPHAN_POLICY", "leave")]).unwrap();
     assert_eq!(c.reconcile.orphan_policy, OrphanPolicy::Leave);
     let e = load(&[], &[("FJC_ORPHAN_POLICY", "cancel-all")])

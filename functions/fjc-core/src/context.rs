@@ -25,6 +25,8 @@ pub struct Context<S, F, A, C, K> {
     pub settings: ReconcileConfig,
     /// This process's lease owner id.
     pub owner: String,
+    /// Checkpoint storage, read when a restore point is needed.
+    pub storage: crate::restore::Storage,
 }
 
 impl<S, F, A, C, K> Context<S, F, A, C, K> {
@@ -51,7 +53,14 @@ impl<S, F, A, C, K> Context<S, F, A, C, K> {
             security: Default::default(),
             settings,
             owner,
+            storage: crate::restore::Storage::local(),
         }
+    }
+
+    /// Replaces the checkpoint storage reader (e.g. one that can read S3).
+    pub fn with_storage(mut self, storage: crate::restore::Storage) -> Self {
+        self.storage = storage;
+        self
     }
 
     /// Replaces the security settings.

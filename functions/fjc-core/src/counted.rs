@@ -142,6 +142,12 @@ impl<F: FlinkApi> FlinkApi for Counted<F> {
         self.read();
         self.seen(self.inner.checkpoints(id).await)
     }
+    async fn cluster_config(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, FlinkError> {
+        self.read();
+        self.seen(self.inner.cluster_config().await)
+    }
     async fn trigger_savepoint(
         &self,
         id: &JobId,

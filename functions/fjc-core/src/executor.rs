@@ -20,6 +20,7 @@ use crate::counted::Counted;
 use crate::error::CoreError;
 use crate::executor_secrets::{ResolvedSpec, resolve_spec};
 use crate::planner::{Action, DeployReason, Observation};
+use crate::revisions::RestartFrom;
 use crate::secrets::SecretSource;
 use crate::state::UpgradeProgress;
 use crate::state::{JobState, LastError, Lifecycle, Operation, Purpose};
@@ -110,7 +111,6 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             Action::Rollback {
                 to, reason, manual, ..
             } => self.start_rollback(&job_id, *to, reason, *manual).await,
-            Action::RecordCheckpoint { .. } => self.record_checkpoint(&job_id).await,
             Action::CancelOrphan {
                 cluster,
                 flink_job_id,
@@ -217,30 +217,104 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             _ if replaces.is_some() => Lifecycle::Upgrading,
             _ => Lifecycle::Deploying,
         };
-        if purpose == Purpose::Recover {
-            self.newest_restore_point(&mut state).await;
+        let mode = spec.upgrade_mode();
+        // Nothing runs (failed, lost with the JobManager, suspended, or a new
+        // version after a failure): find the newest restore point in storage now,
+        // unless the spec wants empty state. Before `note_purpose`, which reports
+        // where a recovery starts from.
+        // `fjc restart --from PATH` / `--empty`: the operator chose.
+        let chosen = match purpose {
+            Purpose::Restart => self
+                .commands
+                .get(job_id)
+                .and_then(|c| c.restart.as_ref())
+                .map(|(_, from)| from.clone())
+                .filter(|f| *f != RestartFrom::Newest),
+            _ => None,
+        };
+        if let Some(RestartFrom::Path(path)) = &chosen
+            && !matches!(self.ctx.storage.is_complete(path).await, Ok(true))
+        {
+            let message = format!(
+                "fjc restart --from {path}: no complete savepoint or checkpoint there \
+                 (no _metadata); nothing started"
+            );
+            self.note_purpose(&mut state, purpose, record).await;
+            return self.not_started(&mut state, message, false).await;
+        }
+        let found = match (&replaces, mode) {
+            _ if chosen.is_some() => None,
+            (None, UpgradeMode::Savepoint | UpgradeMode::LastState)
+                if state.flink_job_id.is_some() || state.last_savepoint.is_some() =>
+            {
+                Some(self.restore_chain(&state, Some(spec)).await)
+            }
+            _ => None,
+        };
+        if let Some(found) = &found {
+            match found.chain.first() {
+                Some(newest) => {
+                    let from = state.flink_job_id.clone().unwrap_or_else(JobId::random);
+                    state.last_savepoint = Some(newest.record(&from));
+                }
+                None if found.incomplete => {
+                    let message = "restore points could not be listed (cluster configuration \
+                                   or checkpoint storage unavailable); not starting without them"
+                        .to_string();
+                    self.note_purpose(&mut state, purpose, record).await;
+                    return self.not_started(&mut state, message, true).await;
+                }
+                None if had_state(&state) => {
+                    let tried: Vec<String> = state
+                        .last_savepoint
+                        .iter()
+                        .chain(&state.savepoints)
+                        .map(|s| s.location.clone())
+                        .collect();
+                    let message = crate::restore::none_left(&tried);
+                    self.note_purpose(&mut state, purpose, record).await;
+                    return self.not_started(&mut state, message, false).await;
+                }
+                None => {
+                    info!(job = %job_id, "no checkpoint or savepoint of this job exists; starting it with empty state");
+                }
+            }
         }
         self.note_purpose(&mut state, purpose, record).await;
-        let mode = spec.upgrade_mode();
-        let upgrade = match (&replaces, mode, &state.last_savepoint) {
+        let upgrade = match (&replaces, &found) {
+            // The operator's choice: cancel what runs, start from that path or empty.
+            _ if chosen.is_some() => {
+                let restore_from = match &chosen {
+                    Some(RestartFrom::Path(p)) => Some(p.clone()),
+                    _ => None,
+                };
+                if restore_from.is_none() {
+                    warn!(job = %job_id, "starting with empty state, as fjc restart --empty asked");
+                }
+                Some(UpgradeProgress {
+                    mode: UpgradeMode::Stateless,
+                    trigger_id: None,
+                    savepoint_started_at: None,
+                    restore_from,
+                    tried: Vec::new(),
+                })
+            }
             // A running job is replaced: carry its state over as the mode says.
-            (Some(_), _, _) => Some(UpgradeProgress {
+            (Some(_), _) => Some(UpgradeProgress {
                 mode,
                 trigger_id: None,
                 savepoint_started_at: None,
                 restore_from: None,
+                tried: Vec::new(),
             }),
-            // Nothing runs (failed, or lost with the JobManager): start from the
-            // newest known savepoint unless the spec wants empty state.
-            (None, UpgradeMode::Savepoint | UpgradeMode::LastState, Some(sp)) => {
-                Some(UpgradeProgress {
-                    mode,
-                    trigger_id: None,
-                    savepoint_started_at: None,
-                    restore_from: Some(sp.location.clone()),
-                })
-            }
-            _ => None,
+            (None, Some(found)) => found.chain.first().map(|newest| UpgradeProgress {
+                mode,
+                trigger_id: None,
+                savepoint_started_at: None,
+                restore_from: Some(newest.location.clone()),
+                tried: Vec::new(),
+            }),
+            (None, None) => None,
         };
         state.operation = Some(Operation::Deploy {
             fingerprint: record.fingerprint.clone(),
@@ -253,6 +327,29 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         // Intent first: nothing touches Flink before this write succeeds.
         self.save(&mut state).await?;
         Box::pin(self.continue_deploy(state)).await
+    }
+
+    /// A deployment that cannot start without a restore point it cannot find:
+    /// FAILED (or waiting, when the places could not be read), with why.
+    async fn not_started(
+        &self,
+        state: &mut JobState,
+        message: String,
+        retryable: bool,
+    ) -> Step<Outcome> {
+        warn!(job = %state.job_id, error = %message, "not started");
+        state.operation = None;
+        state.lifecycle = Lifecycle::Failed;
+        state.failed_attempts = state.failed_attempts.saturating_add(1);
+        state.next_attempt_at =
+            retryable.then(|| self.now() + self.backoff_ms(state.failed_attempts));
+        state.last_error = Some(LastError {
+            message: message.clone(),
+            at: self.now(),
+            retryable,
+        });
+        self.save(state).await?;
+        Ok(Outcome::Failed(message))
     }
 
     async fn resume(&self, job_id: &str) -> Step<Outcome> {
@@ -368,8 +465,77 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                     "submission of {flink_job_id} unconfirmed: {e}"
                 )))
             }
-            Err(e) => self.fail(&mut state, e.into()).await,
+            Err(e) => match restore_from {
+                Some(missing) if crate::restore::is_missing_restore_point(&e.to_string()) => {
+                    self.next_restore_point(state, missing, &e.to_string())
+                        .await
+                }
+                _ => self.fail(&mut state, e.into()).await,
+            },
         }
+    }
+
+    /// Flink refused to restore from `missing` because its files are gone: note it
+    /// as tried and go on, within the same operation, with the newest candidate not
+    /// tried yet, under a new Flink job id (the refused submission left a FAILED job
+    /// under the old one). With none left: FAILED, listing every path tried.
+    async fn next_restore_point(
+        &self,
+        mut state: JobState,
+        missing: String,
+        flink_said: &str,
+    ) -> Step<Outcome> {
+        warn!(job = %state.job_id, %missing, "restore point missing; trying the next one");
+        let spec = self.specs.get(&state.job_id).map(|r| &r.spec);
+        let found = self.restore_chain(&state, spec).await;
+        let Some(Operation::Deploy {
+            flink_job_id,
+            upgrade,
+            ..
+        }) = &mut state.operation
+        else {
+            return Ok(Outcome::Done("no deploy in flight".into()));
+        };
+        let p = upgrade.get_or_insert_with(|| UpgradeProgress {
+            mode: UpgradeMode::Savepoint,
+            trigger_id: None,
+            savepoint_started_at: None,
+            restore_from: None,
+            tried: Vec::new(),
+        });
+        if !p.tried.contains(&missing) {
+            p.tried.push(missing.clone());
+        }
+        let tried = p.tried.clone();
+        let next = found.chain.iter().find(|c| {
+            !tried
+                .iter()
+                .any(|t| t.trim_end_matches('/') == c.location.trim_end_matches('/'))
+        });
+        let Some(next) = next else {
+            let message = format!(
+                "{} (Flink: {})",
+                crate::restore::none_left(&tried),
+                fjc_snapshot::one_line(flink_said, 300)
+            );
+            return self.not_started(&mut state, message, false).await;
+        };
+        p.restore_from = Some(next.location.clone());
+        let old_id = flink_job_id.clone();
+        *flink_job_id = JobId::random();
+        let record = next.record(&old_id);
+        let note = format!(
+            "restore point {missing} is missing; restoring from {} instead",
+            record.location
+        );
+        state.last_savepoint = Some(record);
+        state.last_error = Some(LastError {
+            message: note,
+            at: self.now(),
+            retryable: true,
+        });
+        self.save(&mut state).await?;
+        Box::pin(self.continue_deploy(state)).await
     }
 
     pub(crate) async fn verified_artifact(&self, record: &SpecRecord) -> Step<FetchedArtifact> {
@@ -608,4 +774,10 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         info!(job = %state.job_id, "spec deleted; job cancelled and forgotten");
         Ok(Outcome::Done("cancelled and removed".into()))
     }
+}
+
+/// Whether the job is known to have had state: a savepoint or restore point was
+/// recorded for it, or a version of it started from one.
+fn had_state(state: &JobState) -> bool {
+    state.last_savepoint.is_some() || !state.savepoints.is_empty() || state.restored_from.is_some()
 }

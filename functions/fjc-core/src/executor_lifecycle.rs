@@ -44,6 +44,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 trigger_id: None,
                 savepoint_started_at: None,
                 restore_from: None,
+                tried: Vec::new(),
             },
         });
         self.save(&mut state).await?;
@@ -306,6 +307,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 trigger_id: None,
                 savepoint_started_at: None,
                 restore_from: None,
+                tried: Vec::new(),
             }
         } else {
             // The failing version's own state may not suit the old one: start
@@ -324,6 +326,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 trigger_id: None,
                 savepoint_started_at: None,
                 restore_from: from,
+                tried: Vec::new(),
             }
         };
         state.rollback = Some(RollbackRecord {
@@ -349,34 +352,6 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         });
         self.save(&mut state).await?;
         Box::pin(self.continue_deploy(state)).await
-    }
-
-    /// Records the running job's newest retained checkpoint when it is newer
-    /// than the newest restore point known (no write otherwise).
-    pub(crate) async fn record_checkpoint(&self, job_id: &str) -> Step<Outcome> {
-        let mut state = self.stored(job_id)?;
-        let Some(id) = state.flink_job_id.clone() else {
-            return Ok(Outcome::Done("no job".into()));
-        };
-        let flink = self.flink(&state.cluster)?;
-        let stats = flink.checkpoints(&id).await?;
-        let Some((path, at)) = stats
-            .latest_completed
-            .and_then(|c| Some((c.external_path?, c.completed_at?)))
-        else {
-            return Ok(Outcome::Done("no retained checkpoint yet".into()));
-        };
-        if state.last_savepoint.as_ref().is_some_and(|s| s.at >= at) {
-            return Ok(Outcome::Done("no newer checkpoint".into()));
-        }
-        state.last_savepoint = Some(SavepointRecord {
-            location: path.clone(),
-            at,
-            from_job: id,
-            kind: "checkpoint".into(),
-        });
-        self.save(&mut state).await?;
-        Ok(Outcome::Done(format!("checkpoint {path} recorded")))
     }
 }
 

@@ -51,7 +51,11 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             Purpose::Restart => {
                 state.recoveries.clear();
                 state.rollback = None;
-                if let Some(at) = self.commands.get(&state.job_id).and_then(|c| c.restart) {
+                if let Some((at, _)) = self
+                    .commands
+                    .get(&state.job_id)
+                    .and_then(|c| c.restart.clone())
+                {
                     state.handled.insert("restart".into(), at);
                 }
             }
@@ -86,49 +90,6 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             Purpose::Resume | Purpose::Rollback { .. } => {}
         }
     }
-
-    /// Before a recovery: a failed job Flink still knows reports its own newest
-    /// retained checkpoint or savepoint, newer than the recorded one (which Flink
-    /// may have deleted since, as newer checkpoints subsumed it). The statistics
-    /// are read until they settle: a cached answer may name a checkpoint already
-    /// subsumed.
-    pub(crate) async fn newest_restore_point(&self, state: &mut JobState) {
-        let Some(id) = state.flink_job_id.clone() else {
-            return;
-        };
-        if self.observed_state(&state.cluster, &id).is_none() {
-            return;
-        }
-        let Ok(flink) = self.flink(&state.cluster) else {
-            return;
-        };
-        let now = self.now();
-        let newest = match self
-            .settled_checkpoints(flink, &id, |stats| {
-                super::upgrade::newest_retained(stats, &id, now)
-            })
-            .await
-        {
-            Ok(Some(newest)) => newest,
-            Ok(None) => {
-                warn!(job = %state.job_id, "checkpoint statistics of the failed job did not settle");
-                return;
-            }
-            Err(e) => {
-                warn!(job = %state.job_id, error = %e, "checkpoints of the failed job unavailable");
-                return;
-            }
-        };
-        if let Some(newest) = newest
-            && state
-                .last_savepoint
-                .as_ref()
-                .is_none_or(|s| s.at < newest.at)
-        {
-            state.last_savepoint = Some(newest);
-        }
-    }
-
     async fn failure_cause(&self, state: &JobState, id: &JobId) -> Option<String> {
         let flink = self.flink(&state.cluster).ok()?;
         if self

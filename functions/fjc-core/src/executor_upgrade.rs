@@ -28,32 +28,6 @@ use crate::store::{SpecRecord, Store};
 /// its newest retained checkpoint is trusted (above Flink's default 3 s cache).
 const STATS_SETTLE: Duration = Duration::from_secs(4);
 
-/// The newest retained savepoint or checkpoint Flink reports for `job` (by
-/// checkpoint id: savepoints and checkpoints share the counter), if any has an
-/// external path.
-pub(crate) fn newest_retained(
-    stats: fjc_flink::CheckpointStats,
-    job: &JobId,
-    now: crate::clock::EpochMs,
-) -> Option<SavepointRecord> {
-    [stats.latest_savepoint, stats.latest_completed]
-        .into_iter()
-        .flatten()
-        .filter(|c| c.external_path.is_some())
-        .max_by_key(|c| c.id)
-        .map(|c| SavepointRecord {
-            kind: if c.is_savepoint {
-                "savepoint"
-            } else {
-                "checkpoint"
-            }
-            .into(),
-            location: c.external_path.unwrap_or_default(),
-            at: c.completed_at.unwrap_or(now),
-            from_job: job.clone(),
-        })
-}
-
 /// Where carrying the state over stands.
 pub(crate) enum Carry {
     /// The old job is gone; start the new one from this savepoint (or empty).
@@ -287,6 +261,13 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                     return self.ended(state, old, location).await;
                 }
                 Ok(SavepointStatus::Failed { cause }) => {
+                    // Flink may have forgotten the trigger (its async results live
+                    // `rest.async.store-duration`, 5 min) or the JobManager may
+                    // have restarted: the job itself says whether the stop
+                    // happened. Only a job still running means it did not.
+                    if self.old_job_ended(state, old).await? {
+                        return self.old_job_gone(state, old).await;
+                    }
                     return self
                         .abandon(state, old, format!("savepoint failed: {cause}"))
                         .await;
@@ -328,16 +309,30 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         }
     }
 
-    /// The old job ended (or vanished) without us seeing its savepoint: use the
-    /// newest savepoint or retained checkpoint Flink still reports for it, else the
-    /// newest one recorded, else refuse (never start empty by surprise).
-    async fn old_job_gone(&self, state: &mut JobState, old: &JobId) -> Step<Carry> {
+    /// Whether `old` is over (globally terminal, or unknown to Flink): asked now,
+    /// not taken from the cycle's observation.
+    async fn old_job_ended(&self, state: &JobState, old: &JobId) -> Step<bool> {
         let flink = self.flink(&state.cluster)?;
-        let reported = match flink.checkpoints(old).await {
-            Ok(stats) => newest_retained(stats, old, self.now()),
-            Err(_) => None,
-        };
-        match reported.or_else(|| state.last_savepoint.clone()) {
+        match flink.job(old).await {
+            Ok(d) => Ok(d.state.is_globally_terminal()),
+            Err(FlinkError::NotFound { .. }) => Ok(true),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The old job ended (or vanished) without us seeing its savepoint: find its
+    /// restore points in storage now (a stop-savepoint Flink completed is the
+    /// newest), with the recorded ones; the newest wins. None: refuse (never start
+    /// empty by surprise).
+    async fn old_job_gone(&self, state: &mut JobState, old: &JobId) -> Step<Carry> {
+        let spec = self.specs.get(&state.job_id).map(|r| &r.spec);
+        let found = self.restore_chain(state, spec).await;
+        if found.chain.is_empty() && found.incomplete {
+            return Ok(Carry::Wait(format!(
+                "job {old} ended; its restore points could not be listed yet"
+            )));
+        }
+        match found.chain.first().map(|c| c.record(old)) {
             Some(sp) => {
                 warn!(job = %state.job_id, %old, location = %sp.location, "old job is gone; restoring from its newest savepoint");
                 let location = self.restore_point(state, sp).await?;

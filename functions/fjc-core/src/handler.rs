@@ -109,8 +109,6 @@ pub struct Loaded {
     pub held: BTreeMap<String, String>,
     /// Pending operator commands by job id.
     pub commands: BTreeMap<String, crate::revisions::Commands>,
-    /// See [`crate::planner::PlanInput::checkpoint_every_ms`].
-    pub checkpoint_every_ms: Option<i64>,
     /// See [`crate::planner::PlanInput::cancel_orphans`].
     pub cancel_orphans: bool,
     /// The stored breakers and heartbeat.
@@ -149,6 +147,25 @@ where
     C: Clock,
     K: SecretSource,
 {
+    reconcile_until(ctx, scope, correlation_id, None).await
+}
+
+/// [`reconcile_traced`] in a process that ends at `deadline` (epoch ms; the
+/// Lambda invocation's): the lease never outlives it, so a function killed at its
+/// timeout blocks nobody for longer than that.
+pub async fn reconcile_until<S, F, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
+    scope: &Scope,
+    correlation_id: &str,
+    deadline: Option<EpochMs>,
+) -> Result<CycleReport, StoreError>
+where
+    S: Store,
+    F: FlinkApi,
+    A: ArtifactSource,
+    C: Clock,
+    K: SecretSource,
+{
     if matches!(scope, Scope::All) && ctx.settings.shards > 1 {
         return Err(StoreError::Sharded {
             shards: ctx.settings.shards,
@@ -157,7 +174,7 @@ where
     let span = info_span!("reconcile", correlation_id, owner = %ctx.owner, shard = %scope.shard());
     // Boxed: the cycle's future is large (every operation's steps), and debug
     // builds copy futures across stack frames.
-    Box::pin(reconcile_inner(ctx, scope, correlation_id, true))
+    Box::pin(reconcile_inner(ctx, scope, correlation_id, true, deadline))
         .instrument(span)
         .await
 }
@@ -179,9 +196,71 @@ where
     K: SecretSource,
 {
     let span = info_span!("fleet_view", correlation_id, owner = %ctx.owner);
-    Box::pin(reconcile_inner(ctx, &Scope::All, correlation_id, false))
-        .instrument(span)
-        .await
+    Box::pin(reconcile_inner(
+        ctx,
+        &Scope::All,
+        correlation_id,
+        false,
+        None,
+    ))
+    .instrument(span)
+    .await
+}
+
+/// When a lease taken at `now` for `ttl_ms` expires: never after `deadline`
+/// (but at least 1 s from now, so a cycle that starts can take it).
+pub fn lease_expiry(now: EpochMs, ttl_ms: i64, deadline: Option<EpochMs>) -> EpochMs {
+    let wanted = now.saturating_add(ttl_ms);
+    match deadline {
+        Some(d) => wanted.min(d).max(now + 1_000),
+        None => wanted,
+    }
+}
+
+/// Runs `work` while renewing `lease` every third of its time to live, so a short
+/// lease (a crashed holder blocks others for at most that long) covers a cycle of
+/// any length. Renewal stops at `deadline` and when the lease is no longer ours;
+/// the work's fenced writes then fail by themselves.
+async fn while_renewed<S, F, A, C, K, T>(
+    ctx: &Context<S, F, A, C, K>,
+    lease: &crate::store::LeaseGrant,
+    deadline: Option<EpochMs>,
+    work: impl std::future::Future<Output = T>,
+) -> T
+where
+    S: Store,
+    C: Clock,
+{
+    let ttl =
+        i64::try_from(ctx.settings.lease_ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let every = std::time::Duration::from_millis(u64::try_from(ttl / 3).unwrap_or(1_000).max(200));
+    let renew = async {
+        loop {
+            tokio::time::sleep(every).await;
+            let now = ctx.clock.now_ms();
+            if deadline.is_some_and(|d| now >= d) {
+                return;
+            }
+            match ctx
+                .store
+                .renew_lease(lease, lease_expiry(now, ttl, deadline))
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    warn!(lease = %lease.name, "lease no longer ours; not renewed");
+                    return;
+                }
+                Err(e) => warn!(lease = %lease.name, error = %e, "lease not renewed this time"),
+            }
+        }
+    };
+    tokio::pin!(work);
+    tokio::select! {
+        biased;
+        out = &mut work => out,
+        () = renew => work.await,
+    }
 }
 
 /// A fresh correlation id for a cycle started locally (`local-` and 16 hex digits).
@@ -194,6 +273,7 @@ async fn reconcile_inner<S, F, A, C, K>(
     scope: &Scope,
     correlation_id: &str,
     act: bool,
+    deadline: Option<EpochMs>,
 ) -> Result<CycleReport, StoreError>
 where
     S: Store,
@@ -216,9 +296,11 @@ where
     if act && !the_plan.actions.is_empty() {
         let lease_name = scope.shard().lease_name();
         let ttl = i64::try_from(ctx.settings.lease_ttl_seconds * 1000).unwrap_or(i64::MAX);
+        let now = ctx.clock.now_ms();
+        let ttl = lease_expiry(now, ttl, deadline) - now;
         match ctx
             .store
-            .acquire_lease(&lease_name, &ctx.owner, ttl, ctx.clock.now_ms())
+            .acquire_lease(&lease_name, &ctx.owner, ttl, now)
             .await?
         {
             LeaseOutcome::Held(holder) => {
@@ -232,14 +314,14 @@ where
                 lease_report = LeaseReport::Acquired { token: lease.token };
                 // Look again under the lease: another reconciler may have acted
                 // since we looked.
-                let result = async {
+                let work = async {
                     loaded = load(ctx, scope).await?;
                     the_plan = plan_of(&loaded, ctx.clock.now_ms());
                     let (done, lost) = execute(ctx, &lease, &loaded, &the_plan).await;
                     actions = done;
                     lost.map_or(Ok(()), Err)
-                }
-                .await;
+                };
+                let result = while_renewed(ctx, &lease, deadline, work).await;
                 if let Err(e) = ctx.store.release_lease(&lease).await {
                     warn!(error = %e, "could not release the lease; it expires by itself");
                 }
@@ -319,7 +401,6 @@ pub fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
         run_requests: &l.run_requests,
         held: &l.held,
         commands: &l.commands,
-        checkpoint_every_ms: l.checkpoint_every_ms,
         cancel_orphans: l.cancel_orphans,
         now,
     })
@@ -381,7 +462,6 @@ where
         .into_iter()
         .filter(|(job, _)| scope.contains(job))
         .collect();
-    let every = ctx.settings.checkpoint_record_seconds.saturating_mul(1000);
     Ok(Loaded {
         held,
         specs,
@@ -389,7 +469,6 @@ where
         observed,
         run_requests,
         commands,
-        checkpoint_every_ms: Some(i64::try_from(every).unwrap_or(i64::MAX)),
         // A scoped cycle (artifact event) has not read every job's state: what
         // looks unowned may belong to a job out of scope.
         cancel_orphans,
@@ -454,5 +533,18 @@ fn diff_flink(a: FlinkStats, b: FlinkStats) -> FlinkStats {
     FlinkStats {
         reads: a.reads - b.reads,
         writes: a.writes - b.writes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lease_expiry;
+
+    #[test]
+    fn a_lease_never_outlives_the_invocation() {
+        assert_eq!(lease_expiry(1_000, 30_000, None), 31_000);
+        assert_eq!(lease_expiry(1_000, 30_000, Some(11_000)), 11_000);
+        // A cycle starting at its deadline still gets a moment to take the lease.
+        assert_eq!(lease_expiry(1_000, 30_000, Some(500)), 2_000);
     }
 }

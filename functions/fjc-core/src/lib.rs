@@ -29,6 +29,7 @@ pub mod health;
 pub mod metrics;
 pub mod planner;
 pub mod policy;
+pub mod restore;
 pub mod revisions;
 pub mod runs;
 pub mod runtime;

@@ -90,7 +90,6 @@ fn report(actions: Vec<ActionReport>, reachable: bool) -> CycleReport {
             run_requests: BTreeMap::new(),
             held: BTreeMap::new(),
             commands: BTreeMap::new(),
-            checkpoint_every_ms: None,
             cancel_orphans: false,
             ..Default::default()
         },

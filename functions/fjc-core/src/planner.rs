@@ -52,9 +52,6 @@ pub struct PlanInput<'a> {
     pub held: &'a BTreeMap<String, String>,
     /// Pending operator commands (`fjc restart|rollback|savepoint`) by job id.
     pub commands: &'a BTreeMap<String, crate::revisions::Commands>,
-    /// How old the newest recorded checkpoint of a running stream job may get
-    /// before it is read again (`None`: never).
-    pub checkpoint_every_ms: Option<i64>,
     /// Cancel orphans this controller submitted (only when every job's state
     /// was read, so nothing in flight is mistaken for one).
     pub cancel_orphans: bool,
@@ -154,11 +151,6 @@ pub enum Action {
         /// The Flink job.
         flink_job_id: JobId,
     },
-    /// Read the running job's newest retained checkpoint and record it.
-    RecordCheckpoint {
-        /// Spec job id.
-        job_id: String,
-    },
     /// Record what Flink shows for a deployed job.
     Record {
         /// Spec job id.
@@ -188,7 +180,6 @@ impl Action {
             | Action::Suspend { job_id, .. }
             | Action::Savepoint { job_id, .. }
             | Action::Rollback { job_id, .. }
-            | Action::RecordCheckpoint { job_id }
             | Action::CancelOrphan { job_id, .. }
             | Action::Record { job_id, .. } => job_id,
         }
@@ -196,10 +187,7 @@ impl Action {
 
     /// Whether the action calls Flink with a write (submit, cancel).
     pub fn writes_to_flink(&self) -> bool {
-        !matches!(
-            self,
-            Action::Record { .. } | Action::Adopt { .. } | Action::RecordCheckpoint { .. }
-        )
+        !matches!(self, Action::Record { .. } | Action::Adopt { .. })
     }
 
     /// Short name for logs and reports.
@@ -214,7 +202,6 @@ impl Action {
             Action::Suspend { .. } => "suspend",
             Action::Savepoint { .. } => "savepoint",
             Action::Rollback { .. } => "rollback",
-            Action::RecordCheckpoint { .. } => "checkpoint",
             Action::CancelOrphan { .. } => "cancel-orphan",
         }
     }
@@ -278,7 +265,6 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         let extra = stream::StreamInput {
             jobs,
             commands: input.commands.get(id),
-            checkpoint_every_ms: input.checkpoint_every_ms,
             now: input.now,
         };
         match decide(id, spec, state, input.run_requests, &extra) {

@@ -90,7 +90,6 @@ fn step_of(
         run_requests: &run_requests,
         held: &BTreeMap::new(),
         commands: &BTreeMap::new(),
-        checkpoint_every_ms: None,
         cancel_orphans: false,
         now,
     });

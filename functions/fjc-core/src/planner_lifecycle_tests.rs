@@ -113,7 +113,7 @@ fn lifecycle_cases() -> Vec<Case> {
         vec![deploy("a", None, DeployReason::Restart)],
     );
     let mut c = Commands::default();
-    c.set(Command::Restart, NOW - 5);
+    c.set(Command::Restart(Default::default()), NOW - 5);
     with_commands.commands.insert("a".into(), c.clone());
     let mut handled = case(
         "a handled fjc restart is not repeated",
@@ -312,35 +312,29 @@ fn lifecycle_table() {
     check(lifecycle_cases(), strip);
 }
 
+/// Restore points are found in storage when needed: a running, checkpointing job
+/// at rest costs no Flink call beyond the overview and no state write.
 #[test]
-fn checkpoints_are_read_only_for_checkpointing_jobs_when_due() {
+fn a_checkpointing_job_at_rest_needs_nothing() {
     let specs = |extra| BTreeMap::from([("a".to_string(), with_spec("f1", extra))]);
-    let states = BTreeMap::from([("a".to_string(), running(L::Running).0)]);
+    let states = BTreeMap::from([("a".to_string(), running(L::Stable).0)]);
     let clusters = BTreeMap::from([(
         "default".to_string(),
         Observation::from_jobs(vec![job(jid(1), F::Running, 2, 2)]),
     )]);
-    let plan_with = |specs: &BTreeMap<String, SpecRecord>, every| {
-        plan(PlanInput {
-            specs,
-            states: &states,
-            clusters: &clusters,
-            run_requests: &BTreeMap::new(),
-            held: &BTreeMap::new(),
-            commands: &BTreeMap::new(),
-            checkpoint_every_ms: every,
-            cancel_orphans: false,
-            now: NOW,
-        })
-        .actions
-    };
-    let checkpointing = specs(serde_json::json!({"deployment": {"checkpoint_interval": "5s"}}));
-    assert_eq!(
-        plan_with(&checkpointing, Some(0)),
-        vec![Action::RecordCheckpoint { job_id: "a".into() }]
-    );
-    assert!(plan_with(&checkpointing, None).is_empty());
-    assert!(plan_with(&specs(serde_json::json!({})), Some(0)).is_empty());
+    let checkpointing = specs(serde_json::json!({"deployment": {"checkpoint_interval": "1s"}}));
+    let actions = plan(PlanInput {
+        specs: &checkpointing,
+        states: &states,
+        clusters: &clusters,
+        run_requests: &BTreeMap::new(),
+        held: &BTreeMap::new(),
+        commands: &BTreeMap::new(),
+        cancel_orphans: false,
+        now: NOW + 86_400_000,
+    })
+    .actions;
+    assert!(actions.is_empty(), "{actions:?}");
 }
 
 #[test]
@@ -377,7 +371,6 @@ fn cancel_own_orphans_only_when_asked_and_never_foreign_or_known_jobs() {
             run_requests: &BTreeMap::new(),
             held: &BTreeMap::new(),
             commands: &BTreeMap::new(),
-            checkpoint_every_ms: None,
             cancel_orphans,
             now: NOW,
         })

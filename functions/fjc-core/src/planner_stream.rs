@@ -16,7 +16,6 @@ use crate::store::SpecRecord;
 pub(crate) struct StreamInput<'a> {
     pub jobs: &'a BTreeMap<JobId, JobSummary>,
     pub commands: Option<&'a Commands>,
-    pub checkpoint_every_ms: Option<i64>,
     pub now: EpochMs,
 }
 
@@ -38,7 +37,7 @@ pub(crate) fn command(
 ) -> Option<Action> {
     let c = input.commands?;
     let job_id = job_id.to_string();
-    if pending(state, "restart", c.restart).is_some() {
+    if pending(state, "restart", c.restart.as_ref().map(|(at, _)| *at)).is_some() {
         return Some(Action::Deploy {
             job_id,
             replaces: live,
@@ -276,13 +275,8 @@ pub(crate) fn observe(
     {
         return record(lifecycle, false, None);
     }
-    if all_running {
-        if let Some(action) = due_savepoint(job_id, spec, state, now) {
-            return Decision::Act(action);
-        }
-        if checkpoint_due(spec, state, input) {
-            return Decision::Act(Action::RecordCheckpoint { job_id: id });
-        }
+    if all_running && let Some(action) = due_savepoint(job_id, spec, state, now) {
+        return Decision::Act(action);
     }
     Decision::Nothing
 }
@@ -305,18 +299,4 @@ fn due_savepoint(
         job_id: job_id.to_string(),
         manual: false,
     })
-}
-
-/// Whether to read the job's newest retained checkpoint (so a recovery after a
-/// JobManager loss starts from it): only for jobs that checkpoint, and only when
-/// the newest one recorded is older than the configured interval.
-fn checkpoint_due(spec: &SpecRecord, state: &JobState, input: &StreamInput<'_>) -> bool {
-    let Some(every) = input.checkpoint_every_ms else {
-        return false;
-    };
-    spec.spec.deployment.checkpoint_interval.is_some()
-        && state
-            .last_savepoint
-            .as_ref()
-            .is_none_or(|sp| input.now - sp.at >= every)
 }

@@ -122,7 +122,6 @@ fn run(c: &Case) -> Plan {
         run_requests: &BTreeMap::new(),
         held: &BTreeMap::new(),
         commands: &c.commands,
-        checkpoint_every_ms: None,
         cancel_orphans: false,
         now: NOW,
     })
@@ -407,7 +406,6 @@ fn unconfigured_cluster_is_skipped_with_reason() {
         run_requests: &BTreeMap::new(),
         held: &BTreeMap::new(),
         commands: &BTreeMap::new(),
-        checkpoint_every_ms: None,
         cancel_orphans: false,
         now: NOW,
     });

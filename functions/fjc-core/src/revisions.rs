@@ -88,11 +88,24 @@ impl Revision {
     }
 }
 
+/// Where `fjc restart` starts the job from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RestartFrom {
+    /// The newest restore point found in storage (the default).
+    #[default]
+    Newest,
+    /// `--from PATH`: this savepoint or retained checkpoint.
+    Path(String),
+    /// `--empty`: no state, asked for explicitly.
+    Empty,
+}
+
 /// What an operator can ask of a job from the CLI; the next cycle carries it out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// `fjc restart`: start a FAILED (or any) job again, recovery budget reset.
-    Restart,
+    /// `fjc restart [--from PATH | --empty]`: start a FAILED (or any) job again,
+    /// recovery budget reset.
+    Restart(RestartFrom),
     /// `fjc savepoint`: take a savepoint now.
     Savepoint,
     /// `fjc rollback [--to N]`: deploy revision N (default: the last stable one).
@@ -101,9 +114,9 @@ pub enum Command {
 
 impl Command {
     /// The kind's name (also the key in [`crate::state::JobState::handled`]).
-    pub fn kind(self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
-            Command::Restart => "restart",
+            Command::Restart(_) => "restart",
             Command::Savepoint => "savepoint",
             Command::Rollback(_) => "rollback",
         }
@@ -113,8 +126,8 @@ impl Command {
 /// A job's pending commands: per kind, the request time (and the rollback target).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Commands {
-    /// `fjc restart` request time.
-    pub restart: Option<EpochMs>,
+    /// `fjc restart` request time and where from.
+    pub restart: Option<(EpochMs, RestartFrom)>,
     /// `fjc savepoint` request time.
     pub savepoint: Option<EpochMs>,
     /// `fjc rollback` request time and target.
@@ -125,7 +138,7 @@ impl Commands {
     /// Records a request.
     pub fn set(&mut self, command: Command, at: EpochMs) {
         match command {
-            Command::Restart => self.restart = Some(at),
+            Command::Restart(from) => self.restart = Some((at, from)),
             Command::Savepoint => self.savepoint = Some(at),
             Command::Rollback(to) => self.rollback = Some((at, to)),
         }

@@ -69,14 +69,19 @@ pub fn store(sdk: &aws_config::SdkConfig, config: &Config) -> DynamoStore {
 
 /// The artifact source (local root and S3, path-style addressing so emulators work).
 pub fn artifacts(sdk: &aws_config::SdkConfig, config: &Config) -> Artifacts {
+    Artifacts::new(
+        config.artifact_root.clone(),
+        Some(s3_client(sdk)),
+        config.tmp_dir.clone(),
+    )
+}
+
+/// An S3 client (path-style, so emulators work).
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     let s3 = aws_sdk_s3::config::Builder::from(sdk)
         .force_path_style(true)
         .build();
-    Artifacts::new(
-        config.artifact_root.clone(),
-        Some(aws_sdk_s3::Client::from_conf(s3)),
-        config.tmp_dir.clone(),
-    )
+    aws_sdk_s3::Client::from_conf(s3)
 }
 
 /// The security settings of `config` with these trusted keys. The controller's
@@ -157,7 +162,8 @@ pub async fn build(config: &Config, owner_prefix: &str) -> Result<RealContext, C
         config.reconcile.clone(),
         owner_id(owner_prefix),
     )
-    .with_security(security))
+    .with_security(security)
+    .with_storage(crate::restore::Storage::with_s3(s3_client(&sdk))))
 }
 
 /// Installs logging (and trace export when configured); see [`crate::telemetry`].

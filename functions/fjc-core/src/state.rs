@@ -177,6 +177,10 @@ pub struct UpgradeProgress {
     /// The savepoint or checkpoint the new job starts from, once known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_from: Option<String>,
+    /// Restore points Flink refused because files were missing, in the order tried
+    /// (each one is skipped for the next candidate).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tried: Vec<String>,
 }
 
 /// The artifact a deployed job was started with.

@@ -84,4 +84,9 @@ pub trait FlinkApi: Send + Sync {
         &self,
         id: &JobId,
     ) -> impl Future<Output = Result<CheckpointStats, FlinkError>> + Send;
+    /// `GET /jobmanager/config`: the cluster's effective configuration, key → value
+    /// (e.g. `state.checkpoints.dir`, `state.savepoints.dir`).
+    fn cluster_config(
+        &self,
+    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>, FlinkError>> + Send;
 }

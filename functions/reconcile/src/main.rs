@@ -12,7 +12,7 @@ mod fanout;
 use fanout::LambdaFanout;
 use fjc_core::config::Config;
 use fjc_core::fanout::{Request, fan_out, request};
-use fjc_core::handler::{CycleReport, Scope, reconcile_traced, view_fleet};
+use fjc_core::handler::{CycleReport, Scope, reconcile_until, view_fleet};
 use fjc_core::runtime::{RealContext, build, init_tracing};
 use fjc_core::snapshot::publish::Dashboard;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -57,6 +57,8 @@ async fn handle(
         .unwrap_or("manual")
         .to_string();
     let request_id = event.context.request_id.clone();
+    // The lease never outlives the invocation.
+    let deadline = i64::try_from(event.context.deadline).ok();
     // The X-Ray trace id, when Lambda passes one, ties the logs to the trace.
     let trace = event.context.xray_trace_id.clone().unwrap_or_default();
     let shards = ctx.settings.shards;
@@ -69,8 +71,10 @@ async fn handle(
         Request::Fleet if shards > 1 => {
             return fan_out_and_view(ctx, dashboard, fanout, &request_id).await;
         }
-        Request::Fleet => reconcile_traced(ctx, &Scope::All, &request_id).await?,
-        Request::Shard(shard) => reconcile_traced(ctx, &Scope::Shard(shard), &request_id).await?,
+        Request::Fleet => reconcile_until(ctx, &Scope::All, &request_id, deadline).await?,
+        Request::Shard(shard) => {
+            reconcile_until(ctx, &Scope::Shard(shard), &request_id, deadline).await?
+        }
     };
     emit_metrics(&report);
     // A shard sees part of the fleet: the fan-out's view publishes the snapshot.

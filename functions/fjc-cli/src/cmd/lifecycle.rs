@@ -3,7 +3,7 @@
 //! and carried out (once) by the next reconcile.
 
 use fjc_core::clock::{Clock, SystemClock, rfc3339};
-use fjc_core::revisions::Command;
+use fjc_core::revisions::{Command, RestartFrom};
 use fjc_core::runtime::{aws_config, store};
 use fjc_core::store::Store;
 use fjc_spec::JobType;
@@ -16,6 +16,20 @@ pub async fn request(job_id: &str, command: Command) -> Result<(), Failure> {
     let sdk = aws_config().await;
     let store = store(&sdk, &config);
     let record = super::spec_of_type(&store, job_id, JobType::Stream, command.kind()).await?;
+    if let Command::Restart(RestartFrom::Path(path)) = &command {
+        // The path must be a complete restore point now; the reconcile checks again.
+        let storage = fjc_core::restore::Storage::with_s3(fjc_core::runtime::s3_client(&sdk));
+        match storage.is_complete(path).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Failure::User(format!(
+                    "--from {path}: no _metadata there (not a complete savepoint or checkpoint)"
+                )));
+            }
+            Err(e) if e.is_retryable() => return Err(Failure::Infra(format!("--from: {e}"))),
+            Err(e) => return Err(Failure::User(format!("--from: {e}"))),
+        }
+    }
     if let Command::Rollback(Some(to)) = command {
         let kept = store.list_revisions(job_id).await?;
         if !kept.iter().any(|r| r.number == to) {
@@ -41,16 +55,21 @@ pub async fn request(job_id: &str, command: Command) -> Result<(), Failure> {
         fingerprint,
         fingerprint,
     );
-    if let Command::Rollback(Some(to)) = command {
-        audit.detail = Some(format!("to revision {to}"));
-    }
-    store.request_command(job_id, command, now, &audit).await?;
-    let what = match command {
-        Command::Restart => "restart".to_string(),
+    audit.detail = match &command {
+        Command::Rollback(Some(to)) => Some(format!("to revision {to}")),
+        Command::Restart(RestartFrom::Path(p)) => Some(format!("from {p}")),
+        Command::Restart(RestartFrom::Empty) => Some("with empty state".into()),
+        _ => None,
+    };
+    let what = match &command {
+        Command::Restart(RestartFrom::Newest) => "restart".to_string(),
+        Command::Restart(RestartFrom::Path(p)) => format!("restart from {p}"),
+        Command::Restart(RestartFrom::Empty) => "restart with empty state".to_string(),
         Command::Savepoint => "savepoint".to_string(),
         Command::Rollback(Some(n)) => format!("rollback to revision {n}"),
         Command::Rollback(None) => "rollback to the last stable revision".to_string(),
     };
+    store.request_command(job_id, command, now, &audit).await?;
     println!(
         "{job_id}: {what} requested at {} (carried out at the next reconcile)",
         rfc3339(now)

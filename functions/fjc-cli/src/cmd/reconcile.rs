@@ -204,7 +204,6 @@ fn describe(a: &Action) -> String {
             Some(n) => format!("roll back to revision {n}: {reason}"),
             None => format!("roll back to the last stable revision: {reason}"),
         },
-        Action::RecordCheckpoint { .. } => "record the newest retained checkpoint".into(),
         Action::CancelOrphan {
             cluster,
             flink_job_id,

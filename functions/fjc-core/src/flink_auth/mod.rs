@@ -173,6 +173,11 @@ impl<K: SecretSource> FlinkApi for AuthedFlink<K> {
     async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
         authed!(self, |c| FlinkApi::checkpoints(&c, id))
     }
+    async fn cluster_config(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, FlinkError> {
+        authed!(self, |c| FlinkApi::cluster_config(&c))
+    }
     async fn trigger_savepoint(
         &self,
         id: &JobId,

@@ -326,6 +326,7 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
             trigger_id: None,
             savepoint_started_at: None,
             restore_from: None,
+            tried: Vec::new(),
         }),
         purpose: Default::default(),
     });

@@ -155,7 +155,6 @@ fn world() -> Loaded {
         run_requests: BTreeMap::new(),
         held: Default::default(),
         commands: BTreeMap::new(),
-        checkpoint_every_ms: None,
         cancel_orphans: false,
         ..Default::default()
     }
@@ -365,7 +364,6 @@ fn batch_jobs_carry_next_fire_and_recent_runs() {
         run_requests: BTreeMap::new(),
         held: Default::default(),
         commands: BTreeMap::new(),
-        checkpoint_every_ms: None,
         cancel_orphans: false,
         ..Default::default()
     };

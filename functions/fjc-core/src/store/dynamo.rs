@@ -426,6 +426,33 @@ impl Store for DynamoStore {
             .await
     }
 
+    async fn renew_lease(
+        &self,
+        lease: &LeaseGrant,
+        expires_at: EpochMs,
+    ) -> Result<bool, StoreError> {
+        self.write();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(LEASE_PK, &lease.name)))
+            .update_expression("SET expires_at = :exp")
+            .condition_expression("#owner = :owner AND #token = :token")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":owner", s(&lease.owner))
+            .expression_attribute_values(":token", n(lease.token))
+            .expression_attribute_values(":exp", n(expires_at))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(self.map_err(e, &format!("renew lease {}", lease.name))),
+        }
+    }
+
     async fn acquire_lease(
         &self,
         name: &str,

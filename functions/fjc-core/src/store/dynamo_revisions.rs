@@ -79,8 +79,17 @@ impl DynamoStore {
         item.insert("job_id".into(), s(job_id));
         item.insert("kind".into(), s(command.kind()));
         item.insert("requested_at".into(), n(at));
-        if let Command::Rollback(Some(to)) = command {
-            item.insert("to".into(), n(to));
+        match &command {
+            Command::Rollback(Some(to)) => {
+                item.insert("to".into(), n(*to));
+            }
+            Command::Restart(crate::revisions::RestartFrom::Empty) => {
+                item.insert("from".into(), s("empty"));
+            }
+            Command::Restart(crate::revisions::RestartFrom::Path(p)) => {
+                item.insert("from".into(), s(&format!("path:{p}")));
+            }
+            _ => {}
         }
         self.put_together(
             vec![item, codec::audit_to_item(audit)?],
@@ -95,7 +104,13 @@ impl DynamoStore {
             let job = get_s(&item, "job_id", "command item")?.to_string();
             let at = codec::get_n(&item, "requested_at", "command item")?;
             let command = match get_s(&item, "kind", "command item")? {
-                "restart" => Command::Restart,
+                "restart" => Command::Restart(match item.get("from").and_then(|v| v.as_s().ok()) {
+                    None => crate::revisions::RestartFrom::Newest,
+                    Some(f) if f == "empty" => crate::revisions::RestartFrom::Empty,
+                    Some(p) => crate::revisions::RestartFrom::Path(
+                        p.strip_prefix("path:").unwrap_or(p).to_string(),
+                    ),
+                }),
                 "savepoint" => Command::Savepoint,
                 "rollback" => Command::Rollback(codec::get_n(&item, "to", "command item").ok()),
                 other => {

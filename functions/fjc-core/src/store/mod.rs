@@ -369,6 +369,13 @@ pub trait Store: Send + Sync {
         ttl_ms: i64,
         now: EpochMs,
     ) -> impl Future<Output = Result<LeaseOutcome, StoreError>> + Send;
+    /// Extends a lease we hold to `expires_at` without changing its fencing token;
+    /// `false` when it is no longer ours (taken over after it expired).
+    fn renew_lease(
+        &self,
+        lease: &LeaseGrant,
+        expires_at: EpochMs,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Gives the lease back (only if still ours).
     fn release_lease(
         &self,

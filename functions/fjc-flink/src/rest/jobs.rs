@@ -183,6 +183,35 @@ pub(super) async fn cluster_overview(client: &RestClient) -> Result<ClusterOverv
     parse_overview(answer.body())
 }
 
+pub(super) async fn cluster_config(
+    client: &RestClient,
+) -> Result<std::collections::BTreeMap<String, String>, FlinkError> {
+    let answer = client
+        .call(Call::new(
+            "cluster_config",
+            Method::GET,
+            &["jobmanager", "config"],
+        ))
+        .await?;
+    if !answer.is_success() {
+        return Err(answer.error("jobmanager config"));
+    }
+    parse_cluster_config(answer.body())
+}
+
+/// Parses `GET /jobmanager/config` (`[{"key": k, "value": v}, ...]`) into a map.
+pub(crate) fn parse_cluster_config(
+    body: &[u8],
+) -> Result<std::collections::BTreeMap<String, String>, FlinkError> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        key: String,
+        value: String,
+    }
+    let entries: Vec<Entry> = decode("cluster_config", body)?;
+    Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
+}
+
 pub(super) async fn list_jobs(client: &RestClient) -> Result<Vec<JobSummary>, FlinkError> {
     let answer = client
         .call(Call::new("list_jobs", Method::GET, &["jobs", "overview"]))

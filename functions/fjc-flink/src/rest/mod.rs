@@ -93,6 +93,12 @@ impl FlinkApi for RestClient {
         RestClient::checkpoints(self, id).await
     }
 
+    async fn cluster_config(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, String>, FlinkError> {
+        jobs::cluster_config(self).await
+    }
+
     async fn trigger_savepoint(
         &self,
         id: &JobId,

@@ -1,0 +1,170 @@
+//! Finding a job's restore points when they are needed: the executor asks the
+//! cluster where it keeps checkpoints and savepoints, lists them for every Flink
+//! job id of the spec it knows, checks the recorded savepoints still exist, and
+//! orders it all with [`super::chain`].
+
+use std::collections::BTreeSet;
+
+use fjc_flink::{FlinkApi, JobId};
+use fjc_spec::JobSpec;
+use tracing::{debug, warn};
+
+use super::{Candidate, Dirs, chain, savepoint_prefix};
+use crate::artifacts::ArtifactSource;
+use crate::clock::Clock;
+use crate::executor::Executor;
+use crate::secrets::SecretSource;
+use crate::state::{JobState, SavepointRecord};
+use crate::store::Store;
+
+/// What was found, and whether every place could be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    /// Newest first.
+    pub chain: Vec<Candidate>,
+    /// Whether some place could not be read (storage or Flink unavailable): an
+    /// empty chain then does not prove that no state exists.
+    pub incomplete: bool,
+}
+
+/// Every Flink job id of this spec the state knows: the deployed one, those of the
+/// operation in flight, and those its savepoints came from.
+pub fn known_jobs(state: &JobState) -> BTreeSet<JobId> {
+    let mut jobs: BTreeSet<JobId> = state.flink_job_id.iter().cloned().collect();
+    if let Some(op) = &state.operation {
+        jobs.extend(op.flink_jobs().into_iter().cloned());
+    }
+    jobs.extend(state.last_savepoint.iter().map(|s| s.from_job.clone()));
+    jobs.extend(state.savepoints.iter().map(|s| s.from_job.clone()));
+    jobs
+}
+
+fn recorded(p: &SavepointRecord) -> Candidate {
+    Candidate {
+        location: p.location.clone(),
+        completed_at: p.at,
+        kind: if p.kind == "savepoint" {
+            "savepoint"
+        } else {
+            "checkpoint"
+        },
+        from_job: Some(p.from_job.clone()),
+    }
+}
+
+impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
+    Executor<'_, S, F, A, C, K>
+{
+    /// Where `cluster` keeps checkpoints and savepoints (`/jobmanager/config`),
+    /// with the spec's `savepoint_path` first for savepoints.
+    async fn dirs(&self, cluster: &str, spec: Option<&JobSpec>) -> (Dirs, Vec<String>, bool) {
+        let mut incomplete = false;
+        let config = match self.flink(cluster) {
+            Ok(flink) => match flink.cluster_config().await {
+                Ok(c) => c,
+                Err(e) => {
+                    warn!(%cluster, error = %e, "cluster configuration unavailable: checkpoint storage not listed");
+                    incomplete = true;
+                    Default::default()
+                }
+            },
+            Err(_) => {
+                incomplete = true;
+                Default::default()
+            }
+        };
+        let get = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| config.get(*k))
+                .filter(|v| !v.trim().is_empty())
+                .cloned()
+        };
+        let checkpoints = get(&["state.checkpoints.dir", "execution.checkpointing.dir"]);
+        let cluster_savepoints = get(&[
+            "state.savepoints.dir",
+            "execution.checkpointing.savepoint-dir",
+        ]);
+        let mut savepoint_dirs: Vec<String> = spec
+            .and_then(|s| s.deployment.savepoint_path.clone())
+            .into_iter()
+            .chain(cluster_savepoints.clone())
+            .collect();
+        savepoint_dirs.dedup();
+        (
+            Dirs {
+                checkpoints,
+                savepoints: savepoint_dirs.first().cloned(),
+            },
+            savepoint_dirs,
+            incomplete,
+        )
+    }
+
+    /// The job's restore points, newest first: the complete checkpoints and
+    /// savepoints of every Flink job of the spec that storage holds, and the
+    /// recorded savepoints that still exist.
+    pub(crate) async fn restore_chain(&self, state: &JobState, spec: Option<&JobSpec>) -> Found {
+        let (dirs, savepoint_dirs, mut incomplete) = self.dirs(&state.cluster, spec).await;
+        let storage = &self.ctx.storage;
+        let mut discovered = Vec::new();
+        for job in known_jobs(state) {
+            if let Some(dir) = &dirs.checkpoints {
+                let dir = format!("{}/{job}", dir.trim_end_matches('/'));
+                match storage.complete_under(&dir, "chk-").await {
+                    Ok(found) => {
+                        discovered.extend(found.into_iter().map(|(location, at)| Candidate {
+                            location,
+                            completed_at: at,
+                            kind: "checkpoint",
+                            from_job: Some(job.clone()),
+                        }))
+                    }
+                    Err(e) => {
+                        warn!(job = %state.job_id, error = %e, "checkpoints not listed");
+                        incomplete = true;
+                    }
+                }
+            }
+            for dir in &savepoint_dirs {
+                match storage.complete_under(dir, &savepoint_prefix(&job)).await {
+                    Ok(found) => {
+                        discovered.extend(found.into_iter().map(|(location, at)| Candidate {
+                            location,
+                            completed_at: at,
+                            kind: "savepoint",
+                            from_job: Some(job.clone()),
+                        }))
+                    }
+                    Err(e) => {
+                        warn!(job = %state.job_id, error = %e, "savepoints not listed");
+                        incomplete = true;
+                    }
+                }
+            }
+        }
+        let mut kept = Vec::new();
+        for p in state.last_savepoint.iter().chain(&state.savepoints) {
+            if discovered
+                .iter()
+                .any(|d| d.location.trim_end_matches('/') == p.location.trim_end_matches('/'))
+            {
+                continue;
+            }
+            match storage.is_complete(&p.location).await {
+                Ok(true) => kept.push(recorded(p)),
+                Ok(false) => {
+                    debug!(job = %state.job_id, location = %p.location, "recorded restore point is gone")
+                }
+                Err(e) => {
+                    // Cannot tell: keep it, last among equals; Flink decides.
+                    warn!(job = %state.job_id, error = %e, "recorded restore point not checked");
+                    kept.push(recorded(p));
+                }
+            }
+        }
+        Found {
+            chain: chain(discovered, kept),
+            incomplete,
+        }
+    }
+}
