@@ -64,7 +64,7 @@ FJC_BIN="$CARGO_TARGET_DIR/debug/fjc" dashboard/test.sh
 step "serial integration tests (restart the JobManager, need a quiet cluster, or many slots; run alone)"
 cargo test --workspace --locked --test disruptive --test dashboard_snapshot --test concurrency --test sharding -- --test-threads 1
 
-step "Flink 1.20 compatibility (a second cluster; REST, skeleton and batch suites)"
+step "Flink 1.20 compatibility (a second cluster; REST, skeleton, batch and lifecycle suites)"
 (
     export FJC_FLINK_VERSION=1.20.5 FJC_LOCAL_DIR="$compat_dir" FJC_FLINK_PORT=18181 FJC_MOTO_PORT=15100
     localstack/up.sh
@@ -72,6 +72,6 @@ step "Flink 1.20 compatibility (a second cluster; REST, skeleton and batch suite
     source "$compat_dir/env.sh"
     # Serially: Flink 1.20's sort-shuffle needs 512 network buffers per batch job,
     # more than one 1280m TaskManager has for several at once.
-    cargo test --workspace --locked --test flink_rest --test skeleton --test batch -- --test-threads 1
+    cargo test --workspace --locked --test flink_rest --test skeleton --test batch --test lifecycle -- --test-threads 1
     localstack/down.sh
 )

@@ -195,6 +195,101 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
     w.cleanup().await;
 }
 
+/// A reconciler records its stop-with-savepoint trigger, stops the job, and dies;
+/// then the JobManager restarts (no HA), so Flink knows neither the trigger nor the
+/// job. The next reconciler finds out from the job's own savepoint directory: the
+/// new version starts from that stop-savepoint, never from an older restore point,
+/// and every key's count goes on exactly (a stop-savepoint leaves nothing to replay).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disruptive_a_forgotten_stop_savepoint_is_found_in_storage() {
+    use fjc_core::clock::Clock;
+    use fjc_core::state::{Operation, Purpose, UpgradeProgress};
+    use fjc_core::store::LeaseOutcome;
+    use fjc_flink::FlinkApi;
+    let w = World::new("jm-trigger").await;
+    let id = unique("jm-stop");
+    let mut spec = w.stream_spec(&id);
+    spec.deployment.checkpoint_interval = Some("5s".into());
+    w.apply(vec![spec.clone()]).await;
+    let s = w
+        .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
+        .await;
+    let old = s.flink_job_id.clone().unwrap();
+    let dir = w.out_dir.join(&id);
+    counter::counted(&dir, 4, 10, T).await;
+
+    // v2 is applied; a reconciler writes its intent (the trigger id), stops the
+    // job with a savepoint, and dies before recording where it went.
+    spec.args.extend(["--note".to_string(), "v2".to_string()]);
+    let v2 = w.apply(vec![spec]).await[0].fingerprint.clone();
+    let now = w.clock.now_ms();
+    let LeaseOutcome::Acquired(lease) = w
+        .ctx
+        .store
+        .acquire_lease("reconcile", "doomed", 2_000, now)
+        .await
+        .unwrap()
+    else {
+        panic!("lease")
+    };
+    let trigger = fjc_flink::rest::new_trigger_id();
+    let mut state = w.state(&id).await.unwrap();
+    state.lifecycle = Lifecycle::Upgrading;
+    state.operation = Some(Operation::Deploy {
+        fingerprint: fjc_spec::Fingerprint(v2.clone()),
+        flink_job_id: fjc_flink::JobId::random(),
+        replaces: Some(old.clone()),
+        started_at: now,
+        upgrade: Some(UpgradeProgress {
+            mode: fjc_spec::UpgradeMode::Savepoint,
+            trigger_id: Some(trigger.clone()),
+            savepoint_started_at: Some(now),
+            restore_from: None,
+            tried: Vec::new(),
+        }),
+        purpose: Purpose::Deploy,
+    });
+    w.ctx.store.put_state(&state, &lease).await.unwrap();
+    w.flink
+        .stop_with_savepoint(&old, None, &trigger)
+        .await
+        .unwrap();
+    w.wait_flink_state(&old, FlinkJobState::Finished, T).await;
+    let before = counter::latest(&counter::counts(&dir));
+
+    restart_jobmanager_losing_all_jobs();
+    assert!(w.flink_job(&old).await.is_none(), "JM forgot the job");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let s = w.cycle_until(&id, T, |s| s.operation.is_none()).await;
+    let from = s.restored_from.clone().unwrap_or_default();
+    let prefix = format!("savepoint-{}-", &old.as_str()[..6]);
+    assert!(
+        from.contains(&prefix),
+        "restored from {from}, not the stop-savepoint: {s:?}"
+    );
+    assert_eq!(
+        s.deployed_fingerprint.as_ref().map(|f| f.0.as_str()),
+        Some(v2.as_str())
+    );
+    let new = s.flink_job_id.clone().unwrap();
+    w.wait_flink_state(&new, FlinkJobState::Running, T).await;
+    let top = before.values().max().copied().unwrap_or(0);
+    let after = counter::counted(&dir, 4, top + 5, T).await;
+    assert!(counter::resets(&after).is_empty(), "no reset: {after:?}");
+    for (k, n) in &before {
+        assert!(
+            after[k].contains(&(n + 1)),
+            "key {k} went on after {n}: {after:?}"
+        );
+    }
+    assert!(
+        counter::inexact(&after).is_empty(),
+        "nothing replayed: {after:?}"
+    );
+    w.cleanup().await;
+}
+
 /// `orphan_policy: cancel-own` cancels a job this controller submitted that no
 /// state accounts for (named `fjc:…`), and leaves a foreign job alone. It is
 /// here, in the serial phase, because it cancels every such job on the shared
