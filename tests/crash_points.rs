@@ -176,18 +176,7 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
         if op == Op::Recover {
             // The restore point a recovery finds in storage: a completed checkpoint.
             let job = st.flink_job_id.clone().expect("deployed");
-            let start = std::time::Instant::now();
-            while w
-                .flink
-                .checkpoints(&job)
-                .await
-                .ok()
-                .and_then(|c| c.latest_completed)
-                .is_none()
-            {
-                assert!(start.elapsed() < WAIT, "no checkpoint completed");
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
+            w.wait_checkpoint(&job, 1, WAIT).await;
         }
     }
     match op {

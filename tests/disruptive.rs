@@ -124,18 +124,7 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
     // first is subsumed. No cycle runs meanwhile.
     for (id, job) in ids.iter().zip(&old) {
         counter::counted(&w.out_dir.join(id), 4, 5, T).await;
-        let start = std::time::Instant::now();
-        while w
-            .flink
-            .checkpoints(job)
-            .await
-            .ok()
-            .and_then(|c| c.latest_completed)
-            .is_none_or(|c| c.id < 2)
-        {
-            assert!(start.elapsed() < T, "{id}: no second checkpoint");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        w.wait_checkpoint(job, 2, T).await;
     }
     let config = w.flink.cluster_config().await.unwrap();
     // Flink 2 names it execution.checkpointing.dir, 1.20 state.checkpoints.dir.

@@ -363,6 +363,29 @@ impl World {
         }
     }
 
+    /// Waits (asking Flink directly) until job `id` completed a checkpoint numbered
+    /// at least `at_least` (panics after `timeout`).
+    pub async fn wait_checkpoint(&self, id: &JobId, at_least: u64, timeout: Duration) {
+        let start = Instant::now();
+        loop {
+            let newest = self
+                .flink
+                .checkpoints(id)
+                .await
+                .ok()
+                .and_then(|c| c.latest_completed)
+                .map(|c| c.id);
+            if newest.is_some_and(|n| n >= at_least) {
+                return;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "job {id}: no checkpoint {at_least} within {timeout:?} (newest {newest:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     /// Runs cycles until `done(state)` holds (panics after `timeout`).
     pub async fn cycle_until(
         &self,

@@ -291,29 +291,14 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 if restore_from.is_none() {
                     warn!(job = %job_id, "starting with empty state, as fjc restart --empty asked");
                 }
-                Some(UpgradeProgress {
-                    mode: UpgradeMode::Stateless,
-                    trigger_id: None,
-                    savepoint_started_at: None,
-                    restore_from,
-                    tried: Vec::new(),
-                })
+                Some(UpgradeProgress::new(UpgradeMode::Stateless, restore_from))
             }
             // A running job is replaced: carry its state over as the mode says.
-            (Some(_), _) => Some(UpgradeProgress {
-                mode,
-                trigger_id: None,
-                savepoint_started_at: None,
-                restore_from: None,
-                tried: Vec::new(),
-            }),
-            (None, Some(found)) => found.chain.first().map(|newest| UpgradeProgress {
-                mode,
-                trigger_id: None,
-                savepoint_started_at: None,
-                restore_from: Some(newest.location.clone()),
-                tried: Vec::new(),
-            }),
+            (Some(_), _) => Some(UpgradeProgress::new(mode, None)),
+            (None, Some(found)) => found
+                .chain
+                .first()
+                .map(|newest| UpgradeProgress::new(mode, Some(newest.location.clone()))),
             (None, None) => None,
         };
         state.operation = Some(Operation::Deploy {
@@ -496,13 +481,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         else {
             return Ok(Outcome::Done("no deploy in flight".into()));
         };
-        let p = upgrade.get_or_insert_with(|| UpgradeProgress {
-            mode: UpgradeMode::Savepoint,
-            trigger_id: None,
-            savepoint_started_at: None,
-            restore_from: None,
-            tried: Vec::new(),
-        });
+        let p = upgrade.get_or_insert_with(|| UpgradeProgress::new(UpgradeMode::Savepoint, None));
         if !p.tried.contains(&missing) {
             p.tried.push(missing.clone());
         }

@@ -39,13 +39,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         state.operation = Some(Operation::Suspend {
             flink_job_id: old.clone(),
             started_at: self.now(),
-            upgrade: UpgradeProgress {
-                mode,
-                trigger_id: None,
-                savepoint_started_at: None,
-                restore_from: None,
-                tried: Vec::new(),
-            },
+            upgrade: UpgradeProgress::new(mode, None),
         });
         self.save(&mut state).await?;
         Box::pin(self.continue_suspend(state)).await
@@ -302,13 +296,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 .await;
         }
         let upgrade = if manual && live.is_some() {
-            UpgradeProgress {
-                mode: target.spec.upgrade_mode(),
-                trigger_id: None,
-                savepoint_started_at: None,
-                restore_from: None,
-                tried: Vec::new(),
-            }
+            UpgradeProgress::new(target.spec.upgrade_mode(), None)
         } else {
             // The failing version's own state may not suit the old one: start
             // from what the failing version started from (or the newest known).
@@ -321,13 +309,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                     .clone()
                     .or_else(|| state.last_savepoint.as_ref().map(|s| s.location.clone()))
             };
-            UpgradeProgress {
-                mode: UpgradeMode::Stateless,
-                trigger_id: None,
-                savepoint_started_at: None,
-                restore_from: from,
-                tried: Vec::new(),
-            }
+            UpgradeProgress::new(UpgradeMode::Stateless, from)
         };
         state.rollback = Some(RollbackRecord {
             from_revision: state.revision,

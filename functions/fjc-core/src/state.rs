@@ -183,6 +183,20 @@ pub struct UpgradeProgress {
     pub tried: Vec<String>,
 }
 
+impl UpgradeProgress {
+    /// Nothing done yet: carry the state over as `mode` says, or start from
+    /// `restore_from` when it is already known.
+    pub fn new(mode: UpgradeMode, restore_from: Option<String>) -> UpgradeProgress {
+        UpgradeProgress {
+            mode,
+            trigger_id: None,
+            savepoint_started_at: None,
+            restore_from,
+            tried: Vec::new(),
+        }
+    }
+}
+
 /// The artifact a deployed job was started with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployedArtifact {

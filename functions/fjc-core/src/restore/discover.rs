@@ -108,35 +108,26 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         let storage = &self.ctx.storage;
         let mut discovered = Vec::new();
         for job in known_jobs(state) {
-            if let Some(dir) = &dirs.checkpoints {
-                let dir = format!("{}/{job}", dir.trim_end_matches('/'));
-                match storage.complete_under(&dir, "chk-").await {
+            // (directory, name prefix, kind) of every place this job's state may be.
+            let checkpoints = dirs.checkpoints.iter().map(|d| {
+                let dir = format!("{}/{job}", d.trim_end_matches('/'));
+                (dir, "chk-".to_string(), "checkpoint")
+            });
+            let savepoints = savepoint_dirs
+                .iter()
+                .map(|d| (d.clone(), savepoint_prefix(&job), "savepoint"));
+            for (dir, prefix, kind) in checkpoints.chain(savepoints) {
+                match storage.complete_under(&dir, &prefix).await {
                     Ok(found) => {
                         discovered.extend(found.into_iter().map(|(location, at)| Candidate {
                             location,
                             completed_at: at,
-                            kind: "checkpoint",
+                            kind,
                             from_job: Some(job.clone()),
                         }))
                     }
                     Err(e) => {
-                        warn!(job = %state.job_id, error = %e, "checkpoints not listed");
-                        incomplete = true;
-                    }
-                }
-            }
-            for dir in &savepoint_dirs {
-                match storage.complete_under(dir, &savepoint_prefix(&job)).await {
-                    Ok(found) => {
-                        discovered.extend(found.into_iter().map(|(location, at)| Candidate {
-                            location,
-                            completed_at: at,
-                            kind: "savepoint",
-                            from_job: Some(job.clone()),
-                        }))
-                    }
-                    Err(e) => {
-                        warn!(job = %state.job_id, error = %e, "savepoints not listed");
+                        warn!(job = %state.job_id, %kind, error = %e, "restore points not listed");
                         incomplete = true;
                     }
                 }

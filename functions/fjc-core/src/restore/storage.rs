@@ -100,6 +100,12 @@ impl Storage {
         Storage { s3: Some(client) }
     }
 
+    fn s3(&self, location: &str) -> Result<&aws_sdk_s3::Client, StorageError> {
+        self.s3.as_ref().ok_or_else(|| StorageError::NoS3 {
+            location: location.to_string(),
+        })
+    }
+
     /// The subdirectories of `dir` whose name starts with `prefix` and that hold a
     /// `_metadata` file: `(location, modification time of _metadata)`. A missing
     /// `dir` has none.
@@ -123,9 +129,7 @@ impl Storage {
                     .collect())
             }
             Place::S3 { bucket, key } => {
-                let client = self.s3.as_ref().ok_or_else(|| StorageError::NoS3 {
-                    location: dir.to_string(),
-                })?;
+                let client = self.s3(dir)?;
                 let list_prefix = if key.is_empty() {
                     prefix.to_string()
                 } else {
@@ -175,9 +179,7 @@ impl Storage {
                 }
             }
             Place::S3 { bucket, key } => {
-                let client = self.s3.as_ref().ok_or_else(|| StorageError::NoS3 {
-                    location: location.to_string(),
-                })?;
+                let client = self.s3(location)?;
                 let object = if key.is_empty() {
                     METADATA.to_string()
                 } else {

@@ -321,13 +321,7 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
         flink_job_id: flink_id(301),
         replaces: Some(flink_id(300)),
         started_at: now - 12 * MIN,
-        upgrade: Some(UpgradeProgress {
-            mode: fjc_spec::UpgradeMode::Savepoint,
-            trigger_id: None,
-            savepoint_started_at: None,
-            restore_from: None,
-            tried: Vec::new(),
-        }),
+        upgrade: Some(UpgradeProgress::new(fjc_spec::UpgradeMode::Savepoint, None)),
         purpose: Default::default(),
     });
     specs.insert(id.into(), record);

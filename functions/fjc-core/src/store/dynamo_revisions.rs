@@ -87,7 +87,7 @@ impl DynamoStore {
                 item.insert("from".into(), s("empty"));
             }
             Command::Restart(crate::revisions::RestartFrom::Path(p)) => {
-                item.insert("from".into(), s(&format!("path:{p}")));
+                item.insert("from".into(), s(format!("path:{p}")));
             }
             _ => {}
         }
