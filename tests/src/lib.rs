@@ -5,6 +5,7 @@
 //! fail loudly, never skip, when a service is missing.
 
 pub mod counter;
+pub mod counting_proxy;
 pub mod crash;
 pub mod fault_proxy;
 pub mod flink;
