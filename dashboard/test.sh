@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the dashboard (build.sh) and runs its browser tests in headless Chromium:
-# the fixture snapshot (every state), 10,000 jobs, and a snapshot published by a real
-# reconcile against the local Flink + moto (needs localstack/up.sh and
-# `source .local/env.sh`; scripts/test.sh does both). Screenshots go to
-# $CARGO_TARGET_DIR/fjc-screenshots.
+# the sample snapshot printed by `$FJC_BIN dashboard sample` (the real snapshot
+# builder's output, one job in every lifecycle value), 10,000 jobs, and snapshots
+# published by real reconciles against the local Flink + moto (a job going STABLE,
+# a savepoint, a rollback; needs localstack/up.sh and `source .local/env.sh`;
+# scripts/test.sh does both). Screenshots go to $CARGO_TARGET_DIR/fjc-screenshots.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)

@@ -16,6 +16,16 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "dashboard: format, lint and unit tests (its own workspace, checked with the host toolchain)"
+# The dashboard is a wasm32 app in its own workspace: clippy and its unit tests
+# run for the host target (Leptos compiles there), in a target dir of their own.
+cargo fmt --manifest-path dashboard/Cargo.toml -- --check
+(
+    export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/dashboard-host"
+    cargo clippy --manifest-path dashboard/Cargo.toml --all-targets --locked -- -D warnings
+    cargo test --manifest-path dashboard/Cargo.toml --locked
+)
+
 step "infrastructure template (cfn-lint, checkov; offline)"
 infra/check.sh
 
@@ -58,7 +68,7 @@ cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS
 step "crash points (a reconciler dies after each side effect of each operation; two at a time)"
 cargo test --workspace --locked --test crash_points -- --test-threads 2
 
-step "dashboard (wasm build, browser tests in headless Chromium: fixture, 10k jobs, real reconcile)"
+step "dashboard (wasm build, browser tests in headless Chromium: sample snapshot, 10k jobs, real reconcile)"
 FJC_BIN="$CARGO_TARGET_DIR/debug/fjc" dashboard/test.sh
 
 step "serial integration tests (restart the JobManager, need a quiet cluster, or many slots; run alone)"

@@ -88,30 +88,92 @@ export async function screenshot(page, name) {
   return path;
 }
 
-const LIFECYCLES = ["RUNNING", "RUNNING", "RUNNING", "RUNNING", "DEPLOYING", "FAILED",
-  "SCHEDULED", "FINISHED", "PENDING", "UPGRADING", "CREATED", "SUSPENDED", "DELETING"];
+/** A screenshot of one element (the attention list, the timeline). */
+export async function screenshotOf(page, selector, name) {
+  const path = join(shots, `${name}.png`);
+  await page.locator(selector).first().screenshot({ path });
+  return path;
+}
 
-/** A synthetic snapshot of `n` jobs (benchmarks and the 10,000-job test). */
+/** The `fjc dashboard sample` snapshot at `nowMs` (the real snapshot builder's output). */
+export async function sampleSnapshot(nowMs) {
+  const { stdout } = await run(fjcBin, ["dashboard", "sample", "--now", String(nowMs)],
+    { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout);
+}
+
+// Weighted like a real fleet: mostly STABLE, every value present.
+const LIFECYCLES = ["STABLE", "STABLE", "STABLE", "STABLE", "STABLE", "RUNNING", "RUNNING", "DEPLOYING",
+  "UPGRADING", "FAILED", "SCHEDULED", "FINISHED", "PENDING", "CREATED", "SUSPENDING", "SUSPENDED",
+  "RECOVERING", "ROLLING_BACK", "ROLLED_BACK", "DELETING"];
+const MIN = 60_000;
+const ACTORS = ["arn:aws:iam::123456789012:user/ana", "arn:aws:iam::123456789012:role/ci-deployer",
+  "local:ops@bastion"];
+
+/** A synthetic snapshot of `n` jobs (benchmarks and the 10,000-job test): every
+ *  lifecycle value, stream jobs with revisions, savepoints, recoveries and audit
+ *  entries, batch jobs with runs, some with stored Flink states or refused artifacts. */
 export function bigSnapshot(n, now) {
   const jobs = [];
+  const hex = (i, c) => i.toString(16).padStart(8, "0") + c.repeat(56);
   for (let i = 0; i < n; i++) {
     const lifecycle = LIFECYCLES[i % LIFECYCLES.length];
-    const batch = i % 5 === 0;
+    const batch = lifecycle === "SCHEDULED" || lifecycle === "FINISHED" || i % 11 === 0;
     const id = `job-${String(i).padStart(5, "0")}`;
+    const deployed = !["PENDING", "CREATED"].includes(lifecycle);
+    const fid = i.toString(16).padStart(32, "0");
+    const t0 = now - 86_400_000 + (i * 7919) % 43_200_000;
+    const nrev = batch || !deployed ? 0 : i % 10 === 1 ? 3 : i % 10 === 2 || lifecycle === "ROLLED_BACK" ? 2 : 1;
+    const revisions = [];
+    for (let r = nrev; r >= 1; r--) {
+      const rolled = lifecycle === "ROLLED_BACK" && r === nrev && r > 1;
+      revisions.push({ number: r, fingerprint: hex(i * 10 + r, "a"), deployed_at: t0 + r * 30 * MIN,
+        outcome: rolled ? "rolled-back" : r === nrev ? "deployed" : "stable",
+        reason: rolled ? "not running with all tasks within readiness_timeout (5m)" : null,
+        restored_from: r > 1 ? `s3://fjc-savepoints/${id}/savepoint-${r - 1}` : null });
+    }
+    const savepoints = batch || !deployed || i % 3 !== 0 ? [] : [0, 1].slice(0, 1 + (i % 2)).map((k) => ({
+      location: `s3://fjc-savepoints/${id}/savepoint-${2 - k}`, at: now - (k + 1) * 40 * MIN,
+      kind: "savepoint", from_flink_job_id: fid }));
+    const audit = (i % 10 === 1 ? [0, 1, 2] : [2]).map((k) => ({
+      at: t0 + (2 - k) * 30 * MIN - MIN, actor: ACTORS[(i + k) % ACTORS.length],
+      action: k === 2 ? "create" : k === 1 ? "savepoint" : "update",
+      from: k === 2 ? null : hex(i * 10 + 1, "a"), to: hex(i * 10 + 2, "a"), detail: null }));
+    const runs = batch && deployed ? [0, 1, 2].map((k) => ({
+      run_id: `${now - (k + 1) * 3_600_000}-schedule`, flink_job_id: fid,
+      started_at: now - (k + 1) * 3_600_000, ended_at: now - (k + 1) * 3_600_000 + 5 * MIN,
+      outcome: k === 1 && i % 4 === 0 ? "failed" : "finished",
+      error: k === 1 && i % 4 === 0 ? "java.io.IOException: input missing" : null })) : [];
+    const stored = i % 50 === 7;
     jobs.push({
       job_id: id, namespace: ["default", "analytics", "web", "payments"][i % 4],
       job_type: batch ? "batch" : "stream", cluster: i % 3 === 0 ? "east" : "default",
-      lifecycle, flink_state: lifecycle === "RUNNING" ? "RUNNING" : null,
-      flink_job_id: i.toString(16).padStart(32, "0"), has_spec: lifecycle !== "DELETING",
-      spec_fingerprint: "a".repeat(64), deployed_fingerprint: i % 17 === 0 ? "b".repeat(64) : "a".repeat(64),
-      drift: i % 17 === 0, revision: null, revisions: [], last_savepoint: null, next_fire_at: null, runs: [],
+      lifecycle,
+      flink_state: deployed ? (lifecycle === "FAILED" ? "FAILED" : "RUNNING") : null,
+      flink_state_seen: deployed ? (stored ? { source: "recorded", at: now - 12 * MIN } : { source: "observed" }) : null,
+      flink_job_id: deployed ? fid : null, has_spec: lifecycle !== "DELETING",
+      spec_fingerprint: hex(i * 10 + nrev, "a"), deployed_fingerprint: i % 17 === 0 ? "b".repeat(64) : hex(i * 10 + nrev, "a"),
+      drift: i % 17 === 0, failed_attempts: i % 17 === 0 && i % 2 === 0 ? 2 : 0, next_attempt_at: null,
+      revision: nrev || null, stable_revision: nrev > 1 ? nrev - 1 : null, revisions,
+      last_savepoint: savepoints[0] || null, savepoints,
+      restored_from: revisions[0]?.restored_from || null, deployed_at: revisions[0]?.deployed_at || null,
+      recoveries: lifecycle === "RECOVERING" ? [now - 10 * MIN, now - 30 * MIN] : [],
+      recovery_budget: batch ? null : { allowed: 3, window_seconds: 3600 },
+      rollback: lifecycle === "ROLLED_BACK" && nrev > 1 ? { from_revision: nrev, to_revision: nrev - 1,
+        reason: "not running with all tasks within readiness_timeout (5m)", at: now - 20 * MIN } : null,
+      next_fire_at: batch ? now + 3_600_000 : null, runs,
       last_error: lifecycle === "FAILED" ? { message: `java.lang.IllegalStateException: job ${i} failed`, at: now - i * 1000, retryable: false } : null,
-      operation: lifecycle === "DEPLOYING" ? { kind: "deploy", started_at: now - 5000 } : null,
+      operation: lifecycle === "DEPLOYING" ? { kind: "deploy", started_at: now - 5000, flink_job_id: fid, restore_from: null } : null,
+      artifact_refused: i % 97 === 0 ? { at: now - 3 * MIN, digest: `sha256:${"e".repeat(64)}`, reason: "signature does not verify with any trusted key" } : null,
+      held_by_policy: null,
+      deployed_artifact: deployed ? { digest: `sha256:${"d".repeat(64)}`, version: null } : null,
+      signed_by: i % 5 === 0 ? "release-key-2026" : null,
+      audit,
       updated_at: now - (i * 7919) % 86_400_000,
-      spec: { artifact_path: `s3://fjc-artifacts/${id}.jar`, artifact_digest: null, entry_class: "com.example.Main",
+      spec: { artifact_path: `s3://fjc-artifacts/${id}.jar`, artifact_digest: `sha256:${"d".repeat(64)}`, entry_class: "com.example.Main",
         parallelism: 1 + (i % 4), checkpoint_interval: batch ? null : "30s", restart_strategy: null,
-        cron: batch ? "0 * * * *" : null, timezone: null, savepoint_trigger_interval: null,
-        arg_count: 2, env_var_count: 1, applied_at: now - 86_400_000 },
+        cron: batch ? "0 * * * *" : null, timezone: null, savepoint_trigger_interval: batch ? null : "1h",
+        arg_count: 2, env_var_count: 1, applied_at: t0 },
     });
   }
   return {
@@ -120,7 +182,8 @@ export function bigSnapshot(n, now) {
       interval_seconds: 30, heartbeat_refresh_seconds: 60, actions: 0, failed_actions: 0, waiting: 0 },
     clusters: [
       { name: "default", health: "healthy", jobs_seen: n, slots: { total: 512, available: 40 }, taskmanagers: 64, flink_version: "2.3.0" },
-      { name: "east", health: "healthy", jobs_seen: n, slots: { total: 256, available: 12 }, taskmanagers: 32, flink_version: "2.3.0" },
+      { name: "east", health: "healthy", jobs_seen: n, slots: { total: 256, available: 12 }, taskmanagers: 32, flink_version: "2.3.0",
+        breaker: { state: "closed", since: now - 3_600_000, reason: null } },
     ],
     jobs, orphans: [],
   };

@@ -10,8 +10,9 @@ use fjc_snapshot::query::{Filter, Sort};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::fetch::{Fetched, load};
+use crate::fetch::{Fetched, first_load, load};
 use crate::fmt::{ago, now_ms, span, utc};
+use crate::lite::Details;
 use crate::route::Route;
 
 /// How the last loads went.
@@ -26,8 +27,10 @@ pub struct LoadStatus {
 /// State shared by every view (all handles are `Copy`).
 #[derive(Clone, Copy)]
 pub struct Ctx {
-    /// The newest snapshot loaded.
+    /// The newest snapshot loaded (its jobs without their page-only fields).
     pub snapshot: RwSignal<Option<Arc<Snapshot>>>,
+    /// Every field of each job of `snapshot`, parsed when a job page asks.
+    pub details: StoredValue<Arc<Details>>,
     /// Load outcome.
     pub status: RwSignal<LoadStatus>,
     /// The browser's clock, ticking every second.
@@ -70,15 +73,20 @@ fn settings() -> Settings {
 fn poll(ctx: Ctx, settings: Settings) {
     let etag: Rc<RefCell<Option<String>>> = Rc::default();
     let busy = Rc::new(Cell::new(false));
+    let first = Rc::new(Cell::new(true));
     let url = Rc::new(settings.url);
     let tick = move || {
         if busy.replace(true) {
             return;
         }
-        let (etag, busy, url) = (etag.clone(), busy.clone(), url.clone());
+        let (etag, busy, url, first) = (etag.clone(), busy.clone(), url.clone(), first.clone());
         spawn_local(async move {
             let sent = etag.borrow().clone();
-            let result = load(&url, sent.as_deref()).await;
+            let result = if first.replace(false) {
+                first_load(&url).await
+            } else {
+                load(&url, sent.as_deref()).await
+            };
             let now = now_ms();
             match result {
                 Ok(Fetched::NotModified) => ctx.status.set(LoadStatus {
@@ -87,10 +95,12 @@ fn poll(ctx: Ctx, settings: Settings) {
                 }),
                 Ok(Fetched::Fresh {
                     snapshot,
+                    details,
                     etag: tag,
                 }) => {
                     *etag.borrow_mut() = tag;
                     let first = ctx.snapshot.with_untracked(Option::is_none);
+                    ctx.details.set_value(Arc::new(details));
                     ctx.snapshot.set(Some(Arc::from(snapshot)));
                     ctx.status.set(LoadStatus {
                         last_success: Some(now),
@@ -112,11 +122,7 @@ fn poll(ctx: Ctx, settings: Settings) {
 /// Records `fjc-first-render` in the Performance timeline once the first snapshot
 /// has been painted (read by bench.sh).
 fn mark_first_render() {
-    request_animation_frame(|| {
-        if let Some(p) = window().performance() {
-            let _ = p.mark("fjc-first-render");
-        }
-    });
+    request_animation_frame(|| crate::perf::mark("fjc-first-render"));
 }
 
 /// The whole app.
@@ -124,6 +130,7 @@ fn mark_first_render() {
 pub fn App() -> impl IntoView {
     let ctx = Ctx {
         snapshot: RwSignal::new(None),
+        details: StoredValue::new(Arc::default()),
         status: RwSignal::new(LoadStatus::default()),
         now: RwSignal::new(now_ms()),
         route: RwSignal::new(Route::parse(&location_hash().unwrap_or_default())),

@@ -1,11 +1,20 @@
-//! One job: state, spec summary, revisions, savepoints, runs, errors, next fire.
+//! One job: where it stands (lifecycle with its meaning, Flink state with its
+//! source and age, revisions, restore points, recoveries against the budget,
+//! rollback, operation in flight, refused artifact, policy hold, deployed
+//! artifact), its timeline, and its history (revisions, savepoints, runs, audit).
 
-use fjc_snapshot::{JobView, RunOutcome};
+use std::sync::Arc;
+
+use fjc_snapshot::query::{attention, unreachable_clusters};
+use fjc_snapshot::timeline::run_outcome;
+use fjc_snapshot::{JobType, JobView, RevisionOutcome, RunOutcome, Snapshot};
 use leptos::prelude::*;
 
 use crate::app::Ctx;
+use crate::describe::{flink_state, reason_detail, recoveries};
 use crate::fmt::{ago, short_fp, span, utc};
-use crate::timeline::JobChart;
+use crate::lifecycle::{shown_css, shown_hint};
+use crate::timeline::JobTimeline;
 
 /// The job page.
 #[component]
@@ -13,11 +22,16 @@ pub fn JobDetail(namespace: String, job_id: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     move || {
         let snap = ctx.snapshot.get()?;
+        // The snapshot's jobs lack their history: parse this one whole.
         let job = snap
             .jobs
             .iter()
-            .find(|j| j.job_id == job_id && j.namespace == namespace)
-            .cloned();
+            .position(|j| j.job_id == job_id && j.namespace == namespace)
+            .and_then(|i| {
+                ctx.details
+                    .with_value(|d| d.job(i))
+                    .or_else(|| snap.jobs.get(i).cloned())
+            });
         Some(match job {
             None => view! {
                 <p><a href="#/">"← All jobs"</a></p>
@@ -25,7 +39,7 @@ pub fn JobDetail(namespace: String, job_id: String) -> impl IntoView {
                 <p id="not-found" role="status">"This job is not in the current snapshot (deleted, or never applied)."</p>
             }
             .into_any(),
-            Some(j) => view! { <Detail job=j now=ctx.now generated_at=snap.generated_at/> }.into_any(),
+            Some(j) => view! { <Detail job=j now=ctx.now snap=snap/> }.into_any(),
         })
     }
 }
@@ -34,58 +48,371 @@ fn opt(v: Option<String>) -> String {
     v.unwrap_or_else(|| "—".into())
 }
 
+/// An instant as UTC with its age, the age kept current.
+fn when(t: i64, now: RwSignal<i64>) -> impl IntoView {
+    view! { <time title=utc(t)>{utc(t)}</time> <span class="muted">" (" {move || ago(t, now.get())} ")"</span> }
+}
+
+fn when_opt(t: Option<i64>, now: RwSignal<i64>) -> AnyView {
+    match t {
+        Some(t) => when(t, now).into_any(),
+        None => "—".into_any(),
+    }
+}
+
 #[component]
-fn Detail(job: JobView, now: RwSignal<i64>, generated_at: i64) -> impl IntoView {
-    let j = job.clone();
-    let lc = j.lifecycle.as_str();
+fn Detail(job: JobView, now: RwSignal<i64>, snap: Arc<Snapshot>) -> impl IntoView {
+    let j = job;
+    let lc = j.lifecycle;
     let fp = |f: &Option<String>| f.as_deref().map(short_fp).unwrap_or_else(|| "—".into());
+    let cluster = snap.clusters.iter().find(|c| c.name == j.cluster);
+    let cluster_note = cluster
+        .and_then(|c| c.error.clone())
+        .map(|e| format!(" — unreachable: {e}"));
+    let reasons = attention(&j, &unreachable_clusters(&snap));
+    let attention_banner = (!reasons.is_empty()).then(|| {
+        let items = reasons
+            .iter()
+            .map(|&w| {
+                view! {
+                    <li><span class="badge reason" data-reason=w.label()>{w.label()}</span>
+                        {reason_detail(&j, w, &snap).map(|d| view! { <span>" " {d}</span> })}</li>
+                }
+            })
+            .collect::<Vec<_>>();
+        view! {
+            <div id="job-attention" class="banner warn" role="status">
+                <strong>"Needs attention"</strong>
+                <ul class="reasons">{items}</ul>
+            </div>
+        }
+    });
+    let (state, seen) = (j.flink_state.clone(), j.flink_state_seen);
+    let fs = flink_state(state.as_deref(), seen, now.get_untracked());
+    let state_text = move || flink_state(state.as_deref(), seen, now.get()).text;
+    let revision = j.revision.map(|r| {
+        let stable = match j.stable_revision {
+            Some(s) if s == r => " (stable)".to_string(),
+            Some(s) => format!(" · last stable: {s}"),
+            None => " · none stable yet".to_string(),
+        };
+        format!("{r}{stable}")
+    });
+    let operation = j.operation.clone().map(|o| {
+        view! {
+            <strong>{o.kind}</strong> " since " {when(o.started_at, now)}
+            {o.flink_job_id.map(|f| view! { " · Flink job " <code>{f}</code> })}
+            {o.restore_from.map(|r| view! { " · restoring from " <code>{r}</code> })}
+        }
+    });
+    let artifact = j.deployed_artifact.clone().map(|a| {
+        view! {
+            <code title=a.digest.clone()>{short_fp(&a.digest)}</code>
+            {a.version.map(|v| view! { " · S3 version " <code>{v}</code> })}
+        }
+    });
+    let attempts = (j.failed_attempts > 0).then(|| {
+        view! {
+            {j.failed_attempts} " failed"
+            {j.next_attempt_at.map(|t| view! { " · next attempt " {when(t, now)} })}
+        }
+    });
+    let stream = j.job_type != JobType::Batch;
+    let restored = match (&j.restored_from, j.revision) {
+        (Some(r), _) => view! { <code>{r.clone()}</code> }.into_any(),
+        (None, Some(_)) => "— (started with empty state)".into_any(),
+        (None, None) => "—".into_any(),
+    };
     let updated = j.updated_at;
     view! {
         <p><a href="#/" id="back">"← All jobs"</a></p>
         <article aria-labelledby="job-h" class="detail">
             <h2 id="job-h">{j.job_id.clone()} " "
-                <span class=format!("badge lc-{}", lc.to_lowercase())>{lc}</span>
-                {j.drift.then(|| view! { <span class="badge drift">"drift"</span> })}
+                <span class=format!("badge {}", shown_css(lc)) title=shown_hint(lc)>{lc.as_str()}</span>
+                {j.drift.then(|| view! { <span class="badge drift" title="The deployed version differs from the spec">"drift"</span> })}
             </h2>
-            <dl class="facts">
-                <dt>"Namespace"</dt><dd>{j.namespace.clone()}</dd>
+            <p class="hint" id="lifecycle-hint">{shown_hint(lc)}</p>
+            {attention_banner}
+            <dl class="facts" id="facts">
+                <dt>"Namespace"</dt><dd id="namespace">{j.namespace.clone()}</dd>
                 <dt>"Type"</dt><dd>{j.job_type.as_str()}</dd>
-                <dt>"Cluster"</dt><dd>{j.cluster.clone()}</dd>
-                <dt>"Flink state"</dt><dd id="flink-state">{opt(j.flink_state.clone())}</dd>
+                <dt>"Cluster"</dt><dd>{j.cluster.clone()} {cluster_note}</dd>
+                <dt>"Flink state"</dt><dd id="flink-state" class:stored=fs.stored title=fs.title>{state_text}</dd>
                 <dt>"Flink job id"</dt><dd><code>{opt(j.flink_job_id.clone())}</code></dd>
+                {stream.then(|| view! {
+                    <dt>"Revision"</dt><dd id="revision">{opt(revision)}</dd>
+                    <dt>"Deployed"</dt><dd>{when_opt(j.deployed_at, now)}</dd>
+                    <dt>"Restored from"</dt><dd id="restored-from">{restored}</dd>
+                })}
                 <dt>"Spec fingerprint"</dt><dd><code>{fp(&j.spec_fingerprint)}</code></dd>
                 <dt>"Deployed fingerprint"</dt><dd><code>{fp(&j.deployed_fingerprint)}</code>
-                    {j.drift.then_some(" (differs from the spec)")}</dd>
-                <dt>"Revision"</dt><dd>{opt(j.revision.map(|r| r.to_string()))}</dd>
-                <dt>"Operation in flight"</dt><dd>{opt(j.operation.as_ref().map(|o| format!("{} since {}", o.kind, utc(o.started_at))))}</dd>
-                <dt>"Last change"</dt><dd>{move || opt(updated.map(|t| format!("{} ({})", utc(t), ago(t, now.get()))))}</dd>
-                <dt>"Next scheduled run"</dt><dd id="next-fire">{opt(j.next_fire_at.map(utc))}</dd>
+                    {(j.drift && j.deployed_fingerprint.is_some()).then_some(" (differs from the spec)")}</dd>
+                <dt>"Deployed artifact"</dt><dd id="deployed-artifact">{artifact.map_or_else(|| "—".into_any(), IntoAny::into_any)}</dd>
+                <dt>"Signed by"</dt><dd id="signed-by">{opt(j.signed_by.clone())}</dd>
+                <dt>"Attempts"</dt><dd id="attempts">{attempts.map_or_else(|| "no failed attempt".into_any(), IntoAny::into_any)}</dd>
+                <dt>"Operation in flight"</dt><dd id="operation">{operation.map_or_else(|| "none".into_any(), IntoAny::into_any)}</dd>
+                <dt>"Last change"</dt><dd>{when_opt(updated, now)}</dd>
+                {(!stream).then(|| view! {
+                    <dt>"Next scheduled run"</dt><dd id="next-fire">{when_opt(j.next_fire_at, now)}</dd>
+                })}
                 <dt>"Spec"</dt><dd>{if j.has_spec { "present" } else { "deleted; the job is being removed" }}</dd>
             </dl>
-            <LastError job=job.clone()/>
-            <JobChart job=job.clone() generated_at=generated_at/>
-            <SpecSummary job=job.clone()/>
-            <Revisions job=job.clone()/>
-            <Savepoints job=job.clone()/>
-            <Runs job=job/>
+            <LastError job=j.clone() now=now/>
+            <Problems job=j.clone() now=now/>
+            <JobTimeline job=j.clone() generated_at=snap.generated_at/>
+            {(stream || !j.revisions.is_empty()).then(|| view! {
+                <Recoveries job=j.clone() now=now/>
+                <Revisions job=j.clone()/>
+                <Savepoints job=j.clone() now=now/>
+            })}
+            {(!stream || !j.runs.is_empty()).then(|| view! { <Runs job=j.clone()/> })}
+            <Audit job=j.clone()/>
+            <SpecSummary job=j/>
         </article>
     }
 }
 
 #[component]
-fn LastError(job: JobView) -> impl IntoView {
-    view! {
-        <h3>"Last error"</h3>
-        {match job.last_error {
-            None => view! { <p class="muted">"None."</p> }.into_any(),
-            Some(e) => view! {
-                <p id="last-error" class="error-line">
-                    <span class="badge err">"error"</span> " " {e.message} " "
-                    <span class="muted">"at " {utc(e.at)} {if e.retryable { " · retried automatically" } else { " · waits for a spec change" }}</span>
-                </p>
-            }.into_any(),
-        }}
+fn LastError(job: JobView, now: RwSignal<i64>) -> impl IntoView {
+    job.last_error.map(|e| {
+        view! {
+            <h3>"Last error"</h3>
+            <p id="last-error" class="error-line">
+                <span class="badge err">"error"</span> " " {e.message} " "
+                <span class="muted">"at " {when(e.at, now)}
+                    {if e.retryable { " · retried automatically" } else { " · waits for a spec change" }}</span>
+            </p>
+        }
+    })
+}
+
+/// The rollback, the refused artifact and the policy hold: each only when there is one.
+#[component]
+fn Problems(job: JobView, now: RwSignal<i64>) -> impl IntoView {
+    let rollback = job.rollback.map(|r| {
+        view! {
+            <p id="rollback" class="problem">
+                <strong>"Rolled back"</strong> " from revision " {r.from_revision} " to " {r.to_revision}
+                " at " {when(r.at, now)} ": " <span class="reason-text">{r.reason}</span>
+                <br/><span class="muted">"The spec's version is not deployed again until the spec changes (or "
+                <code>"fjc rollback"</code> " / a new apply)."</span>
+            </p>
+        }
+    });
+    let refused = job.artifact_refused.map(|r| {
+        view! {
+            <p id="artifact-refused" class="problem">
+                <strong>"Artifact upload refused"</strong> " at " {when(r.at, now)} ": "
+                <span class="reason-text">{r.reason}</span>
+                {r.digest.map(|d| view! { " · digest " <code title=d.clone()>{short_fp(&d)}</code> })}
+                <br/><span class="muted">"The job keeps running the version it had."</span>
+            </p>
+        }
+    });
+    let held = job.held_by_policy.map(|h| {
+        view! {
+            <p id="policy-hold" class="problem">
+                <strong>"Held by policy"</strong> ": " <span class="reason-text">{h}</span>
+            </p>
+        }
+    });
+    view! { {rollback} {refused} {held} }
+}
+
+#[component]
+fn Recoveries(job: JobView, now: RwSignal<i64>) -> impl IntoView {
+    let body = match recoveries(&job) {
+        None => {
+            view! { <p class="muted" id="recoveries">"No recoveries in the window."</p> }.into_any()
+        }
+        Some((text, exhausted)) => {
+            let times = job
+                .recoveries
+                .iter()
+                .map(|&t| view! { <li>{when(t, now)}</li> })
+                .collect::<Vec<_>>();
+            view! {
+                <p id="recoveries" class:exhausted=exhausted>{text}</p>
+                {(!times.is_empty()).then(|| view! { <ul class="times">{times}</ul> })}
+            }
+            .into_any()
+        }
+    };
+    view! { <h3>"Recoveries"</h3> {body} }
+}
+
+fn outcome_badge(o: Option<RevisionOutcome>) -> AnyView {
+    match o {
+        Some(o) => {
+            let class = match o {
+                RevisionOutcome::Deployed => "badge op",
+                RevisionOutcome::Stable => "badge ok",
+                RevisionOutcome::RolledBack => "badge err",
+            };
+            view! { <span class=class>{o.as_str()}</span> }.into_any()
+        }
+        None => "—".into_any(),
     }
+}
+
+#[component]
+fn Revisions(job: JobView) -> impl IntoView {
+    let body = if job.revisions.is_empty() {
+        view! { <p class="muted">"No revisions recorded."</p> }.into_any()
+    } else {
+        let (current, stable) = (job.revision, job.stable_revision);
+        let rows = job
+            .revisions
+            .into_iter()
+            .map(|r| {
+                let marks = [
+                    (current == Some(r.number)).then_some("deployed now"),
+                    (stable == Some(r.number)).then_some("last stable"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+                view! {
+                    <tr data-revision=r.number class:current=current == Some(r.number)>
+                        <th scope="row">{r.number} {(!marks.is_empty()).then(|| view! { <span class="muted">" (" {marks} ")"</span> })}</th>
+                        <td><code title=r.fingerprint.clone()>{short_fp(&r.fingerprint)}</code></td>
+                        <td>{opt(r.deployed_at.map(utc))}</td>
+                        <td>{outcome_badge(r.outcome)}</td>
+                        <td class="why">{opt(r.reason)}</td>
+                        <td class="wrap">{r.restored_from.map_or_else(|| view! { <span class="muted">"empty state"</span> }.into_any(), |p| view! { <code>{p}</code> }.into_any())}</td>
+                    </tr>
+                }
+            })
+            .collect::<Vec<_>>();
+        view! {
+            <table class="grid" id="revisions" aria-label="Revisions, newest first">
+                <thead><tr><th scope="col">"Revision"</th><th scope="col">"Fingerprint"</th>
+                    <th scope="col">"Deployed"</th><th scope="col">"Outcome"</th>
+                    <th scope="col">"Reason"</th><th scope="col">"Started from"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! { <h3>"Revisions"</h3> {body} }
+}
+
+#[component]
+fn Savepoints(job: JobView, now: RwSignal<i64>) -> impl IntoView {
+    let newest = match job.last_savepoint {
+        None => view! { <p class="muted" id="restore-point">"No restore point recorded: a restart would start with empty state."</p> }.into_any(),
+        Some(s) => view! {
+            <p id="restore-point">"Newest restore point: " <code>{s.location}</code> " · "
+                {s.kind.unwrap_or_else(|| "savepoint".into())} " taken " {when(s.at, now)}</p>
+        }
+        .into_any(),
+    };
+    let kept = if job.savepoints.is_empty() {
+        view! { <p class="muted">"No savepoints kept."</p> }.into_any()
+    } else {
+        let rows = job
+            .savepoints
+            .into_iter()
+            .map(|s| {
+                view! {
+                    <tr>
+                        <td class="wrap"><code>{s.location}</code></td>
+                        <td>{utc(s.at)}</td>
+                        <td>{opt(s.kind)}</td>
+                        <td><code>{opt(s.from_flink_job_id)}</code></td>
+                    </tr>
+                }
+            })
+            .collect::<Vec<_>>();
+        view! {
+            <table class="grid" id="savepoints" aria-label="Savepoints kept, newest first">
+                <thead><tr><th scope="col">"Location"</th><th scope="col">"Taken"</th>
+                    <th scope="col">"Kind"</th><th scope="col">"From Flink job"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! { <h3>"Savepoints"</h3> {newest} {kept} }
+}
+
+#[component]
+fn Runs(job: JobView) -> impl IntoView {
+    let body = if job.runs.is_empty() {
+        view! { <p class="muted">"No runs recorded."</p> }.into_any()
+    } else {
+        let rows = job
+            .runs
+            .into_iter()
+            .map(|r| {
+                let outcome = run_outcome(r.outcome);
+                let class = match r.outcome {
+                    RunOutcome::Finished => "badge ok",
+                    RunOutcome::Running => "badge op",
+                    RunOutcome::Failed | RunOutcome::TimedOut | RunOutcome::Lost => "badge err",
+                    RunOutcome::Cancelled | RunOutcome::Unknown => "badge",
+                };
+                view! {
+                    <tr>
+                        <th scope="row">{utc(r.started_at)}</th>
+                        <td>{opt(r.ended_at.map(|e| span(e - r.started_at)))}</td>
+                        <td><span class=class>{outcome}</span></td>
+                        <td><code>{opt(r.flink_job_id)}</code></td>
+                        <td class="why">{opt(r.error)}</td>
+                    </tr>
+                }
+            })
+            .collect::<Vec<_>>();
+        view! {
+            <table class="grid" id="runs" aria-label="Recent runs">
+                <thead><tr><th scope="col">"Started"</th><th scope="col">"Duration"</th>
+                    <th scope="col">"Outcome"</th><th scope="col">"Flink job id"</th><th scope="col">"Error"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! { <h3>"Recent runs"</h3> {body} }
+}
+
+#[component]
+fn Audit(job: JobView) -> impl IntoView {
+    let body = if job.audit.is_empty() {
+        view! { <p class="muted">"No audit entries."</p> }.into_any()
+    } else {
+        let rows = job
+            .audit
+            .into_iter()
+            .map(|a| {
+                let change = match (a.from.as_deref(), a.to.as_deref()) {
+                    (Some(f), Some(t)) if f != t => format!("{} → {}", short_fp(f), short_fp(t)),
+                    (None, Some(t)) => format!("→ {}", short_fp(t)),
+                    (Some(f), None) => format!("{} →", short_fp(f)),
+                    (Some(f), Some(_)) => short_fp(f),
+                    (None, None) => "—".into(),
+                };
+                view! {
+                    <tr>
+                        <td>{utc(a.at)}</td>
+                        <td>{a.actor}</td>
+                        <td><strong>{a.action}</strong></td>
+                        <td><code>{change}</code></td>
+                        <td class="why">{opt(a.detail)}</td>
+                    </tr>
+                }
+            })
+            .collect::<Vec<_>>();
+        view! {
+            <table class="grid" id="audit" aria-label="Audit trail, newest first">
+                <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th>
+                    <th scope="col">"Fingerprint"</th><th scope="col">"Detail"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! { <h3>"Audit trail"</h3> {body} }
 }
 
 #[component]
@@ -110,83 +437,4 @@ fn SpecSummary(job: JobView) -> impl IntoView {
         </dl>
     }
     .into_any()
-}
-
-#[component]
-fn Revisions(job: JobView) -> impl IntoView {
-    let body = if job.revisions.is_empty() {
-        view! { <p class="muted">"No revisions recorded."</p> }.into_any()
-    } else {
-        let rows = job
-            .revisions
-            .into_iter()
-            .map(|r| view! {
-                <tr><th scope="row">{r.number}</th><td><code>{short_fp(&r.fingerprint)}</code></td>
-                    <td>{opt(r.deployed_at.map(utc))}</td></tr>
-            })
-            .collect::<Vec<_>>();
-        view! {
-            <table class="grid" aria-label="Revisions">
-                <thead><tr><th scope="col">"Revision"</th><th scope="col">"Fingerprint"</th><th scope="col">"Deployed"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
-    };
-    view! { <h3>"Revisions"</h3> {body} }
-}
-
-#[component]
-fn Savepoints(job: JobView) -> impl IntoView {
-    view! {
-        <h3>"Last savepoint"</h3>
-        {match job.last_savepoint {
-            None => view! { <p class="muted">"None recorded."</p> }.into_any(),
-            Some(s) => view! {
-                <p id="last-savepoint"><code>{s.location}</code> " at " {utc(s.at)}
-                    {s.reason.map(|r| format!(" ({r})"))}</p>
-            }.into_any(),
-        }}
-    }
-}
-
-#[component]
-fn Runs(job: JobView) -> impl IntoView {
-    let body = if job.runs.is_empty() {
-        view! { <p class="muted">"No runs recorded."</p> }.into_any()
-    } else {
-        let rows = job
-            .runs
-            .into_iter()
-            .map(|r| {
-                let outcome = match r.outcome {
-                    RunOutcome::Running => "running",
-                    RunOutcome::Finished => "finished",
-                    RunOutcome::Failed => "failed",
-                    RunOutcome::Cancelled => "cancelled",
-                    RunOutcome::TimedOut => "timed-out",
-                    RunOutcome::Lost => "lost",
-                    RunOutcome::Unknown => "unknown",
-                };
-                view! {
-                    <tr>
-                        <th scope="row">{utc(r.started_at)}</th>
-                        <td>{opt(r.ended_at.map(|e| span(e - r.started_at)))}</td>
-                        <td><span class=format!("badge run-{outcome}")>{outcome}</span></td>
-                        <td><code>{opt(r.flink_job_id)}</code></td>
-                        <td>{opt(r.error)}</td>
-                    </tr>
-                }
-            })
-            .collect::<Vec<_>>();
-        view! {
-            <table class="grid" id="runs" aria-label="Recent runs">
-                <thead><tr><th scope="col">"Started"</th><th scope="col">"Duration"</th>
-                    <th scope="col">"Outcome"</th><th scope="col">"Flink job id"</th><th scope="col">"Error"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
-    };
-    view! { <h3>"Recent runs"</h3> {body} }
 }

@@ -2,11 +2,13 @@
 //! is in the DOM, so 10,000 jobs stay fast; filtering and sorting are memoised.
 
 use fjc_snapshot::query::{Sort, SortKey, namespaces, page, select};
-use fjc_snapshot::{JobType, JobView, Lifecycle};
+use fjc_snapshot::{JobType, JobView, Shown};
 use leptos::prelude::*;
 
 use crate::app::Ctx;
+use crate::describe::flink_state;
 use crate::fmt::{ago, count};
+use crate::lifecycle::{shown_css, shown_hint};
 use crate::route::job_href;
 
 /// Rows-per-page choices.
@@ -35,11 +37,18 @@ pub fn JobsTable() -> impl IntoView {
             .with(|s| s.as_ref().map(|s| namespaces(&s.jobs)))
             .unwrap_or_default()
     });
+    let has_unknown = Memo::new(move |_| {
+        ctx.snapshot.with(|s| {
+            s.as_ref()
+                .is_some_and(|s| s.jobs.iter().any(|j| j.lifecycle == Shown::Unknown))
+        })
+    });
     // Only the rows depend on the snapshot itself, so a refresh keeps the controls
-    // (and the focus in the search box) as they are.
+    // (and the focus in the search box) as they are. The rows do not depend on the
+    // clock: only their age texts do.
     let rows = move || {
         let p = current.get();
-        let now = ctx.now.get();
+        let now = ctx.now;
         ctx.snapshot.with(|snap| {
             snap.as_ref().map(|snap| {
                 selected.with(|idx| {
@@ -73,7 +82,7 @@ pub fn JobsTable() -> impl IntoView {
             view! {
                 <section aria-labelledby="jobs-h" class="jobs">
                     <h2 id="jobs-h">"Jobs"</h2>
-                    <Controls namespaces=ns_options/>
+                    <Controls namespaces=ns_options has_unknown=has_unknown/>
                     <p id="jobs-summary" aria-live="polite">{summary}</p>
                     <table class="grid" id="jobs" aria-labelledby="jobs-h" aria-describedby="jobs-summary">
                         <thead><tr>
@@ -89,17 +98,27 @@ pub fn JobsTable() -> impl IntoView {
     }
 }
 
-fn row(j: &JobView, now: i64) -> impl IntoView + use<> {
-    let lc = j.lifecycle.as_str();
+fn row(j: &JobView, now: RwSignal<i64>) -> impl IntoView + use<> {
+    let lc = j.lifecycle;
+    let (state, seen) = (j.flink_state.clone(), j.flink_state_seen);
+    let fs = flink_state(state.as_deref(), seen, now.get_untracked());
+    let state_text = move || {
+        if fs.stored {
+            flink_state(state.as_deref(), seen, now.get()).text
+        } else {
+            fs.text.clone()
+        }
+    };
+    let updated = j.updated_at;
     view! {
         <tr data-job-id=j.job_id.clone()>
             <th scope="row"><a href=job_href(&j.namespace, &j.job_id)>{j.job_id.clone()}</a></th>
             <td>{j.namespace.clone()}</td>
             <td>{j.job_type.as_str()}</td>
-            <td><span class=format!("badge lc-{}", lc.to_lowercase())>{lc}</span></td>
-            <td>{j.flink_state.clone().unwrap_or_else(|| "—".into())}</td>
+            <td><span class=format!("badge {}", shown_css(lc)) title=shown_hint(lc)>{lc.as_str()}</span></td>
+            <td class="flink-state" class:stored=fs.stored title=fs.stored.then_some(fs.title)>{state_text}</td>
             <td>{j.cluster.clone()}</td>
-            <td>{j.updated_at.map(|t| ago(t, now)).unwrap_or_else(|| "—".into())}</td>
+            <td>{move || updated.map(|t| ago(t, now.get())).unwrap_or_else(|| "—".into())}</td>
             <td class="flags">
                 {j.drift.then(|| view! { <span class="badge drift" title="The deployed version differs from the spec">"drift"</span> })}
                 {j.last_error.as_ref().map(|e| view! { <span class="badge err" title=e.message.clone()>"error"</span> })}
@@ -150,7 +169,7 @@ fn SortHeader(key: SortKey, label: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn Controls(namespaces: Memo<Vec<String>>) -> impl IntoView {
+fn Controls(namespaces: Memo<Vec<String>>, has_unknown: Memo<bool>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let set = move |f: &dyn Fn(&mut fjc_snapshot::query::Filter)| {
         ctx.filter.update(|x| f(x));
@@ -172,10 +191,11 @@ fn Controls(namespaces: Memo<Vec<String>>) -> impl IntoView {
             <label for="f-state">"State"</label>
             <select id="f-state" on:change=move |ev| {
                 let v = event_target_value(&ev);
-                set(&|f| f.lifecycle = (!v.is_empty()).then(|| Lifecycle::parse(&v)))
-            } prop:value=move || ctx.filter.with(|f| f.lifecycle.map(|l| l.as_str()).unwrap_or("").to_string())>
+                set(&|f| f.lifecycle = (!v.is_empty()).then(|| Shown::parse(&v)))
+            } prop:value=move || ctx.filter.with(|f| f.lifecycle.map(Shown::as_str).unwrap_or("").to_string())>
                 <option value="">"any"</option>
-                {Lifecycle::ALL.into_iter().map(|l| view! { <option value=l.as_str()>{l.as_str()}</option> }).collect::<Vec<_>>()}
+                {Shown::all().map(|l| view! { <option value=l.as_str() title=shown_hint(l)>{l.as_str()}</option> }).collect::<Vec<_>>()}
+                {move || has_unknown.get().then(|| view! { <option value="UNKNOWN">"UNKNOWN"</option> })}
             </select>
             <label for="f-type">"Type"</label>
             <select id="f-type" on:change=move |ev| {

@@ -6,11 +6,15 @@
 //! `refresh=SECONDS` (default 10).
 
 mod app;
+mod describe;
 mod detail;
 mod fetch;
 mod fmt;
 mod jobs;
+mod lifecycle;
+mod lite;
 mod overview;
+mod perf;
 mod route;
 mod timeline;
 

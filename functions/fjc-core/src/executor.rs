@@ -247,7 +247,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             (None, UpgradeMode::Savepoint | UpgradeMode::LastState)
                 if state.flink_job_id.is_some() || state.last_savepoint.is_some() =>
             {
-                Some(self.restore_chain(&state, Some(spec)).await)
+                Some(Box::pin(self.restore_chain(&state, Some(spec))).await)
             }
             _ => None,
         };
@@ -452,8 +452,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             }
             Err(e) => match restore_from {
                 Some(missing) if crate::restore::is_missing_restore_point(&e.to_string()) => {
-                    self.next_restore_point(state, missing, &e.to_string())
-                        .await
+                    Box::pin(self.next_restore_point(state, missing, &e.to_string())).await
                 }
                 _ => self.fail(&mut state, e.into()).await,
             },
@@ -472,7 +471,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     ) -> Step<Outcome> {
         warn!(job = %state.job_id, %missing, "restore point missing; trying the next one");
         let spec = self.specs.get(&state.job_id).map(|r| &r.spec);
-        let found = self.restore_chain(&state, spec).await;
+        let found = Box::pin(self.restore_chain(&state, spec)).await;
         let Some(Operation::Deploy {
             flink_job_id,
             upgrade,

@@ -326,7 +326,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     /// empty by surprise).
     async fn old_job_gone(&self, state: &mut JobState, old: &JobId) -> Step<Carry> {
         let spec = self.specs.get(&state.job_id).map(|r| &r.spec);
-        let found = self.restore_chain(state, spec).await;
+        let found = Box::pin(self.restore_chain(state, spec)).await;
         if found.chain.is_empty() && found.incomplete {
             return Ok(Carry::Wait(format!(
                 "job {old} ended; its restore points could not be listed yet"

@@ -171,11 +171,22 @@ fn job_view(
             .copied()
             .filter(|t| i.now - *t < window)
             .collect();
-        v.rollback = s.rollback.as_ref().map(|r| RollbackView {
-            from_revision: r.from_revision,
-            to_revision: r.to_revision,
-            reason: one_line(&r.reason, MAX_ERROR_CHARS),
-            at: r.at,
+        v.rollback = s.rollback.as_ref().map(|r| {
+            // The record says "rolled back from revision A to B: <cause>"; the view
+            // has the revisions in their own fields, so it keeps the cause.
+            let prefix = format!(
+                "rolled back from revision {} to {}: ",
+                r.from_revision, r.to_revision
+            );
+            RollbackView {
+                from_revision: r.from_revision,
+                to_revision: r.to_revision,
+                reason: one_line(
+                    r.reason.strip_prefix(&prefix).unwrap_or(&r.reason),
+                    MAX_ERROR_CHARS,
+                ),
+                at: r.at,
+            }
         });
         v.runs = s.batch.as_ref().map(run_views).unwrap_or_default();
         v.last_error = s.last_error.as_ref().map(|e| ErrorLine {
