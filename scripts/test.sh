@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fjc/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Debug builds keep every state of a reconcile cycle's (boxed) futures in large poll
+# frames; 2 MiB test and worker threads overflow on the longest operation chains
+# (a manual rollback's savepoint carry-over). Release builds do not need this.
+export RUST_MIN_STACK="${RUST_MIN_STACK:-16777216}"
 step() { printf '\n==> %s\n' "$*"; }
 
 step "format"

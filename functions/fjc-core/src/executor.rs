@@ -106,11 +106,17 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 };
                 Box::pin(self.start_deploy(&job_id, replaces.clone(), purpose)).await
             }
-            Action::Suspend { flink_job_id, .. } => self.start_suspend(&job_id, flink_job_id).await,
-            Action::Savepoint { manual, .. } => self.start_savepoint(&job_id, *manual).await,
+            // Boxed, as every operation: their futures are large, and debug builds
+            // move a future across stack frames while it is built.
+            Action::Suspend { flink_job_id, .. } => {
+                Box::pin(self.start_suspend(&job_id, flink_job_id)).await
+            }
+            Action::Savepoint { manual, .. } => {
+                Box::pin(self.start_savepoint(&job_id, *manual)).await
+            }
             Action::Rollback {
                 to, reason, manual, ..
-            } => self.start_rollback(&job_id, *to, reason, *manual).await,
+            } => Box::pin(self.start_rollback(&job_id, *to, reason, *manual)).await,
             Action::CancelOrphan {
                 cluster,
                 flink_job_id,
@@ -233,7 +239,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             _ => None,
         };
         if let Some(RestartFrom::Path(path)) = &chosen
-            && !matches!(self.ctx.storage.is_complete(path).await, Ok(true))
+            && !matches!(Box::pin(self.ctx.storage.is_complete(path)).await, Ok(true))
         {
             let message = format!(
                 "fjc restart --from {path}: no complete savepoint or checkpoint there \
@@ -401,7 +407,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             };
 
         let restore_from = match &replaces {
-            Some(old) => match self.carry_over(&mut state, record, old).await? {
+            Some(old) => match Box::pin(self.carry_over(&mut state, record, old)).await? {
                 Carry::Ready(from) => from,
                 Carry::Wait(why) => return Ok(Outcome::InProgress(why)),
                 Carry::Abandoned(outcome) => return Ok(outcome),

@@ -50,7 +50,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             return Ok(Outcome::Done("no suspend in flight".into()));
         };
         let record = self.spec(&state.job_id)?.clone();
-        match self.carry_over(&mut state, &record, &flink_job_id).await? {
+        match Box::pin(self.carry_over(&mut state, &record, &flink_job_id)).await? {
             Carry::Wait(why) => Ok(Outcome::InProgress(why)),
             Carry::Abandoned(outcome) => Ok(outcome),
             Carry::Ready(location) => {

@@ -60,7 +60,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     async fn dirs(&self, cluster: &str, spec: Option<&JobSpec>) -> (Dirs, Vec<String>, bool) {
         let mut incomplete = false;
         let config = match self.flink(cluster) {
-            Ok(flink) => match flink.cluster_config().await {
+            Ok(flink) => match Box::pin(flink.cluster_config()).await {
                 Ok(c) => c,
                 Err(e) => {
                     warn!(%cluster, error = %e, "cluster configuration unavailable: checkpoint storage not listed");
@@ -117,7 +117,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 .iter()
                 .map(|d| (d.clone(), savepoint_prefix(&job), "savepoint"));
             for (dir, prefix, kind) in checkpoints.chain(savepoints) {
-                match storage.complete_under(&dir, &prefix).await {
+                match Box::pin(storage.complete_under(&dir, &prefix)).await {
                     Ok(found) => {
                         discovered.extend(found.into_iter().map(|(location, at)| Candidate {
                             location,
@@ -141,7 +141,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             {
                 continue;
             }
-            match storage.is_complete(&p.location).await {
+            match Box::pin(storage.is_complete(&p.location)).await {
                 Ok(true) => kept.push(recorded(p)),
                 Ok(false) => {
                     debug!(job = %state.job_id, location = %p.location, "recorded restore point is gone")
