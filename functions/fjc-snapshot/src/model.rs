@@ -14,13 +14,13 @@ pub struct Snapshot {
     /// The controller's heartbeat and last cycle.
     pub controller: Controller,
     /// Every configured cluster a job uses, by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub clusters: Vec<ClusterView>,
     /// Every job (spec or recorded state), ordered by namespace then job id.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub jobs: Vec<JobView>,
     /// Flink jobs running on a managed cluster that no job state accounts for.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub orphans: Vec<Orphan>,
 }
 
@@ -118,23 +118,23 @@ pub struct ClusterView {
     /// Health this cycle.
     pub health: ClusterHealth,
     /// Why it is unreachable (one line).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub error: Option<String>,
     /// Flink jobs it lists (any state).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub jobs_seen: Option<u32>,
     /// Task slots, when `/overview` answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub slots: Option<Slots>,
     /// Registered TaskManagers, when `/overview` answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub taskmanagers: Option<u32>,
     /// Flink version, when `/overview` answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub flink_version: Option<String>,
     /// Circuit breaker guarding calls to this cluster (`None` while it never
     /// tripped).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub breaker: Option<Breaker>,
 }
 
@@ -153,10 +153,10 @@ pub struct Breaker {
     /// `closed`, `open` or `half_open`.
     pub state: BreakerState,
     /// Since when.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub since: Option<EpochMs>,
     /// Why it opened (one line).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reason: Option<String>,
 }
 
@@ -222,21 +222,21 @@ pub struct JobView {
     pub lifecycle: Shown,
     /// Flink's state of the deployed job; see [`JobView::flink_state_seen`] for
     /// whether it was observed just now or is a stored value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub flink_state: Option<String>,
     /// Where [`JobView::flink_state`] comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub flink_state_seen: Option<FlinkStateSeen>,
     /// Flink job id of the deployed version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub flink_job_id: Option<String>,
     /// Whether a spec exists (false while a deleted job is being cancelled).
     pub has_spec: bool,
     /// Fingerprint of the spec.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub spec_fingerprint: Option<String>,
     /// Fingerprint of the deployed version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub deployed_fingerprint: Option<String>,
     /// Whether the deployed version differs from the spec.
     pub drift: bool,
@@ -244,73 +244,73 @@ pub struct JobView {
     #[serde(default)]
     pub failed_attempts: u32,
     /// Not before this time is a retryable failure tried again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next_attempt_at: Option<EpochMs>,
     /// Revision number of the deployed version (stream jobs; `None` before the
     /// first deployment).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub revision: Option<u64>,
     /// The newest revision that reached STABLE.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub stable_revision: Option<u64>,
     /// The kept revisions, newest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub revisions: Vec<Revision>,
     /// The newest savepoint or retained checkpoint a restart would use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last_savepoint: Option<Savepoint>,
     /// The savepoints the controller took and keeps, newest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub savepoints: Vec<Savepoint>,
     /// The savepoint or checkpoint the deployed version started from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub restored_from: Option<String>,
     /// When the deployed version was submitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub deployed_at: Option<EpochMs>,
     /// When the controller recovered the job within the recovery window, newest
     /// first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub recoveries: Vec<EpochMs>,
     /// The spec's recovery budget (stream jobs with a spec).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub recovery_budget: Option<RecoveryBudget>,
     /// The last rollback, kept until the spec changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub rollback: Option<RollbackView>,
     /// Next cron fire of a batch job (none without a cron, when suspended, or after
     /// `max_runs`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next_fire_at: Option<EpochMs>,
     /// Recent runs of a batch job, newest first (active ones, then history).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub runs: Vec<Run>,
     /// The last error (one line, never a stack trace).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last_error: Option<ErrorLine>,
     /// The operation in flight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub operation: Option<OperationView>,
     /// The last refused artifact upload (the job keeps its version).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub artifact_refused: Option<Refusal>,
     /// Why the namespace policy holds the spec back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub held_by_policy: Option<String>,
     /// The bytes the deployed job runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub deployed_artifact: Option<ArtifactView>,
     /// Key id that signed the spec's artifact.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub signed_by: Option<String>,
     /// The last audit entries (who did what, when), newest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub audit: Vec<AuditView>,
     /// Last change of the controller's record (the last transition).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub updated_at: Option<EpochMs>,
     /// What the spec asks for, without values that could be secret.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub spec: Option<SpecSummary>,
 }
 
@@ -412,7 +412,7 @@ pub struct Refusal {
     /// When.
     pub at: EpochMs,
     /// Digest of the refused bytes, when they could be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub digest: Option<String>,
     /// Why (one line).
     pub reason: String,
@@ -424,7 +424,7 @@ pub struct ArtifactView {
     /// `sha256:<hex>` of the bytes.
     pub digest: String,
     /// S3 version id, when the bucket is versioned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub version: Option<String>,
 }
 
@@ -439,13 +439,13 @@ pub struct AuditView {
     /// `rollback`, `artifact-update`, ...
     pub action: String,
     /// Fingerprint before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub from: Option<String>,
     /// Fingerprint after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub to: Option<String>,
     /// More about it (one line).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub detail: Option<String>,
 }
 
@@ -456,34 +456,34 @@ pub struct SpecSummary {
     /// `s3://bucket/key.jar` or a path below the artifact root.
     pub artifact_path: String,
     /// `sha256:<hex>` of the artifact at apply time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub artifact_digest: Option<String>,
     /// Main class, when set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub entry_class: Option<String>,
     /// Parallelism.
     pub parallelism: u32,
     /// Checkpoint interval as written (`30s`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub checkpoint_interval: Option<String>,
     /// Restart strategy name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub restart_strategy: Option<String>,
     /// Batch schedule (cron expression), when set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub cron: Option<String>,
     /// Time zone of the schedule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub timezone: Option<String>,
     /// Periodic savepoint interval of a streaming job.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub savepoint_trigger_interval: Option<String>,
     /// How many program arguments the spec passes (their values are never shown).
     pub arg_count: u32,
     /// How many environment variables the spec sets (their values are never shown).
     pub env_var_count: u32,
     /// When the spec was last applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub applied_at: Option<EpochMs>,
 }
 
@@ -495,16 +495,16 @@ pub struct Revision {
     /// Spec fingerprint of this revision.
     pub fingerprint: String,
     /// When it was deployed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub deployed_at: Option<EpochMs>,
     /// How it fared (`None` in documents older than this field).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub outcome: Option<RevisionOutcome>,
     /// Why it was rolled back (one line).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub reason: Option<String>,
     /// The savepoint or checkpoint it started from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub restored_from: Option<String>,
 }
 
@@ -516,10 +516,10 @@ pub struct Savepoint {
     /// When it completed (or was recorded).
     pub at: EpochMs,
     /// `savepoint` or `checkpoint`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub kind: Option<String>,
     /// The Flink job it was taken from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub from_flink_job_id: Option<String>,
 }
 
@@ -551,17 +551,17 @@ pub struct Run {
     #[serde(default)]
     pub run_id: String,
     /// Flink job id of the run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub flink_job_id: Option<String>,
     /// Start.
     pub started_at: EpochMs,
     /// End, once over.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub ended_at: Option<EpochMs>,
     /// Outcome.
     pub outcome: RunOutcome,
     /// Failure cause (one line).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub error: Option<String>,
 }
 
@@ -585,10 +585,10 @@ pub struct OperationView {
     /// When it started.
     pub started_at: EpochMs,
     /// The Flink job it starts or stops.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub flink_job_id: Option<String>,
     /// The savepoint or checkpoint the new job starts from, once chosen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub restore_from: Option<String>,
 }
 

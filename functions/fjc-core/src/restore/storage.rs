@@ -114,7 +114,7 @@ impl Storage {
         dir: &str,
         prefix: &str,
     ) -> Result<Vec<(String, EpochMs)>, StorageError> {
-        let base = dir.trim_end_matches('/');
+        let base = canonical(dir.trim_end_matches('/'));
         match place(dir)? {
             Place::Local(path) => {
                 let path = path.to_string();
@@ -195,6 +195,16 @@ impl Storage {
     }
 }
 
+/// A location as Flink writes it: `file:///abs/path` (as `/jobmanager/config`
+/// reports a directory) becomes `file:/abs/path` (as Flink reports checkpoints and
+/// savepoints), so one place has one spelling.
+pub fn canonical(location: &str) -> String {
+    match location.strip_prefix("file://") {
+        Some(rest) if rest.starts_with('/') => format!("file:{rest}"),
+        _ => location.to_string(),
+    }
+}
+
 fn io(location: &str, message: String) -> StorageError {
     StorageError::Io {
         location: location.to_string(),
@@ -263,6 +273,11 @@ mod tests {
                 .await
                 .expect("stat")
         );
+        assert_eq!(canonical("file:///ck/a"), "file:/ck/a");
+        assert_eq!(canonical("s3://b/ck"), "s3://b/ck");
+        let triple = format!("file://{}", job.display());
+        let found = storage.complete_under(&triple, "chk-").await.expect("list");
+        assert_eq!(found[0].0, format!("{url}/chk-3"), "one spelling");
         let gone = format!("file://{}/nope", dir.path().display());
         assert!(
             storage
