@@ -320,15 +320,15 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         Box::pin(self.continue_deploy(state)).await
     }
 
-    /// A deployment that cannot start without a restore point it cannot find:
-    /// FAILED (or waiting, when the places could not be read), with why.
+    /// A deployment that did not start (an error, or no restore point it can
+    /// use): FAILED with why, retried after a backoff when `retryable`.
     async fn not_started(
         &self,
         state: &mut JobState,
         message: String,
         retryable: bool,
     ) -> Step<Outcome> {
-        warn!(job = %state.job_id, error = %message, "not started");
+        warn!(job = %state.job_id, error = %message, retryable, "deployment failed");
         state.operation = None;
         state.lifecycle = Lifecycle::Failed;
         state.failed_attempts = state.failed_attempts.saturating_add(1);
@@ -704,20 +704,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
 
     async fn fail(&self, state: &mut JobState, error: CoreError) -> Step<Outcome> {
         let retryable = error.is_retryable();
-        let message = error.to_string();
-        warn!(job = %state.job_id, error = %message, retryable, "deployment failed");
-        state.operation = None;
-        state.lifecycle = Lifecycle::Failed;
-        state.failed_attempts = state.failed_attempts.saturating_add(1);
-        state.next_attempt_at =
-            retryable.then(|| self.now() + self.backoff_ms(state.failed_attempts));
-        state.last_error = Some(LastError {
-            message: message.clone(),
-            at: self.now(),
-            retryable,
-        });
-        self.save(state).await?;
-        Ok(Outcome::Failed(message))
+        self.not_started(state, error.to_string(), retryable).await
     }
 
     fn backoff_ms(&self, attempts: u32) -> i64 {

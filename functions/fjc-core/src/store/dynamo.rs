@@ -72,6 +72,36 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Sets the expiry of `lease` while it is still ours (same owner and fencing
+    /// token): renewing it, or releasing it with 0. `false` when it is not ours.
+    pub(super) async fn set_own_lease_expiry(
+        &self,
+        lease: &LeaseGrant,
+        expires_at: EpochMs,
+        what: &str,
+    ) -> Result<bool, StoreError> {
+        self.write();
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(LEASE_PK, &lease.name)))
+            .update_expression("SET expires_at = :exp")
+            .condition_expression("#owner = :owner AND #token = :token")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":owner", s(&lease.owner))
+            .expression_attribute_values(":token", n(lease.token))
+            .expression_attribute_values(":exp", n(expires_at))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(self.map_err(e, &format!("{what} lease {}", lease.name))),
+        }
+    }
+
     /// Unconditional puts in one transaction: all are written or none.
     pub(super) async fn put_together(
         &self,
@@ -431,26 +461,7 @@ impl Store for DynamoStore {
         lease: &LeaseGrant,
         expires_at: EpochMs,
     ) -> Result<bool, StoreError> {
-        self.write();
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(LEASE_PK, &lease.name)))
-            .update_expression("SET expires_at = :exp")
-            .condition_expression("#owner = :owner AND #token = :token")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":owner", s(&lease.owner))
-            .expression_attribute_values(":token", n(lease.token))
-            .expression_attribute_values(":exp", n(expires_at))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(self.map_err(e, &format!("renew lease {}", lease.name))),
-        }
+        self.set_own_lease_expiry(lease, expires_at, "renew").await
     }
 
     async fn acquire_lease(
@@ -508,27 +519,10 @@ impl Store for DynamoStore {
     }
 
     async fn release_lease(&self, lease: &LeaseGrant) -> Result<(), StoreError> {
-        self.write();
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(LEASE_PK, &lease.name)))
-            .update_expression("SET expires_at = :zero")
-            .condition_expression("#token = :token AND #owner = :owner")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":owner", s(&lease.owner))
-            .expression_attribute_values(":token", n(lease.token))
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await;
-        match res {
-            // Someone else holds it now: nothing of ours to release.
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(self.map_err(e, &format!("release lease {}", lease.name))),
-        }
+        // `false`: someone else holds it now, nothing of ours to release.
+        self.set_own_lease_expiry(lease, 0, "release")
+            .await
+            .map(|_| ())
     }
 
     async fn list_runs(&self, job_id: &str) -> Result<Vec<Run>, StoreError> {
