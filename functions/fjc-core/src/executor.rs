@@ -494,7 +494,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         let next = found.chain.iter().find(|c| {
             !tried
                 .iter()
-                .any(|t| t.trim_end_matches('/') == c.location.trim_end_matches('/'))
+                .any(|t| crate::restore::same_place(t, &c.location))
         });
         let Some(next) = next else {
             let message = format!(

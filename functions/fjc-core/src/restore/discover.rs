@@ -137,7 +137,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         for p in state.last_savepoint.iter().chain(&state.savepoints) {
             if discovered
                 .iter()
-                .any(|d| d.location.trim_end_matches('/') == p.location.trim_end_matches('/'))
+                .any(|d| super::same_place(&d.location, &p.location))
             {
                 continue;
             }

@@ -74,6 +74,11 @@ pub fn checkpoint_number(name: &str) -> Option<u64> {
     name.strip_prefix("chk-")?.parse().ok()
 }
 
+/// Whether two locations name the same place (a trailing `/` aside).
+pub fn same_place(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
 /// The last path segment of a location.
 pub fn last_segment(location: &str) -> &str {
     location
@@ -89,8 +94,7 @@ pub fn last_segment(location: &str) -> &str {
 pub fn chain(discovered: Vec<Candidate>, recorded: Vec<Candidate>) -> Vec<Candidate> {
     let mut all: Vec<Candidate> = Vec::with_capacity(discovered.len() + recorded.len());
     for c in discovered.into_iter().chain(recorded) {
-        let key = c.location.trim_end_matches('/');
-        if !all.iter().any(|a| a.location.trim_end_matches('/') == key) {
+        if !all.iter().any(|a| same_place(&a.location, &c.location)) {
             all.push(c);
         }
     }
