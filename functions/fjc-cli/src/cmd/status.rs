@@ -36,13 +36,14 @@ struct Seen {
     overview: Option<ClusterOverview>,
 }
 
-/// One `/jobs/overview` (and `/overview`, for slots) per configured cluster
+/// One `/jobs/overview` (and, with `slots`, `/overview`) per configured cluster
 /// (credentials from their secrets), except clusters whose circuit breaker is
 /// open: those are not called.
 async fn observe(
     config: &fjc_core::config::Config,
     sdk: &aws_config::SdkConfig,
     control: &fjc_core::health::Control,
+    slots: bool,
 ) -> Result<BTreeMap<String, Seen>, Failure> {
     let secrets = runtime::secrets(sdk, config);
     let clients = runtime::flink_clients(config, &secrets)?;
@@ -61,7 +62,13 @@ async fn observe(
                     },
                 );
             }
-            let (jobs, overview) = tokio::join!(c.list_jobs(), c.cluster_overview());
+            let (jobs, overview) = tokio::join!(c.list_jobs(), async {
+                if slots {
+                    c.cluster_overview().await.ok()
+                } else {
+                    None
+                }
+            });
             let observation = match jobs {
                 Ok(jobs) => Observation::from_jobs(jobs),
                 Err(e) => Observation::Unreachable(e.to_string()),
@@ -70,7 +77,7 @@ async fn observe(
                 name.clone(),
                 Seen {
                     observation,
-                    overview: overview.ok(),
+                    overview,
                 },
             )
         }))
@@ -139,7 +146,8 @@ pub async fn run(json: bool, full: bool) -> Result<(), Failure> {
         .map(|r| (r.spec.job_id.clone(), r))
         .collect();
     let states: BTreeMap<_, _> = states.into_iter().map(|s| (s.job_id.clone(), s)).collect();
-    let seen = observe(&config, &sdk, &control).await?;
+    // Slots are only shown by `--json --full`.
+    let seen = observe(&config, &sdk, &control, json && full).await?;
     let observed: BTreeMap<String, Observation> = seen
         .iter()
         .map(|(name, s)| (name.clone(), s.observation.clone()))
