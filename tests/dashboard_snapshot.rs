@@ -87,6 +87,9 @@ async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets(
         let out = fresh.after_cycle(&w.ctx, &cycle).await;
         if cycle.actions.is_empty() {
             assert_eq!(fjc_core::store::Store::stats(&w.ctx.store).reads, before);
+            // Nor does it write the job documents again: the overview names the
+            // versions the bucket holds.
+            assert_eq!(out[0].documents.written, 0, "{out:?}");
         }
         fresh_outcomes.push(out[0].result.clone());
         if out[0].result == Ok(PublishOutcome::Unchanged) {
@@ -120,26 +123,52 @@ async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets(
         .iter()
         .find(|j| j.job_id == job)
         .expect("job listed");
-    assert_eq!(j.spec.as_ref().map(|s| s.env_var_count), Some(env_vars));
-    // What `fjc status` and `fjc history` know is in the snapshot too.
+    // What `fjc status` and `fjc history` know is in the snapshot too: the job's
+    // history and spec in its own document.
     assert_eq!(j.namespace, "default");
     assert_eq!(j.revision, Some(1));
+    assert!(j.detail.is_none(), "the overview carries no job detail");
+    let key = fjc_snapshot::job_document_key(&job);
+    let obj = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    let body = obj.body.collect().await.unwrap().into_bytes();
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    for secret in ["s3cr3t-value", "hunter2", "--password", "SECRET_TOKEN"] {
+        assert!(!text.contains(secret), "{secret} leaked into {key}");
+    }
+    let doc: fjc_snapshot::JobDocument = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc.job_id, job);
+    let detail = doc.detail;
     assert_eq!(
-        j.revisions.iter().map(|r| r.number).collect::<Vec<_>>(),
+        detail.spec.as_ref().map(|s| s.env_var_count),
+        Some(env_vars)
+    );
+    assert_eq!(
+        detail
+            .revisions
+            .iter()
+            .map(|r| r.number)
+            .collect::<Vec<_>>(),
         [1]
     );
     assert_eq!(
-        j.revisions[0].fingerprint,
-        j.deployed_fingerprint.clone().unwrap_or_default()
+        detail.revisions[0].fingerprint,
+        detail.deployed_fingerprint.clone().unwrap_or_default()
     );
     assert_eq!(
-        j.audit
+        detail
+            .audit
             .iter()
             .map(|a| a.action.as_str())
             .collect::<Vec<_>>(),
         ["create"]
     );
-    assert_eq!(j.audit[0].actor, "local:it@test");
+    assert_eq!(detail.audit[0].actor, "local:it@test");
     assert!(j.recovery_budget.is_some() && j.flink_state_seen.is_some());
 
     // Deleting the spec changes the content: written again.

@@ -1,18 +1,18 @@
 //! The app shell: shared state, polling, routing, and the stale / unreachable banners.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fjc_snapshot::Snapshot;
 use fjc_snapshot::query::{Filter, Sort};
+use fjc_snapshot::{JobDetail, Snapshot, job_document_key};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::fetch::{Fetched, first_load, load};
 use crate::fmt::{ago, now_ms, span, utc};
-use crate::lite::Details;
 use crate::route::Route;
 
 /// How the last loads went.
@@ -27,10 +27,10 @@ pub struct LoadStatus {
 /// State shared by every view (all handles are `Copy`).
 #[derive(Clone, Copy)]
 pub struct Ctx {
-    /// The newest snapshot loaded (its jobs without their page-only fields).
+    /// The newest snapshot loaded.
     pub snapshot: RwSignal<Option<Arc<Snapshot>>>,
-    /// Every field of each job of `snapshot`, parsed when a job page asks.
-    pub details: StoredValue<Arc<Details>>,
+    /// The detail documents of the jobs whose page was opened, by job id.
+    pub details: RwSignal<HashMap<String, DetailState>>,
     /// Load outcome.
     pub status: RwSignal<LoadStatus>,
     /// The browser's clock, ticking every second.
@@ -45,6 +45,39 @@ pub struct Ctx {
     pub page: RwSignal<usize>,
     /// Rows per page.
     pub page_size: RwSignal<usize>,
+}
+
+/// One job's detail document, by the version the snapshot names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DetailState {
+    /// Being fetched.
+    Loading { version: String },
+    /// Fetched.
+    Ready {
+        version: String,
+        detail: Arc<JobDetail>,
+    },
+    /// The fetch failed.
+    Failed { version: String, error: String },
+}
+
+impl DetailState {
+    /// The version it is (being) fetched for.
+    pub fn version(&self) -> &str {
+        match self {
+            DetailState::Loading { version }
+            | DetailState::Ready { version, .. }
+            | DetailState::Failed { version, .. } => version,
+        }
+    }
+}
+
+/// The URL of a job's detail document at `version`, next to the snapshot's.
+pub fn document_url(job_id: &str, version: &str) -> String {
+    let url = settings().url;
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let base = path.rfind('/').map_or("", |i| &path[..=i]);
+    format!("{base}{}?v={version}", job_document_key(job_id))
 }
 
 struct Settings {
@@ -95,12 +128,10 @@ fn poll(ctx: Ctx, settings: Settings) {
                 }),
                 Ok(Fetched::Fresh {
                     snapshot,
-                    details,
                     etag: tag,
                 }) => {
                     *etag.borrow_mut() = tag;
                     let first = ctx.snapshot.with_untracked(Option::is_none);
-                    ctx.details.set_value(Arc::new(details));
                     ctx.snapshot.set(Some(Arc::from(snapshot)));
                     ctx.status.set(LoadStatus {
                         last_success: Some(now),
@@ -130,7 +161,7 @@ fn mark_first_render() {
 pub fn App() -> impl IntoView {
     let ctx = Ctx {
         snapshot: RwSignal::new(None),
-        details: StoredValue::new(Arc::default()),
+        details: RwSignal::new(HashMap::new()),
         status: RwSignal::new(LoadStatus::default()),
         now: RwSignal::new(now_ms()),
         route: RwSignal::new(Route::parse(&location_hash().unwrap_or_default())),

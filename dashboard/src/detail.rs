@@ -9,29 +9,48 @@ use fjc_snapshot::query::{attention, unreachable_clusters};
 use fjc_snapshot::timeline::run_outcome;
 use fjc_snapshot::{JobType, JobView, RevisionOutcome, RunOutcome, Snapshot};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-use crate::app::Ctx;
+use crate::app::{Ctx, DetailState, document_url};
 use crate::describe::{flink_state, reason_detail, recoveries};
+use crate::fetch::load_job;
 use crate::fmt::{ago, short_fp, span, utc};
 use crate::lifecycle::{shown_css, shown_hint};
 use crate::timeline::JobTimeline;
 
-/// The job page.
+/// The job page: the job's row from the snapshot, with its detail document
+/// (history, restore points, spec) fetched once per version.
 #[component]
 pub fn JobDetail(namespace: String, job_id: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    let wanted = {
+        let (namespace, job_id) = (namespace.clone(), job_id.clone());
+        move || {
+            ctx.snapshot.with(|s| {
+                s.as_ref()?
+                    .jobs
+                    .iter()
+                    .find(|j| j.job_id == job_id && j.namespace == namespace)?
+                    .detail_version
+                    .clone()
+            })
+        }
+    };
+    {
+        let job_id = job_id.clone();
+        Effect::new(move |_| {
+            if let Some(version) = wanted() {
+                fetch_detail(ctx, job_id.clone(), version);
+            }
+        });
+    }
     move || {
         let snap = ctx.snapshot.get()?;
-        // The snapshot's jobs lack their history: parse this one whole.
         let job = snap
             .jobs
             .iter()
-            .position(|j| j.job_id == job_id && j.namespace == namespace)
-            .and_then(|i| {
-                ctx.details
-                    .with_value(|d| d.job(i))
-                    .or_else(|| snap.jobs.get(i).cloned())
-            });
+            .find(|j| j.job_id == job_id && j.namespace == namespace)
+            .cloned();
         Some(match job {
             None => view! {
                 <p><a href="#/">"← All jobs"</a></p>
@@ -39,9 +58,74 @@ pub fn JobDetail(namespace: String, job_id: String) -> impl IntoView {
                 <p id="not-found" role="status">"This job is not in the current snapshot (deleted, or never applied)."</p>
             }
             .into_any(),
-            Some(j) => view! { <Detail job=j now=ctx.now snap=snap/> }.into_any(),
+            Some(mut j) => {
+                let state = ctx.details.with(|m| m.get(&j.job_id).cloned());
+                let history = match (&j.detail_version, state) {
+                    (None, _) => History::Absent,
+                    (Some(v), Some(DetailState::Ready { version, detail })) if *v == version => {
+                        j.detail = Some((*detail).clone());
+                        History::Shown
+                    }
+                    (Some(v), Some(DetailState::Failed { version, error })) if *v == version => {
+                        History::Failed(error)
+                    }
+                    _ => History::Loading,
+                };
+                view! { <Detail job=j now=ctx.now snap=snap history=history/> }.into_any()
+            }
         })
     }
+}
+
+/// Whether the job's detail document is shown.
+#[derive(Debug, Clone, PartialEq)]
+enum History {
+    /// It is.
+    Shown,
+    /// Being fetched.
+    Loading,
+    /// Could not be fetched.
+    Failed(String),
+    /// The snapshot names none.
+    Absent,
+}
+
+/// Fetches `job_id`'s detail document at `version` unless it is there or on its way.
+fn fetch_detail(ctx: Ctx, job_id: String, version: String) {
+    let have = ctx.details.with_untracked(|m| {
+        m.get(&job_id)
+            .is_some_and(|s| s.version() == version && !matches!(s, DetailState::Failed { .. }))
+    });
+    if have {
+        return;
+    }
+    ctx.details.update(|m| {
+        m.insert(
+            job_id.clone(),
+            DetailState::Loading {
+                version: version.clone(),
+            },
+        );
+    });
+    spawn_local(async move {
+        let got = load_job(&document_url(&job_id, &version)).await;
+        ctx.details.update(|m| {
+            // A newer version may have been asked for meanwhile.
+            if m.get(&job_id).is_some_and(|s| s.version() == version) {
+                let state = match got {
+                    Ok(detail) => DetailState::Ready {
+                        version,
+                        detail: Arc::new(detail),
+                    },
+                    Err(e) => DetailState::Failed {
+                        version,
+                        error: e.to_string(),
+                    },
+                };
+                m.insert(job_id, state);
+            }
+        });
+    });
 }
 
 fn opt(v: Option<String>) -> String {
@@ -61,8 +145,14 @@ fn when_opt(t: Option<i64>, now: RwSignal<i64>) -> AnyView {
 }
 
 #[component]
-fn Detail(job: JobView, now: RwSignal<i64>, snap: Arc<Snapshot>) -> impl IntoView {
+fn Detail(
+    job: JobView,
+    now: RwSignal<i64>,
+    snap: Arc<Snapshot>,
+    history: History,
+) -> impl IntoView {
     let j = job;
+    let d = j.detail.clone().unwrap_or_default();
     let lc = j.lifecycle;
     let fp = |f: &Option<String>| f.as_deref().map(short_fp).unwrap_or_else(|| "—".into());
     let cluster = snap.clusters.iter().find(|c| c.name == j.cluster);
@@ -105,7 +195,7 @@ fn Detail(job: JobView, now: RwSignal<i64>, snap: Arc<Snapshot>) -> impl IntoVie
             {o.restore_from.map(|r| view! { " · restoring from " <code>{r}</code> })}
         }
     });
-    let artifact = j.deployed_artifact.clone().map(|a| {
+    let artifact = d.deployed_artifact.clone().map(|a| {
         view! {
             <code title=a.digest.clone()>{short_fp(&a.digest)}</code>
             {a.version.map(|v| view! { " · S3 version " <code>{v}</code> })}
@@ -118,12 +208,13 @@ fn Detail(job: JobView, now: RwSignal<i64>, snap: Arc<Snapshot>) -> impl IntoVie
         }
     });
     let stream = j.job_type != JobType::Batch;
-    let restored = match (&j.restored_from, j.revision) {
+    let restored = match (&d.restored_from, j.revision) {
         (Some(r), _) => view! { <code>{r.clone()}</code> }.into_any(),
         (None, Some(_)) => "— (started with empty state)".into_any(),
         (None, None) => "—".into_any(),
     };
     let updated = j.updated_at;
+    let applied_at = j.applied_at;
     view! {
         <p><a href="#/" id="back">"← All jobs"</a></p>
         <article aria-labelledby="job-h" class="detail">
@@ -144,11 +235,11 @@ fn Detail(job: JobView, now: RwSignal<i64>, snap: Arc<Snapshot>) -> impl IntoVie
                     <dt>"Deployed"</dt><dd>{when_opt(j.deployed_at, now)}</dd>
                     <dt>"Restored from"</dt><dd id="restored-from">{restored}</dd>
                 })}
-                <dt>"Spec fingerprint"</dt><dd><code>{fp(&j.spec_fingerprint)}</code></dd>
-                <dt>"Deployed fingerprint"</dt><dd><code>{fp(&j.deployed_fingerprint)}</code>
-                    {(j.drift && j.deployed_fingerprint.is_some()).then_some(" (differs from the spec)")}</dd>
+                <dt>"Spec fingerprint"</dt><dd><code>{fp(&d.spec_fingerprint)}</code></dd>
+                <dt>"Deployed fingerprint"</dt><dd><code>{fp(&d.deployed_fingerprint)}</code>
+                    {(j.drift && d.deployed_fingerprint.is_some()).then_some(" (differs from the spec)")}</dd>
                 <dt>"Deployed artifact"</dt><dd id="deployed-artifact">{artifact.map_or_else(|| "—".into_any(), IntoAny::into_any)}</dd>
-                <dt>"Signed by"</dt><dd id="signed-by">{opt(j.signed_by.clone())}</dd>
+                <dt>"Signed by"</dt><dd id="signed-by">{opt(d.signed_by.clone())}</dd>
                 <dt>"Attempts"</dt><dd id="attempts">{attempts.map_or_else(|| "no failed attempt".into_any(), IntoAny::into_any)}</dd>
                 <dt>"Operation in flight"</dt><dd id="operation">{operation.map_or_else(|| "none".into_any(), IntoAny::into_any)}</dd>
                 <dt>"Last change"</dt><dd>{when_opt(updated, now)}</dd>
@@ -159,15 +250,34 @@ fn Detail(job: JobView, now: RwSignal<i64>, snap: Arc<Snapshot>) -> impl IntoVie
             </dl>
             <LastError job=j.clone() now=now/>
             <Problems job=j.clone() now=now/>
-            <JobTimeline job=j.clone() generated_at=snap.generated_at/>
-            {(stream || !j.revisions.is_empty()).then(|| view! {
-                <Recoveries job=j.clone() now=now/>
-                <Revisions job=j.clone()/>
-                <Savepoints job=j.clone() now=now/>
-            })}
-            {(!stream || !j.runs.is_empty()).then(|| view! { <Runs job=j.clone()/> })}
-            <Audit job=j.clone()/>
-            <SpecSummary job=j/>
+            {match history {
+                History::Shown => view! {
+                    <JobTimeline job=j.clone() generated_at=snap.generated_at/>
+                    {(stream || !d.revisions.is_empty()).then(|| view! {
+                        <Recoveries job=j.clone() now=now/>
+                        <Revisions job=j.clone()/>
+                        <Savepoints job=j.clone() now=now/>
+                    })}
+                    {(!stream || !d.runs.is_empty()).then(|| view! { <Runs job=j.clone()/> })}
+                    <Audit job=j.clone()/>
+                    <SpecSummary job=j applied_at=applied_at/>
+                }
+                .into_any(),
+                History::Loading => view! {
+                    <p id="history-status" class="muted" role="status">"Loading the job's history…"</p>
+                }
+                .into_any(),
+                History::Failed(e) => view! {
+                    <p id="history-status" class="banner error" role="alert">
+                        <strong>"History unavailable. "</strong> {e}
+                    </p>
+                }
+                .into_any(),
+                History::Absent => view! {
+                    <p id="history-status" class="muted">"No history published for this job."</p>
+                }
+                .into_any(),
+            }}
         </article>
     }
 }
@@ -257,11 +367,12 @@ fn outcome_badge(o: Option<RevisionOutcome>) -> AnyView {
 
 #[component]
 fn Revisions(job: JobView) -> impl IntoView {
-    let body = if job.revisions.is_empty() {
+    let d = job.detail.unwrap_or_default();
+    let body = if d.revisions.is_empty() {
         view! { <p class="muted">"No revisions recorded."</p> }.into_any()
     } else {
         let (current, stable) = (job.revision, job.stable_revision);
-        let rows = job
+        let rows = d
             .revisions
             .into_iter()
             .map(|r| {
@@ -300,7 +411,8 @@ fn Revisions(job: JobView) -> impl IntoView {
 
 #[component]
 fn Savepoints(job: JobView, now: RwSignal<i64>) -> impl IntoView {
-    let newest = match job.last_savepoint {
+    let d = job.detail.unwrap_or_default();
+    let newest = match d.last_savepoint {
         None => view! { <p class="muted" id="restore-point">"No restore point recorded: a restart would start with empty state."</p> }.into_any(),
         Some(s) => view! {
             <p id="restore-point">"Newest restore point: " <code>{s.location}</code> " · "
@@ -308,10 +420,10 @@ fn Savepoints(job: JobView, now: RwSignal<i64>) -> impl IntoView {
         }
         .into_any(),
     };
-    let kept = if job.savepoints.is_empty() {
+    let kept = if d.savepoints.is_empty() {
         view! { <p class="muted">"No savepoints kept."</p> }.into_any()
     } else {
-        let rows = job
+        let rows = d
             .savepoints
             .into_iter()
             .map(|s| {
@@ -339,10 +451,11 @@ fn Savepoints(job: JobView, now: RwSignal<i64>) -> impl IntoView {
 
 #[component]
 fn Runs(job: JobView) -> impl IntoView {
-    let body = if job.runs.is_empty() {
+    let d = job.detail.unwrap_or_default();
+    let body = if d.runs.is_empty() {
         view! { <p class="muted">"No runs recorded."</p> }.into_any()
     } else {
-        let rows = job
+        let rows = d
             .runs
             .into_iter()
             .map(|r| {
@@ -378,10 +491,11 @@ fn Runs(job: JobView) -> impl IntoView {
 
 #[component]
 fn Audit(job: JobView) -> impl IntoView {
-    let body = if job.audit.is_empty() {
+    let d = job.detail.unwrap_or_default();
+    let body = if d.audit.is_empty() {
         view! { <p class="muted">"No audit entries."</p> }.into_any()
     } else {
-        let rows = job
+        let rows = d
             .audit
             .into_iter()
             .map(|a| {
@@ -416,8 +530,8 @@ fn Audit(job: JobView) -> impl IntoView {
 }
 
 #[component]
-fn SpecSummary(job: JobView) -> impl IntoView {
-    let Some(s) = job.spec else {
+fn SpecSummary(job: JobView, applied_at: Option<i64>) -> impl IntoView {
+    let Some(s) = job.detail.and_then(|d| d.spec) else {
         return view! { <h3>"Spec"</h3><p class="muted">"No spec (deleted)."</p> }.into_any();
     };
     view! {
@@ -433,7 +547,7 @@ fn SpecSummary(job: JobView) -> impl IntoView {
             <dt>"Savepoint interval"</dt><dd>{opt(s.savepoint_trigger_interval)}</dd>
             <dt>"Arguments"</dt><dd>{s.arg_count} " (values not shown)"</dd>
             <dt>"Environment variables"</dt><dd>{s.env_var_count} " (values not shown)"</dd>
-            <dt>"Applied"</dt><dd>{opt(s.applied_at.map(utc))}</dd>
+            <dt>"Applied"</dt><dd>{opt(applied_at.map(utc))}</dd>
         </dl>
     }
     .into_any()

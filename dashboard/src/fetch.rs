@@ -1,13 +1,13 @@
 //! Loading the snapshot over HTTP with `If-None-Match`. Knows nothing about views.
 
-use fjc_snapshot::{SCHEMA_VERSION, Snapshot};
+use fjc_snapshot::{JobDetail, JobDocument, SCHEMA_VERSION, Snapshot};
 use gloo_net::http::Request;
 use thiserror::Error;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::RequestCache;
 
-use crate::lite::{Details, Reader, parse};
+use crate::lite::{Reader, parse};
 
 /// Why the snapshot could not be loaded.
 #[derive(Debug, Clone, Error)]
@@ -30,11 +30,9 @@ pub enum FetchError {
 pub enum Fetched {
     /// Same as the copy we have (HTTP 304).
     NotModified,
-    /// A new document (jobs without their page-only fields), the bytes to read
-    /// those from, and its ETag.
+    /// A new document and its ETag.
     Fresh {
         snapshot: Box<Snapshot>,
-        details: Details,
         etag: Option<String>,
     },
 }
@@ -152,7 +150,7 @@ pub async fn load(url: &str, etag: Option<&str>) -> Result<Fetched, FetchError> 
 /// The outcome of parsing a downloaded document.
 fn decode(
     url: &str,
-    (parsed, details): (Result<Snapshot, serde_json::Error>, Details),
+    (parsed, bytes): (Result<Snapshot, serde_json::Error>, Vec<u8>),
     etag: Option<String>,
 ) -> Result<Fetched, FetchError> {
     crate::perf::mark("fjc-parsed");
@@ -163,21 +161,51 @@ fn decode(
         }),
         Ok(s) => Ok(Fetched::Fresh {
             snapshot: Box::new(s),
-            details,
             etag,
         }),
         // A document of another layout may not parse at all: say which version it is.
-        Err(e) => Err(
-            match serde_json::from_slice::<VersionOnly>(details.bytes()) {
-                Ok(v) if v.schema_version != SCHEMA_VERSION => FetchError::Version {
-                    url: url.into(),
-                    found: v.schema_version,
-                },
-                _ => FetchError::Invalid {
-                    url: url.into(),
-                    message: e.to_string(),
-                },
+        Err(e) => Err(match serde_json::from_slice::<VersionOnly>(&bytes) {
+            Ok(v) if v.schema_version != SCHEMA_VERSION => FetchError::Version {
+                url: url.into(),
+                found: v.schema_version,
             },
-        ),
+            _ => FetchError::Invalid {
+                url: url.into(),
+                message: e.to_string(),
+            },
+        }),
+    }
+}
+
+/// Fetches one job's detail document (`url` names its version, so a cached copy
+/// is the right one).
+pub async fn load_job(url: &str) -> Result<JobDetail, FetchError> {
+    let resp = Request::get(url)
+        .send()
+        .await
+        .map_err(|e| FetchError::Unreachable {
+            url: url.into(),
+            message: e.to_string(),
+        })?;
+    if resp.status() != 200 {
+        return Err(FetchError::Status {
+            url: url.into(),
+            status: resp.status(),
+        });
+    }
+    let body = resp.binary().await.map_err(|e| FetchError::Unreachable {
+        url: url.into(),
+        message: e.to_string(),
+    })?;
+    match serde_json::from_slice::<JobDocument>(&body) {
+        Ok(d) if d.schema_version != SCHEMA_VERSION => Err(FetchError::Version {
+            url: url.into(),
+            found: d.schema_version,
+        }),
+        Ok(d) => Ok(d.detail),
+        Err(e) => Err(FetchError::Invalid {
+            url: url.into(),
+            message: e.to_string(),
+        }),
     }
 }

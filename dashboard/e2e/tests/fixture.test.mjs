@@ -5,19 +5,19 @@
 // a policy hold, an unreachable cluster with an open breaker, and an orphan.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { serve, launch, pageAt, putSnapshot, sampleSnapshot, screenshot, screenshotOf, tempDir } from "../lib.mjs";
+import { jobDocumentKey, serve, launch, pageAt, putSnapshot, sampleSnapshot, screenshot, screenshotOf, tempDir } from "../lib.mjs";
 
 const NOW = Date.UTC(2027, 0, 15, 8);
 let snap, fixture, server, browser, snapDir, fixtureDir;
 let fresh;
 
 before(async () => {
-  snap = await sampleSnapshot(NOW);
+  // The fixture as the controller publishes it: snapshot.json and jobs/*.json.
   fixtureDir = tempDir("fjc-dash-sample-");
-  fixture = join(fixtureDir, "snapshot.json");
-  writeFileSync(fixture, JSON.stringify(snap));
+  snap = await sampleSnapshot(NOW, fixtureDir);
+  fixture = fixtureDir;
   fresh = snap.controller.heartbeat_at + 10_000;
   snapDir = tempDir("fjc-dash-fixture-");
   putSnapshot(snapDir, fixture);
@@ -53,7 +53,7 @@ function attentionOf(j, down) {
   if (j.lifecycle === "FAILED") why.push("failed");
   if (j.lifecycle === "ROLLED_BACK") why.push("rolled back");
   const b = j.recovery_budget;
-  if (b && b.allowed > 0 && j.recoveries.length >= b.allowed) why.push("recovery budget exhausted");
+  if (b && b.allowed > 0 && (j.recoveries || []).length >= b.allowed) why.push("recovery budget exhausted");
   if (j.drift && j.has_spec && !j.operation && j.failed_attempts > 0) why.push("drift not converging");
   if (j.held_by_policy) why.push("held by policy");
   if (j.artifact_refused) why.push("artifact refused");
@@ -203,7 +203,7 @@ test("the jobs table says where each Flink state comes from; badges; filters and
 });
 
 test("clicks-enrich's page: revisions, rollback, savepoints, recoveries, refusal, audit, timeline", async () => {
-  const j = job("clicks-enrich");
+  const j = { ...job("clicks-enrich"), ...job("clicks-enrich").detail };
   const { page, errors, close } = await open(fresh, "#/job/web/clicks-enrich");
   await page.waitForSelector("#job-h");
   assert.match(await page.textContent("#job-h"), /clicks-enrich\s+ROLLED_BACK/);
@@ -265,7 +265,7 @@ test("east-ingest's Flink state is a stored value with its age; orders-nightly's
 
   await page.goto(`${server.url}?refresh=1#/job/default/orders-nightly`);
   await page.waitForSelector("#runs");
-  const runs = job("orders-nightly").runs;
+  const runs = job("orders-nightly").detail.runs;
   assert.equal(await page.$$eval("#runs tbody tr", (r) => r.length), runs.length);
   assert.equal(await page.$$eval("#job-timeline rect.mark[data-kind=run]", (r) => r.length), runs.length);
   assert.equal(await page.$$eval("#job-timeline rect.mark.bad", (r) => r.length), runs.filter((r) => r.outcome === "failed").length);
@@ -282,7 +282,9 @@ test("no job page renders UNKNOWN; every page has a timeline or says there is no
   for (const j of snap.jobs) {
     await page.evaluate((h) => { location.hash = h; }, `#/job/${j.namespace}/${j.job_id}`);
     await page.waitForFunction((id) => document.querySelector("#job-h")?.textContent.startsWith(id), j.job_id);
-    assert.ok(await page.$("#job-timeline, #job-timeline-empty"), j.job_id);
+    // The timeline is drawn once the job's own document has arrived.
+    await page.waitForSelector("#job-timeline, #job-timeline-empty", { timeout: 10_000 });
+    assert.equal(await page.$("#history-status"), null, `${j.job_id}: history not shown`);
     await noUnknown(page, `${j.job_id}'s page`);
   }
   await page.click("#back");
@@ -292,6 +294,24 @@ test("no job page renders UNKNOWN; every page has a timeline or says there is no
   await page.waitForSelector("#not-found");
   assert.deepEqual(errors, []);
   await close();
+});
+
+test("a job whose own document is missing says so; the rest of its page stays", async () => {
+  const dir = tempDir("fjc-dash-nodoc-");
+  putSnapshot(dir, fixture);
+  rmSync(join(dir, jobDocumentKey("clicks-enrich")));
+  const lonely = await serve(dir);
+  const { page, errors, close } = await pageAt(browser, fresh);
+  await page.goto(`${lonely.url}?refresh=1#/job/web/clicks-enrich`);
+  await page.waitForSelector("#history-status[role=alert]");
+  assert.match(await page.textContent("#history-status"), /History unavailable.*jobs\/clicks-enrich\.json\?v=[0-9a-f]{16} answered HTTP 404/);
+  assert.match(await page.textContent("#job-h"), /clicks-enrich\s+ROLLED_BACK/);
+  assert.match(await page.textContent("#rollback"), /Rolled back from revision 2 to 1/);
+  await screenshot(page, "fixture-job-document-missing");
+  assert.ok(errors.every((e) => /404/.test(e)), errors.join("\n"));
+  await close();
+  await lonely.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("an old heartbeat shows the stale warning", async () => {

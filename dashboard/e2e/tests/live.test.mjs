@@ -2,9 +2,9 @@
 // moto (localstack/up.sh; `source .local/env.sh`). Fails loudly when they are missing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fjcBin, repo, run, serve, launch, pageAt, screenshot, screenshotOf, tempDir } from "../lib.mjs";
+import { fjcBin, repo, run, serve, launch, pageAt, readPublished, screenshot, screenshotOf, tempDir } from "../lib.mjs";
 
 /** Running in Flink (RUNNING, or STABLE once it ran for stable_after). */
 const running = (j) => j?.lifecycle === "RUNNING" || j?.lifecycle === "STABLE";
@@ -62,22 +62,25 @@ test("a real reconcile publishes a snapshot the dashboard shows, without secrets
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       await fjc("reconcile", "--once").catch(() => {});
-      if (existsSync(snapshotFile)) {
-        const snap = JSON.parse(readFileSync(snapshotFile, "utf8"));
-        job = snap.jobs.find((j) => j.job_id === jobId);
-        envJob = snap.jobs.find((j) => j.job_id === envJobId);
-        if (running(job) && running(envJob)) break;
-      }
+      const snap = readPublished(snapDir);
+      job = snap.jobs.find((j) => j.job_id === jobId);
+      envJob = snap.jobs.find((j) => j.job_id === envJobId);
+      if (running(job) && running(envJob)) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
     assert.ok(running(job), `job state: ${JSON.stringify(job)}`);
     assert.ok(running(envJob), `env job state: ${JSON.stringify(envJob)}`);
-    const text = readFileSync(snapshotFile, "utf8");
-    for (const secret of ["s3cr3t-value", "hunter2", "--password", "SECRET_TOKEN"]) {
-      assert.ok(!text.includes(secret), `${secret} leaked into the snapshot`);
+    // Neither the overview nor any job document holds a secret.
+    const files = [snapshotFile, ...readdirSync(join(snapDir, "jobs")).map((f) => join(snapDir, "jobs", f))];
+    assert.ok(files.length >= 3, files.join(", "));
+    for (const f of files) {
+      const text = readFileSync(f, "utf8");
+      for (const secret of ["s3cr3t-value", "hunter2", "--password", "SECRET_TOKEN"]) {
+        assert.ok(!text.includes(secret), `${secret} leaked into ${f}`);
+      }
     }
-    assert.equal(job.spec.arg_count, 6);
-    assert.equal(envJob.spec.env_var_count, 1);
+    assert.equal(job.detail.spec.arg_count, 6);
+    assert.equal(envJob.detail.spec.env_var_count, 1);
 
     const { page, errors, close } = await pageAt(browser);
     await page.goto(`${server.url}?refresh=1`);
@@ -106,7 +109,7 @@ test("a real reconcile publishes a snapshot the dashboard shows, without secrets
     await fjc("delete", envJobId).catch(() => {});
     for (let i = 0; i < 10; i++) {
       await fjc("reconcile", "--once").catch(() => {});
-      const snap = existsSync(snapshotFile) ? JSON.parse(readFileSync(snapshotFile, "utf8")) : { jobs: [] };
+      const snap = readPublished(snapDir);
       if (!snap.jobs.some((j) => j.job_id === jobId || j.job_id === envJobId)) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -134,8 +137,7 @@ function world(prefix) {
     FJC_LOG_LEVEL: "warn",
   };
   const fjc = (...args) => run(fjcBin, args, { env, cwd: repo });
-  const snapshotFile = join(snapDir, "snapshot.json");
-  const read = () => (existsSync(snapshotFile) ? JSON.parse(readFileSync(snapshotFile, "utf8")) : { jobs: [] });
+  const read = () => readPublished(snapDir);
   /** Reconciles (one cycle a second) until `pred` holds for the job's snapshot entry. */
   const until = async (id, what, pred, ms = 150_000) => {
     const deadline = Date.now() + ms;
@@ -193,8 +195,8 @@ test("a real job goes STABLE, gets a savepoint, and a failing version is rolled 
 
     // 2. A manual savepoint, recorded and shown as the newest restore point.
     await w.fjc("savepoint", id);
-    const saved = await w.until(id, "recorded a savepoint", (j) => j.savepoints.length > 0 && j.operation === null);
-    const location = saved.savepoints[0].location;
+    const saved = await w.until(id, "recorded a savepoint", (j) => j.detail?.savepoints.length > 0 && !j.operation);
+    const location = saved.detail.savepoints[0].location;
     await page.waitForFunction((loc) => document.querySelector("#savepoints")?.textContent.includes(loc), location);
     assert.ok((await text("#restore-point")).includes(`Newest restore point: ${location}`), "the newest restore point");
     assert.ok((await page.$$eval("#job-timeline .mark[data-kind=savepoint]", (m) => m.length)) >= 1);
@@ -204,7 +206,7 @@ test("a real job goes STABLE, gets a savepoint, and a failing version is rolled 
     //    back to revision 1, with the reason; revision 2 is listed as rolled back.
     writeFileSync(join(w.specs, "job.yaml"), spec(["--fail-after-events", "1"], ["  restart_strategy: none"]));
     await w.fjc("apply", "-f", w.specs);
-    const rolled = await w.until(id, "was ROLLED_BACK", (j) => j.lifecycle === "ROLLED_BACK" && j.operation === null);
+    const rolled = await w.until(id, "was ROLLED_BACK", (j) => j.lifecycle === "ROLLED_BACK" && !j.operation);
     assert.equal(rolled.revision, 1);
     assert.deepEqual([rolled.rollback.from_revision, rolled.rollback.to_revision], [2, 1]);
     const reason = rolled.rollback.reason;
@@ -213,7 +215,7 @@ test("a real job goes STABLE, gets a savepoint, and a failing version is rolled 
     assert.match(await text("#rollback"), /Rolled back from revision 2 to 1/);
     const rev2 = await text("#revisions tbody tr[data-revision='2']");
     assert.match(rev2, /rolled-back/);
-    assert.ok(rev2.includes(rolled.revisions.find((r) => r.number === 2).reason), rev2);
+    assert.ok(rev2.includes(rolled.detail.revisions.find((r) => r.number === 2).reason), rev2);
     assert.match(await text("#revisions tbody tr[data-revision='1']"), /deployed now/);
     assert.match(await text("#job-attention"), /rolled back/);
     assert.ok((await page.$$eval("#job-timeline .mark.bad[data-kind=rollback]", (m) => m.length)) === 1);

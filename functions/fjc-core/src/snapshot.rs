@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use fjc_flink::ClusterOverview;
 use fjc_snapshot::{
-    ArtifactView, ClusterHealth, ClusterView, Controller, ErrorLine, JobType, JobView,
+    ArtifactView, ClusterHealth, ClusterView, Controller, ErrorLine, JobDetail, JobType, JobView,
     OperationView, Orphan, RecoveryBudget, Refusal, RollbackView, SCHEMA_VERSION, Savepoint, Shown,
     Slots, Snapshot, SpecSummary, one_line,
 };
@@ -23,7 +23,7 @@ use crate::planner::Observation;
 use crate::state::{JobState, Operation, SavepointRecord};
 use crate::status::flink_state_seen;
 use crate::store::SpecRecord;
-use history::JobHistory;
+use history::Known;
 
 /// Longest error line copied into a snapshot.
 const MAX_ERROR_CHARS: usize = 300;
@@ -48,8 +48,9 @@ pub struct Inputs<'a> {
     pub observed: &'a BTreeMap<String, Observation>,
     /// `/overview` answers by cluster (slots, TaskManagers, version).
     pub overviews: &'a BTreeMap<String, ClusterOverview>,
-    /// Revisions and audit entries by job id (jobs missing here show none).
-    pub history: &'a BTreeMap<String, JobHistory>,
+    /// What is known of each job's revisions and audit entries (jobs missing
+    /// here show none).
+    pub history: &'a BTreeMap<String, Known>,
     /// Why the namespace policy holds a spec back, by job id.
     pub held: &'a BTreeMap<String, String>,
     /// The cycle.
@@ -122,11 +123,13 @@ fn job_view(
         .or(spec.map(|r| r.spec.cluster.as_str()))?;
     let lifecycle = state.map_or(Shown::Pending, |s| Shown::Is(s.lifecycle));
     let mut v = JobView::new(job_id, job_type(t), cluster, lifecycle);
+    let mut d = JobDetail::default();
     if let Some(r) = spec {
         v.namespace = r.spec.namespace.clone();
-        v.spec_fingerprint = Some(r.fingerprint.0.clone());
-        v.spec = Some(spec_summary(r));
-        v.signed_by = r.trust.signed_by.clone();
+        v.applied_at = Some(r.updated_at);
+        d.spec_fingerprint = Some(r.fingerprint.0.clone());
+        d.spec = Some(spec_summary(r));
+        d.signed_by = r.trust.signed_by.clone();
         v.artifact_refused = r.trust.refusal.as_ref().map(|x| Refusal {
             at: x.at,
             digest: x.digest.clone(),
@@ -152,14 +155,14 @@ fn job_view(
         v.flink_state = flink_state;
         v.flink_state_seen = seen;
         v.flink_job_id = s.flink_job_id.as_ref().map(ToString::to_string);
-        v.deployed_fingerprint = s.deployed_fingerprint.as_ref().map(|f| f.0.clone());
+        d.deployed_fingerprint = s.deployed_fingerprint.as_ref().map(|f| f.0.clone());
         v.failed_attempts = s.failed_attempts;
         v.next_attempt_at = s.next_attempt_at;
         v.revision = (s.revision > 0).then_some(s.revision);
         v.stable_revision = s.stable_revision;
-        v.last_savepoint = s.last_savepoint.as_ref().map(savepoint);
-        v.savepoints = s.savepoints.iter().rev().map(savepoint).collect();
-        v.restored_from = s.restored_from.clone();
+        d.last_savepoint = s.last_savepoint.as_ref().map(savepoint);
+        d.savepoints = s.savepoints.iter().rev().map(savepoint).collect();
+        d.restored_from = s.restored_from.clone();
         v.deployed_at = s.deployed_at;
         let window = spec.map_or(3_600_000, |r| {
             i64::try_from(r.spec.recovery_window().as_millis()).unwrap_or(i64::MAX)
@@ -188,25 +191,43 @@ fn job_view(
                 at: r.at,
             }
         });
-        v.runs = s.batch.as_ref().map(run_views).unwrap_or_default();
+        d.runs = s.batch.as_ref().map(run_views).unwrap_or_default();
         v.last_error = s.last_error.as_ref().map(|e| ErrorLine {
             message: one_line(&e.message, MAX_ERROR_CHARS),
             at: e.at,
             retryable: e.retryable,
         });
         v.operation = s.operation.as_ref().map(operation_view);
-        v.deployed_artifact = s.deployed_artifact.as_ref().map(|a| ArtifactView {
+        d.deployed_artifact = s.deployed_artifact.as_ref().map(|a| ArtifactView {
             digest: a.digest.clone(),
             version: a.version.clone(),
         });
         v.updated_at = Some(s.updated_at);
     }
-    v.drift = spec.is_some() && v.spec_fingerprint != v.deployed_fingerprint;
-    if let Some(h) = i.history.get(job_id) {
-        v.revisions = h.revisions.clone();
-        v.audit = h.audit.clone();
+    v.drift = spec.is_some() && d.spec_fingerprint != d.deployed_fingerprint;
+    match i.history.get(job_id) {
+        Some(Known::Published { version }) => v.detail_version = Some(version.clone()),
+        known => {
+            if let Some(Known::Read(h)) = known {
+                d.revisions = h.revisions.clone();
+                d.audit = h.audit.clone();
+            }
+            v.detail_version = Some(detail_version(job_id, &d));
+            v.detail = Some(d);
+        }
     }
     Some(v)
+}
+
+/// Identifies a job's detail document by content: the first 16 hex digits of the
+/// sha256 of the layout version, the job id and the detail's JSON.
+pub fn detail_version(job_id: &str, detail: &JobDetail) -> String {
+    use sha2::{Digest, Sha256};
+    // Plain structs with string keys: encoding cannot fail.
+    let json = serde_json::to_vec(&(SCHEMA_VERSION, job_id, detail)).unwrap_or_default();
+    let mut hex = hex::encode(Sha256::digest(&json));
+    hex.truncate(16);
+    hex
 }
 
 fn savepoint(p: &SavepointRecord) -> Savepoint {
@@ -269,7 +290,6 @@ fn spec_summary(r: &SpecRecord) -> SpecSummary {
             .and_then(|c| c.savepoint_trigger_interval.clone()),
         arg_count: count_u32(s.args.len()),
         env_var_count: count_u32(s.env_vars.len()),
-        applied_at: Some(r.updated_at),
     }
 }
 

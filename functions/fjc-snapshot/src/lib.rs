@@ -1,7 +1,11 @@
 //! The status snapshot the controller publishes after a cycle and the dashboard reads.
 //!
-//! One JSON document, versioned by [`Snapshot::schema_version`]. This crate depends on
-//! serde only, so it compiles for the host (the controller) and for
+//! An overview document ([`Snapshot`], `snapshot.json`) with one row per job, and
+//! one [`JobDocument`] per job with what only its page shows (history, restore
+//! points, spec) at [`job_document_key`], versioned by [`SCHEMA_VERSION`]. Empty
+//! fields of a job row are left out, so a large fleet's overview stays small.
+//!
+//! This crate depends on serde only, so it compiles for the host (the controller) and for
 //! `wasm32-unknown-unknown` (the dashboard).
 //!
 //! **Never secrets.** The types have no field that could carry a spec's environment
@@ -25,7 +29,7 @@ pub use lifecycle::*;
 pub use model::*;
 
 /// Version of the document layout this crate writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Namespace of a job whose spec names none.
 pub const DEFAULT_NAMESPACE: &str = "default";

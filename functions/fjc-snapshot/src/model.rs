@@ -222,37 +222,93 @@ pub struct JobView {
     pub lifecycle: Shown,
     /// Flink's state of the deployed job; see [`JobView::flink_state_seen`] for
     /// whether it was observed just now or is a stored value.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flink_state: Option<String>,
     /// Where [`JobView::flink_state`] comes from.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flink_state_seen: Option<FlinkStateSeen>,
     /// Flink job id of the deployed version.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flink_job_id: Option<String>,
     /// Whether a spec exists (false while a deleted job is being cancelled).
     pub has_spec: bool,
+    /// When the spec was last applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<EpochMs>,
+    /// Whether the deployed version differs from the spec.
+    pub drift: bool,
+    /// Consecutive failed attempts to deploy the spec's version.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_attempts: u32,
+    /// Not before this time is a retryable failure tried again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<EpochMs>,
+    /// Revision number of the deployed version (stream jobs; `None` before the
+    /// first deployment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    /// The newest revision that reached STABLE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_revision: Option<u64>,
+    /// When the deployed version was submitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_at: Option<EpochMs>,
+    /// When the controller recovered the job within the recovery window, newest
+    /// first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recoveries: Vec<EpochMs>,
+    /// The spec's recovery budget (stream jobs with a spec).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_budget: Option<RecoveryBudget>,
+    /// The last rollback, kept until the spec changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackView>,
+    /// Next cron fire of a batch job (none without a cron, when suspended, or after
+    /// `max_runs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_fire_at: Option<EpochMs>,
+    /// The last error (one line, never a stack trace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<ErrorLine>,
+    /// The operation in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<OperationView>,
+    /// The last refused artifact upload (the job keeps its version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_refused: Option<Refusal>,
+    /// Why the namespace policy holds the spec back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by_policy: Option<String>,
+    /// Last change of the controller's record (the last transition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<EpochMs>,
+    /// Identifies the content of the job's [`JobDetail`] document (published at
+    /// [`job_document_key`]): it changes whenever the detail does. `None` when no
+    /// detail is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_version: Option<String>,
+    /// The job's history and spec. Not in the published overview (see
+    /// [`JobDocument`]); present in what the controller builds and in a job page
+    /// that fetched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<JobDetail>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// What only a job's own page shows: its history, restore points and spec. A large
+/// fleet's overview would be mostly this, so it is published as one document per
+/// job ([`JobDocument`]) that the job page fetches.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobDetail {
     /// Fingerprint of the spec.
     #[serde(default)]
     pub spec_fingerprint: Option<String>,
     /// Fingerprint of the deployed version.
     #[serde(default)]
     pub deployed_fingerprint: Option<String>,
-    /// Whether the deployed version differs from the spec.
-    pub drift: bool,
-    /// Consecutive failed attempts to deploy the spec's version.
-    #[serde(default)]
-    pub failed_attempts: u32,
-    /// Not before this time is a retryable failure tried again.
-    #[serde(default)]
-    pub next_attempt_at: Option<EpochMs>,
-    /// Revision number of the deployed version (stream jobs; `None` before the
-    /// first deployment).
-    #[serde(default)]
-    pub revision: Option<u64>,
-    /// The newest revision that reached STABLE.
-    #[serde(default)]
-    pub stable_revision: Option<u64>,
     /// The kept revisions, newest first.
     #[serde(default)]
     pub revisions: Vec<Revision>,
@@ -265,38 +321,9 @@ pub struct JobView {
     /// The savepoint or checkpoint the deployed version started from.
     #[serde(default)]
     pub restored_from: Option<String>,
-    /// When the deployed version was submitted.
-    #[serde(default)]
-    pub deployed_at: Option<EpochMs>,
-    /// When the controller recovered the job within the recovery window, newest
-    /// first.
-    #[serde(default)]
-    pub recoveries: Vec<EpochMs>,
-    /// The spec's recovery budget (stream jobs with a spec).
-    #[serde(default)]
-    pub recovery_budget: Option<RecoveryBudget>,
-    /// The last rollback, kept until the spec changes.
-    #[serde(default)]
-    pub rollback: Option<RollbackView>,
-    /// Next cron fire of a batch job (none without a cron, when suspended, or after
-    /// `max_runs`).
-    #[serde(default)]
-    pub next_fire_at: Option<EpochMs>,
     /// Recent runs of a batch job, newest first (active ones, then history).
     #[serde(default)]
     pub runs: Vec<Run>,
-    /// The last error (one line, never a stack trace).
-    #[serde(default)]
-    pub last_error: Option<ErrorLine>,
-    /// The operation in flight.
-    #[serde(default)]
-    pub operation: Option<OperationView>,
-    /// The last refused artifact upload (the job keeps its version).
-    #[serde(default)]
-    pub artifact_refused: Option<Refusal>,
-    /// Why the namespace policy holds the spec back.
-    #[serde(default)]
-    pub held_by_policy: Option<String>,
     /// The bytes the deployed job runs.
     #[serde(default)]
     pub deployed_artifact: Option<ArtifactView>,
@@ -306,13 +333,43 @@ pub struct JobView {
     /// The last audit entries (who did what, when), newest first.
     #[serde(default)]
     pub audit: Vec<AuditView>,
-    /// Last change of the controller's record (the last transition).
-    #[serde(default)]
-    pub updated_at: Option<EpochMs>,
     /// What the spec asks for, without values that could be secret.
     #[serde(default)]
     pub spec: Option<SpecSummary>,
 }
+
+/// One job's [`JobDetail`] as its own published document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobDocument {
+    /// Layout version ([`SCHEMA_VERSION`] when written by this crate).
+    pub schema_version: u32,
+    /// The spec's job id.
+    pub job_id: String,
+    /// The detail.
+    pub detail: JobDetail,
+}
+
+/// Where a job's [`JobDocument`] is published, relative to the snapshot
+/// (`jobs/<job id>.json`). Bytes other than ASCII letters, digits, `-` and `_` are
+/// written as `~XX` (hex), so any job id gives one safe file name and URL path
+/// segment, never `..` or a `/`.
+pub fn job_document_key(job_id: &str) -> String {
+    let mut key = String::with_capacity(job_id.len() + 10);
+    key.push_str("jobs/");
+    for b in job_id.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            key.push(char::from(b));
+        } else {
+            key.push('~');
+            key.push(char::from(HEX[usize::from(b >> 4)]));
+            key.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+    }
+    key.push_str(".json");
+    key
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 impl JobView {
     /// A job with nothing known beyond its id, type, cluster and lifecycle.
@@ -327,32 +384,24 @@ impl JobView {
             flink_state_seen: None,
             flink_job_id: None,
             has_spec: true,
-            spec_fingerprint: None,
-            deployed_fingerprint: None,
+            applied_at: None,
             drift: false,
             failed_attempts: 0,
             next_attempt_at: None,
             revision: None,
             stable_revision: None,
-            revisions: Vec::new(),
-            last_savepoint: None,
-            savepoints: Vec::new(),
-            restored_from: None,
             deployed_at: None,
             recoveries: Vec::new(),
             recovery_budget: None,
             rollback: None,
             next_fire_at: None,
-            runs: Vec::new(),
             last_error: None,
             operation: None,
             artifact_refused: None,
             held_by_policy: None,
-            deployed_artifact: None,
-            signed_by: None,
-            audit: Vec::new(),
             updated_at: None,
-            spec: None,
+            detail_version: None,
+            detail: None,
         }
     }
 }
@@ -482,9 +531,6 @@ pub struct SpecSummary {
     pub arg_count: u32,
     /// How many environment variables the spec sets (their values are never shown).
     pub env_var_count: u32,
-    /// When the spec was last applied.
-    #[serde(default)]
-    pub applied_at: Option<EpochMs>,
 }
 
 /// A deployed version of a job.

@@ -26,7 +26,7 @@ fn stale_after_refresh_plus_three_intervals() {
 #[test]
 fn readers_tolerate_newer_documents() {
     let text = r#"{
-        "schema_version": 1, "generated_at": 5, "future_field": true,
+        "schema_version": 2, "generated_at": 5, "future_field": true,
         "controller": {"heartbeat_at": 5, "cycle_started_at": 4, "cycle_duration_ms": 1,
                        "interval_seconds": 30, "heartbeat_refresh_seconds": 60},
         "clusters": [{"name": "c", "health": "on_fire"}],
@@ -39,7 +39,7 @@ fn readers_tolerate_newer_documents() {
     assert_eq!(j.namespace, DEFAULT_NAMESPACE);
     assert_eq!(j.lifecycle, Shown::Unknown);
     assert_eq!(j.job_type, JobType::Unknown);
-    assert!(j.runs.is_empty() && j.revisions.is_empty() && j.next_fire_at.is_none());
+    assert!(j.detail.is_none() && j.recoveries.is_empty() && j.next_fire_at.is_none());
 }
 
 #[test]
@@ -73,4 +73,32 @@ fn every_lifecycle_round_trips_by_name() {
         assert_eq!(back, l);
     }
     assert_eq!(Shown::all().count(), Lifecycle::ALL.len() + 1);
+}
+
+#[test]
+fn job_document_keys_are_one_safe_path_segment() {
+    assert_eq!(
+        job_document_key("orders-enricher_2"),
+        "jobs/orders-enricher_2.json"
+    );
+    assert_eq!(
+        job_document_key("../etc/passwd"),
+        "jobs/~2e~2e~2fetc~2fpasswd.json"
+    );
+    assert_eq!(job_document_key("a b.c"), "jobs/a~20b~2ec.json");
+    assert_eq!(job_document_key("é"), "jobs/~c3~a9.json");
+    // Distinct ids never share a key (`~` itself is encoded).
+    assert_ne!(job_document_key("a~2e"), job_document_key("a."));
+}
+
+#[test]
+fn a_job_row_leaves_out_what_is_empty() {
+    let j = JobView::new("a", JobType::Stream, "c", Shown::Pending);
+    let text = serde_json::to_string(&j).expect("encodes");
+    assert_eq!(
+        text,
+        r#"{"job_id":"a","namespace":"default","job_type":"stream","cluster":"c","lifecycle":"PENDING","has_spec":true,"drift":false}"#
+    );
+    let back: JobView = serde_json::from_str(&text).expect("decodes");
+    assert_eq!(back, j);
 }

@@ -3,7 +3,7 @@
 //! started from), savepoints, recoveries, rollbacks with their reason, batch runs
 //! and the last error. Pure, so the page only draws what this returns.
 
-use crate::{EpochMs, JobView, RevisionOutcome, RunOutcome};
+use crate::{EpochMs, JobDetail, JobView, RevisionOutcome, RunOutcome};
 
 /// What kind of event, one lane of the timeline each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -82,6 +82,8 @@ fn short(fingerprint: &str) -> &str {
 
 /// The job's events, oldest first.
 pub fn events(job: &JobView) -> Vec<Event> {
+    let none = JobDetail::default();
+    let d = job.detail.as_ref().unwrap_or(&none);
     let mut out = Vec::new();
     let mut push = |at, kind, text: String, bad| {
         out.push(Event {
@@ -92,7 +94,7 @@ pub fn events(job: &JobView) -> Vec<Event> {
             bad,
         })
     };
-    for a in &job.audit {
+    for a in &d.audit {
         let kind = if COMMANDS.contains(&a.action.as_str()) {
             EventKind::Command
         } else {
@@ -114,7 +116,7 @@ pub fn events(job: &JobView) -> Vec<Event> {
             false,
         );
     }
-    for r in &job.revisions {
+    for r in &d.revisions {
         let Some(at) = r.deployed_at else { continue };
         let from = r
             .restored_from
@@ -143,7 +145,7 @@ pub fn events(job: &JobView) -> Vec<Event> {
             r.outcome == Some(RevisionOutcome::RolledBack),
         );
     }
-    for s in &job.savepoints {
+    for s in &d.savepoints {
         push(
             s.at,
             EventKind::Savepoint,
@@ -155,8 +157,8 @@ pub fn events(job: &JobView) -> Vec<Event> {
             false,
         );
     }
-    if let Some(s) = &job.last_savepoint
-        && !job
+    if let Some(s) = &d.last_savepoint
+        && !d
             .savepoints
             .iter()
             .any(|k| k.location == s.location && k.at == s.at)
@@ -189,7 +191,7 @@ pub fn events(job: &JobView) -> Vec<Event> {
     if let Some(e) = &job.last_error {
         push(e.at, EventKind::Error, e.message.clone(), true);
     }
-    for r in &job.runs {
+    for r in &d.runs {
         out.push(Event {
             at: r.started_at,
             until: r.ended_at,
@@ -247,7 +249,8 @@ mod tests {
             to: Some(to.into()),
             detail: None,
         };
-        j.audit = vec![
+        let d = j.detail.get_or_insert_with(JobDetail::default);
+        d.audit = vec![
             audit(500, "update", Some("fp1aaaaaaaaaaaaa"), "fp2bbbbbbbbbbbbb"),
             audit(300, "savepoint", None, "fp1aaaaaaaaaaaaa"),
             audit(100, "create", None, "fp1aaaaaaaaaaaaa"),
@@ -260,7 +263,7 @@ mod tests {
             reason: reason.map(Into::into),
             restored_from: from.map(Into::into),
         };
-        j.revisions = vec![
+        d.revisions = vec![
             rev(
                 2,
                 510,
@@ -270,7 +273,7 @@ mod tests {
             ),
             rev(1, 110, RevisionOutcome::Stable, None, None),
         ];
-        j.savepoints = vec![Savepoint {
+        d.savepoints = vec![Savepoint {
             location: "file:/sp/1".into(),
             at: 310,
             kind: Some("savepoint".into()),

@@ -40,12 +40,24 @@ pub enum DashboardCommand {
         #[arg(long, default_value = "127.0.0.1:8088")]
         addr: SocketAddr,
     },
-    /// Print a sample snapshot (JSON) with one job in every lifecycle value, built
-    /// by the real snapshot builder: the browser tests' fixture.
+    /// Print a sample snapshot (JSON, every job with its detail) with one job in
+    /// every lifecycle value, built by the real snapshot builder: the browser tests'
+    /// fixture. With `--out`, also publish it there as the controller does
+    /// (`snapshot.json` and `jobs/*.json`).
     Sample {
         /// Build it as of this time (epoch milliseconds; default: now).
         #[arg(long)]
         now: Option<i64>,
+        /// A fleet of this many jobs (the sample's jobs again and again, numbered)
+        /// instead of one of each (the dashboard benchmark).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Publish it into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing (with `--out`).
+        #[arg(long, requires = "out")]
+        quiet: bool,
     },
 }
 
@@ -57,17 +69,45 @@ pub async fn run(command: DashboardCommand) -> Result<(), Failure> {
             snapshot_dir,
             addr,
         } => serve(dir, snapshot_dir, addr).await,
-        DashboardCommand::Sample { now } => {
-            use fjc_core::clock::Clock;
-            let now = now.unwrap_or_else(|| fjc_core::clock::SystemClock.now_ms());
-            let snapshot = fjc_core::snapshot::sample::sample(now)
-                .map_err(|e| Failure::Infra(e.to_string()))?;
-            let text = serde_json::to_string_pretty(&snapshot)
-                .map_err(|e| Failure::Infra(format!("cannot render the sample: {e}")))?;
-            println!("{text}");
-            Ok(())
-        }
+        DashboardCommand::Sample {
+            now,
+            jobs,
+            out,
+            quiet,
+        } => sample(now, jobs, out, quiet).await,
     }
+}
+
+async fn sample(
+    now: Option<i64>,
+    jobs: Option<usize>,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use fjc_core::clock::Clock;
+    use fjc_core::snapshot::dir::DirPublisher;
+    use fjc_core::snapshot::publish::Sink;
+    use fjc_core::snapshot::sample;
+    let now = now.unwrap_or_else(|| fjc_core::clock::SystemClock.now_ms());
+    let snapshot = match jobs {
+        Some(n) => sample::fleet(n, now),
+        None => sample::sample(now),
+    }
+    .map_err(|e| Failure::Infra(e.to_string()))?;
+    if !quiet {
+        let text = serde_json::to_string_pretty(&snapshot)
+            .map_err(|e| Failure::Infra(format!("cannot render the sample: {e}")))?;
+        println!("{text}");
+    }
+    if let Some(dir) = out {
+        let doc = fjc_core::snapshot::publish::encode(snapshot)
+            .map_err(|e| Failure::Infra(e.to_string()))?;
+        Sink::new(DirPublisher::new(dir), 0)
+            .publish(&doc)
+            .await
+            .map_err(|e| Failure::Infra(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// The after-cycle hook of `fjc reconcile`: publishes the snapshot when a

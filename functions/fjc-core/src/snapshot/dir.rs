@@ -1,7 +1,7 @@
-//! Local adapter: `<dir>/snapshot.json`, replaced atomically (temp file + rename) so
-//! a reader never sees half a document.
+//! Local adapter: `<dir>/snapshot.json` and `<dir>/jobs/<job>.json`, each replaced
+//! atomically (temp file + rename) so a reader never sees half a document.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use fjc_snapshot::Snapshot;
 
@@ -28,10 +28,37 @@ impl DirPublisher {
     }
 
     fn io(&self, what: &str, e: std::io::Error) -> PublishError {
-        PublishError::Io {
-            target: self.path().display().to_string(),
-            message: format!("{what}: {e}"),
+        io_error(&self.path(), what, e)
+    }
+
+    /// Writes `path` by a temporary file in its directory and a rename.
+    async fn write(&self, path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+        let dir = path.parent().unwrap_or(&self.dir);
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| io_error(dir, "create directory", e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let nonce: u32 = rand::random();
+        let temp = dir.join(format!(".{name}.{}.{nonce:08x}.tmp", std::process::id()));
+        if let Err(e) = tokio::fs::write(&temp, bytes).await {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(io_error(path, "write", e));
         }
+        if let Err(e) = tokio::fs::rename(&temp, path).await {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(io_error(path, "rename", e));
+        }
+        Ok(())
+    }
+}
+
+fn io_error(path: &Path, what: &str, e: std::io::Error) -> PublishError {
+    PublishError::Io {
+        target: path.display().to_string(),
+        message: format!("{what}: {e}"),
     }
 }
 
@@ -57,23 +84,20 @@ impl SnapshotPublisher for DirPublisher {
     }
 
     async fn put(&self, doc: &Encoded) -> Result<(), PublishError> {
-        tokio::fs::create_dir_all(&self.dir)
-            .await
-            .map_err(|e| self.io("create directory", e))?;
-        let nonce: u32 = rand::random();
-        let temp = self.dir.join(format!(
-            ".{SNAPSHOT_FILE}.{}.{nonce:08x}.tmp",
-            std::process::id()
-        ));
-        if let Err(e) = tokio::fs::write(&temp, &doc.json).await {
-            let _ = tokio::fs::remove_file(&temp).await;
-            return Err(self.io("write", e));
+        self.write(&self.path(), &doc.json).await
+    }
+
+    async fn put_document(&self, key: &str, json: &[u8]) -> Result<(), PublishError> {
+        self.write(&self.dir.join(key), json).await
+    }
+
+    async fn delete_document(&self, key: &str) -> Result<(), PublishError> {
+        let path = self.dir.join(key);
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_error(&path, "delete", e)),
         }
-        if let Err(e) = tokio::fs::rename(&temp, self.path()).await {
-            let _ = tokio::fs::remove_file(&temp).await;
-            return Err(self.io("rename", e));
-        }
-        Ok(())
     }
 
     fn target(&self) -> String {

@@ -3,8 +3,10 @@
 //! fleet cost two queries per job, so they are read again only for a job whose spec
 //! or state changed since they were last read (a revision or an audit entry is only
 //! ever written together with such a change), and at most
-//! [`MAX_REFRESHES_PER_CYCLE`] jobs per cycle. What was read is kept in memory; a
-//! fresh process seeds it from the snapshot it published before.
+//! [`MAX_REFRESHES_PER_CYCLE`] jobs per cycle. What was read is kept in memory. A
+//! fresh process does not read every job's history again: it takes from the
+//! overview it published before which jobs are unchanged since, and keeps their
+//! published detail documents ([`Known::Published`]) until they change.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -75,9 +77,22 @@ impl JobHistory {
     }
 }
 
+/// What is known of a job's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Known {
+    /// Read from the store (or empty for a job not read yet).
+    Read(JobHistory),
+    /// Not read by this process: the job is unchanged since the detail document
+    /// with this version was published, which stays as it is.
+    Published {
+        /// [`fjc_snapshot::JobView::detail_version`] of that document.
+        version: String,
+    },
+}
+
 /// What a job's history was read for: the last change of its state and of its
 /// spec. Equal keys mean nothing new can have been written.
-type Key = (Option<EpochMs>, Option<EpochMs>);
+pub type Key = (Option<EpochMs>, Option<EpochMs>);
 
 fn key_of(spec: Option<&SpecRecord>, state: Option<&JobState>) -> Key {
     (state.map(|s| s.updated_at), spec.map(|r| r.updated_at))
@@ -86,7 +101,7 @@ fn key_of(spec: Option<&SpecRecord>, state: Option<&JobState>) -> Key {
 #[derive(Debug, Default)]
 struct Cache {
     seeded: bool,
-    jobs: BTreeMap<String, (Key, JobHistory)>,
+    jobs: BTreeMap<String, (Key, Known)>,
 }
 
 /// The in-memory history of every job, refreshed as jobs change.
@@ -106,13 +121,9 @@ pub struct Refreshed {
 }
 
 impl HistoryCache {
-    /// Whether the cache was seeded (or refreshed) in this process.
-    pub fn is_seeded(&self) -> bool {
-        self.lock().seeded
-    }
-
-    /// Takes the histories of `previous` (the snapshot published before this
-    /// process started) for the jobs whose spec and state are unchanged since.
+    /// Takes from `previous` (the overview published before this process started)
+    /// which jobs' detail documents are published, with the spec and state they
+    /// were built from: a job unchanged since keeps its document and is not read.
     pub fn seed(&self, previous: Option<&Snapshot>) {
         let mut c = self.lock();
         if c.seeded {
@@ -120,39 +131,27 @@ impl HistoryCache {
         }
         c.seeded = true;
         for j in previous.map(|p| p.jobs.as_slice()).unwrap_or_default() {
-            let key = (j.updated_at, j.spec.as_ref().and_then(|s| s.applied_at));
-            c.jobs.insert(
-                j.job_id.clone(),
-                (
-                    key,
-                    JobHistory {
-                        revisions: j.revisions.clone(),
-                        audit: j.audit.clone(),
-                    },
-                ),
-            );
+            if let Some(version) = &j.detail_version {
+                let key = (j.updated_at, j.applied_at);
+                let known = Known::Published {
+                    version: version.clone(),
+                };
+                c.jobs.insert(j.job_id.clone(), (key, known));
+            }
         }
     }
 
     /// Re-reads the history of the jobs that changed (at most
     /// [`MAX_REFRESHES_PER_CYCLE`], most recently changed first), forgets jobs that
-    /// are gone, and returns every job's history.
+    /// are gone, and returns what is known of every job's history (a job missing
+    /// there was not read yet).
     pub async fn refresh<S: Store>(
         &self,
         store: &S,
         specs: &BTreeMap<String, SpecRecord>,
         states: &BTreeMap<String, JobState>,
-    ) -> (BTreeMap<String, JobHistory>, Refreshed) {
-        let mut ids: Vec<&String> = specs.keys().chain(states.keys()).collect();
-        ids.sort();
-        ids.dedup();
-        let mut stale: Vec<(&String, Key)> = {
-            let c = self.lock();
-            ids.iter()
-                .map(|id| (*id, key_of(specs.get(*id), states.get(*id))))
-                .filter(|(id, key)| c.jobs.get(*id).is_none_or(|(k, _)| k != key))
-                .collect()
-        };
+    ) -> (BTreeMap<String, Known>, Refreshed) {
+        let mut stale = self.stale(specs, states);
         stale.sort_by_key(|s| std::cmp::Reverse(s.1));
         let deferred_by_bound = stale.len().saturating_sub(MAX_REFRESHES_PER_CYCLE);
         stale.truncate(MAX_REFRESHES_PER_CYCLE);
@@ -181,7 +180,7 @@ impl HistoryCache {
             match history {
                 Some(h) => {
                     done.read += 1;
-                    c.jobs.insert(id, (key, h));
+                    c.jobs.insert(id, (key, Known::Read(h)));
                 }
                 None => done.deferred += 1,
             }
@@ -194,6 +193,32 @@ impl HistoryCache {
             .map(|(id, (_, h))| (id.clone(), h.clone()))
             .collect();
         (all, done)
+    }
+
+    /// The jobs whose history must be read: changed since it was read or
+    /// published, or never read.
+    pub fn stale<'a>(
+        &self,
+        specs: &'a BTreeMap<String, SpecRecord>,
+        states: &'a BTreeMap<String, JobState>,
+    ) -> Vec<(&'a String, Key)> {
+        let mut ids: Vec<&String> = specs.keys().chain(states.keys()).collect();
+        ids.sort();
+        ids.dedup();
+        let c = self.lock();
+        ids.into_iter()
+            .map(|id| (id, key_of(specs.get(id), states.get(id))))
+            .filter(|(id, key)| c.jobs.get(*id).is_none_or(|(k, _)| k != key))
+            .collect()
+    }
+
+    /// What is known of every job's history.
+    pub fn known(&self) -> BTreeMap<String, Known> {
+        self.lock()
+            .jobs
+            .iter()
+            .map(|(id, (_, k))| (id.clone(), k.clone()))
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {

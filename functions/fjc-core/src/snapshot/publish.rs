@@ -2,10 +2,12 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use fjc_flink::FlinkApi;
-use fjc_snapshot::Snapshot;
+use fjc_snapshot::{JobDocument, SCHEMA_VERSION, Snapshot, job_document_key};
+use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use tracing::{debug, warn};
@@ -64,25 +66,66 @@ pub struct Published {
     pub heartbeat_at: EpochMs,
 }
 
-/// A snapshot ready to write.
+/// A snapshot ready to write: the overview and the detail documents of the jobs
+/// whose detail was built this cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoded {
-    /// The document (compact JSON).
+    /// The overview (compact JSON; no job's detail).
     pub json: Vec<u8>,
-    /// Content identity and heartbeat.
+    /// Content identity and heartbeat of the overview.
     pub meta: Published,
+    /// Detail documents built this cycle.
+    pub documents: Vec<EncodedDocument>,
+    /// The detail version of every job of the overview that has one, by job id.
+    pub versions: BTreeMap<String, String>,
 }
 
-/// Encodes a snapshot and computes its content hash (heartbeat fields excluded, so
-/// an idle controller produces the same hash every cycle).
-pub fn encode(snapshot: &Snapshot) -> Result<Encoded, PublishError> {
-    let json = serde_json::to_vec(snapshot).map_err(|e| PublishError::Encode(e.to_string()))?;
+/// One job's detail document ready to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedDocument {
+    /// The job.
+    pub job_id: String,
+    /// Its [`JobView::detail_version`](fjc_snapshot::JobView::detail_version).
+    pub version: String,
+    /// The [`JobDocument`] (compact JSON).
+    pub json: Vec<u8>,
+}
+
+/// Splits a snapshot into the overview and one [`JobDocument`] per job whose
+/// detail it holds, encodes them, and computes the overview's content hash
+/// (heartbeat fields excluded, so an idle controller produces the same hash every
+/// cycle; a changed detail changes its version in the overview, so the hash too).
+pub fn encode(mut snapshot: Snapshot) -> Result<Encoded, PublishError> {
+    let mut documents = Vec::new();
+    let mut versions = BTreeMap::new();
+    for job in &mut snapshot.jobs {
+        let Some(version) = job.detail_version.clone() else {
+            continue;
+        };
+        versions.insert(job.job_id.clone(), version.clone());
+        if let Some(detail) = job.detail.take() {
+            let doc = JobDocument {
+                schema_version: SCHEMA_VERSION,
+                job_id: job.job_id.clone(),
+                detail,
+            };
+            let json = serde_json::to_vec(&doc).map_err(|e| PublishError::Encode(e.to_string()))?;
+            documents.push(EncodedDocument {
+                job_id: job.job_id.clone(),
+                version,
+                json,
+            });
+        }
+    }
+    let json = serde_json::to_vec(&snapshot).map_err(|e| PublishError::Encode(e.to_string()))?;
     Ok(Encoded {
         json,
         meta: Published {
-            content_sha256: content_sha256(snapshot)?,
+            content_sha256: content_sha256(&snapshot)?,
             heartbeat_at: snapshot.controller.heartbeat_at,
         },
+        documents,
+        versions,
     })
 }
 
@@ -101,8 +144,16 @@ pub trait SnapshotPublisher: Send + Sync {
     /// What is published now, if anything (`None` also for an unreadable document,
     /// which is then replaced).
     fn published(&self) -> impl Future<Output = Result<Option<Published>, PublishError>> + Send;
-    /// Replaces the published document.
+    /// Replaces the published overview.
     fn put(&self, doc: &Encoded) -> impl Future<Output = Result<(), PublishError>> + Send;
+    /// Writes (or replaces) the document at `key` ([`job_document_key`]).
+    fn put_document(
+        &self,
+        key: &str,
+        json: &[u8],
+    ) -> impl Future<Output = Result<(), PublishError>> + Send;
+    /// Deletes the document at `key` (done when it is not there).
+    fn delete_document(&self, key: &str) -> impl Future<Output = Result<(), PublishError>> + Send;
     /// Where, for logs (`/dir/snapshot.json`, `s3://bucket/snapshot.json`).
     fn target(&self) -> String;
 }
@@ -144,6 +195,18 @@ impl SnapshotPublisher for Publisher {
             Publisher::S3(p) => p.put(doc).await,
         }
     }
+    async fn put_document(&self, key: &str, json: &[u8]) -> Result<(), PublishError> {
+        match self {
+            Publisher::Dir(p) => p.put_document(key, json).await,
+            Publisher::S3(p) => p.put_document(key, json).await,
+        }
+    }
+    async fn delete_document(&self, key: &str) -> Result<(), PublishError> {
+        match self {
+            Publisher::Dir(p) => p.delete_document(key).await,
+            Publisher::S3(p) => p.delete_document(key).await,
+        }
+    }
     fn target(&self) -> String {
         match self {
             Publisher::Dir(p) => p.target(),
@@ -153,13 +216,28 @@ impl SnapshotPublisher for Publisher {
 }
 
 /// A publisher that remembers what it last saw published, so that in steady state
-/// it neither reads nor writes the target.
+/// it neither reads nor writes the target, and writes a job's detail document only
+/// when its version changed.
 #[derive(Debug)]
 pub struct Sink<P> {
     publisher: P,
     last: Mutex<Option<Published>>,
+    /// Detail version of every job document this target holds, by job id.
+    documents: Mutex<BTreeMap<String, String>>,
     refresh_ms: i64,
 }
+
+/// Detail documents a publish wrote and deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Documents {
+    /// Written (new or changed).
+    pub written: usize,
+    /// Deleted (the job is gone).
+    pub deleted: usize,
+}
+
+/// Detail documents written at once.
+const DOCUMENTS_IN_FLIGHT: usize = 16;
 
 impl<P: SnapshotPublisher> Sink<P> {
     /// Writes through `publisher`; rewrites unchanged content after `refresh_seconds`.
@@ -167,6 +245,7 @@ impl<P: SnapshotPublisher> Sink<P> {
         Sink {
             publisher,
             last: Mutex::new(None),
+            documents: Mutex::new(BTreeMap::new()),
             refresh_ms: i64::try_from(refresh_seconds.saturating_mul(1000)).unwrap_or(i64::MAX),
         }
     }
@@ -176,9 +255,80 @@ impl<P: SnapshotPublisher> Sink<P> {
         &self.publisher
     }
 
-    /// Writes `doc` unless the published content is the same and its heartbeat is
-    /// less than the refresh period old.
-    pub async fn publish(&self, doc: &Encoded) -> Result<PublishOutcome, PublishError> {
+    /// Takes the detail documents the target holds from its overview (`previous`),
+    /// so a new process writes only those that changed.
+    pub fn seed_documents(&self, previous: Option<&Snapshot>) {
+        let seeded = previous
+            .map(|p| p.jobs.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|j| Some((j.job_id.clone(), j.detail_version.clone()?)))
+            .collect();
+        *self.documents_lock() = seeded;
+    }
+
+    /// Writes the detail documents whose version changed, then the overview unless
+    /// its content is the same and its heartbeat less than the refresh period old,
+    /// then deletes the documents of jobs no longer in it. A failed document write
+    /// leaves the overview as it was (retried next cycle), so the overview never
+    /// names a version its target does not hold because of this publish.
+    pub async fn publish(
+        &self,
+        doc: &Encoded,
+    ) -> Result<(PublishOutcome, Documents), PublishError> {
+        let mut done = Documents::default();
+        let changed: Vec<&EncodedDocument> = {
+            let held = self.documents_lock();
+            doc.documents
+                .iter()
+                .filter(|d| held.get(&d.job_id) != Some(&d.version))
+                .collect()
+        };
+        let written: Vec<(&EncodedDocument, Result<(), PublishError>)> =
+            futures::stream::iter(changed.into_iter().map(|d| async move {
+                let key = job_document_key(&d.job_id);
+                (d, self.publisher.put_document(&key, &d.json).await)
+            }))
+            .buffer_unordered(DOCUMENTS_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut failed = None;
+        {
+            let mut held = self.documents_lock();
+            for (d, result) in written {
+                match result {
+                    Ok(()) => {
+                        done.written += 1;
+                        held.insert(d.job_id.clone(), d.version.clone());
+                    }
+                    Err(e) => failed = failed.or(Some(e)),
+                }
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let outcome = self.publish_overview(doc).await?;
+        let gone: Vec<String> = self
+            .documents_lock()
+            .keys()
+            .filter(|id| !doc.versions.contains_key(*id))
+            .cloned()
+            .collect();
+        for id in gone {
+            match self.publisher.delete_document(&job_document_key(&id)).await {
+                Ok(()) => {
+                    done.deleted += 1;
+                    self.documents_lock().remove(&id);
+                }
+                // Kept in the list: deleted again next cycle.
+                Err(e) => debug!(job = %id, error = %e, "dashboard: job document not deleted"),
+            }
+        }
+        Ok((outcome, done))
+    }
+
+    async fn publish_overview(&self, doc: &Encoded) -> Result<PublishOutcome, PublishError> {
         let cached = self.remembered();
         let prev = match cached {
             Some(p) => Some(p),
@@ -206,6 +356,12 @@ impl<P: SnapshotPublisher> Sink<P> {
     fn remember(&self, p: Published) {
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(p);
     }
+
+    fn documents_lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, String>> {
+        self.documents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// What publishing after a cycle did, per target.
@@ -213,8 +369,10 @@ impl<P: SnapshotPublisher> Sink<P> {
 pub struct PublishReport {
     /// Where.
     pub target: String,
-    /// Outcome.
+    /// Outcome for the overview.
     pub result: Result<PublishOutcome, PublishError>,
+    /// Detail documents written and deleted.
+    pub documents: Documents,
 }
 
 /// The after-cycle hook: builds the snapshot from the cycle and publishes it to
@@ -224,6 +382,7 @@ pub struct Dashboard {
     sinks: Vec<Sink<Publisher>>,
     timing: Timing,
     history: HistoryCache,
+    seeded: AtomicBool,
 }
 
 impl Dashboard {
@@ -236,6 +395,7 @@ impl Dashboard {
                 .collect(),
             timing,
             history: HistoryCache::default(),
+            seeded: AtomicBool::new(false),
         }
     }
 
@@ -300,15 +460,8 @@ impl Dashboard {
             }
         };
         let overviews = overviews(ctx, report).await;
-        if !self.history.is_seeded() {
-            let previous = match self.sinks.first() {
-                Some(sink) => sink.publisher().previous().await.unwrap_or_else(|e| {
-                    debug!(error = %e, "dashboard: previous snapshot not read; histories are read again");
-                    None
-                }),
-                None => None,
-            };
-            self.history.seed(previous.as_ref());
+        if !self.seeded.swap(true, Ordering::SeqCst) {
+            self.seed().await;
         }
         let (history, refreshed) = self.history.refresh(&ctx.store, &view.specs, states).await;
         if refreshed.read > 0 || refreshed.deferred > 0 {
@@ -329,7 +482,7 @@ impl Dashboard {
             timing: self.timing,
             now: ctx.clock.now_ms(),
         });
-        let doc = match encode(&snapshot) {
+        let doc = match encode(snapshot) {
             Ok(d) => d,
             Err(e) => {
                 warn!(error = %e, "dashboard: snapshot not published");
@@ -339,6 +492,7 @@ impl Dashboard {
                     .map(|s| PublishReport {
                         target: s.publisher().target(),
                         result: Err(e.clone()),
+                        documents: Documents::default(),
                     })
                     .collect();
             }
@@ -346,18 +500,55 @@ impl Dashboard {
         let mut out = Vec::with_capacity(self.sinks.len());
         for sink in &self.sinks {
             let target = sink.publisher().target();
-            let result = sink.publish(&doc).await;
-            match &result {
-                Ok(o) => {
-                    debug!(%target, outcome = ?o, bytes = doc.json.len(), "dashboard snapshot")
+            let (result, documents) = match sink.publish(&doc).await {
+                Ok((o, documents)) => {
+                    debug!(%target, outcome = ?o, bytes = doc.json.len(), written = documents.written,
+                        deleted = documents.deleted, "dashboard snapshot");
+                    (Ok(o), documents)
                 }
                 Err(e) => {
-                    warn!(%target, kind = e.kind(), error = %e, "dashboard snapshot not published")
+                    warn!(%target, kind = e.kind(), error = %e, "dashboard snapshot not published");
+                    (Err(e), Documents::default())
                 }
-            }
-            out.push(PublishReport { target, result });
+            };
+            out.push(PublishReport {
+                target,
+                result,
+                documents,
+            });
         }
         out
+    }
+}
+
+impl Dashboard {
+    /// Once per process: each target's overview tells which detail documents it
+    /// holds; a job whose document every target holds at the same version, and
+    /// whose spec and state are unchanged since, is not read again.
+    async fn seed(&self) {
+        let mut agreed: Option<Snapshot> = None;
+        for (n, sink) in self.sinks.iter().enumerate() {
+            let previous = sink.publisher().previous().await.unwrap_or_else(|e| {
+                debug!(error = %e, "dashboard: previous snapshot not read; documents are written again");
+                None
+            });
+            sink.seed_documents(previous.as_ref());
+            agreed = match (n, agreed, previous) {
+                (0, _, p) => p,
+                (_, Some(mut a), Some(p)) => {
+                    let theirs: BTreeMap<&str, &Option<String>> = p
+                        .jobs
+                        .iter()
+                        .map(|j| (j.job_id.as_str(), &j.detail_version))
+                        .collect();
+                    a.jobs
+                        .retain(|j| theirs.get(j.job_id.as_str()) == Some(&&j.detail_version));
+                    Some(a)
+                }
+                _ => None,
+            };
+        }
+        self.history.seed(agreed.as_ref());
     }
 }
 

@@ -1,4 +1,5 @@
-//! S3 adapter: object `snapshot.json` in the dashboard bucket. The content hash and
+//! S3 adapter: object `snapshot.json` in the dashboard bucket, and one object per job
+//! under `jobs/` (see [`fjc_snapshot::job_document_key`]). The content hash and
 //! heartbeat travel as object metadata, so deciding whether to write costs one HEAD
 //! (once per process; the [`Sink`](super::publish::Sink) remembers it after that).
 
@@ -121,6 +122,37 @@ impl SnapshotPublisher for S3Publisher {
             .send()
             .await
             .map_err(|e| self.err("put", DisplayErrorContext(&e).to_string()))?;
+        Ok(())
+    }
+
+    async fn put_document(&self, key: &str, json: &[u8]) -> Result<(), PublishError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .cache_control("no-cache")
+            .body(ByteStream::from(json.to_vec()))
+            .send()
+            .await
+            .map_err(|e| self.err(&format!("put {key}"), DisplayErrorContext(&e).to_string()))?;
+        Ok(())
+    }
+
+    async fn delete_document(&self, key: &str) -> Result<(), PublishError> {
+        // S3 answers a delete of a missing key with success.
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                self.err(
+                    &format!("delete {key}"),
+                    DisplayErrorContext(&e).to_string(),
+                )
+            })?;
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use fjc_flink::{ClusterOverview, FlinkJobState, JobId, JobSummary};
 use fjc_snapshot::{AuditView, Lifecycle, Revision, RevisionOutcome, Snapshot};
 use fjc_spec::{Fingerprint, JobSpec};
 
-use super::history::JobHistory;
+use super::history::{JobHistory, Known};
 use super::{Inputs, Timing, build};
 use crate::breaker::{Breaker, BreakerState};
 use crate::clock::EpochMs;
@@ -83,18 +83,35 @@ fn spec(
     })
 }
 
-/// The sample snapshot at `now`.
-pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
-    let mut specs = BTreeMap::new();
-    let mut states = BTreeMap::new();
-    let mut history = BTreeMap::new();
-    let mut held = BTreeMap::new();
-    let mut seen = Vec::new();
+/// What the snapshot is built from.
+#[derive(Default)]
+struct Parts {
+    specs: BTreeMap<String, SpecRecord>,
+    states: BTreeMap<String, JobState>,
+    history: BTreeMap<String, Known>,
+    held: BTreeMap<String, String>,
+    seen: Vec<JobSummary>,
+}
+
+/// Adds the sample's jobs, each id ending in `suffix`, their Flink job ids
+/// numbered from `base`.
+fn add_jobs(p: &mut Parts, now: EpochMs, suffix: &str, base: usize) -> Result<(), SampleError> {
+    let Parts {
+        specs,
+        states,
+        history,
+        held,
+        seen,
+    } = p;
+    let flink_id = |n: usize| flink_id(base + n);
 
     // One job per lifecycle value.
     for (n, &l) in Lifecycle::ALL.iter().enumerate() {
         let batch = matches!(l, Lifecycle::Scheduled | Lifecycle::Finished);
-        let id = format!("{}-job", l.as_str().to_lowercase().replace('_', "-"));
+        let id = format!(
+            "{}-job{suffix}",
+            l.as_str().to_lowercase().replace('_', "-")
+        );
         let extra = if batch {
             serde_json::json!({"batch_config": {"cron": "0 2 * * *"}})
         } else {
@@ -138,13 +155,14 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
         states.insert(id, s);
     }
     // A spec no cycle has acted on yet.
+    let fresh = format!("fresh-spec{suffix}");
     specs.insert(
-        "fresh-spec".into(),
-        spec("fresh-spec", "stream", serde_json::json!({}), now)?,
+        fresh.clone(),
+        spec(&fresh, "stream", serde_json::json!({}), now)?,
     );
 
     // A stream job with its whole life: two revisions, the second rolled back.
-    let id = "clicks-enrich";
+    let id = &format!("clicks-enrich{suffix}");
     let mut record = spec(id, "stream", serde_json::json!({"namespace": "web"}), now)?;
     record.fingerprint = fp('c');
     let mut s = JobState::new(id, fjc_spec::JobType::Stream, "default", now - 5 * MIN);
@@ -199,7 +217,7 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
     };
     history.insert(
         id.to_string(),
-        JobHistory {
+        Known::Read(JobHistory {
             revisions: vec![
                 rev(
                     3,
@@ -222,13 +240,13 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
                 audit(now - 32 * MIN, "savepoint", None, Some('a')),
                 audit(now - 86 * MIN, "create", None, Some('a')),
             ],
-        },
+        }),
     );
-    specs.insert(id.into(), record);
-    states.insert(id.into(), s);
+    specs.insert(id.clone(), record);
+    states.insert(id.clone(), s);
 
     // A nightly batch job with runs, one of them failed.
-    let id = "orders-nightly";
+    let id = &format!("orders-nightly{suffix}");
     let record = spec(
         id,
         "batch",
@@ -278,11 +296,11 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
         ],
         ..BatchState::default()
     });
-    specs.insert(id.into(), record);
-    states.insert(id.into(), s);
+    specs.insert(id.clone(), record);
+    states.insert(id.clone(), s);
 
     // Drift that does not converge, and a spec the policy holds back.
-    let id = "payments-v2";
+    let id = &format!("payments-v2{suffix}");
     let mut record = spec(
         id,
         "stream",
@@ -301,15 +319,15 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
         retryable: true,
     });
     s.operation = None;
-    specs.insert(id.into(), record);
-    states.insert(id.into(), s);
+    specs.insert(id.clone(), record);
+    states.insert(id.clone(), s);
     held.insert(
-        "fresh-spec".to_string(),
+        fresh,
         "namespace default: artifact_path outside the allowed prefixes".to_string(),
     );
 
     // A job on the unreachable cluster, its state known only from the record.
-    let id = "east-ingest";
+    let id = &format!("east-ingest{suffix}");
     let mut record = spec(id, "stream", serde_json::json!({"cluster": "east"}), now)?;
     record.spec.cluster = "east".into();
     let mut s = JobState::new(id, fjc_spec::JobType::Stream, "east", now - 50 * MIN);
@@ -324,9 +342,46 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
         upgrade: Some(UpgradeProgress::new(fjc_spec::UpgradeMode::Savepoint, None)),
         purpose: Default::default(),
     });
-    specs.insert(id.into(), record);
-    states.insert(id.into(), s);
+    specs.insert(id.clone(), record);
+    states.insert(id.clone(), s);
 
+    Ok(())
+}
+
+/// The sample snapshot at `now`.
+pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
+    let mut p = Parts::default();
+    add_jobs(&mut p, now, "", 0)?;
+    Ok(finish(p, now))
+}
+
+/// A fleet of `jobs` jobs at `now` (for the dashboard benchmark): the sample's jobs
+/// again and again, numbered (`stable-job-00001`, ...), with their histories.
+pub fn fleet(jobs: usize, now: EpochMs) -> Result<Snapshot, SampleError> {
+    let mut p = Parts::default();
+    let mut round = 0;
+    while p.specs.len().max(p.states.len()) < jobs {
+        add_jobs(&mut p, now, &format!("-{round:05}"), round * 1000)?;
+        round += 1;
+    }
+    let mut ids: Vec<String> = p.specs.keys().chain(p.states.keys()).cloned().collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids.iter().skip(jobs) {
+        p.specs.remove(id);
+        p.states.remove(id);
+    }
+    Ok(finish(p, now))
+}
+
+fn finish(p: Parts, now: EpochMs) -> Snapshot {
+    let Parts {
+        specs,
+        states,
+        history,
+        held,
+        mut seen,
+    } = p;
     // An orphan: a Flink job no spec owns.
     let orphan = flink_id(400);
     seen.push(summary(
@@ -383,7 +438,7 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
             },
         )]),
     };
-    Ok(build(Inputs {
+    build(Inputs {
         specs: &specs,
         states: &states,
         observed: &observed,
@@ -396,7 +451,7 @@ pub fn sample(now: EpochMs) -> Result<Snapshot, SampleError> {
             heartbeat_refresh_seconds: 300,
         },
         now,
-    }))
+    })
 }
 
 fn summary(id: &JobId, job_id: &str, state: FlinkJobState, now: EpochMs) -> JobSummary {
@@ -455,7 +510,7 @@ mod tests {
             .find(|j| j.job_id == "clicks-enrich")
             .expect("clicks");
         assert_eq!(rolled.namespace, "web");
-        assert_eq!(rolled.revisions.len(), 3);
+        assert_eq!(rolled.detail.as_ref().map(|d| d.revisions.len()), Some(3));
         assert_eq!(rolled.flink_state_seen, Some(FlinkStateSeen::Observed));
         let east = s
             .jobs
@@ -477,5 +532,28 @@ mod tests {
         ));
         let text = serde_json::to_string(&s).expect("json");
         assert!(!text.contains("never-shown"), "a secret reached the sample");
+    }
+
+    #[test]
+    fn a_fleet_has_exactly_the_jobs_asked_for_each_with_its_detail() {
+        let s = fleet(1000, 1_800_000_000_000).expect("fleet");
+        assert_eq!(s.jobs.len(), 1000);
+        let ids: std::collections::BTreeSet<_> = s.jobs.iter().map(|j| &j.job_id).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(
+            s.jobs
+                .iter()
+                .all(|j| j.detail.is_some() && j.detail_version.is_some())
+        );
+        let flink: std::collections::BTreeSet<_> = s
+            .jobs
+            .iter()
+            .filter_map(|j| j.flink_job_id.as_ref())
+            .collect();
+        assert_eq!(
+            flink.len(),
+            s.jobs.iter().filter(|j| j.flink_job_id.is_some()).count(),
+            "Flink job ids are distinct"
+        );
     }
 }

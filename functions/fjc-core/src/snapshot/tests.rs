@@ -7,7 +7,7 @@ use fjc_spec::{Fingerprint, JobSpec};
 
 use super::dir::DirPublisher;
 use super::publish::{
-    Encoded, PublishError, PublishOutcome, Published, Sink, SnapshotPublisher, encode,
+    Documents, Encoded, PublishError, PublishOutcome, Published, Sink, SnapshotPublisher, encode,
 };
 use super::{Inputs, Timing, build};
 use crate::counted::FlinkStats;
@@ -167,7 +167,11 @@ fn snapshot_never_contains_env_var_values_or_args() {
     for secret in ["s3cr3t-value", "hunter2", "--password", "SECRET_TOKEN"] {
         assert!(!json.contains(secret), "{secret} leaked into {json}");
     }
-    let spec = s.jobs[1].spec.as_ref().expect("summary");
+    let spec = s.jobs[1]
+        .detail
+        .as_ref()
+        .and_then(|d| d.spec.as_ref())
+        .expect("summary");
     assert_eq!((spec.arg_count, spec.env_var_count), (2, 1));
 }
 
@@ -179,11 +183,12 @@ fn jobs_carry_state_drift_errors_and_operations() {
     let nightly = &s.jobs[0];
     assert_eq!(nightly.lifecycle, Shown::Pending);
     assert_eq!(nightly.job_type, JobType::Batch);
+    let detail = nightly.detail.as_ref().expect("detail");
     assert_eq!(
-        nightly.spec.as_ref().and_then(|s| s.cron.as_deref()),
+        detail.spec.as_ref().and_then(|s| s.cron.as_deref()),
         Some("0 2 * * *")
     );
-    assert!(nightly.runs.is_empty());
+    assert!(detail.runs.is_empty());
     // Never run yet: the next 02:00 UTC after NOW.
     assert_eq!(nightly.next_fire_at, Some(1_800_064_800_000));
     let p = &s.jobs[1];
@@ -229,12 +234,16 @@ fn clusters_report_health_and_slots() {
     assert!(e.slots.is_none());
 }
 
-/// Counts writes; remembers the last document.
+/// A fake target (named as such): counts writes, remembers the overview's identity
+/// and the job documents, and can be told to refuse document writes.
 #[derive(Default)]
 struct Fake {
     puts: AtomicUsize,
     heads: AtomicUsize,
     stored: std::sync::Mutex<Option<Published>>,
+    documents: std::sync::Mutex<BTreeMap<String, Vec<u8>>>,
+    document_puts: AtomicUsize,
+    refuse_documents: std::sync::atomic::AtomicBool,
 }
 
 impl SnapshotPublisher for Fake {
@@ -250,6 +259,24 @@ impl SnapshotPublisher for Fake {
         *self.stored.lock().expect("lock") = Some(doc.meta.clone());
         Ok(())
     }
+    async fn put_document(&self, key: &str, json: &[u8]) -> Result<(), PublishError> {
+        if self.refuse_documents.load(Ordering::Relaxed) {
+            return Err(PublishError::Io {
+                target: key.into(),
+                message: "refused".into(),
+            });
+        }
+        self.document_puts.fetch_add(1, Ordering::Relaxed);
+        self.documents
+            .lock()
+            .expect("lock")
+            .insert(key.into(), json.to_vec());
+        Ok(())
+    }
+    async fn delete_document(&self, key: &str) -> Result<(), PublishError> {
+        self.documents.lock().expect("lock").remove(key);
+        Ok(())
+    }
     fn target(&self) -> String {
         "fake".into()
     }
@@ -259,7 +286,13 @@ fn at(s: &Snapshot, heartbeat: i64) -> Encoded {
     let mut s = s.clone();
     s.controller.heartbeat_at = heartbeat;
     s.generated_at = heartbeat;
-    encode(&s).expect("encode")
+    encode(s).expect("encode")
+}
+
+fn overview_only(
+    r: Result<(PublishOutcome, Documents), PublishError>,
+) -> Result<PublishOutcome, PublishError> {
+    r.map(|(o, _)| o)
 }
 
 #[tokio::test]
@@ -267,21 +300,21 @@ async fn writes_only_when_content_changes_or_the_heartbeat_is_due() {
     let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
     let sink = Sink::new(Fake::default(), 60);
     assert_eq!(
-        sink.publish(&at(&s, NOW)).await,
+        overview_only(sink.publish(&at(&s, NOW)).await),
         Ok(PublishOutcome::Written)
     );
     for i in 1..=5 {
-        let out = sink.publish(&at(&s, NOW + i * 10_000)).await;
+        let out = overview_only(sink.publish(&at(&s, NOW + i * 10_000)).await);
         assert_eq!(out, Ok(PublishOutcome::Unchanged), "cycle {i}");
     }
     assert_eq!(
-        sink.publish(&at(&s, NOW + 60_000)).await,
+        overview_only(sink.publish(&at(&s, NOW + 60_000)).await),
         Ok(PublishOutcome::Written)
     );
     let mut changed = s.clone();
     changed.jobs[0].lifecycle = Shown::Is(Lifecycle::Deploying);
     assert_eq!(
-        sink.publish(&at(&changed, NOW + 61_000)).await,
+        overview_only(sink.publish(&at(&changed, NOW + 61_000)).await),
         Ok(PublishOutcome::Written)
     );
     let fake = sink.publisher();
@@ -296,18 +329,52 @@ async fn directory_publisher_replaces_atomically_and_reads_back() {
     let p = DirPublisher::new(dir.path().join("dash"));
     assert_eq!(p.published().await, Ok(None));
     let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
-    let doc = encode(&s).expect("encode");
+    let doc = encode(s.clone()).expect("encode");
     p.put(&doc).await.expect("put");
     p.put(&doc).await.expect("put again");
     assert_eq!(p.published().await, Ok(Some(doc.meta.clone())));
-    let names: Vec<String> = std::fs::read_dir(dir.path().join("dash"))
-        .expect("read dir")
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect();
-    assert_eq!(names, ["snapshot.json"], "no temp files left behind");
+    for d in &doc.documents {
+        p.put_document(&fjc_snapshot::job_document_key(&d.job_id), &d.json)
+            .await
+            .expect("put document");
+    }
+    let names = |sub: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(dir.path().join("dash").join(sub))
+            .expect("read dir")
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(""),
+        ["jobs", "snapshot.json"],
+        "no temp files left behind"
+    );
+    assert_eq!(names("jobs"), ["nightly.json", "payments.json"]);
     let back: Snapshot =
         serde_json::from_slice(&std::fs::read(p.path()).expect("read")).expect("parse");
-    assert_eq!(back, s);
+    // The overview is the snapshot without the jobs' detail, which is in the job
+    // documents.
+    let mut whole = back.clone();
+    for j in &mut whole.jobs {
+        let path = dir
+            .path()
+            .join("dash")
+            .join(fjc_snapshot::job_document_key(&j.job_id));
+        let d: fjc_snapshot::JobDocument =
+            serde_json::from_slice(&std::fs::read(path).expect("read")).expect("parse");
+        assert!(j.detail.is_none());
+        j.detail = Some(d.detail);
+    }
+    assert_eq!(whole, s);
+    p.delete_document(&fjc_snapshot::job_document_key("nightly"))
+        .await
+        .expect("delete");
+    p.delete_document(&fjc_snapshot::job_document_key("nightly"))
+        .await
+        .expect("deleting a missing document is done");
+    assert_eq!(names("jobs"), ["payments.json"]);
     // A foreign file is replaced, not an error.
     std::fs::write(p.path(), b"not json").expect("write");
     assert_eq!(p.published().await, Ok(None));
@@ -371,6 +438,7 @@ fn batch_jobs_carry_next_fire_and_recent_runs() {
     let job = &s.jobs[0];
     // 02:00 UTC after NOW (2027-01-15T08:00:00Z) is 2027-01-16T02:00:00Z.
     assert_eq!(job.next_fire_at, Some(1_800_064_800_000));
+    let job = job.detail.as_ref().expect("detail");
     assert_eq!(job.runs.len(), 2);
     assert_eq!(job.runs[0].run_id, "0000000000002-schedule");
     assert_eq!(job.runs[0].outcome, fjc_snapshot::RunOutcome::Running);
@@ -380,4 +448,171 @@ fn batch_jobs_carry_next_fire_and_recent_runs() {
         Some("ran longer than ttl_seconds (60)")
     );
     assert_eq!(job.runs[1].flink_job_id.as_deref(), Some(&*"d".repeat(32)));
+}
+
+#[tokio::test]
+async fn job_documents_are_written_when_their_detail_changes_and_deleted_with_the_job() {
+    let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let sink = Sink::new(Fake::default(), 60);
+    let first = sink.publish(&at(&s, NOW)).await.expect("publish");
+    assert_eq!(
+        first.1,
+        Documents {
+            written: 2,
+            deleted: 0
+        }
+    );
+    // Idle: nothing written.
+    let idle = sink.publish(&at(&s, NOW + 10_000)).await.expect("publish");
+    assert_eq!(idle, (PublishOutcome::Unchanged, Documents::default()));
+    // A job's history changes: its document and the overview (new version) only.
+    let mut changed = s.clone();
+    let p = changed
+        .jobs
+        .iter_mut()
+        .find(|j| j.job_id == "payments")
+        .expect("payments");
+    let mut d = p.detail.clone().expect("detail");
+    d.audit.push(fjc_snapshot::AuditView {
+        at: NOW,
+        actor: "local:it@test".into(),
+        action: "savepoint".into(),
+        from: None,
+        to: None,
+        detail: None,
+    });
+    p.detail_version = Some(super::detail_version("payments", &d));
+    p.detail = Some(d);
+    let out = sink
+        .publish(&at(&changed, NOW + 20_000))
+        .await
+        .expect("publish");
+    assert_eq!(
+        out,
+        (
+            PublishOutcome::Written,
+            Documents {
+                written: 1,
+                deleted: 0
+            }
+        )
+    );
+    // A job is gone: its document is deleted after the overview no longer names it.
+    let mut fewer = changed.clone();
+    fewer.jobs.retain(|j| j.job_id != "nightly");
+    let out = sink
+        .publish(&at(&fewer, NOW + 30_000))
+        .await
+        .expect("publish");
+    assert_eq!(
+        out,
+        (
+            PublishOutcome::Written,
+            Documents {
+                written: 0,
+                deleted: 1
+            }
+        )
+    );
+    let held: Vec<String> = sink
+        .publisher()
+        .documents
+        .lock()
+        .expect("lock")
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(held, ["jobs/payments.json"]);
+}
+
+#[tokio::test]
+async fn a_refused_job_document_leaves_the_overview_as_it_was() {
+    let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let sink = Sink::new(Fake::default(), 60);
+    sink.publisher()
+        .refuse_documents
+        .store(true, Ordering::Relaxed);
+    assert!(sink.publish(&at(&s, NOW)).await.is_err());
+    assert_eq!(
+        sink.publisher().puts.load(Ordering::Relaxed),
+        0,
+        "overview not written"
+    );
+    sink.publisher()
+        .refuse_documents
+        .store(false, Ordering::Relaxed);
+    let out = sink.publish(&at(&s, NOW + 10_000)).await.expect("publish");
+    assert_eq!(
+        out,
+        (
+            PublishOutcome::Written,
+            Documents {
+                written: 2,
+                deleted: 0
+            }
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_new_process_rewrites_no_unchanged_job_document() {
+    // The first process publishes.
+    let s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let first = Sink::new(Fake::default(), 60);
+    first.publish(&at(&s, NOW)).await.expect("publish");
+    let overview: Snapshot = serde_json::from_slice(&at(&s, NOW).json).expect("parse");
+    // A new process seeds its history cache and sink from that overview, so the jobs
+    // whose spec and state are unchanged are neither read nor rewritten.
+    let cache = super::history::HistoryCache::default();
+    cache.seed(Some(&overview));
+    let second = Sink::new(Fake::default(), 60);
+    second.seed_documents(Some(&overview));
+    let view = world();
+    assert!(
+        cache.stale(&view.specs, &view.states).is_empty(),
+        "unchanged jobs are not read"
+    );
+    let known = cache.known();
+    assert_eq!(known.len(), 2);
+    assert!(
+        known
+            .values()
+            .all(|k| matches!(k, super::history::Known::Published { .. }))
+    );
+    // A job whose state changed since is read again.
+    let mut moved = view.states.clone();
+    if let Some(p) = moved.get_mut("payments") {
+        p.updated_at += 1;
+    }
+    let stale: Vec<&String> = cache
+        .stale(&view.specs, &moved)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(stale, ["payments"]);
+    let r = report(view, BTreeMap::from([("default".into(), Ok(4))]));
+    let again = build(Inputs {
+        specs: &r.loaded.specs,
+        states: &r.loaded.states,
+        observed: &r.loaded.observed,
+        overviews: &BTreeMap::new(),
+        history: &known,
+        held: &BTreeMap::new(),
+        report: &r,
+        timing: Timing {
+            interval_seconds: 30,
+            heartbeat_refresh_seconds: 60,
+        },
+        now: NOW,
+    });
+    let versions = |s: &Snapshot| -> Vec<Option<String>> {
+        s.jobs.iter().map(|j| j.detail_version.clone()).collect()
+    };
+    assert_eq!(versions(&again), versions(&s));
+    let (_, docs) = second
+        .publish(&at(&again, NOW + 1_000))
+        .await
+        .expect("publish");
+    assert_eq!(docs, Documents::default());
+    assert_eq!(second.publisher().document_puts.load(Ordering::Relaxed), 0);
 }

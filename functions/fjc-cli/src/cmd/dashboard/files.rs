@@ -1,5 +1,6 @@
 //! What `fjc dashboard serve` answers: static files from the dashboard's `dist/`
-//! and `snapshot.json` from the snapshot directory, with ETag / If-None-Match.
+//! and `snapshot.json` and `jobs/<job>.json` from the snapshot directory, with
+//! ETag / If-None-Match.
 //! No I/O besides reading the requested file.
 
 use std::path::{Component, Path, PathBuf};
@@ -26,6 +27,12 @@ pub fn resolve(roots: &Roots, path: &str) -> Option<PathBuf> {
     let rel = path.trim_start_matches('/');
     if rel == "snapshot.json" {
         return Some(roots.snapshot.join(rel));
+    }
+    if let Some(name) = rel.strip_prefix("jobs/") {
+        // One plain file name, as `fjc_snapshot::job_document_key` makes them.
+        let plain =
+            name.ends_with(".json") && !name.starts_with('.') && !name.contains(['/', '\\']);
+        return plain.then(|| roots.snapshot.join("jobs").join(name));
     }
     let rel = if rel.is_empty() { "index.html" } else { rel };
     let p = Path::new(rel);
@@ -160,6 +167,19 @@ mod tests {
             resolve(&r, "/snapshot.json"),
             Some(PathBuf::from("/srv/snap/snapshot.json"))
         );
+        assert_eq!(
+            resolve(&r, "/jobs/a~2eb.json"),
+            Some(PathBuf::from("/srv/snap/jobs/a~2eb.json"))
+        );
+        for bad in [
+            "/jobs/../x.json",
+            "/jobs/.x.json",
+            "/jobs/a/b.json",
+            "/jobs/x.txt",
+        ] {
+            assert_eq!(resolve(&r, bad), None, "{bad}");
+        }
+        assert_eq!(resolve(&r, "/jobs"), Some(PathBuf::from("/srv/dist/jobs")));
         assert_eq!(
             resolve(&r, "/fjc_dashboard_bg.wasm"),
             Some(PathBuf::from("/srv/dist/fjc_dashboard_bg.wasm"))
