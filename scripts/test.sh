@@ -53,6 +53,7 @@ cleanup() {
         localstack/down.sh || true
     fi
     if [ -d "$compat_dir" ]; then FJC_LOCAL_DIR="$compat_dir" localstack/down.sh || true; fi
+    localstack/ha-down.sh || true
 }
 trap cleanup EXIT
 # shellcheck disable=SC1091
@@ -65,9 +66,16 @@ source "${FJC_AUTH_DIR:-.local-auth}/env.sh"
 FJC_CARGO_LAMBDA="$(infra/ensure-cargo-lambda.sh)/cargo-lambda"
 export FJC_CARGO_LAMBDA
 
+# A ZooKeeper-HA Flink cluster of its own for tests/high_availability.rs (.local-ha/),
+# stopped after the integration tests.
+localstack/ha-up.sh
+# shellcheck disable=SC1091
+source "${FJC_HA_DIR:-.local-ha}/env.sh"
+
 step "integration tests"
 cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}" \
     --skip disruptive_ --skip quiet_ --skip crash_after_ --skip four_reconcilers_ --skip sharded_
+localstack/ha-down.sh
 
 step "crash points (a reconciler dies after each side effect of each operation; two at a time)"
 cargo test --workspace --locked --test crash_points -- --test-threads 2

@@ -134,6 +134,8 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 fetch_cause,
                 note,
                 running,
+                restarted_by_flink_at,
+                flink_started_at,
                 ..
             } => {
                 let seen = Seen {
@@ -141,6 +143,8 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                     flink_state,
                     fetch_cause: *fetch_cause,
                     running: *running,
+                    restarted_by_flink_at: *restarted_by_flink_at,
+                    flink_started_at: *flink_started_at,
                 };
                 self.record(&job_id, seen, note.clone()).await
             }
@@ -649,6 +653,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         state.restored_from = upgrade.and_then(|u| u.restore_from);
         state.deployed_at = Some(self.now());
         state.running_since = None;
+        state.flink_started_at = None;
         state.lifecycle = match purpose {
             Purpose::Rollback { .. } => Lifecycle::RollingBack,
             Purpose::Recover => Lifecycle::Recovering,

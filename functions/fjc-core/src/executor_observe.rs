@@ -7,7 +7,7 @@ use fjc_flink::{FlinkApi, FlinkError, JobId};
 
 use super::{Executor, Outcome, Step};
 use crate::artifacts::ArtifactSource;
-use crate::clock::Clock;
+use crate::clock::{Clock, EpochMs};
 use crate::executor_secrets::scrub_secrets;
 use crate::secrets::SecretSource;
 use crate::state::{LastError, Lifecycle};
@@ -50,6 +50,16 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 at: self.now(),
                 retryable: false,
             });
+        }
+        if let Some(at) = seen.restarted_by_flink_at
+            && !state.recoveries.contains(&at)
+        {
+            tracing::info!(job = %job_id, flink_job = ?state.flink_job_id, started_at = at,
+                "Flink started the job again by itself (JobManager failover): adopted, recorded as a recovery");
+            state.recoveries.push(at);
+        }
+        if seen.flink_started_at.is_some() {
+            state.flink_started_at = seen.flink_started_at;
         }
         let from = state.lifecycle;
         state.lifecycle = seen.lifecycle;
@@ -99,4 +109,6 @@ pub(crate) struct Seen<'a> {
     pub(crate) flink_state: &'a str,
     pub(crate) fetch_cause: bool,
     pub(crate) running: bool,
+    pub(crate) restarted_by_flink_at: Option<EpochMs>,
+    pub(crate) flink_started_at: Option<EpochMs>,
 }

@@ -165,6 +165,12 @@ pub enum Action {
         note: Option<String>,
         /// Whether the job runs with all tasks (starts or ends `running_since`).
         running: bool,
+        /// Flink started the job again by itself at this time (a JobManager failover
+        /// under high availability): recorded as a recovery, nothing submitted.
+        restarted_by_flink_at: Option<EpochMs>,
+        /// The observed job's start time (Flink's clock), kept to tell such a
+        /// restart apart.
+        flink_started_at: Option<EpochMs>,
     },
 }
 

@@ -89,6 +89,8 @@ fn failed_record(flink_state: &str, cause: bool) -> Action {
         fetch_cause: cause,
         note: Some(String::new()),
         running: false,
+        restarted_by_flink_at: None,
+        flink_started_at: None,
     }
 }
 
@@ -305,6 +307,102 @@ fn lifecycle_cases() -> Vec<Case> {
         savepoint_cmd,
         rollback_cmd,
     ]
+}
+
+/// A JobManager failover under high availability: the same Flink job id is listed
+/// again with a later start time. Adopted and recorded as a recovery once; nothing
+/// submitted or cancelled.
+#[test]
+fn a_job_flink_started_again_by_itself_is_adopted_and_recorded_once() {
+    let s = || spec("a", Stream, "f1");
+    let deployed = || {
+        running(L::Stable).with(|s| {
+            s.deployed_at = Some(NOW - 600_000);
+        })
+    };
+    let restarted = |state: F, running: u32| {
+        let mut j = job(jid(1), state, running, 2);
+        j.start_time_ms = NOW - 30_000;
+        vec![j]
+    };
+    let recorded = |l: Lifecycle, flink: &str, at: Option<i64>| Action::Record {
+        job_id: "a".into(),
+        lifecycle: l,
+        flink_state: flink.into(),
+        fetch_cause: false,
+        note: None,
+        running: flink == "RUNNING",
+        restarted_by_flink_at: at,
+        flink_started_at: None,
+    };
+    let mut near = job(jid(1), F::Running, 2, 2);
+    // Started within the margin after the submission: that start was ours.
+    near.start_time_ms = NOW - 600_000 + 5_000;
+    check(
+        vec![
+            case(
+                "restored by Flink, still initializing: recorded with its start time",
+                s(),
+                deployed(),
+                restarted(F::Initializing, 0),
+                vec![recorded(L::Running, "INITIALIZING", Some(NOW - 30_000))],
+            ),
+            case(
+                "already recorded: the job runs on, nothing to do",
+                s(),
+                deployed().with(|s| s.recoveries.push(NOW - 30_000)),
+                restarted(F::Running, 2),
+                vec![],
+            ),
+            case(
+                "the controller's own start is not a recovery",
+                s(),
+                deployed(),
+                vec![near],
+                vec![],
+            ),
+            case(
+                "with the start time recorded, a later one is a restart however soon",
+                s(),
+                deployed().with(|s| s.flink_started_at = Some(NOW - 590_000)),
+                restarted(F::Running, 2),
+                vec![recorded(L::Stable, "RUNNING", Some(NOW - 30_000))],
+            ),
+            case(
+                "the recorded start time itself is not a restart",
+                s(),
+                deployed().with(|s| s.flink_started_at = Some(NOW - 30_000)),
+                restarted(F::Running, 2),
+                vec![],
+            ),
+        ],
+        strip,
+    );
+    // The record carries the observed start time, to be kept.
+    let specs = BTreeMap::from([("a".to_string(), s())]);
+    let states = BTreeMap::from([("a".to_string(), deployed().0)]);
+    let clusters = BTreeMap::from([(
+        "default".to_string(),
+        Observation::from_jobs(restarted(F::Initializing, 0)),
+    )]);
+    let actions = plan(PlanInput {
+        specs: &specs,
+        states: &states,
+        clusters: &clusters,
+        run_requests: &BTreeMap::new(),
+        held: &BTreeMap::new(),
+        commands: &BTreeMap::new(),
+        cancel_orphans: false,
+        now: NOW,
+    })
+    .actions;
+    assert!(
+        matches!(
+            actions.as_slice(),
+            [Action::Record { flink_started_at: Some(t), .. }] if *t == NOW - 30_000
+        ),
+        "{actions:?}"
+    );
 }
 
 #[test]

@@ -86,6 +86,8 @@ pub(crate) fn suspension(
                 fetch_cause: false,
                 note: None,
                 running: false,
+                restarted_by_flink_at: None,
+                flink_started_at: None,
             }));
         };
         if let Some(at) = state.next_attempt_at.filter(|at| *at > now) {
@@ -158,6 +160,8 @@ pub(crate) fn recover(
                 window / 1000
             )),
             running: false,
+            restarted_by_flink_at: None,
+            flink_started_at: None,
         });
     }
     if let Some(last) = recent.iter().max() {
@@ -185,6 +189,7 @@ pub(crate) fn observe(
     let now = input.now;
     let id = job_id.to_string();
     let all_running = job.state == FlinkJobState::Running && job.tasks_running >= job.tasks_total;
+    let restarted_by_flink_at = restarted_by_flink(state, job);
     let record = |lifecycle: Lifecycle, fetch_cause: bool, note: Option<String>| {
         Decision::Act(Action::Record {
             job_id: id.clone(),
@@ -193,6 +198,8 @@ pub(crate) fn observe(
             fetch_cause,
             note,
             running: all_running,
+            restarted_by_flink_at,
+            flink_started_at: Some(job.start_time_ms),
         })
     };
     match &job.state {
@@ -272,6 +279,7 @@ pub(crate) fn observe(
     if lifecycle != state.lifecycle
         || state.flink_state.as_deref() != Some(flink_state)
         || state.running_since.is_some() != all_running
+        || restarted_by_flink_at.is_some()
     {
         return record(lifecycle, false, None);
     }
@@ -279,6 +287,31 @@ pub(crate) fn observe(
         return Decision::Act(action);
     }
     Decision::Nothing
+}
+
+/// How much later than its submission a job's Flink start time must be to count as
+/// a start by Flink itself (clocks of the controller and the JobManager differ a
+/// little, and a submission takes a few seconds).
+pub const FLINK_RESTART_MARGIN_MS: EpochMs = 60_000;
+
+/// When Flink started the deployed job again by itself: the same job id with a
+/// later start time than the one recorded (for a record from before that was kept:
+/// a start time well after the submission and every recorded recovery). Under high
+/// availability a new JobManager recovers the jobs of the one that died under the
+/// same ids (Flink's REST answers 503 meanwhile, which the cycle treats as an
+/// unreachable cluster); the controller adopts such a job and records the
+/// recovery, submitting and cancelling nothing.
+fn restarted_by_flink(state: &JobState, job: &JobSummary) -> Option<EpochMs> {
+    let started = job.start_time_ms;
+    let after = match state.flink_started_at {
+        Some(t) => t,
+        None => {
+            let deployed = state.deployed_at?;
+            let newest = state.recoveries.iter().copied().max().unwrap_or(deployed);
+            deployed.max(newest) + FLINK_RESTART_MARGIN_MS
+        }
+    };
+    (started > after).then_some(started)
 }
 
 /// A periodic savepoint, when `stream_config.savepoint_trigger_interval` passed

@@ -143,6 +143,8 @@ fn record(id: &str, l: Lifecycle, flink: &str, cause: bool, note: bool) -> Actio
         fetch_cause: cause,
         note: note.then(String::new),
         running: flink == "RUNNING",
+        restarted_by_flink_at: None,
+        flink_started_at: None,
     }
 }
 
@@ -340,7 +342,8 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// Notes are free text: compare only whether one is present.
+/// Notes are free text: compare only whether one is present. The observed start
+/// time is compared where it matters (the failover tests).
 fn normalise(actions: Vec<Action>) -> Vec<Action> {
     actions
         .into_iter()
@@ -352,6 +355,8 @@ fn normalise(actions: Vec<Action>) -> Vec<Action> {
                 fetch_cause,
                 note,
                 running,
+                restarted_by_flink_at,
+                ..
             } => Action::Record {
                 job_id,
                 lifecycle,
@@ -359,6 +364,8 @@ fn normalise(actions: Vec<Action>) -> Vec<Action> {
                 fetch_cause,
                 note: note.map(|_| String::new()),
                 running,
+                restarted_by_flink_at,
+                flink_started_at: None,
             },
             other => other,
         })

@@ -285,6 +285,11 @@ pub struct JobState {
     /// Since when it has been RUNNING with all tasks running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running_since: Option<EpochMs>,
+    /// The deployed Flink job's start time as Flink reports it (its clock), taken
+    /// when the job was first recorded: a later start time of the same job id means
+    /// Flink started it again by itself (a JobManager failover under HA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flink_started_at: Option<EpochMs>,
     /// The savepoint or checkpoint the deployed version started from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restored_from: Option<String>,
@@ -342,6 +347,7 @@ impl JobState {
             recoveries: Vec::new(),
             deployed_at: None,
             running_since: None,
+            flink_started_at: None,
             restored_from: None,
             revision: 0,
             revisions_made: 0,
