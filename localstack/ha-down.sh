@@ -7,6 +7,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib/ha.sh
 source "$here/lib/ha.sh"
+# shellcheck source=SCRIPTDIR/lib/install.sh
+source "$here/lib/install.sh"
 # shellcheck source=SCRIPTDIR/lib/flink.sh
 source "$here/lib/flink.sh"
 
