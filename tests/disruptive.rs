@@ -87,7 +87,8 @@ async fn disruptive_jobmanager_restart_batch_run_is_lost_and_stream_job_redeploy
     w.cleanup().await;
 }
 
-/// Stream jobs checkpointing every 1 s, 5 s and 30 s lose their JobManager (no HA:
+/// Stream jobs checkpointing every 1 s, 5 s (into a directory of its own, the
+/// spec's `checkpoint_dir`) and 30 s lose their JobManager (no HA:
 /// the cluster forgets them) long after the last cycle, as with minute-spaced
 /// cycles: nothing was recorded in between, and Flink has subsumed and deleted
 /// every checkpoint but the newest. Each is RUNNING again within 2 cycles of the
@@ -99,6 +100,7 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
     use fjc_flink::FlinkApi;
     let w = World::new("jm-recover").await;
     let intervals = ["1s", "5s", "30s"];
+    let own_checkpoints = w.out_dir.join("own-checkpoints");
     let ids: Vec<String> = intervals
         .iter()
         .map(|i| unique(&format!("jm-{i}")))
@@ -109,6 +111,12 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
         .map(|(id, every)| {
             let mut spec = w.stream_spec(id);
             spec.deployment.checkpoint_interval = Some(every.to_string());
+            if every == "5s" {
+                // Its own checkpoint directory (deployment.checkpoint_dir): looked
+                // for there.
+                spec.deployment.checkpoint_dir =
+                    Some(format!("file://{}", own_checkpoints.display()));
+            }
             spec
         })
         .collect();
@@ -152,8 +160,14 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
     // What storage holds now: each job's newest complete checkpoint.
     let newest: Vec<String> = old
         .iter()
-        .map(|job| {
-            let dir = std::path::Path::new(&ck_dir).join(job.as_str());
+        .zip(intervals)
+        .map(|(job, every)| {
+            let base = if every == "5s" {
+                own_checkpoints.clone()
+            } else {
+                std::path::PathBuf::from(&ck_dir)
+            };
+            let dir = base.join(job.as_str());
             let n = std::fs::read_dir(&dir)
                 .unwrap()
                 .filter_map(|e| {

@@ -36,13 +36,15 @@ pub fn flink_configuration(spec: &JobSpec) -> BTreeMap<String, String> {
     let d = &spec.deployment;
     if let Some(v) = dur(&d.checkpoint_interval) {
         put("execution.checkpointing.interval", v);
-        // The controller records the newest checkpoint every few cycles so a job
-        // lost with its JobManager restarts from it; keep a few, so the one
-        // recorded is still there when newer ones complete.
+        // A restore moves on to the next older checkpoint when the newest one
+        // cannot be read: keep a few.
         put("execution.checkpointing.num-retained", "3".to_string());
     }
     if let Some(path) = &d.savepoint_path {
         put("execution.checkpointing.savepoint-dir", path.clone());
+    }
+    if let Some(path) = &d.checkpoint_dir {
+        put("execution.checkpointing.dir", path.clone());
     }
     // last-state upgrades restore from the cancelled job's checkpoint: keep it.
     if spec.upgrade_mode() == crate::model::UpgradeMode::LastState {
@@ -144,6 +146,30 @@ fn escape(s: &str, delimiter: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checkpoint_and_savepoint_directories_go_to_flinks_keys() {
+        let spec: JobSpec = serde_json::from_value(serde_json::json!({
+            "job_id": "a", "job_type": "stream", "artifact_path": "a.jar",
+            "deployment": {"checkpoint_dir": "s3://b/ck", "savepoint_path": "s3://b/sp"},
+        }))
+        .expect("spec");
+        let c = flink_configuration(&spec);
+        assert_eq!(
+            c.get("execution.checkpointing.dir").map(String::as_str),
+            Some("s3://b/ck")
+        );
+        assert_eq!(
+            c.get("execution.checkpointing.savepoint-dir")
+                .map(String::as_str),
+            Some("s3://b/sp")
+        );
+        let plain: JobSpec = serde_json::from_value(
+            serde_json::json!({"job_id": "a", "job_type": "stream", "artifact_path": "a.jar"}),
+        )
+        .expect("spec");
+        assert!(!flink_configuration(&plain).contains_key("execution.checkpointing.dir"));
+    }
 
     #[test]
     fn quotes_map_entries_like_flink() {

@@ -131,6 +131,11 @@ pub struct Deployment {
     /// Target directory for this job's savepoints (e.g. `s3://bucket/savepoints`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub savepoint_path: Option<String>,
+    /// Where this job's checkpoints go (`file:///data/checkpoints` or
+    /// `s3://bucket/checkpoints`) instead of the cluster's checkpoint directory; the
+    /// controller looks for restore points there first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_dir: Option<String>,
     /// Flink restart strategy; the cluster default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_strategy: Option<RestartStrategy>,
@@ -211,6 +216,7 @@ impl Default for Deployment {
             parallelism: default_parallelism(),
             checkpoint_interval: None,
             savepoint_path: None,
+            checkpoint_dir: None,
             restart_strategy: None,
             max_restart_attempts: None,
             restart_delay: None,

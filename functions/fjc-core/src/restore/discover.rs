@@ -56,8 +56,9 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     Executor<'_, S, F, A, C, K>
 {
     /// Where `cluster` keeps checkpoints and savepoints (`/jobmanager/config`),
-    /// with the spec's `savepoint_path` first for savepoints.
-    async fn dirs(&self, cluster: &str, spec: Option<&JobSpec>) -> (Dirs, Vec<String>, bool) {
+    /// with the spec's `checkpoint_dir` and `savepoint_path` first, and whether the
+    /// cluster's could not be read.
+    async fn dirs(&self, cluster: &str, spec: Option<&JobSpec>) -> (Dirs, bool) {
         let mut incomplete = false;
         let config = match self.flink(cluster) {
             Ok(flink) => match Box::pin(flink.cluster_config()).await {
@@ -79,7 +80,13 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 .filter(|v| !v.trim().is_empty())
                 .cloned()
         };
-        let checkpoints = get(&["state.checkpoints.dir", "execution.checkpointing.dir"]);
+        let cluster_checkpoints = get(&["state.checkpoints.dir", "execution.checkpointing.dir"]);
+        let mut checkpoint_dirs: Vec<String> = spec
+            .and_then(|s| s.deployment.checkpoint_dir.clone())
+            .into_iter()
+            .chain(cluster_checkpoints)
+            .collect();
+        checkpoint_dirs.dedup();
         let cluster_savepoints = get(&[
             "state.savepoints.dir",
             "execution.checkpointing.savepoint-dir",
@@ -92,10 +99,9 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         savepoint_dirs.dedup();
         (
             Dirs {
-                checkpoints,
-                savepoints: savepoint_dirs.first().cloned(),
+                checkpoints: checkpoint_dirs,
+                savepoints: savepoint_dirs,
             },
-            savepoint_dirs,
             incomplete,
         )
     }
@@ -104,7 +110,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     /// savepoints of every Flink job of the spec that storage holds, and the
     /// recorded savepoints that still exist.
     pub(crate) async fn restore_chain(&self, state: &JobState, spec: Option<&JobSpec>) -> Found {
-        let (dirs, savepoint_dirs, mut incomplete) = self.dirs(&state.cluster, spec).await;
+        let (dirs, mut incomplete) = self.dirs(&state.cluster, spec).await;
         let storage = &self.ctx.storage;
         let mut discovered = Vec::new();
         for job in known_jobs(state) {
@@ -113,7 +119,8 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 let dir = format!("{}/{job}", d.trim_end_matches('/'));
                 (dir, "chk-".to_string(), "checkpoint")
             });
-            let savepoints = savepoint_dirs
+            let savepoints = dirs
+                .savepoints
                 .iter()
                 .map(|d| (d.clone(), savepoint_prefix(&job), "savepoint"));
             for (dir, prefix, kind) in checkpoints.chain(savepoints) {

@@ -53,14 +53,14 @@ impl Candidate {
     }
 }
 
-/// Where one Flink job's restore points are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a spec's restore points may be, in the order they are listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dirs {
-    /// `state.checkpoints.dir` (checkpoints are below `<dir>/<job id>/`).
-    pub checkpoints: Option<String>,
-    /// Where savepoints go (the spec's `savepoint_path`, else
-    /// `state.savepoints.dir`).
-    pub savepoints: Option<String>,
+    /// The spec's `checkpoint_dir`, then the cluster's `execution.checkpointing.dir`
+    /// (`state.checkpoints.dir` on 1.x); checkpoints are below `<dir>/<job id>/`.
+    pub checkpoints: Vec<String>,
+    /// The spec's `savepoint_path`, then the cluster's savepoint directory.
+    pub savepoints: Vec<String>,
 }
 
 /// The name prefix Flink gives a job's savepoint directories.

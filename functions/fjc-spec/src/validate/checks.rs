@@ -123,6 +123,21 @@ pub(super) fn uri(s: &str) -> Result<(), String> {
     }
 }
 
+/// A checkpoint location the controller can list when it looks for restore points:
+/// `file:` or `s3://` (also Flink's `s3a://` and `s3p://` names for S3).
+pub(super) fn checkpoint_location(s: &str) -> Result<(), String> {
+    uri(s)?;
+    let scheme = s.split_once("://").map_or("", |(scheme, _)| scheme);
+    if matches!(scheme, "file" | "s3" | "s3a" | "s3p") {
+        Ok(())
+    } else {
+        Err(format!(
+            "scheme {scheme:?} is not one the controller can read restore points from \
+             (file:// and s3:// are)"
+        ))
+    }
+}
+
 /// A Java class name: dot-separated identifiers (`com.example.Main`, `a.B$Inner`).
 pub(super) fn java_class(s: &str) -> Result<(), String> {
     let identifier = |part: &str| {

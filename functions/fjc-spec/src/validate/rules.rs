@@ -72,6 +72,11 @@ fn deployment(spec: &JobSpec, out: &mut Problems) {
         d.savepoint_path.as_ref(),
         checks::uri,
     );
+    out.check(
+        "deployment.checkpoint_dir",
+        d.checkpoint_dir.as_ref(),
+        checks::checkpoint_location,
+    );
     out.at_least("deployment.max_restart_attempts", d.max_restart_attempts, 0);
     out.duration("deployment.restart_delay", &d.restart_delay);
     out.duration("deployment.savepoint_timeout", &d.savepoint_timeout);

@@ -327,6 +327,30 @@ fn cases() -> Vec<Case> {
             json!("1s3://b/x"),
             Some(("deployment.savepoint_path", "scheme")),
         ),
+        (
+            stream,
+            "deployment/checkpoint_dir",
+            json!("s3://b/checkpoints"),
+            None,
+        ),
+        (
+            stream,
+            "deployment/checkpoint_dir",
+            json!("file:///data/ck"),
+            None,
+        ),
+        (
+            stream,
+            "deployment/checkpoint_dir",
+            json!("hdfs://nn:8020/ck"),
+            Some(("deployment.checkpoint_dir", "scheme \"hdfs\" is not one")),
+        ),
+        (
+            stream,
+            "deployment/checkpoint_dir",
+            json!("/data/ck"),
+            Some(("deployment.checkpoint_dir", "scheme")),
+        ),
         (stream, "resources/memory", json!("2g"), None),
         (
             stream,
@@ -634,7 +658,7 @@ batch_config: {cron: 5}
         (
             "deployment.paralelism",
             6,
-            "unknown field, did you mean `parallelism`? (allowed: auto_rollback, checkpoint_interval,",
+            "unknown field, did you mean `parallelism`? (allowed: auto_rollback, checkpoint_dir, checkpoint_interval,",
         ),
         (
             "deployment.restart_strategy",
