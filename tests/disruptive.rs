@@ -134,14 +134,7 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
         counter::counted(&w.out_dir.join(id), 4, 5, T).await;
         // A checkpoint completed after every key counted: restoring from it
         // cannot look like a reset (an earlier one may hold keys not yet counted).
-        let seen = w
-            .flink
-            .checkpoints(job)
-            .await
-            .ok()
-            .and_then(|c| c.latest_completed)
-            .map_or(0, |c| c.id);
-        w.wait_checkpoint(job, seen.max(1) + 1, T).await;
+        w.wait_newer_checkpoint(job, T).await;
     }
     let config = w.flink.cluster_config().await.unwrap();
     // Flink 2 names it execution.checkpointing.dir, 1.20 state.checkpoints.dir.

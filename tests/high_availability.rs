@@ -40,14 +40,7 @@ async fn a_job_flink_recovers_after_a_jobmanager_failover_is_adopted_not_resubmi
     let job = s.flink_job_id.clone().unwrap();
     let dir = w.out_dir.join(&id);
     counter::counted(&dir, 4, 5, T).await;
-    let seen = w
-        .flink
-        .checkpoints(&job)
-        .await
-        .ok()
-        .and_then(|c| c.latest_completed)
-        .map_or(0, |c| c.id);
-    w.wait_checkpoint(&job, seen.max(1) + 1, T).await;
+    w.wait_newer_checkpoint(&job, T).await;
     let before = counter::latest(&counter::counts(&dir));
 
     // The JobManager dies; a new one starts while cycles keep running. Not one

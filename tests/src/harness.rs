@@ -363,6 +363,20 @@ impl World {
         }
     }
 
+    /// Waits until a checkpoint completes that started after this call (a later
+    /// one than the newest now, and never the first, which often fails): restoring
+    /// from it includes everything the job had done by now.
+    pub async fn wait_newer_checkpoint(&self, id: &JobId, timeout: Duration) {
+        let seen = self
+            .flink
+            .checkpoints(id)
+            .await
+            .ok()
+            .and_then(|c| c.latest_completed)
+            .map_or(0, |c| c.id);
+        self.wait_checkpoint(id, seen.max(1) + 1, timeout).await;
+    }
+
     /// Waits (asking Flink directly) until job `id` completed a checkpoint numbered
     /// at least `at_least` (panics after `timeout`).
     pub async fn wait_checkpoint(&self, id: &JobId, at_least: u64, timeout: Duration) {

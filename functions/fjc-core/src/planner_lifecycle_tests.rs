@@ -379,22 +379,13 @@ fn a_job_flink_started_again_by_itself_is_adopted_and_recorded_once() {
         strip,
     );
     // The record carries the observed start time, to be kept.
-    let specs = BTreeMap::from([("a".to_string(), s())]);
-    let states = BTreeMap::from([("a".to_string(), deployed().0)]);
-    let clusters = BTreeMap::from([(
-        "default".to_string(),
-        Observation::from_jobs(restarted(F::Initializing, 0)),
-    )]);
-    let actions = plan(PlanInput {
-        specs: &specs,
-        states: &states,
-        clusters: &clusters,
-        run_requests: &BTreeMap::new(),
-        held: &BTreeMap::new(),
-        commands: &BTreeMap::new(),
-        cancel_orphans: false,
-        now: NOW,
-    })
+    let actions = run(&case(
+        "the record keeps the start time",
+        s(),
+        deployed(),
+        restarted(F::Initializing, 0),
+        vec![],
+    ))
     .actions;
     assert!(
         matches!(
