@@ -1,6 +1,8 @@
 //! The write-ahead log under fire: for each operation (first deploy, savepoint
 //! upgrade, last-state upgrade, delete, suspend, resume, manual savepoint, manual
-//! rollback, recovery of a failed job) the reconciler "dies" right after each of
+//! rollback, recovery of a failed job, a recovery whose newest restore point is
+//! lost on the way and falls back to the next, `fjc restart --from`) the
+//! reconciler "dies" right after each of
 //! its side effects in turn (store write, lease write, Flink write; see
 //! `tests/src/crash.rs`), and a fresh reconciler takes over. Against the real
 //! Flink cluster and moto, every crash point must end with exactly one running
@@ -17,7 +19,7 @@ use fjc_core::artifacts::Artifacts;
 use fjc_core::config::{Config, ReconcileConfig};
 use fjc_core::context::{Context, owner_id};
 use fjc_core::handler::{LeaseReport, Scope, reconcile};
-use fjc_core::revisions::Command;
+use fjc_core::revisions::{Command, RestartFrom};
 use fjc_core::runtime;
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::DynamoStore;
@@ -43,13 +45,23 @@ enum Op {
     Savepoint,
     Rollback,
     Recover,
+    /// A recovery whose chosen restore point is gone when Flink gets the
+    /// submission (injected: `CrashPlan::lose_first_restore_point`): Flink refuses
+    /// it, and the next candidate is used under a new Flink job id.
+    RecoverFallback,
+    /// `fjc restart --from PATH` on a running job (an operator's savepoint).
+    RestartFrom,
+}
+
+fn recovers(op: Op) -> bool {
+    matches!(op, Op::Recover | Op::RecoverFallback)
 }
 
 fn spec(w: &World, op: Op) -> JobSpec {
     let mut s = w.stream_spec(&unique("crash"));
     s.deployment.upgrade_mode = Some(mode(op));
     s.deployment.checkpoint_interval = Some("1s".into());
-    if op == Op::Recover {
+    if recovers(op) {
         let marker = w.out_dir.join(&s.job_id).join("fail-once");
         s.args
             .extend(["--fail-once-marker".into(), marker.display().to_string()]);
@@ -78,8 +90,11 @@ fn done(op: Op, target: &str, state: Option<&JobState>) -> bool {
         }
         (Op::Savepoint, Some(s)) => s.handled.contains_key("savepoint") && !s.savepoints.is_empty(),
         (Op::Rollback, Some(s)) => s.revision == 1 && deployed(s),
-        (Op::Recover, Some(s)) => {
+        (Op::Recover | Op::RecoverFallback, Some(s)) => {
             s.recoveries.len() == 1 && deployed(s) && s.lifecycle != Lifecycle::Failed
+        }
+        (Op::RestartFrom, Some(s)) => {
+            s.handled.contains_key("restart") && deployed(s) && s.lifecycle != Lifecycle::Failed
         }
         (_, Some(s)) => {
             s.operation.is_none()
@@ -99,6 +114,9 @@ async fn doomed_cycles(
     at: usize,
 ) -> (bool, Vec<String>) {
     let plan = CrashPlan::new(at);
+    if op == Op::RecoverFallback {
+        plan.lose_first_restore_point();
+    }
     let sdk = runtime::aws_config().await;
     let secrets = runtime::secrets(&sdk, &Config::default());
     let ctx = Context::new(
@@ -159,6 +177,7 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
     let id = s.job_id.clone();
     let out = w.out_dir.join(&id);
     let mut target = String::new();
+    let mut restart_from = None;
     if op != Op::Deploy {
         w.apply(vec![s.clone()]).await;
         let st = w
@@ -173,10 +192,15 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
         counter::counted(&out, 4, 10, WAIT).await;
         // A retained checkpoint for last-state.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        if op == Op::Recover {
+        if op == Op::RecoverFallback {
+            // The older candidate the recovery falls back to: a savepoint.
+            w.request(&id, Command::Savepoint).await;
+            w.cycle_until(&id, WAIT, |s| !s.savepoints.is_empty()).await;
+        }
+        if recovers(op) {
             // The restore point a recovery finds in storage: a completed checkpoint.
             let job = st.flink_job_id.clone().expect("deployed");
-            w.wait_checkpoint(&job, 1, WAIT).await;
+            w.wait_newer_checkpoint(&job, WAIT).await;
         }
     }
     match op {
@@ -193,7 +217,27 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
             s.desired_state = DesiredState::Running;
             target = w.apply(vec![s.clone()]).await[0].fingerprint.clone();
         }
-        Op::Recover => {
+        Op::RestartFrom => {
+            // An operator's savepoint, outside the controller's records.
+            let job = w
+                .state(&id)
+                .await
+                .and_then(|s| s.flink_job_id)
+                .expect("job");
+            let trigger = fjc_flink::rest::new_trigger_id();
+            let dir = format!("file://{}", out.join("operator-savepoints").display());
+            fjc_flink::FlinkApi::trigger_savepoint(&w.flink, &job, Some(&dir), &trigger)
+                .await
+                .expect("trigger savepoint");
+            let path =
+                fjc_integration_tests::flink::wait_for_savepoint(&w.flink, &job, &trigger, WAIT)
+                    .await;
+            target = w.deployed_fingerprint(&id).await;
+            restart_from = Some(path.clone());
+            w.request(&id, Command::Restart(RestartFrom::Path(path)))
+                .await;
+        }
+        Op::Recover | Op::RecoverFallback => {
             // One injected failure (Flink does not restart it): FAILED, recovered.
             target = w.deployed_fingerprint(&id).await;
             std::fs::write(out.join("fail-once"), b"").expect("marker");
@@ -297,7 +341,31 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
             "the job kept running"
         );
     }
-    if matches!(op, Op::Upgrade(_) | Op::Resume | Op::Rollback | Op::Recover) {
+    if op == Op::RestartFrom {
+        assert_eq!(state.restored_from, restart_from, "{op:?} after {step:?}");
+    }
+    if op == Op::RecoverFallback {
+        let lost = steps.iter().find_map(|s| {
+            s.strip_prefix("(restore point ")
+                .and_then(|s| s.strip_suffix(" lost)"))
+        });
+        if let Some(lost) = lost {
+            assert_ne!(
+                state.restored_from.as_deref(),
+                Some(lost),
+                "{op:?} after {step:?}: restored from the lost one"
+            );
+        }
+    }
+    if matches!(
+        op,
+        Op::Upgrade(_)
+            | Op::Resume
+            | Op::Rollback
+            | Op::Recover
+            | Op::RecoverFallback
+            | Op::RestartFrom
+    ) {
         let restored = w
             .flink
             .checkpoints(&live[0].id)
@@ -400,4 +468,14 @@ async fn crash_after_every_step_of_a_manual_rollback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn crash_after_every_step_of_a_recovery() {
     every_crash_point(Op::Recover).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_recovery_falling_back_to_an_older_restore_point() {
+    every_crash_point(Op::RecoverFallback).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_after_every_step_of_a_restart_from_a_savepoint() {
+    every_crash_point(Op::RestartFrom).await;
 }

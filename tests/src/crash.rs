@@ -29,6 +29,7 @@ pub struct CrashPlan {
     count: AtomicUsize,
     crashed: AtomicBool,
     steps: Mutex<Vec<String>>,
+    lose_restore_point: AtomicBool,
 }
 
 impl CrashPlan {
@@ -38,6 +39,14 @@ impl CrashPlan {
             at,
             ..Default::default()
         })
+    }
+
+    /// Makes the first submission that restores from a path find that path gone:
+    /// [`CrashFlink`] deletes the directory (a `file:` location) just before it
+    /// forwards the run request, as Flink subsuming a checkpoint between the
+    /// controller's look at storage and its submission would.
+    pub fn lose_first_restore_point(&self) {
+        self.lose_restore_point.store(true, Ordering::SeqCst);
     }
 
     /// Whether the crash happened.
@@ -242,6 +251,15 @@ impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
         r
     }
     async fn run_jar(&self, jar: &JarId, request: &RunRequest) -> Result<JobId, FlinkError> {
+        if let Some(path) = &request.savepoint_path
+            && self.plan.lose_restore_point.swap(false, Ordering::SeqCst)
+        {
+            let dir = path.trim_start_matches("file:").trim_start_matches("//");
+            let _ = std::fs::remove_dir_all(dir);
+            if let Ok(mut s) = self.plan.steps.lock() {
+                s.push(format!("(restore point {path} lost)"));
+            }
+        }
         let r = self.inner.run_jar(jar, request).await;
         self.plan.after("flink: run jar").await;
         r

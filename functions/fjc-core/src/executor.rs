@@ -380,8 +380,24 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             _ => self.spec(&state.job_id)?,
         };
 
-        // Already submitted (a crash or lost answer after the run call): adopt it.
+        // Already submitted (a crash or lost answer after the run call): adopt it,
+        // unless it is the FAILED job Flink leaves under the id of a submission it
+        // refused for a missing restore point: then go on with the next candidate,
+        // as if the refusal had been answered to this step.
         if let Some(s) = self.observed_state(&state.cluster, &flink_job_id) {
+            let tried = match &state.operation {
+                Some(Operation::Deploy {
+                    upgrade: Some(p), ..
+                }) => p.restore_from.clone(),
+                _ => None,
+            };
+            if *s == fjc_flink::FlinkJobState::Failed
+                && let Some(missing) = tried
+                && let Ok(Some(cause)) = flink.job_failure_cause(&flink_job_id).await
+                && crate::restore::is_missing_restore_point(&cause)
+            {
+                return Box::pin(self.next_restore_point(state, missing, &cause)).await;
+            }
             let s = s.as_str().to_string();
             return self
                 .finish_deploy(&mut state, record, flink_job_id, &s)
