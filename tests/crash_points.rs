@@ -11,22 +11,16 @@
 //! checkpoint), and convergence within two cycles once the dead reconciler's
 //! lease has expired.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use fjc_core::artifacts::Artifacts;
-use fjc_core::config::{Config, ReconcileConfig};
-use fjc_core::context::{Context, owner_id};
 use fjc_core::handler::{LeaseReport, Scope, reconcile};
 use fjc_core::revisions::{Command, RestartFrom};
-use fjc_core::runtime;
 use fjc_core::state::{JobState, Lifecycle};
-use fjc_core::store::DynamoStore;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::counter;
-use fjc_integration_tests::crash::{CrashFlink, CrashPlan, CrashStore};
-use fjc_integration_tests::harness::{World, authed_client, unique};
+use fjc_integration_tests::crash::{CrashPlan, faulty_reconciler};
+use fjc_integration_tests::harness::{World, unique};
 use fjc_spec::{DesiredState, JobSpec, UpgradeMode};
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -117,34 +111,7 @@ async fn doomed_cycles(
     if op == Op::RecoverFallback {
         plan.lose_first_restore_point();
     }
-    let sdk = runtime::aws_config().await;
-    let secrets = runtime::secrets(&sdk, &Config::default());
-    let ctx = Context::new(
-        CrashStore {
-            inner: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &w.table),
-            plan: plan.clone(),
-        },
-        BTreeMap::from([(
-            "default".to_string(),
-            CrashFlink {
-                inner: authed_client(&w.env.flink_url, None, &secrets),
-                plan: plan.clone(),
-            },
-        )]),
-        Artifacts::new(
-            Some(w.artifact_root.path().to_path_buf()),
-            None,
-            std::env::temp_dir().join("fjc-it"),
-        ),
-        w.clock.clone(),
-        secrets,
-        ReconcileConfig {
-            lease_ttl_seconds: CRASH_LEASE_TTL,
-            cancel_wait_seconds: 30,
-            ..ReconcileConfig::default()
-        },
-        owner_id("doomed"),
-    );
+    let ctx = faulty_reconciler(w, &plan, CRASH_LEASE_TTL).await;
     let start = Instant::now();
     loop {
         let cycle = reconcile(&ctx, &Scope::All);

@@ -1,6 +1,7 @@
 //! Fault injection against the real Flink and moto: a fault proxy
 //! ([`FaultProxy`]) in front of them injects 5xx answers, connection resets,
-//! outages and hangs. Each test states what it injects and what must hold.
+//! outages and hangs, and a faulty client ([`CrashPlan`]) makes a savepoint look
+//! slower than it is. Each test states what it injects and what must hold.
 //! (Killing and restarting the real JobManager is in `disruptive.rs`.)
 
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use fjc_core::store::Store;
 use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig, RetryPolicy};
 use fjc_flink::{FlinkApi, FlinkError, FlinkJobState, JarId, RunRequest};
 use fjc_integration_tests::counter;
+use fjc_integration_tests::crash::{CrashPlan, faulty_reconciler};
 use fjc_integration_tests::fault_proxy::{Fault, FaultProxy};
 use fjc_integration_tests::harness::{World, unique};
 
@@ -291,5 +293,101 @@ async fn store_outage_means_no_flink_action() {
     let job = st.flink_job_id.clone().expect("deployed");
     w.wait_flink_state(&job, FlinkJobState::Running, WAIT).await;
     assert_eq!(w.jobs_named(&format!("fjc:{id}")).await.len(), 1);
+    w.cleanup().await;
+}
+
+/// Injected: every savepoint status answers "in progress" (a slow savepoint), so the
+/// step gives up at `savepoint_timeout` while Flink completes the savepoint anyway.
+/// Holds: the next savepoint step finds it in the savepoint directory and records
+/// it, so no complete savepoint of the job is left on disk that the controller does
+/// not know (and retention can dispose of it in turn).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_savepoint_completed_after_its_timeout_is_found_and_recorded() {
+    use fjc_core::revisions::Command;
+    let w = World::new("late-savepoint").await;
+    let id = unique("late-sp");
+    let mut spec = w.stream_spec(&id);
+    spec.deployment.savepoint_timeout = Some("3s".into());
+    w.apply(vec![spec]).await;
+    let s = w
+        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Running)
+        .await;
+    let job = s.flink_job_id.clone().expect("deployed");
+    w.wait_flink_state(&job, FlinkJobState::Running, WAIT).await;
+
+    let plan = CrashPlan::new(0);
+    plan.slow_savepoints(true);
+    let slow = faulty_reconciler(&w, &plan, 30).await;
+    w.request(&id, Command::Savepoint).await;
+    let start = Instant::now();
+    let gave_up = loop {
+        reconcile(&slow, &Scope::All).await.expect("cycle");
+        let s = w.state(&id).await.expect("state");
+        let error = s
+            .last_error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        if s.operation.is_none() && error.contains("did not complete within") {
+            break s;
+        }
+        assert!(start.elapsed() < WAIT, "no timeout: {error}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(gave_up.savepoints.is_empty(), "{:?}", gave_up.savepoints);
+
+    // Flink completed it all the same.
+    let config = w.flink.cluster_config().await.expect("config");
+    let dir = config
+        .get("execution.checkpointing.savepoint-dir")
+        .or_else(|| config.get("state.savepoints.dir"))
+        .expect("savepoint dir")
+        .trim_start_matches("file:")
+        .trim_start_matches("//")
+        .to_string();
+    let on_disk = || -> Vec<String> {
+        let prefix = format!("savepoint-{}-", &job.as_str()[..6]);
+        std::fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                    .filter(|e| e.path().join("_metadata").is_file())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let start = Instant::now();
+    while on_disk().is_empty() {
+        assert!(start.elapsed() < WAIT, "the savepoint never completed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let late = on_disk();
+
+    // The next savepoint (after the failure's backoff) records the late one too.
+    plan.slow_savepoints(false);
+    w.clock.advance(10 * 60 * 1_000);
+    w.request(&id, Command::Savepoint).await;
+    let s = w
+        .cycle_until(&id, WAIT, |s| {
+            s.operation.is_none() && s.savepoints.len() >= late.len() + 1
+        })
+        .await;
+    for name in on_disk() {
+        assert!(
+            s.savepoints.iter().any(|p| p.location.ends_with(&name)),
+            "{name} is on disk and unknown to the controller: {:?}",
+            s.savepoints
+        );
+    }
+    for name in &late {
+        assert!(
+            s.savepoints
+                .iter()
+                .any(|p| p.location.ends_with(name.as_str())),
+            "late savepoint {name} recorded: {:?}",
+            s.savepoints
+        );
+    }
     w.cleanup().await;
 }

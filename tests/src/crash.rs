@@ -5,15 +5,23 @@
 //! *happened*, they never return: the cycle hangs there and the test drops it,
 //! which is what a process dying right after that step looks like.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use fjc_core::clock::EpochMs;
+use crate::harness::{World, authed_client};
+use fjc_core::artifacts::Artifacts;
+use fjc_core::clock::{EpochMs, OffsetClock};
+use fjc_core::config::{Config, ReconcileConfig};
+use fjc_core::context::{Context, owner_id};
+use fjc_core::flink_auth::AuthedFlink;
 use fjc_core::revisions::{Command, Commands, Revision};
 use fjc_core::runs::Run;
+use fjc_core::runtime::{self, RealSecrets};
 use fjc_core::shard::Shard;
 use fjc_core::state::JobState;
+use fjc_core::store::DynamoStore;
 use fjc_core::store::{
     AuditEntry, LeaseGrant, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
 };
@@ -30,6 +38,8 @@ pub struct CrashPlan {
     crashed: AtomicBool,
     steps: Mutex<Vec<String>>,
     lose_restore_point: AtomicBool,
+    savepoints_in_progress: AtomicBool,
+    triggered: Mutex<Vec<String>>,
 }
 
 impl CrashPlan {
@@ -47,6 +57,15 @@ impl CrashPlan {
     /// controller's look at storage and its submission would.
     pub fn lose_first_restore_point(&self) {
         self.lose_restore_point.store(true, Ordering::SeqCst);
+    }
+
+    /// While `on`, [`CrashFlink`] answers the status of every savepoint it
+    /// triggered with "in progress" without asking Flink, as Flink does while a
+    /// savepoint is slow:
+    /// the step waits, and gives up at the spec's `savepoint_timeout`, while the
+    /// real savepoint completes.
+    pub fn slow_savepoints(&self, on: bool) {
+        self.savepoints_in_progress.store(on, Ordering::SeqCst);
     }
 
     /// Whether the crash happened.
@@ -298,6 +317,14 @@ impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
         id: &JobId,
         trigger_id: &str,
     ) -> Result<SavepointStatus, FlinkError> {
+        let triggered = self
+            .plan
+            .triggered
+            .lock()
+            .is_ok_and(|t| t.iter().any(|x| x == trigger_id));
+        if triggered && self.plan.savepoints_in_progress.load(Ordering::SeqCst) {
+            return Ok(SavepointStatus::InProgress);
+        }
         self.inner.savepoint_status(id, trigger_id).await
     }
     async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
@@ -318,6 +345,9 @@ impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
             .inner
             .trigger_savepoint(id, target_dir, trigger_id)
             .await;
+        if let Ok(mut t) = self.plan.triggered.lock() {
+            t.push(trigger_id.to_string());
+        }
         self.plan.after("flink: trigger savepoint").await;
         r
     }
@@ -330,3 +360,50 @@ impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
         self.inner.disposal_status(trigger_id).await
     }
 }
+
+/// The context of a reconciler that fails as `plan` says: the world's real table
+/// and cluster behind [`CrashStore`] and [`CrashFlink`], with a lease of
+/// `lease_ttl_seconds`.
+pub async fn faulty_reconciler(
+    w: &World,
+    plan: &Arc<CrashPlan>,
+    lease_ttl_seconds: u64,
+) -> FaultyContext {
+    let sdk = runtime::aws_config().await;
+    let secrets = runtime::secrets(&sdk, &Config::default());
+    Context::new(
+        CrashStore {
+            inner: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &w.table),
+            plan: plan.clone(),
+        },
+        BTreeMap::from([(
+            "default".to_string(),
+            CrashFlink {
+                inner: authed_client(&w.env.flink_url, None, &secrets),
+                plan: plan.clone(),
+            },
+        )]),
+        Artifacts::new(
+            Some(w.artifact_root.path().to_path_buf()),
+            None,
+            std::env::temp_dir().join("fjc-it"),
+        ),
+        w.clock.clone(),
+        secrets,
+        ReconcileConfig {
+            lease_ttl_seconds,
+            cancel_wait_seconds: 30,
+            ..ReconcileConfig::default()
+        },
+        owner_id("faulty"),
+    )
+}
+
+/// The context [`faulty_reconciler`] makes.
+pub type FaultyContext = Context<
+    CrashStore<DynamoStore>,
+    CrashFlink<AuthedFlink<RealSecrets>>,
+    Artifacts,
+    OffsetClock,
+    RealSecrets,
+>;

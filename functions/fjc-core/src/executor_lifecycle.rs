@@ -148,6 +148,15 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                     };
                     state.savepoints.push(record.clone());
                     state.last_savepoint = Some(record);
+                    // Savepoints of this job that Flink completed after an earlier
+                    // step gave up on them join the history, where retention
+                    // keeps or disposes of them like any other.
+                    let late =
+                        Box::pin(self.unknown_savepoints(&state, Some(&spec), &flink_job_id)).await;
+                    for p in late {
+                        info!(job = %state.job_id, location = %p.location, "recording a savepoint that completed after its step gave up");
+                        state.savepoints.push(p);
+                    }
                     state.operation = None;
                     state.next_attempt_at = None;
                     self.save(&mut state).await?;

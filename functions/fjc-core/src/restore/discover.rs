@@ -165,4 +165,48 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             incomplete,
         }
     }
+
+    /// Complete savepoints of Flink job `job` in the savepoint directories that the
+    /// state does not record: savepoints Flink completed after the step that asked
+    /// for them gave up (timed out, or Flink forgot the trigger and it was asked
+    /// again). Unreadable storage yields nothing; the next look finds them.
+    pub(crate) async fn unknown_savepoints(
+        &self,
+        state: &JobState,
+        spec: Option<&JobSpec>,
+        job: &JobId,
+    ) -> Vec<SavepointRecord> {
+        let (dirs, _) = self.dirs(&state.cluster, spec).await;
+        let known = |location: &str| {
+            state
+                .savepoints
+                .iter()
+                .chain(&state.last_savepoint)
+                .any(|p| super::same_place(&p.location, location))
+        };
+        let mut unknown: Vec<SavepointRecord> = Vec::new();
+        for dir in &dirs.savepoints {
+            match Box::pin(self.ctx.storage.complete_under(dir, &savepoint_prefix(job))).await {
+                Ok(found) => {
+                    for (location, at) in found {
+                        if known(&location)
+                            || unknown
+                                .iter()
+                                .any(|u| super::same_place(&u.location, &location))
+                        {
+                            continue;
+                        }
+                        unknown.push(SavepointRecord {
+                            location,
+                            at,
+                            from_job: job.clone(),
+                            kind: "savepoint".into(),
+                        });
+                    }
+                }
+                Err(e) => warn!(job = %state.job_id, error = %e, "savepoint directory not listed"),
+            }
+        }
+        unknown
+    }
 }
