@@ -201,5 +201,4 @@ impl Breaker {
 }
 
 #[cfg(test)]
-#[path = "breaker_tests.rs"]
 mod tests;

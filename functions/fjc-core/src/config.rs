@@ -489,9 +489,7 @@ fn decode(v: Value, source: &str) -> Result<Config, CoreError> {
     serde_json::from_value(v).map_err(|e| CoreError::Config(format!("{source}: {e}")))
 }
 
-#[path = "config_env.rs"]
 mod env;
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

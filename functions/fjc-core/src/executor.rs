@@ -69,15 +69,10 @@ pub struct Executor<'a, S, F, A, C, K> {
 
 pub(crate) type Step<T> = Result<T, CoreError>;
 
-#[path = "executor_batch.rs"]
 mod batch;
-#[path = "executor_lifecycle.rs"]
 mod lifecycle;
-#[path = "executor_observe.rs"]
 mod observe;
-#[path = "executor_revisions.rs"]
 mod revisions;
-#[path = "executor_upgrade.rs"]
 mod upgrade;
 
 use observe::{Seen, failure_cause};

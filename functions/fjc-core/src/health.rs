@@ -136,5 +136,4 @@ pub fn verdict(control: &Control, now: EpochMs, stale_after_ms: i64) -> Verdict 
 }
 
 #[cfg(test)]
-#[path = "health_tests.rs"]
 mod tests;

@@ -383,9 +383,7 @@ pub fn emf_lines(function: &str, samples: &[Sample], timestamp_ms: i64) -> Vec<S
         .collect()
 }
 
-#[path = "metrics_transitions.rs"]
 mod transitions;
 
 #[cfg(test)]
-#[path = "metrics_tests.rs"]
 mod tests;

@@ -11,11 +11,8 @@ use crate::clock::EpochMs;
 use crate::state::{JobState, Lifecycle, Operation};
 use crate::store::SpecRecord;
 
-#[path = "planner_batch.rs"]
 pub mod batch;
-#[path = "planner_orphans.rs"]
 pub mod orphans;
-#[path = "planner_stream.rs"]
 mod stream;
 
 pub use batch::{BatchStep, RunEnd, StartRun};
@@ -450,5 +447,4 @@ fn decide(
 }
 
 #[cfg(test)]
-#[path = "planner_tests.rs"]
 mod tests;

@@ -248,5 +248,4 @@ impl Security {
 }
 
 #[cfg(test)]
-#[path = "policy_tests.rs"]
 mod tests;

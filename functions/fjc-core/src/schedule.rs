@@ -124,5 +124,4 @@ pub fn due(schedule: &Schedule, last: EpochMs, now: EpochMs, deadline_ms: Option
 }
 
 #[cfg(test)]
-#[path = "schedule_tests.rs"]
 mod tests;

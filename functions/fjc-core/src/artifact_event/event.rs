@@ -396,5 +396,4 @@ fn preview(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "event_tests.rs"]
 mod tests;

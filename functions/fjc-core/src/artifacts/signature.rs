@@ -334,5 +334,4 @@ pub async fn verify_file(
 }
 
 #[cfg(test)]
-#[path = "signature_tests.rs"]
 mod tests;

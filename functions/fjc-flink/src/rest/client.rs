@@ -302,5 +302,4 @@ fn innermost(e: &reqwest::Error) -> String {
 }
 
 #[cfg(test)]
-#[path = "client_tests.rs"]
 mod tests;

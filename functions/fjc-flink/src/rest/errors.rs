@@ -126,5 +126,4 @@ pub(crate) fn status_error(status: u16, message: String, what: &str) -> FlinkErr
 }
 
 #[cfg(test)]
-#[path = "errors_tests.rs"]
 mod tests;

@@ -171,5 +171,4 @@ pub(super) async fn delete_jar(client: &RestClient, jar: &JarId) -> Result<(), F
 }
 
 #[cfg(test)]
-#[path = "jars_tests.rs"]
 mod tests;

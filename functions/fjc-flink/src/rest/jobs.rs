@@ -263,5 +263,4 @@ pub(super) async fn cancel(client: &RestClient, id: &JobId) -> Result<(), FlinkE
 }
 
 #[cfg(test)]
-#[path = "jobs_tests.rs"]
 mod tests;

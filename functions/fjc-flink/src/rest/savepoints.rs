@@ -339,5 +339,4 @@ impl RestClient {
 }
 
 #[cfg(test)]
-#[path = "savepoints_tests.rs"]
 mod tests;

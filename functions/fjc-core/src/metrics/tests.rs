@@ -218,7 +218,7 @@ fn metric_names(text: &str) -> Vec<String> {
 
 #[test]
 fn alert_rules_and_alarms_name_only_emitted_metrics() {
-    let rules = include_str!("../../../infra/alerts/prometheus-rules.yaml");
+    let rules = include_str!("../../../../infra/alerts/prometheus-rules.yaml");
     let docs = yaml_rust2::YamlLoader::load_from_str(rules).expect("rules YAML");
     let groups = docs[0]["groups"].as_vec().expect("groups");
     let mut alerts = Vec::new();
@@ -243,7 +243,7 @@ fn alert_rules_and_alarms_name_only_emitted_metrics() {
     ] {
         assert!(alerts.iter().any(|a| a == wanted), "{wanted} missing");
     }
-    let template = include_str!("../../../infra/template.yaml");
+    let template = include_str!("../../../../infra/template.yaml");
     let mut fjc_alarms = 0;
     for line in template.lines() {
         if let Some(rest) = line.split("MetricName:").nth(1) {

@@ -216,5 +216,4 @@ pub(super) fn decide(
 }
 
 #[cfg(test)]
-#[path = "planner_batch_tests.rs"]
 mod tests;

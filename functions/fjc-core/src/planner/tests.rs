@@ -516,5 +516,4 @@ fn an_abandoned_upgrade_waits_for_its_retry_time() {
     );
 }
 
-#[path = "planner_lifecycle_tests.rs"]
 mod lifecycle;
