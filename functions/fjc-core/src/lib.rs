@@ -42,5 +42,6 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod telemetry;
+pub mod tick;
 
 pub use error::CoreError;

@@ -147,7 +147,41 @@ pub fn flink_clients<K: SecretSource>(
 
 /// Everything, ready to reconcile.
 pub async fn build(config: &Config, owner_prefix: &str) -> Result<RealContext, CoreError> {
+    build_with(&aws_config().await, config, owner_prefix).await
+}
+
+/// What a reconciler process builds once (at a Lambda's cold start, or when
+/// `fjc reconcile` starts): the SDK configuration, loaded once and shared by every
+/// client, the context, and the dashboard hook.
+pub struct Wiring {
+    /// The AWS SDK configuration every client was made from.
+    pub sdk: aws_config::SdkConfig,
+    /// The reconcile context.
+    pub ctx: RealContext,
+    /// The dashboard hook, when a target is configured.
+    pub dashboard: Option<crate::snapshot::publish::Dashboard>,
+}
+
+/// Loads the SDK configuration once and builds the context and the dashboard hook
+/// from it.
+pub async fn wire(config: &Config, owner_prefix: &str) -> Result<Wiring, CoreError> {
     let sdk = aws_config().await;
+    let ctx = build_with(&sdk, config, owner_prefix).await?;
+    let dashboard = crate::snapshot::publish::Dashboard::from_config(config, &sdk);
+    Ok(Wiring {
+        sdk,
+        ctx,
+        dashboard,
+    })
+}
+
+/// [`build`] from an SDK configuration already loaded.
+pub async fn build_with(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+    owner_prefix: &str,
+) -> Result<RealContext, CoreError> {
+    let sdk = sdk.clone();
     let secrets = secrets(&sdk, config);
     let security = security(config, &*secrets).await?;
     if !security.enforces_namespaces() && crate::telemetry::first_time("no-namespaces") {

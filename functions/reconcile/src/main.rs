@@ -12,11 +12,13 @@ mod fanout;
 use fanout::LambdaFanout;
 use fjc_core::config::Config;
 use fjc_core::fanout::{Request, fan_out, request};
-use fjc_core::handler::{CycleReport, Scope, reconcile_until, view_fleet};
-use fjc_core::runtime::{RealContext, build, init_tracing};
+use fjc_core::handler::{CycleReport, Scope};
+use fjc_core::runtime::{RealContext, Wiring, init_tracing, wire};
 use fjc_core::snapshot::publish::Dashboard;
+use fjc_core::tick::{TickPlan, tick};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use tracing::Instrument;
 
 #[tokio::main]
@@ -24,11 +26,14 @@ async fn main() -> Result<(), Error> {
     let config = Config::load()?;
     let telemetry = init_tracing(&config, "reconcile");
     let telemetry = &telemetry;
-    let ctx = build(&config, "lambda").await?;
-    let ctx = &ctx;
-    let dashboard = Dashboard::from_config(&config).await;
-    let dashboard = dashboard.as_ref();
-    let fanout = LambdaFanout::from_env(&fjc_core::runtime::aws_config().await);
+    // The SDK configuration is loaded once; every client is made from it.
+    let Wiring {
+        sdk,
+        ctx,
+        dashboard,
+    } = wire(&config, "lambda").await?;
+    let (ctx, dashboard) = (&ctx, dashboard.as_ref());
+    let fanout = LambdaFanout::from_env(&sdk);
     let fanout = fanout.as_ref();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let span = tracing::info_span!("invocation", correlation_id = %event.context.request_id);
@@ -41,6 +46,54 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
+/// The function's answer.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Answer {
+    /// One cycle, over the whole fleet or one shard.
+    Cycle(CycleAnswer),
+    /// A sharded schedule tick: shard invocations started, then the fleet view.
+    FanOut(FanOutAnswer),
+}
+
+/// What one cycle did.
+#[derive(Debug, Serialize)]
+struct CycleAnswer {
+    /// The shard (`"2/4"`), or `null` for the whole fleet.
+    shard: Option<String>,
+    /// Specs in scope.
+    specs: usize,
+    /// Actions carried out.
+    actions: usize,
+    /// Actions that failed.
+    failed: usize,
+    /// Jobs held back this cycle (backoff, breaker, policy), each with a reason.
+    waiting: usize,
+    /// Wall time of the cycle.
+    duration_ms: u64,
+    /// Clusters whose observation failed.
+    clusters_unreachable: usize,
+}
+
+/// What a sharded schedule tick did.
+#[derive(Debug, Serialize)]
+struct FanOutAnswer {
+    /// Shards configured.
+    shards: u32,
+    /// Shard invocations started.
+    started: u32,
+    /// Specs in the fleet.
+    specs: usize,
+    /// Actions the fleet view plans (the shard invocations carry them out).
+    planned: usize,
+    /// Clusters whose observation failed.
+    clusters_unreachable: usize,
+}
+
+fn unreachable_clusters(report: &CycleReport) -> usize {
+    report.clusters.values().filter(|c| c.is_err()).count()
+}
+
 /// One invocation: one cycle over every job (or one shard's jobs), or the
 /// fan-out. The answer summarises it; a store failure fails the invocation (so
 /// it is retried / dead-lettered).
@@ -49,7 +102,7 @@ async fn handle(
     dashboard: Option<&Dashboard>,
     fanout: Option<&LambdaFanout>,
     event: LambdaEvent<Value>,
-) -> Result<Value, Error> {
+) -> Result<Answer, Error> {
     let source = event
         .payload
         .get("detail-type")
@@ -67,32 +120,43 @@ async fn handle(
         Error::from(why)
     })?;
     tracing::info!(correlation_id = %request_id, xray_trace_id = %trace, %source, request = ?wanted, "reconcile invoked");
-    let report = match wanted {
+    let scope = match wanted {
         Request::Fleet if shards > 1 => {
             return fan_out_and_view(ctx, dashboard, fanout, &request_id).await;
         }
-        Request::Fleet => reconcile_until(ctx, &Scope::All, &request_id, deadline).await?,
-        Request::Shard(shard) => {
-            reconcile_until(ctx, &Scope::Shard(shard), &request_id, deadline).await?
-        }
+        Request::Fleet => Scope::All,
+        Request::Shard(shard) => Scope::Shard(shard),
     };
-    emit_metrics(&report);
-    // A shard sees part of the fleet: the fan-out's view publishes the snapshot.
-    let shard = match wanted {
-        Request::Shard(s) => json!(s.to_string()),
-        Request::Fleet => {
-            publish(ctx, dashboard, &report).await;
-            Value::Null
-        }
-    };
-    Ok(json!({
-        "shard": shard,
-        "specs": report.specs,
-        "actions": report.actions.len(),
-        "failed": report.actions.iter().filter(|a| matches!(a.outcome, fjc_core::executor::Outcome::Failed(_))).count(),
-        "waiting": report.plan.skipped.len(),
-        "duration_ms": report.duration_ms as u64,
-        "clusters_unreachable": report.clusters.values().filter(|c| c.is_err()).count(),
+    let done = tick(
+        ctx,
+        dashboard,
+        TickPlan {
+            scopes: std::slice::from_ref(&scope),
+            view: false,
+            // A shard sees part of the fleet: the fan-out's view publishes the snapshot.
+            publish: matches!(wanted, Request::Fleet),
+            correlation_id: Some(&request_id),
+            deadline,
+        },
+        |_, report| emit_metrics(report),
+    )
+    .await?;
+    let report = done.cycles.first().ok_or("no cycle ran")?;
+    Ok(Answer::Cycle(CycleAnswer {
+        shard: match wanted {
+            Request::Shard(s) => Some(s.to_string()),
+            Request::Fleet => None,
+        },
+        specs: report.specs,
+        actions: report.actions.len(),
+        failed: report
+            .actions
+            .iter()
+            .filter(|a| matches!(a.outcome, fjc_core::executor::Outcome::Failed(_)))
+            .count(),
+        waiting: report.plan.skipped.len(),
+        duration_ms: report.duration_ms as u64,
+        clusters_unreachable: unreachable_clusters(report),
     }))
 }
 
@@ -104,7 +168,7 @@ async fn fan_out_and_view(
     dashboard: Option<&Dashboard>,
     fanout: Option<&LambdaFanout>,
     request_id: &str,
-) -> Result<Value, Error> {
+) -> Result<Answer, Error> {
     let shards = ctx.settings.shards;
     let fanout = fanout.ok_or(
         "reconcile.shards > 1 needs this function's name \
@@ -120,9 +184,20 @@ async fn fan_out_and_view(
         failed = failed.len(),
         "fanned out"
     );
-    let view = view_fleet(ctx, request_id).await?;
-    emit_metrics(&view);
-    publish(ctx, dashboard, &view).await;
+    let done = tick(
+        ctx,
+        dashboard,
+        TickPlan {
+            scopes: &[],
+            view: true,
+            publish: true,
+            correlation_id: Some(request_id),
+            deadline: None,
+        },
+        |_, report| emit_metrics(report),
+    )
+    .await?;
+    let view = done.view.as_ref().ok_or("no fleet view taken")?;
     if let Some((shard, e)) = failed.first() {
         return Err(format!(
             "{} of {shards} shards not started; {shard}: {e}",
@@ -130,12 +205,12 @@ async fn fan_out_and_view(
         )
         .into());
     }
-    Ok(json!({
-        "shards": shards,
-        "started": shards,
-        "specs": view.specs,
-        "waiting": view.plan.actions.len(),
-        "clusters_unreachable": view.clusters.values().filter(|c| c.is_err()).count(),
+    Ok(Answer::FanOut(FanOutAnswer {
+        shards,
+        started: shards,
+        specs: view.specs,
+        planned: view.plan.actions.len(),
+        clusters_unreachable: unreachable_clusters(view),
     }))
 }
 
@@ -144,12 +219,5 @@ fn emit_metrics(report: &CycleReport) {
     let samples = fjc_core::metrics::cycle_samples(report);
     for line in fjc_core::metrics::emf_lines("reconcile", &samples, report.started_at) {
         println!("{line}");
-    }
-}
-
-/// The dashboard snapshot (when configured); written only when it changed.
-async fn publish(ctx: &RealContext, dashboard: Option<&Dashboard>, report: &CycleReport) {
-    if let Some(d) = dashboard {
-        d.after_cycle(ctx, report).await;
     }
 }

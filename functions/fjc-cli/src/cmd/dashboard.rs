@@ -18,9 +18,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use clap::Subcommand;
-use fjc_core::handler::CycleReport;
-use fjc_core::runtime::RealContext;
-use fjc_core::snapshot::publish::{Dashboard, PublishOutcome};
+use fjc_core::snapshot::publish::{PublishOutcome, PublishReport};
 
 use crate::exit::Failure;
 use files::{Roots, answer};
@@ -110,13 +108,11 @@ async fn sample(
     Ok(())
 }
 
-/// The after-cycle hook of `fjc reconcile`: publishes the snapshot when a
-/// dashboard target is configured; prints writes and failures (which never fail
-/// the cycle).
-pub async fn after_cycle(dashboard: Option<&Dashboard>, ctx: &RealContext, report: &CycleReport) {
-    let Some(d) = dashboard else { return };
-    for r in d.after_cycle(ctx, report).await {
-        match r.result {
+/// What `fjc reconcile` prints of a snapshot publication: the targets written
+/// and the failures (which never fail the cycle).
+pub fn print_published(published: &[PublishReport]) {
+    for r in published {
+        match &r.result {
             Ok(PublishOutcome::Written) => println!("  dashboard snapshot written: {}", r.target),
             Ok(PublishOutcome::Unchanged) => {}
             Err(e) => println!("  dashboard snapshot NOT written: {e}"),

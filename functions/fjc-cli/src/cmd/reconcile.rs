@@ -4,11 +4,10 @@ use std::time::Duration;
 
 use fjc_core::clock::{Clock, rfc3339};
 use fjc_core::executor::Outcome;
-use fjc_core::handler::{
-    CycleReport, LeaseReport, Scope, load, new_correlation_id, plan_of, reconcile, view_fleet,
-};
+use fjc_core::handler::{CycleReport, LeaseReport, Scope, load, plan_of};
 use fjc_core::planner::Action;
 use fjc_core::shard::Shard;
+use fjc_core::tick::{Look, TickPlan, tick};
 
 use crate::exit::Failure;
 
@@ -24,7 +23,9 @@ pub async fn run(
     metrics_addr: Option<std::net::SocketAddr>,
     shard: Option<u32>,
 ) -> Result<(), Failure> {
-    let (config, ctx) = super::context().await?;
+    let config = super::config()?;
+    let wiring = fjc_core::runtime::wire(&config, "fjc").await?;
+    let ctx = wiring.ctx;
     let shards = config.reconcile.shards;
     let scopes = match shard {
         Some(i) => vec![Scope::Shard(Shard::new(i, shards).ok_or_else(|| {
@@ -40,14 +41,13 @@ pub async fn run(
         let local = super::metrics::serve(addr, registry.clone()).await?;
         eprintln!("metrics: http://{local}/metrics");
     }
-    let dashboard = fjc_core::snapshot::publish::Dashboard::from_config(&config).await;
     let round = Round {
         ctx: &ctx,
         scopes: &scopes,
         // The fleet view (heartbeat, dashboard) follows a round over every shard.
         view: shard.is_none() && shards > 1,
         publish: shard.is_none(),
-        dashboard: dashboard.as_ref(),
+        dashboard: wiring.dashboard.as_ref(),
         registry: &registry,
     };
     let interval = match (once, every) {
@@ -97,36 +97,30 @@ struct Round<'a> {
 }
 
 impl Round<'_> {
-    /// Runs the round's cycles; whether any reported errors.
+    /// Runs the round's cycles (see [`tick`]); whether any reported errors.
     async fn run(&self) -> Result<bool, Failure> {
-        let mut errors = false;
-        let mut last = None;
-        for scope in self.scopes {
-            let report = reconcile(self.ctx, scope).await?;
-            if let Scope::Shard(s) = scope {
-                println!("{s}:");
+        let plan = TickPlan {
+            scopes: self.scopes,
+            view: self.view,
+            publish: self.publish,
+            correlation_id: None,
+            deadline: None,
+        };
+        let done = tick(self.ctx, self.dashboard, plan, |look, report| {
+            let samples = fjc_core::metrics::cycle_samples(report);
+            if let Ok(mut r) = self.registry.lock() {
+                r.observe(&samples);
             }
-            self.observe(&report);
-            print_report(&report);
-            errors |= report.has_errors();
-            last = Some(report);
-        }
-        if self.view {
-            let view = view_fleet(self.ctx, &new_correlation_id()).await?;
-            self.observe(&view);
-            last = Some(view);
-        }
-        if let (true, Some(report)) = (self.publish, &last) {
-            super::dashboard::after_cycle(self.dashboard, self.ctx, report).await;
-        }
-        Ok(errors)
-    }
-
-    fn observe(&self, report: &CycleReport) {
-        let samples = fjc_core::metrics::cycle_samples(report);
-        if let Ok(mut r) = self.registry.lock() {
-            r.observe(&samples);
-        }
+            if let Look::Cycle(scope) = look {
+                if let Scope::Shard(s) = scope {
+                    println!("{s}:");
+                }
+                print_report(report);
+            }
+        })
+        .await?;
+        super::dashboard::print_published(&done.published);
+        Ok(done.has_errors())
     }
 }
 

@@ -400,7 +400,8 @@ impl Dashboard {
     }
 
     /// The hook for `config.dashboard`, or `None` when no target is configured.
-    pub async fn from_config(config: &Config) -> Option<Dashboard> {
+    /// An S3 target's client is made from `sdk`.
+    pub fn from_config(config: &Config, sdk: &aws_config::SdkConfig) -> Option<Dashboard> {
         let d = &config.dashboard;
         if !d.is_enabled() {
             return None;
@@ -410,8 +411,7 @@ impl Dashboard {
             publishers.push(Publisher::Dir(DirPublisher::new(dir.clone())));
         }
         if let Some(bucket) = &d.bucket {
-            let sdk = crate::runtime::aws_config().await;
-            publishers.push(Publisher::S3(S3Publisher::from_sdk(&sdk, bucket)));
+            publishers.push(Publisher::S3(S3Publisher::from_sdk(sdk, bucket)));
         }
         Some(Dashboard::new(
             publishers,
