@@ -90,3 +90,33 @@ pub trait FlinkApi: Send + Sync {
         &self,
     ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>, FlinkError>> + Send;
 }
+
+/// Every [`FlinkApi`] call, listed once, for wrappers that forward them all (a
+/// counter, a credentials layer, a test fake): `for_each_flink_call!(m)` invokes
+/// macro `m!` with one line per call,
+/// `read|write name(arg: Type, ...) -> Output;`, where `write` marks a call that
+/// changes something in Flink. A wrapper's `m!` writes its `impl FlinkApi` from
+/// that list, so a new call is added here and nowhere else.
+#[macro_export]
+macro_rules! for_each_flink_call {
+    ($m:ident) => {
+        $m! {
+            read cluster_overview() -> $crate::ClusterOverview;
+            read list_jobs() -> Vec<$crate::JobSummary>;
+            read job(id: &$crate::JobId) -> $crate::JobDetails;
+            read job_failure_cause(id: &$crate::JobId) -> Option<String>;
+            write upload_jar(jar: &std::path::Path) -> $crate::JarId;
+            write run_jar(jar: &$crate::JarId, request: &$crate::RunRequest) -> $crate::JobId;
+            write delete_jar(jar: &$crate::JarId) -> ();
+            write cancel(id: &$crate::JobId) -> ();
+            read job_execution_result(id: &$crate::JobId) -> Option<$crate::ExecutionResult>;
+            write stop_with_savepoint(id: &$crate::JobId, target_dir: Option<&str>, trigger_id: &str) -> ();
+            read savepoint_status(id: &$crate::JobId, trigger_id: &str) -> $crate::SavepointStatus;
+            write trigger_savepoint(id: &$crate::JobId, target_dir: Option<&str>, trigger_id: &str) -> ();
+            write dispose_savepoint(location: &str) -> String;
+            read disposal_status(trigger_id: &str) -> $crate::DisposalStatus;
+            read checkpoints(id: &$crate::JobId) -> $crate::CheckpointStats;
+            read cluster_config() -> std::collections::BTreeMap<String, String>;
+        }
+    };
+}

@@ -5,14 +5,10 @@
 
 mod credentials;
 
-use std::path::Path;
 use std::sync::Arc;
 
 use fjc_flink::rest::{RestClient, RestClientConfig};
-use fjc_flink::{
-    CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
-    JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
-};
+use fjc_flink::{FlinkApi, FlinkError};
 use tokio::sync::Mutex;
 
 pub use credentials::{ClusterCredentials, parse_credentials};
@@ -107,91 +103,26 @@ impl<K: SecretSource> AuthedFlink<K> {
     }
 }
 
-/// Runs a call; on an auth failure, re-reads the secret and tries once more (a
-/// refused request was not executed, so this is safe for submissions too).
-macro_rules! authed {
-    ($self:ident, |$c:ident| $call:expr) => {{
-        let $c = $self.client().await?;
-        match $call.await {
-            Err(e) if $self.refresh(&e).await => {
-                let $c = $self.client().await?;
-                $call.await
-            }
-            other => other,
+/// `impl FlinkApi for AuthedFlink<K>` from the list of calls: each runs with the
+/// current credentials; on an auth failure the secret is read again and the call
+/// tried once more (a refused request was not executed, so this is safe for
+/// submissions too).
+macro_rules! authed_calls {
+    ($($kind:ident $name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        impl<K: SecretSource> FlinkApi for AuthedFlink<K> {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> Result<$out, FlinkError> {
+                    let c = self.client().await?;
+                    match FlinkApi::$name(&c, $($arg),*).await {
+                        Err(e) if self.refresh(&e).await => {
+                            FlinkApi::$name(&self.client().await?, $($arg),*).await
+                        }
+                        other => other,
+                    }
+                }
+            )*
         }
-    }};
+    };
 }
 
-impl<K: SecretSource> FlinkApi for AuthedFlink<K> {
-    async fn cluster_overview(&self) -> Result<ClusterOverview, FlinkError> {
-        authed!(self, |c| c.cluster_overview())
-    }
-    async fn list_jobs(&self) -> Result<Vec<JobSummary>, FlinkError> {
-        authed!(self, |c| c.list_jobs())
-    }
-    async fn job(&self, id: &JobId) -> Result<JobDetails, FlinkError> {
-        authed!(self, |c| c.job(id))
-    }
-    async fn job_failure_cause(&self, id: &JobId) -> Result<Option<String>, FlinkError> {
-        authed!(self, |c| c.job_failure_cause(id))
-    }
-    async fn upload_jar(&self, jar: &Path) -> Result<JarId, FlinkError> {
-        authed!(self, |c| c.upload_jar(jar))
-    }
-    async fn run_jar(&self, jar: &JarId, request: &RunRequest) -> Result<JobId, FlinkError> {
-        authed!(self, |c| c.run_jar(jar, request))
-    }
-    async fn delete_jar(&self, jar: &JarId) -> Result<(), FlinkError> {
-        authed!(self, |c| c.delete_jar(jar))
-    }
-    async fn cancel(&self, id: &JobId) -> Result<(), FlinkError> {
-        authed!(self, |c| c.cancel(id))
-    }
-    async fn job_execution_result(
-        &self,
-        id: &JobId,
-    ) -> Result<Option<ExecutionResult>, FlinkError> {
-        authed!(self, |c| c.job_execution_result(id))
-    }
-    async fn stop_with_savepoint(
-        &self,
-        id: &JobId,
-        target_dir: Option<&str>,
-        trigger_id: &str,
-    ) -> Result<(), FlinkError> {
-        authed!(self, |c| FlinkApi::stop_with_savepoint(
-            &c, id, target_dir, trigger_id
-        ))
-    }
-    async fn savepoint_status(
-        &self,
-        id: &JobId,
-        trigger_id: &str,
-    ) -> Result<SavepointStatus, FlinkError> {
-        authed!(self, |c| FlinkApi::savepoint_status(&c, id, trigger_id))
-    }
-    async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
-        authed!(self, |c| FlinkApi::checkpoints(&c, id))
-    }
-    async fn cluster_config(
-        &self,
-    ) -> Result<std::collections::BTreeMap<String, String>, FlinkError> {
-        authed!(self, |c| FlinkApi::cluster_config(&c))
-    }
-    async fn trigger_savepoint(
-        &self,
-        id: &JobId,
-        target_dir: Option<&str>,
-        trigger_id: &str,
-    ) -> Result<(), FlinkError> {
-        authed!(self, |c| FlinkApi::trigger_savepoint(
-            &c, id, target_dir, trigger_id
-        ))
-    }
-    async fn dispose_savepoint(&self, location: &str) -> Result<String, FlinkError> {
-        authed!(self, |c| FlinkApi::dispose_savepoint(&c, location))
-    }
-    async fn disposal_status(&self, trigger_id: &str) -> Result<DisposalStatus, FlinkError> {
-        authed!(self, |c| FlinkApi::disposal_status(&c, trigger_id))
-    }
-}
+fjc_flink::for_each_flink_call!(authed_calls);
