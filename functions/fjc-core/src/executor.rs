@@ -23,7 +23,7 @@ use crate::planner::{Action, DeployReason, Observation};
 use crate::revisions::RestartFrom;
 use crate::secrets::SecretSource;
 use crate::state::UpgradeProgress;
-use crate::state::{JobState, LastError, Lifecycle, Operation, Purpose};
+use crate::state::{JobState, Lifecycle, Operation, Purpose};
 use crate::store::{LeaseGrant, SpecRecord, Store, StoreError};
 use fjc_spec::UpgradeMode;
 
@@ -333,11 +333,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         state.failed_attempts = state.failed_attempts.saturating_add(1);
         state.next_attempt_at =
             retryable.then(|| self.now() + self.backoff_ms(state.failed_attempts));
-        state.last_error = Some(LastError {
-            message: message.clone(),
-            at: self.now(),
-            retryable,
-        });
+        state.set_error(message.clone(), self.now(), retryable);
         self.save(state).await?;
         Ok(Outcome::Failed(message))
     }
@@ -461,11 +457,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             Err(e) if e.is_ambiguous() || e.is_unreachable() => {
                 // Outcome unknown or cluster unreachable: keep the operation (with its
                 // job id) and look the job up next cycle before trying again.
-                state.last_error = Some(LastError {
-                    message: format!("submission pending: {e}"),
-                    at: self.now(),
-                    retryable: true,
-                });
+                state.set_error(format!("submission pending: {e}"), self.now(), true);
                 self.save(&mut state).await?;
                 Ok(Outcome::InProgress(format!(
                     "submission of {flink_job_id} unconfirmed: {e}"
@@ -528,11 +520,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             record.location
         );
         state.last_savepoint = Some(record);
-        state.last_error = Some(LastError {
-            message: note,
-            at: self.now(),
-            retryable: true,
-        });
+        state.set_error(note, self.now(), true);
         self.save(&mut state).await?;
         Box::pin(self.continue_deploy(state)).await
     }

@@ -25,6 +25,17 @@ pub struct LastError {
     pub retryable: bool,
 }
 
+impl LastError {
+    /// An error seen `at`; `retryable` when the controller will try again by itself.
+    pub fn new(message: impl Into<String>, at: EpochMs, retryable: bool) -> LastError {
+        LastError {
+            message: message.into(),
+            at,
+            retryable,
+        }
+    }
+}
+
 /// A multi-step operation recorded before its first side effect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -317,6 +328,11 @@ pub struct JobState {
 }
 
 impl JobState {
+    /// Records `message` (one short line) as the job's last error, seen `at`.
+    pub fn set_error(&mut self, message: impl Into<String>, at: EpochMs, retryable: bool) {
+        self.last_error = Some(LastError::new(message, at, retryable));
+    }
+
     /// Records Flink's state of the job as seen at `at`.
     pub fn set_flink_state(&mut self, flink_state: Option<String>, at: EpochMs) {
         self.flink_state = flink_state;

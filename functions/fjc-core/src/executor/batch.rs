@@ -210,10 +210,12 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             state.set_flink_state(flink_state, self.now());
         }
         state.last_error = b.last_run().and_then(|r| {
-            (r.status != RunStatus::Finished).then(|| crate::state::LastError {
-                message: r.reason.clone().unwrap_or_else(|| r.status.as_str().into()),
-                at: r.ended_at,
-                retryable: false,
+            (r.status != RunStatus::Finished).then(|| {
+                crate::state::LastError::new(
+                    r.reason.clone().unwrap_or_else(|| r.status.as_str().into()),
+                    r.ended_at,
+                    false,
+                )
             })
         });
         if let Some(r) = b.active.last().or(None) {

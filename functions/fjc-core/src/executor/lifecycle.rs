@@ -18,8 +18,7 @@ use crate::error::CoreError;
 use crate::revisions::RevisionOutcome;
 use crate::secrets::SecretSource;
 use crate::state::{
-    JobState, LastError, Lifecycle, Operation, Purpose, RollbackRecord, SavepointRecord,
-    UpgradeProgress,
+    JobState, Lifecycle, Operation, Purpose, RollbackRecord, SavepointRecord, UpgradeProgress,
 };
 use crate::store::Store;
 
@@ -84,11 +83,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         });
         let Some(flink_job_id) = running else {
             let message = "savepoint requested, but the job is not running".to_string();
-            state.last_error = Some(LastError {
-                message: message.clone(),
-                at: self.now(),
-                retryable: false,
-            });
+            state.set_error(message.clone(), self.now(), false);
             self.save(&mut state).await?;
             return Ok(Outcome::Failed(message));
         };
@@ -206,11 +201,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         state.operation = None;
         state.failed_attempts = state.failed_attempts.saturating_add(1);
         state.next_attempt_at = Some(self.now() + self.backoff_ms(state.failed_attempts));
-        state.last_error = Some(LastError {
-            message: message.clone(),
-            at: self.now(),
-            retryable: true,
-        });
+        state.set_error(message.clone(), self.now(), true);
         self.save(state).await?;
         Ok(Outcome::Failed(message))
     }
@@ -282,11 +273,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             Ok(t) => t,
             Err(e) => {
                 let message = format!("rollback not possible: {e}");
-                state.last_error = Some(LastError {
-                    message: message.clone(),
-                    at: self.now(),
-                    retryable: false,
-                });
+                state.set_error(message.clone(), self.now(), false);
                 self.save(&mut state).await?;
                 return Ok(Outcome::Failed(message));
             }
@@ -327,11 +314,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             reason: reason.clone(),
             at: self.now(),
         });
-        state.last_error = Some(LastError {
-            message: reason,
-            at: self.now(),
-            retryable: false,
-        });
+        state.set_error(reason, self.now(), false);
         state.lifecycle = Lifecycle::RollingBack;
         state.operation = Some(Operation::Deploy {
             fingerprint: target.fingerprint.clone(),

@@ -10,7 +10,7 @@ use crate::artifacts::ArtifactSource;
 use crate::clock::{Clock, EpochMs};
 use crate::executor_secrets::scrub_secrets;
 use crate::secrets::SecretSource;
-use crate::state::{LastError, Lifecycle};
+use crate::state::Lifecycle;
 use crate::store::Store;
 
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
@@ -45,11 +45,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 }
                 None => message,
             };
-            state.last_error = Some(LastError {
-                message,
-                at: self.now(),
-                retryable: false,
-            });
+            state.set_error(message, self.now(), false);
         }
         if let Some(at) = seen.restarted_by_flink_at
             && !state.recoveries.contains(&at)

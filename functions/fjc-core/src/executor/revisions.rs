@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::error::CoreError;
 use crate::revisions::{REVISIONS_KEPT, Revision, RevisionOutcome};
 use crate::secrets::SecretSource;
-use crate::state::{JobState, LastError, Purpose};
+use crate::state::{JobState, Purpose};
 use crate::store::{SpecRecord, Store};
 
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
@@ -78,14 +78,14 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                     None => "; no savepoint or checkpoint is known: restarting with empty state"
                         .to_string(),
                 };
-                state.last_error = Some(LastError {
-                    message: format!(
+                state.set_error(
+                    format!(
                         "recovery {n} of {budget}: {}{from}",
                         cause.unwrap_or_else(|| "the job was lost by its cluster".into())
                     ),
-                    at: now,
-                    retryable: true,
-                });
+                    now,
+                    true,
+                );
             }
             Purpose::Resume | Purpose::Rollback { .. } => {}
         }

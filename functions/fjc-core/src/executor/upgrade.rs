@@ -21,7 +21,7 @@ use super::{Executor, Outcome, Step};
 use crate::artifacts::ArtifactSource;
 use crate::clock::Clock;
 use crate::secrets::SecretSource;
-use crate::state::{JobState, LastError, Lifecycle, Operation, SavepointRecord, UpgradeProgress};
+use crate::state::{JobState, Lifecycle, Operation, SavepointRecord, UpgradeProgress};
 use crate::store::{SpecRecord, Store};
 
 /// How long the checkpoint statistics of a cancelled job must stay the same before
@@ -293,11 +293,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 );
                 if state.last_error.as_ref().map(|e| &e.message) != Some(&message) {
                     warn!(job = %state.job_id, %old, "{message}");
-                    state.last_error = Some(LastError {
-                        message: message.clone(),
-                        at: self.now(),
-                        retryable: true,
-                    });
+                    state.set_error(message.clone(), self.now(), true);
                     self.save(state).await?;
                 }
                 return Ok(Carry::Wait(message));
@@ -346,11 +342,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 );
                 state.operation = None;
                 state.lifecycle = Lifecycle::Failed;
-                state.last_error = Some(LastError {
-                    message: message.clone(),
-                    at: self.now(),
-                    retryable: false,
-                });
+                state.set_error(message.clone(), self.now(), false);
                 self.save(state).await?;
                 Ok(Carry::Abandoned(Outcome::Failed(message)))
             }
@@ -382,11 +374,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         state.lifecycle = Lifecycle::Running;
         state.failed_attempts = state.failed_attempts.saturating_add(1);
         state.next_attempt_at = Some(self.now() + self.backoff_ms(state.failed_attempts));
-        state.last_error = Some(LastError {
-            message: message.clone(),
-            at: self.now(),
-            retryable: true,
-        });
+        state.set_error(message.clone(), self.now(), true);
         self.save(state).await?;
         Ok(Carry::Abandoned(Outcome::Failed(message)))
     }
