@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Scale benchmark (issue 9; see BENCHMARKS.md): N specs in moto's DynamoDB,
+# Scale benchmark (issues 9 and 15; see BENCHMARKS.md): N specs in moto's DynamoDB,
 # reconcile cycles against a Flink REST stand-in, overview vs per-job observation.
-#   scripts/bench.sh                 # 1,000 and 10,000 jobs
+#   scripts/bench.sh                 # 1,000 and 10,000 jobs, stateless fleet, 3 runs
 #   scripts/bench.sh --jobs 2000     # other sizes (comma separated)
+#   scripts/bench.sh --runs 1        # one run (figures are min / median / max over runs)
+#   scripts/bench.sh --fleet realistic --jobs 1000
+#                                    # checkpointing savepoint-mode jobs, 20-60 MB jars in S3
 # Starts its own moto (port FJC_BENCH_MOTO_PORT, default 15400) and stops it after.
 # Not part of the test suite: it prints figures, it asserts nothing.
 set -euo pipefail

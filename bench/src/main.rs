@@ -1,17 +1,31 @@
-//! `fjc-bench`: the scale benchmark (issue 9). Run it with `scripts/bench.sh`.
+//! `fjc-bench`: the scale benchmark (issues 9 and 15). Run it with `scripts/bench.sh`.
 //!
-//! For each size N it loads N specs (80% stream, 20% batch on a yearly schedule)
-//! into moto's DynamoDB, then runs real reconcile cycles against a Flink REST
-//! stand-in (a child process serving N jobs; see `stand_in.rs`): the first
-//! deploy, a steady-state cycle (nothing changed) and a cycle after 1% of the
-//! stream specs changed. The same workload runs twice: observing each cluster
-//! with one `/jobs/overview` (ours) and with one `/jobs/:id` per job (the Flink
-//! Kubernetes Operator's way). It prints one table and the ratios.
+//! ```text
+//! fjc-bench [--jobs 1000,10000] [--fleet stateless|realistic] [--runs N]
+//! ```
+//!
+//! For each size N it loads N specs into moto's DynamoDB and runs real reconcile
+//! cycles (`fjc_core::handler::reconcile`) against a Flink REST stand-in, a fake
+//! (a child process; see `stand_in.rs`), observing each cluster with one
+//! `/jobs/overview` (ours) and with one `/jobs/:id` per job (the Flink Kubernetes
+//! Operator's way). It prints one table, each figure min / median / max over the
+//! runs, and the per-job / overview ratios.
+//!
+//! - `--fleet stateless` (default, issue 9's benchmark): 80% stream jobs in
+//!   `stateless` mode without checkpointing, 20% batch jobs on a yearly schedule,
+//!   a 4 KB local jar. Each run is a fresh table: first deploy, steady state, 1%
+//!   of the specs changed (see `workload`).
+//! - `--fleet realistic` (issue 15): 80% checkpointing stream jobs in `savepoint`
+//!   mode with 20–60 MB jars in S3, 20% batch jobs; one table per size, measured
+//!   repeatedly (see `realistic.rs`).
 
 mod probe;
+mod realistic;
+mod report;
 mod stand_in;
 
 use std::io::BufRead;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fjc_core::apply::{Caller, SourcedSpec, apply};
@@ -23,31 +37,23 @@ use fjc_core::handler::{CycleReport, Scope, load, plan_of, reconcile};
 use fjc_core::runtime;
 use fjc_core::store::dynamo::DynamoStore;
 use fjc_spec::JobSpec;
+use serde_json::Value;
+
+use report::{Sample, begin};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// One measured cycle.
-struct Row {
-    n: usize,
-    mode: &'static str,
-    phase: &'static str,
-    wall_ms: u128,
-    cpu_ms: u64,
-    flink_calls: u64,
-    dynamo_reads: u64,
-    dynamo_writes: u64,
-    actions: usize,
-    rss_mib: f64,
+/// Which fleet to benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fleet {
+    Stateless,
+    Realistic,
 }
 
 fn spec(i: usize, n: usize, note: &str) -> Result<JobSpec, Error> {
     let id = format!("bench-{n}-{i:05}");
     let value = if i % 5 == 4 {
-        serde_json::json!({
-            "job_id": id, "job_type": "batch", "artifact_path": "job.jar",
-            "entry_class": "bench.Batch", "args": ["--i", i.to_string()],
-            "batch_config": {"cron": "0 0 1 1 *"},
-        })
+        batch_spec(&id, i)
     } else {
         serde_json::json!({
             "job_id": id, "job_type": "stream", "artifact_path": "job.jar",
@@ -59,8 +65,18 @@ fn spec(i: usize, n: usize, note: &str) -> Result<JobSpec, Error> {
     Ok(serde_json::from_value(value)?)
 }
 
-async fn apply_all<A: fjc_core::artifacts::ArtifactSource>(
-    store: &DynamoStore,
+/// A batch job on a yearly schedule (scheduled, never run), with the local jar.
+fn batch_spec(id: &str, i: usize) -> Value {
+    serde_json::json!({
+        "job_id": id, "job_type": "batch", "artifact_path": "job.jar",
+        "entry_class": "bench.Batch", "args": ["--i", i.to_string()],
+        "batch_config": {"cron": "0 0 1 1 *"},
+    })
+}
+
+/// Applies specs through the real `apply` path, 500 at a time.
+async fn apply_all<S: fjc_core::store::Store, A: fjc_core::artifacts::ArtifactSource>(
+    store: &S,
     artifacts: &A,
     specs: Vec<JobSpec>,
 ) -> Result<(), Error> {
@@ -82,74 +98,181 @@ async fn apply_all<A: fjc_core::artifacts::ArtifactSource>(
     Ok(())
 }
 
-/// Starts the stand-in as a child process (its CPU is not ours); its URL.
-fn stand_in() -> Result<(std::process::Child, String), Error> {
-    let mut child = std::process::Command::new(std::env::current_exe()?)
-        .arg("stand-in")
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    let out = child.stdout.take().ok_or("stand-in stdout")?;
-    let mut line = String::new();
-    std::io::BufReader::new(out).read_line(&mut line)?;
-    Ok((child, line.trim().to_string()))
+/// The stand-in, a child process (its CPU is not ours). Killed on drop.
+struct StandInProc {
+    child: std::process::Child,
+    /// Its Flink REST URL.
+    url: String,
+    /// Its counting S3 relay, when started with one.
+    s3_url: Option<String>,
 }
 
-async fn run_stand_in() -> Result<(), Error> {
-    let s = stand_in::StandIn::start().await?;
-    println!("{}", s.url);
+impl StandInProc {
+    /// Starts `fjc-bench stand-in` with its storage below `storage` and, when
+    /// `s3_upstream` is given, a counting relay to that S3 endpoint.
+    fn start(storage: &Path, s3_upstream: Option<&str>) -> Result<StandInProc, Error> {
+        let mut cmd = std::process::Command::new(std::env::current_exe()?);
+        cmd.arg("stand-in").arg("--storage").arg(storage);
+        if let Some(up) = s3_upstream {
+            cmd.arg("--s3-upstream").arg(up);
+        }
+        let mut child = cmd.stdout(std::process::Stdio::piped()).spawn()?;
+        let out = child.stdout.take().ok_or("stand-in stdout")?;
+        let mut line = String::new();
+        std::io::BufReader::new(out).read_line(&mut line)?;
+        let mut words = line.split_whitespace();
+        let url = words.next().ok_or("stand-in printed no URL")?.to_string();
+        let s3_url = words.next().filter(|w| *w != "-").map(str::to_string);
+        Ok(StandInProc { child, url, s3_url })
+    }
+
+    /// `GET /stand-in/stats`: its counters.
+    fn stats(&self) -> Result<Value, Error> {
+        self.call("GET", "/stand-in/stats", None)
+    }
+
+    /// One HTTP/1.1 call to the stand-in (outside the controller's client).
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, Error> {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr)?;
+        let body = body.map(Value::to_string).unwrap_or_default();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nhost: stand-in\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut text = String::new();
+        s.read_to_string(&mut text)?;
+        let json = text.split("\r\n\r\n").nth(1).ok_or("stand-in: no body")?;
+        Ok(serde_json::from_str(json)?)
+    }
+}
+
+impl Drop for StandInProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `after[key] - before[key]`.
+fn delta(before: &Value, after: &Value, key: &str) -> u64 {
+    after[key]
+        .as_u64()
+        .unwrap_or(0)
+        .saturating_sub(before[key].as_u64().unwrap_or(0))
+}
+
+/// Every counter that moved, `key +n`.
+fn deltas(before: &Value, after: &Value) -> String {
+    let Some(keys) = after.as_object() else {
+        return String::new();
+    };
+    keys.keys()
+        .filter(|k| !matches!(k.as_str(), "running" | "finished" | "jars"))
+        .filter_map(|k| {
+            let d = delta(before, after, k);
+            (d > 0).then(|| format!("{k} +{d}"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One measured reconcile cycle, with the stand-in's upload and S3 byte counts.
+async fn measure<S, F, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
+    stand_in: &StandInProc,
+    n: usize,
+    mode: &'static str,
+    phase: &'static str,
+) -> Result<(Sample, CycleReport), Error>
+where
+    S: fjc_core::store::Store,
+    F: fjc_flink::FlinkApi,
+    A: fjc_core::artifacts::ArtifactSource,
+    C: fjc_core::clock::Clock,
+    K: fjc_core::secrets::SecretSource,
+{
+    let before = stand_in.stats()?;
+    let p = begin();
+    let r = reconcile(ctx, &Scope::All).await?;
+    let mut sample = Sample::of(n, mode, phase, p, &r);
+    let after = stand_in.stats()?;
+    sample.upload_bytes = Some(delta(&before, &after, "upload_bytes"));
+    sample.s3_bytes = stand_in
+        .s3_url
+        .as_ref()
+        .map(|_| delta(&before, &after, "s3_bytes_read"));
+    report_failures(phase, &r);
+    Ok((sample, r))
+}
+
+/// Prints the first few failed actions of a cycle (a stand-in the controller
+/// does not understand shows here).
+fn report_failures(phase: &str, r: &CycleReport) {
+    let failed: Vec<String> = r
+        .actions
+        .iter()
+        .filter_map(|a| match &a.outcome {
+            fjc_core::executor::Outcome::Failed(why) => Some(format!("{}: {why}", a.job_id)),
+            _ => None,
+        })
+        .collect();
+    if !failed.is_empty() {
+        eprintln!(
+            "[bench] {phase}: {} failed actions, e.g. {}",
+            failed.len(),
+            failed
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+    }
+}
+
+async fn run_stand_in(args: &[String]) -> Result<(), Error> {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let storage = value("--storage").ok_or("stand-in: --storage DIR is required")?;
+    let savepoint_ms = match value("--savepoint-ms") {
+        Some(v) => v
+            .parse()
+            .map_err(|e| format!("--savepoint-ms {v:?}: {e}"))?,
+        None => 0,
+    };
+    let s = stand_in::StandIn::start(stand_in::Options {
+        storage: storage.into(),
+        s3_upstream: value("--s3-upstream"),
+        savepoint_ms,
+    })
+    .await?;
+    println!("{} {}", s.url, s.s3_url.as_deref().unwrap_or("-"));
     loop {
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
 }
 
-struct Phase {
-    wall: Instant,
-    cpu: u64,
-}
-
-fn begin() -> Phase {
-    probe::reset_peak();
-    Phase {
-        wall: Instant::now(),
-        cpu: probe::cpu_ms(),
-    }
-}
-
-fn row(n: usize, mode: &'static str, phase: &'static str, p: Phase, r: &CycleReport) -> Row {
-    Row {
-        n,
-        mode,
-        phase,
-        wall_ms: p.wall.elapsed().as_millis(),
-        cpu_ms: probe::cpu_ms().saturating_sub(p.cpu),
-        flink_calls: r.flink.reads + r.flink.writes,
-        dynamo_reads: r.store.reads,
-        dynamo_writes: r.store.writes,
-        actions: r.actions.len(),
-        rss_mib: probe::peak_rss_mib(),
-    }
-}
-
-async fn workload(n: usize, mode: ObserveMode, rows: &mut Vec<Row>) -> Result<(), Error> {
+/// Issue 9's workload on a fresh table: first deploy, steady state (and, in
+/// overview mode, the same as 4 shard cycles), then 1% of the specs changed.
+async fn workload(n: usize, mode: ObserveMode, samples: &mut Vec<Sample>) -> Result<(), Error> {
     let label = match mode {
         ObserveMode::Overview => "overview",
         ObserveMode::PerJob => "per-job",
     };
-    let (mut child, url) = stand_in()?;
+    let storage = tempfile::tempdir()?;
+    let stand_in = StandInProc::start(storage.path(), None)?;
     let table = format!("fjc-bench-{label}-{n}-{:08x}", rand_suffix());
     let artifacts_dir = tempfile::tempdir()?;
     std::fs::write(artifacts_dir.path().join("job.jar"), vec![0x50u8; 4096])?;
-    let mut config = Config {
-        table: table.clone(),
-        ..Config::default()
-    };
-    config.clusters.insert(
-        "default".into(),
-        ClusterConfig {
-            url: url.clone(),
-            credentials_secret: None,
-        },
-    );
+    let config = bench_config(&table, &stand_in.url);
     runtime::bootstrap(&config).await?;
     let sdk = runtime::aws_config().await;
     let secrets = runtime::secrets(&sdk, &config);
@@ -172,18 +295,12 @@ async fn workload(n: usize, mode: ObserveMode, rows: &mut Vec<Row>) -> Result<()
         artifacts,
         SystemClock,
         secrets,
-        ReconcileConfig {
-            observe: mode,
-            max_concurrency: 32,
-            lease_ttl_seconds: 3600,
-            ..ReconcileConfig::default()
-        },
+        bench_settings(mode),
         owner_id("bench"),
     );
 
-    let p = begin();
-    let r = reconcile(&ctx, &Scope::All).await?;
-    rows.push(row(n, label, "first deploy", p, &r));
+    let (s, _) = measure(&ctx, &stand_in, n, label, "first deploy").await?;
+    samples.push(s);
     // Jobs reach RUNNING: one recording write each, then nothing to do.
     for _ in 0..5 {
         let r = reconcile(&ctx, &Scope::All).await?;
@@ -191,9 +308,8 @@ async fn workload(n: usize, mode: ObserveMode, rows: &mut Vec<Row>) -> Result<()
             break;
         }
     }
-    let p = begin();
-    let r = reconcile(&ctx, &Scope::All).await?;
-    rows.push(row(n, label, "steady state", p, &r));
+    let (s, _) = measure(&ctx, &stand_in, n, label, "steady state").await?;
+    samples.push(s);
     // The planner alone on what that cycle loaded (no I/O).
     let loaded = load(&ctx, &Scope::All).await?;
     let started = Instant::now();
@@ -206,7 +322,7 @@ async fn workload(n: usize, mode: ObserveMode, rows: &mut Vec<Row>) -> Result<()
     );
 
     if mode == ObserveMode::Overview {
-        sharded_steady_state(&mut ctx, n, label, rows).await?;
+        sharded_steady_state(&mut ctx, &stand_in, n, label, samples).await?;
     }
 
     let changed: Vec<JobSpec> = (0..n)
@@ -216,15 +332,37 @@ async fn workload(n: usize, mode: ObserveMode, rows: &mut Vec<Row>) -> Result<()
         .collect::<Result<_, _>>()?;
     let k = changed.len();
     apply_all(&ctx.store, &ctx.artifacts, changed).await?;
-    let p = begin();
-    let r = reconcile(&ctx, &Scope::All).await?;
-    rows.push(row(n, label, "1% changed", p, &r));
+    let (s, r) = measure(&ctx, &stand_in, n, label, "1% changed").await?;
+    samples.push(s);
     eprintln!("[bench] {k} specs changed; {} actions", r.actions.len());
-    let stats = stand_in_stats(&url);
-    eprintln!("[bench] stand-in served {stats}");
-    let _ = child.kill();
-    let _ = child.wait();
+    eprintln!("[bench] stand-in: {}", stand_in.stats()?);
     Ok(())
+}
+
+/// The controller configuration of a benchmark: one cluster, the stand-in.
+fn bench_config(table: &str, url: &str) -> Config {
+    let mut config = Config {
+        table: table.to_string(),
+        ..Config::default()
+    };
+    config.clusters.insert(
+        "default".into(),
+        ClusterConfig {
+            url: url.to_string(),
+            credentials_secret: None,
+        },
+    );
+    config
+}
+
+/// Reconcile settings of the benchmark: 32 actions at once, a long lease.
+fn bench_settings(mode: ObserveMode) -> ReconcileConfig {
+    ReconcileConfig {
+        observe: mode,
+        max_concurrency: 32,
+        lease_ttl_seconds: 3600,
+        ..ReconcileConfig::default()
+    }
 }
 
 /// The steady-state cycle again, split into `SHARDS` shard cycles run one after
@@ -232,9 +370,10 @@ async fn workload(n: usize, mode: ObserveMode, rows: &mut Vec<Row>) -> Result<()
 /// shards run in parallel, as fanned-out invocations do).
 async fn sharded_steady_state<S, F, A, C, K>(
     ctx: &mut Context<S, F, A, C, K>,
+    stand_in: &StandInProc,
     n: usize,
     label: &'static str,
-    rows: &mut Vec<Row>,
+    samples: &mut Vec<Sample>,
 ) -> Result<(), Error>
 where
     S: fjc_core::store::Store,
@@ -245,11 +384,13 @@ where
 {
     const SHARDS: u32 = 4;
     ctx.settings.shards = SHARDS;
-    let (mut sum, mut slowest) = (Row::zero(n, label, "steady, 4 shards (sum)"), 0);
+    let (mut sum, mut slowest) = (Sample::zero(n, label, "steady, 4 shards (sum)"), 0);
     for shard in fjc_core::shard::Shard::all(SHARDS) {
+        let before = stand_in.stats()?;
         let p = begin();
         let r = reconcile(ctx, &Scope::Shard(shard)).await?;
-        let one = row(n, label, "", p, &r);
+        let mut one = Sample::of(n, label, "", p, &r);
+        one.upload_bytes = Some(delta(&before, &stand_in.stats()?, "upload_bytes"));
         slowest = slowest.max(one.wall_ms);
         sum.add(&one);
     }
@@ -258,53 +399,8 @@ where
         "[bench] {n} jobs in {SHARDS} shards: sum {} ms, slowest shard {slowest} ms, {} reads",
         sum.wall_ms, sum.dynamo_reads
     );
-    rows.push(sum);
+    samples.push(sum);
     Ok(())
-}
-
-impl Row {
-    fn zero(n: usize, mode: &'static str, phase: &'static str) -> Row {
-        Row {
-            n,
-            mode,
-            phase,
-            wall_ms: 0,
-            cpu_ms: 0,
-            flink_calls: 0,
-            dynamo_reads: 0,
-            dynamo_writes: 0,
-            actions: 0,
-            rss_mib: 0.0,
-        }
-    }
-
-    fn add(&mut self, o: &Row) {
-        self.wall_ms += o.wall_ms;
-        self.cpu_ms += o.cpu_ms;
-        self.flink_calls += o.flink_calls;
-        self.dynamo_reads += o.dynamo_reads;
-        self.dynamo_writes += o.dynamo_writes;
-        self.actions += o.actions;
-        self.rss_mib = self.rss_mib.max(o.rss_mib);
-    }
-}
-
-/// The stand-in's request counts (`GET /stand-in/stats`).
-fn stand_in_stats(url: &str) -> String {
-    use std::io::{Read, Write};
-    let addr = url.trim_start_matches("http://");
-    match std::net::TcpStream::connect(addr) {
-        Ok(mut s) => {
-            let _ = write!(
-                s,
-                "GET /stand-in/stats HTTP/1.1\r\nhost: stand-in\r\nconnection: close\r\n\r\n"
-            );
-            let mut text = String::new();
-            let _ = s.read_to_string(&mut text);
-            text.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
-        }
-        Err(e) => e.to_string(),
-    }
 }
 
 fn rand_suffix() -> u32 {
@@ -314,70 +410,118 @@ fn rand_suffix() -> u32 {
         .unwrap_or(0)
 }
 
-fn print(rows: &[Row]) {
-    println!(
-        "| jobs | observation | cycle | wall ms | controller CPU ms | Flink calls | DynamoDB reads (pages) | DynamoDB writes | actions | peak RSS MiB |"
-    );
-    println!("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
-    for r in rows {
-        println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |",
-            r.n,
-            r.mode,
-            r.phase,
-            r.wall_ms,
-            r.cpu_ms,
-            r.flink_calls,
-            r.dynamo_reads,
-            r.dynamo_writes,
-            r.actions,
-            r.rss_mib
-        );
-    }
-    println!();
-    let find = |n: usize, mode: &str, phase: &str| {
-        rows.iter()
-            .find(|r| r.n == n && r.mode == mode && r.phase == phase)
+/// The command line of a benchmark run.
+struct Args {
+    sizes: Vec<usize>,
+    fleet: Fleet,
+    runs: usize,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, Error> {
+    let mut parsed = Args {
+        sizes: vec![1000, 10000],
+        fleet: Fleet::Stateless,
+        runs: 3,
     };
-    let sizes: std::collections::BTreeSet<usize> = rows.iter().map(|r| r.n).collect();
-    for n in sizes {
-        for phase in ["steady state", "1% changed"] {
-            if let (Some(o), Some(p)) = (find(n, "overview", phase), find(n, "per-job", phase)) {
-                println!(
-                    "{n} jobs, {phase}: per-job / overview = {:.1}x wall time, {:.0}x Flink calls",
-                    p.wall_ms as f64 / (o.wall_ms.max(1)) as f64,
-                    p.flink_calls as f64 / (o.flink_calls.max(1)) as f64
-                );
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--jobs" => {
+                parsed.sizes = value()?
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .parse::<usize>()
+                            .map_err(|e| format!("--jobs {s:?}: {e}"))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "--fleet" => {
+                parsed.fleet = match value()?.as_str() {
+                    "stateless" => Fleet::Stateless,
+                    "realistic" => Fleet::Realistic,
+                    other => {
+                        return Err(format!("--fleet {other:?}: stateless or realistic").into());
+                    }
+                }
+            }
+            "--runs" => {
+                let v = value()?;
+                parsed.runs = v.parse().map_err(|e| format!("--runs {v:?}: {e}"))?;
+                if parsed.runs == 0 {
+                    return Err("--runs must be at least 1".into());
+                }
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; usage: fjc-bench [--jobs 1000,10000] \
+                     [--fleet stateless|realistic] [--runs N]"
+                )
+                .into());
             }
         }
     }
+    Ok(parsed)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("stand-in") {
-        return run_stand_in().await;
+        return run_stand_in(&args[1..]).await;
     }
-    let sizes: Vec<usize> = match args.iter().position(|a| a == "--jobs") {
-        Some(i) => args
-            .get(i + 1)
-            .ok_or("--jobs needs a list, e.g. 1000,10000")?
-            .split(',')
-            .map(|s| {
-                s.trim()
-                    .parse::<usize>()
-                    .map_err(|e| format!("--jobs {s:?}: {e}"))
-            })
-            .collect::<Result<_, _>>()?,
-        None => vec![1000, 10000],
-    };
-    let mut rows = Vec::new();
-    for n in sizes {
-        for mode in [ObserveMode::Overview, ObserveMode::PerJob] {
-            workload(n, mode, &mut rows).await?;
+    let args = parse_args(&args)?;
+    let mut samples = Vec::new();
+    for &n in &args.sizes {
+        match args.fleet {
+            Fleet::Stateless => {
+                for run in 1..=args.runs {
+                    eprintln!("[bench] stateless fleet, {n} jobs, run {run}/{}", args.runs);
+                    for mode in [ObserveMode::Overview, ObserveMode::PerJob] {
+                        workload(n, mode, &mut samples).await?;
+                    }
+                }
+            }
+            Fleet::Realistic => realistic::run(n, args.runs, &mut samples).await?,
         }
     }
-    print(&rows);
+    report::print(&samples);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn arguments() {
+        let a = parse_args(&[]).expect("defaults");
+        assert_eq!(
+            (a.sizes, a.fleet, a.runs),
+            (vec![1000, 10000], Fleet::Stateless, 3)
+        );
+        let a = parse_args(&strings(&[
+            "--fleet",
+            "realistic",
+            "--runs",
+            "5",
+            "--jobs",
+            "200",
+        ]))
+        .expect("parsed");
+        assert_eq!((a.sizes, a.fleet, a.runs), (vec![200], Fleet::Realistic, 5));
+        assert!(parse_args(&strings(&["--fleet", "big"])).is_err());
+        assert!(parse_args(&strings(&["--runs", "0"])).is_err());
+        assert!(parse_args(&strings(&["--runs"])).is_err());
+        assert!(parse_args(&strings(&["--verbose"])).is_err());
+    }
 }
