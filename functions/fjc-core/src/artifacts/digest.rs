@@ -5,11 +5,12 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
-/// `sha256:<hex>` of a file, read in 64 KiB chunks.
+/// `sha256:<hex>` of a file, read in 1 MiB chunks (each read of a `tokio::fs::File`
+/// is a hand-off to a blocking thread).
 pub async fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = tokio::fs::File::open(path).await?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; 1024 * 1024];
     let mut size = 0u64;
     loop {
         let n = file.read(&mut buf).await?;

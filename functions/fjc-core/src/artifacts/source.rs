@@ -91,9 +91,14 @@ impl Artifacts {
             .tempfile_in(&self.tmp_dir)
             .map_err(|e| io_err(path, e))?
             .into_temp_path();
-        let mut file = tokio::fs::File::create(&temp)
-            .await
-            .map_err(|e| io_err(path, e))?;
+        // Buffered: S3 body chunks are small, and each unbuffered write is a
+        // hand-off to a blocking thread.
+        let mut file = tokio::io::BufWriter::with_capacity(
+            1024 * 1024,
+            tokio::fs::File::create(&temp)
+                .await
+                .map_err(|e| io_err(path, e))?,
+        );
         let mut body = out.body;
         let mut hasher = Sha256::new();
         let mut size = 0u64;

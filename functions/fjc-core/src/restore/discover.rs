@@ -61,14 +61,16 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     async fn dirs(&self, cluster: &str, spec: Option<&JobSpec>) -> (Dirs, bool) {
         let mut incomplete = false;
         let config = match self.flink(cluster) {
-            Ok(flink) => match Box::pin(flink.cluster_config()).await {
-                Ok(c) => c,
-                Err(e) => {
-                    warn!(%cluster, error = %e, "cluster configuration unavailable: checkpoint storage not listed");
-                    incomplete = true;
-                    Default::default()
+            Ok(flink) => {
+                match Box::pin(self.cluster_configs.get(cluster, || flink.cluster_config())).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        warn!(%cluster, error = %e, "cluster configuration unavailable: checkpoint storage not listed");
+                        incomplete = true;
+                        Default::default()
+                    }
                 }
-            },
+            }
             Err(_) => {
                 incomplete = true;
                 Default::default()
