@@ -1,9 +1,9 @@
-//! Batch scheduling against the real Flink batch test job, with the handler's clock
+//! Batch scheduling against the real Flink batch test job, with the cycle's clock
 //! jumped forward instead of waiting for wall-clock minutes.
 
 use std::time::Duration;
 
-use fjc_core::handler::reconcile;
+use fjc_core::cycle::reconcile;
 use fjc_core::runs::{Run, RunStatus};
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::Store;
@@ -310,19 +310,17 @@ async fn concurrent_reconcilers_never_start_the_same_fire_time_twice() {
         w.another_reconciler().await,
     ];
     let (a, b, c, d) = tokio::join!(
-        reconcile(&w.ctx, &fjc_core::handler::Scope::All),
-        reconcile(&others[0], &fjc_core::handler::Scope::All),
-        reconcile(&others[1], &fjc_core::handler::Scope::All),
-        reconcile(&others[2], &fjc_core::handler::Scope::All),
+        reconcile(&w.ctx, &fjc_core::cycle::Scope::All),
+        reconcile(&others[0], &fjc_core::cycle::Scope::All),
+        reconcile(&others[1], &fjc_core::cycle::Scope::All),
+        reconcile(&others[2], &fjc_core::cycle::Scope::All),
     );
     for r in [a, b, c, d] {
         r.unwrap();
     }
     // Later cycles (possibly by any of them) never add a second run for that time.
     for ctx in &others {
-        reconcile(ctx, &fjc_core::handler::Scope::All)
-            .await
-            .unwrap();
+        reconcile(ctx, &fjc_core::cycle::Scope::All).await.unwrap();
     }
     let all = runs(&w, &id).await;
     assert_eq!(all.len(), 1, "{all:?}");

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use fjc_core::cycle::{LeaseReport, Scope, reconcile};
 use fjc_core::executor::Outcome;
-use fjc_core::handler::{LeaseReport, Scope, reconcile};
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{World, unique};
 

@@ -14,7 +14,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use fjc_core::handler::{LeaseReport, Scope, reconcile};
+use fjc_core::cycle::{LeaseReport, Scope, reconcile};
 use fjc_core::revisions::{Command, RestartFrom};
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_flink::FlinkJobState;

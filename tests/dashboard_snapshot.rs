@@ -6,10 +6,10 @@
 //! test starts or stops a job, so this test runs in the serial phase of
 //! scripts/test.sh (its name starts with `quiet_`).
 
-use fjc_core::runtime;
 use fjc_core::snapshot::Timing;
 use fjc_core::snapshot::publish::{Dashboard, PublishOutcome, Publisher};
 use fjc_core::snapshot::s3::{META_CONTENT, S3Publisher};
+use fjc_core::wiring;
 use fjc_integration_tests::harness::{World, s3_client, unique};
 
 fn dashboard(s3: &aws_sdk_s3::Client, bucket: &str) -> Dashboard {
@@ -25,7 +25,7 @@ fn dashboard(s3: &aws_sdk_s3::Client, bucket: &str) -> Dashboard {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets() {
     let w = World::new("dash").await;
-    let s3 = s3_client(&runtime::aws_config().await);
+    let s3 = s3_client(&wiring::aws_config().await);
     let bucket = unique("fjc-dashboard");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let job = unique("dash");

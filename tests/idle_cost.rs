@@ -18,10 +18,10 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use fjc_core::clock::Clock;
-use fjc_core::handler::{CycleReport, LeaseReport};
-use fjc_core::runtime;
+use fjc_core::cycle::{CycleReport, LeaseReport};
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::{DynamoStore, Store};
+use fjc_core::wiring;
 use fjc_flink::{FlinkApi, JobId};
 use fjc_integration_tests::LocalEnv;
 use fjc_integration_tests::counting_proxy::{
@@ -189,7 +189,7 @@ async fn an_idle_fleet_of_checkpointing_jobs_costs_one_overview_per_cycle_and_no
     };
     // The controller's Flink client through one proxy, its store through the other.
     let mut w = World::with_flink_url("idle", Some(&proxies.flink.url)).await;
-    let sdk = runtime::aws_config().await;
+    let sdk = wiring::aws_config().await;
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk)
         .endpoint_url(&proxies.dynamo.url)
         .build();

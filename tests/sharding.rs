@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use fjc_core::config::OrphanPolicy;
+use fjc_core::cycle::{LeaseReport, Scope, reconcile, view_fleet};
 use fjc_core::executor::Outcome;
-use fjc_core::handler::{LeaseReport, Scope, reconcile, view_fleet};
 use fjc_core::shard::Shard;
 use fjc_core::store::{Store, StoreError};
 use fjc_flink::FlinkJobState;

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use fjc_core::cycle::{LeaseReport, Scope, reconcile};
 use fjc_core::executor::Outcome;
-use fjc_core::handler::{LeaseReport, Scope, reconcile};
 use fjc_core::state::Lifecycle;
 use fjc_core::store::Store;
 use fjc_flink::FlinkJobState;

@@ -4,10 +4,10 @@
 
 use fjc_core::config::Config;
 use fjc_core::runs::{Run, RunStatus, RunTrigger};
-use fjc_core::runtime;
 use fjc_core::state::JobState;
 use fjc_core::store::bootstrap::Bootstrapped;
 use fjc_core::store::{DynamoStore, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError};
+use fjc_core::wiring;
 use fjc_integration_tests::LocalEnv;
 use fjc_integration_tests::harness::unique;
 use fjc_spec::{Fingerprint, JobSpec, JobType};
@@ -20,15 +20,15 @@ async fn fresh_store(name: &str) -> DynamoStore {
         ..Config::default()
     };
     assert_eq!(
-        runtime::bootstrap(&config).await.unwrap(),
+        wiring::bootstrap(&config).await.unwrap(),
         Bootstrapped::Created
     );
     assert_eq!(
-        runtime::bootstrap(&config).await.unwrap(),
+        wiring::bootstrap(&config).await.unwrap(),
         Bootstrapped::AlreadyExisted,
         "bootstrap is idempotent"
     );
-    let sdk = runtime::aws_config().await;
+    let sdk = wiring::aws_config().await;
     DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table)
 }
 
@@ -203,7 +203,7 @@ async fn listing_reads_every_page() {
 #[tokio::test]
 async fn missing_table_is_a_clear_error() {
     let _ = LocalEnv::from_env();
-    let sdk = runtime::aws_config().await;
+    let sdk = wiring::aws_config().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "fjc-no-such-table");
     let err = store.list_specs().await.unwrap_err();
     assert!(matches!(err, StoreError::NoTable { .. }), "{err:?}");
@@ -342,7 +342,7 @@ async fn bootstrap_moves_pre_sharding_items() {
         table: store.table().to_string(),
         ..Config::default()
     };
-    runtime::bootstrap(&config).await.unwrap();
+    wiring::bootstrap(&config).await.unwrap();
     let specs = store.list_specs().await.unwrap();
     assert_eq!(specs.len(), 1);
     assert_eq!(
@@ -351,6 +351,6 @@ async fn bootstrap_moves_pre_sharding_items() {
     );
     assert!(store.get_spec("old-job").await.unwrap().is_some());
     // Idempotent: nothing left to move.
-    runtime::bootstrap(&config).await.unwrap();
+    wiring::bootstrap(&config).await.unwrap();
     assert_eq!(store.list_specs().await.unwrap().len(), 1);
 }

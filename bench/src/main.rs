@@ -5,7 +5,7 @@
 //! ```
 //!
 //! For each size N it loads N specs into moto's DynamoDB and runs real reconcile
-//! cycles (`fjc_core::handler::reconcile`) against a Flink REST stand-in, a fake
+//! cycles (`fjc_core::cycle::reconcile`) against a Flink REST stand-in, a fake
 //! (a child process; see `stand_in.rs`), observing each cluster with one
 //! `/jobs/overview` (ours) and with one `/jobs/:id` per job (the Flink Kubernetes
 //! Operator's way). It prints one table, each figure min / median / max over the
@@ -33,9 +33,9 @@ use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::SystemClock;
 use fjc_core::config::{ClusterConfig, Config, ObserveMode, ReconcileConfig};
 use fjc_core::context::{Context, owner_id};
-use fjc_core::handler::{CycleReport, Scope, load, plan_of, reconcile};
-use fjc_core::runtime;
+use fjc_core::cycle::{CycleReport, Scope, load, plan_of, reconcile};
 use fjc_core::store::dynamo::DynamoStore;
+use fjc_core::wiring;
 use fjc_spec::JobSpec;
 use serde_json::Value;
 
@@ -273,9 +273,9 @@ async fn workload(n: usize, mode: ObserveMode, samples: &mut Vec<Sample>) -> Res
     let artifacts_dir = tempfile::tempdir()?;
     std::fs::write(artifacts_dir.path().join("job.jar"), vec![0x50u8; 4096])?;
     let config = bench_config(&table, &stand_in.url);
-    runtime::bootstrap(&config).await?;
-    let sdk = runtime::aws_config().await;
-    let secrets = runtime::secrets(&sdk, &config);
+    wiring::bootstrap(&config).await?;
+    let sdk = wiring::aws_config().await;
+    let secrets = wiring::secrets(&sdk, &config);
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
     let artifacts = Artifacts::new(
         Some(artifacts_dir.path().to_path_buf()),
@@ -291,7 +291,7 @@ async fn workload(n: usize, mode: ObserveMode, samples: &mut Vec<Sample>) -> Res
     );
     let mut ctx = Context::new(
         store,
-        runtime::flink_clients(&config, &secrets)?,
+        wiring::flink_clients(&config, &secrets)?,
         artifacts,
         SystemClock,
         secrets,

@@ -33,11 +33,11 @@ use fjc_core::artifacts::{
 use fjc_core::clock::SystemClock;
 use fjc_core::config::ObserveMode;
 use fjc_core::context::{Context, owner_id};
-use fjc_core::handler::{Scope, reconcile};
-use fjc_core::runtime;
+use fjc_core::cycle::{Scope, reconcile};
 use fjc_core::state::Lifecycle;
 use fjc_core::store::Store;
 use fjc_core::store::dynamo::DynamoStore;
+use fjc_core::wiring;
 use fjc_flink::JobId;
 use fjc_spec::JobSpec;
 use serde_json::json;
@@ -122,7 +122,7 @@ async fn upload_jars(
     bucket: &str,
     dir: &Path,
 ) -> Result<Vec<Jar>, Error> {
-    let s3 = runtime::s3_client(sdk);
+    let s3 = wiring::s3_client(sdk);
     if let Err(e) = s3.create_bucket().bucket(bucket).send().await {
         let text = format!("{e:?}");
         if !text.contains("BucketAlreadyOwnedByYou") {
@@ -416,7 +416,7 @@ pub async fn run(n: usize, runs: usize, samples: &mut Vec<Sample>) -> Result<(),
         .s3_url
         .clone()
         .ok_or("the stand-in started no S3 relay")?;
-    let sdk = runtime::aws_config().await;
+    let sdk = wiring::aws_config().await;
     let bucket = format!("fjc-bench-jars-{:08x}", rand_suffix());
     let jars = upload_jars(&sdk, &bucket, work.path()).await?;
     let local_root = work.path().join("artifacts");
@@ -425,8 +425,8 @@ pub async fn run(n: usize, runs: usize, samples: &mut Vec<Sample>) -> Result<(),
 
     let table = format!("fjc-bench-fleet-{n}-{:08x}", rand_suffix());
     let config = bench_config(&table, &stand_in.url);
-    runtime::bootstrap(&config).await?;
-    let secrets = runtime::secrets(&sdk, &config);
+    wiring::bootstrap(&config).await?;
+    let secrets = wiring::secrets(&sdk, &config);
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
     // The controller reads S3 through the stand-in's counting relay.
     let relayed = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -435,7 +435,7 @@ pub async fn run(n: usize, runs: usize, samples: &mut Vec<Sample>) -> Result<(),
         .await;
     let artifacts = Artifacts::new(
         Some(local_root),
-        Some(runtime::s3_client(&relayed)),
+        Some(wiring::s3_client(&relayed)),
         work.path().join("downloads"),
     );
     let specs: Vec<JobSpec> = (0..n)
@@ -467,7 +467,7 @@ pub async fn run(n: usize, runs: usize, samples: &mut Vec<Sample>) -> Result<(),
     );
     let mut ctx = Context::new(
         store,
-        runtime::flink_clients(&config, &secrets)?,
+        wiring::flink_clients(&config, &secrets)?,
         artifacts,
         SystemClock,
         secrets,

@@ -1,6 +1,6 @@
 //! Measured cycles, and the table of their min / median / max over the runs.
 
-use fjc_core::handler::CycleReport;
+use fjc_core::cycle::CycleReport;
 
 use crate::probe;
 

@@ -18,13 +18,13 @@ use fjc_core::context::{Context, owner_id};
 use fjc_core::flink_auth::AuthedFlink;
 use fjc_core::revisions::{Command, Commands, Revision};
 use fjc_core::runs::Run;
-use fjc_core::runtime::{self, RealSecrets};
 use fjc_core::shard::Shard;
 use fjc_core::state::JobState;
 use fjc_core::store::DynamoStore;
 use fjc_core::store::{
     AuditEntry, LeaseGrant, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
 };
+use fjc_core::wiring::{self, RealSecrets};
 use fjc_flink::{
     CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
     JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
@@ -369,8 +369,8 @@ pub async fn faulty_reconciler(
     plan: &Arc<CrashPlan>,
     lease_ttl_seconds: u64,
 ) -> FaultyContext {
-    let sdk = runtime::aws_config().await;
-    let secrets = runtime::secrets(&sdk, &Config::default());
+    let sdk = wiring::aws_config().await;
+    let secrets = wiring::secrets(&sdk, &Config::default());
     Context::new(
         CrashStore {
             inner: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &w.table),

@@ -10,13 +10,13 @@ use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::{OffsetClock, SystemClock};
 use fjc_core::config::{Config, ReconcileConfig};
 use fjc_core::context::{Context, owner_id};
+use fjc_core::cycle::{CycleReport, Scope, reconcile};
 use fjc_core::error::CoreError;
 use fjc_core::flink_auth::AuthedFlink;
-use fjc_core::handler::{CycleReport, Scope, reconcile};
 use fjc_core::policy::Security;
-use fjc_core::runtime::{self, RealSecrets};
 use fjc_core::state::JobState;
 use fjc_core::store::{DynamoStore, SpecRecord, Store};
+use fjc_core::wiring::{self, RealSecrets};
 use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig, RetryPolicy};
 use fjc_flink::{FlinkApi, FlinkJobState, JobId, JobSummary};
 use fjc_spec::JobSpec;
@@ -146,9 +146,9 @@ impl World {
             table: table.clone(),
             ..Config::default()
         };
-        runtime::bootstrap(&config).await.expect("bootstrap table");
-        let sdk = runtime::aws_config().await;
-        let secrets = runtime::secrets(&sdk, &config);
+        wiring::bootstrap(&config).await.expect("bootstrap table");
+        let sdk = wiring::aws_config().await;
+        let secrets = wiring::secrets(&sdk, &config);
         let url = access.url.as_deref().unwrap_or(&env.flink_url);
         let clusters = BTreeMap::from([(
             "default".to_string(),
@@ -189,8 +189,8 @@ impl World {
 
     /// A second context on the same table (another reconciler).
     pub async fn another_reconciler(&self) -> TestContext {
-        let sdk = runtime::aws_config().await;
-        let secrets = runtime::secrets(&sdk, &Config::default());
+        let sdk = wiring::aws_config().await;
+        let secrets = wiring::secrets(&sdk, &Config::default());
         let clusters = BTreeMap::from([(
             "default".to_string(),
             authed_client(&self.env.flink_url, None, &secrets),

@@ -9,13 +9,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signer, SigningKey};
 use fjc_core::artifacts::signature::TrustedKeys;
-use fjc_core::runtime;
+use fjc_core::wiring;
 
 use crate::harness::{s3_client, unique};
 
 /// A new versioned bucket in moto.
 pub async fn versioned_bucket() -> (aws_sdk_s3::Client, String) {
-    let s3 = s3_client(&runtime::aws_config().await);
+    let s3 = s3_client(&wiring::aws_config().await);
     let bucket = unique("fjc-artifacts");
     s3.create_bucket()
         .bucket(&bucket)
@@ -106,7 +106,7 @@ fn rand_byte() -> u8 {
 
 /// Creates (or overwrites) a Secrets Manager secret in moto; returns its id.
 pub async fn put_secret(id: &str, value: &str) -> String {
-    let sm = aws_sdk_secretsmanager::Client::new(&runtime::aws_config().await);
+    let sm = aws_sdk_secretsmanager::Client::new(&wiring::aws_config().await);
     match sm
         .create_secret()
         .name(id)

@@ -1,7 +1,7 @@
 //! The `artifact-event` Lambda: fired when an artifact lands in S3 (the bucket's
 //! ObjectCreated notification, or the EventBridge "Object Created" event). It
 //! verifies the object for the specs that use it and reconciles only those jobs,
-//! through the same handler code as the scheduled `reconcile` function. Clients
+//! through the same cycle code as the scheduled `reconcile` function. Clients
 //! are built once at cold start.
 
 #![recursion_limit = "256"]
@@ -13,7 +13,7 @@ use fjc_core::audit::caller_identity;
 use fjc_core::config::Config;
 use fjc_core::emf;
 use fjc_core::executor::Outcome;
-use fjc_core::runtime::{RealContext, aws_config, build, init_tracing};
+use fjc_core::wiring::{RealContext, aws_config, build, init_tracing};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use tracing::Instrument;

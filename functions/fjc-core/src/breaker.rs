@@ -1,5 +1,5 @@
 //! The circuit breaker of one Flink cluster, kept in the store so that
-//! consecutive (stateless) invocations honour it. Pure: the handler feeds it each
+//! consecutive (stateless) invocations honour it. Pure: the cycle feeds it each
 //! cycle's observation call and writes it back only when it changed.
 //!
 //! closed → (`failure_threshold` failed cycles in a row) → open until T →

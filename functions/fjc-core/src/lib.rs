@@ -4,7 +4,7 @@
 //!   to actions. All decisions live there.
 //! - [`executor`]: carries actions out, recording intent in the store before every
 //!   Flink call (the job state is a write-ahead log).
-//! - [`handler`]: one reconcile cycle: observe, plan, lease, execute.
+//! - [`cycle`]: one reconcile cycle: observe, plan, lease, execute.
 //! - Ports with real adapters: [`store`] (DynamoDB), [`artifacts`] (S3 and a local
 //!   root), [`clock`], and Flink ([`fjc_flink::FlinkApi`]).
 
@@ -17,14 +17,13 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod counted;
+pub mod cycle;
 pub mod emf;
 pub mod error;
 pub mod executor;
 mod executor_secrets;
 pub mod fanout;
 pub mod flink_auth;
-pub mod handler;
-mod handler_health;
 pub mod health;
 pub mod metrics;
 pub mod planner;
@@ -32,7 +31,6 @@ pub mod policy;
 pub mod restore;
 pub mod revisions;
 pub mod runs;
-pub mod runtime;
 pub mod schedule;
 pub mod scope;
 pub mod secrets;
@@ -43,5 +41,6 @@ pub mod status;
 pub mod store;
 pub mod telemetry;
 pub mod tick;
+pub mod wiring;
 
 pub use error::CoreError;

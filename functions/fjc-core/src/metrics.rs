@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 
 use fjc_spec::JobType;
 
+use crate::cycle::CycleReport;
 use crate::executor::Outcome;
-use crate::handler::CycleReport;
 use crate::planner::Observation;
 
 /// Counter (only goes up) or gauge (a current value).
@@ -244,10 +244,10 @@ pub fn cycle_samples(report: &CycleReport) -> Vec<Sample> {
         ));
     }
     let lease = match report.lease {
-        crate::handler::LeaseReport::NotNeeded => "not-needed",
-        crate::handler::LeaseReport::Acquired { .. } => "acquired",
-        crate::handler::LeaseReport::Lost { .. } => "lost",
-        crate::handler::LeaseReport::Held { .. } => "held",
+        crate::cycle::LeaseReport::NotNeeded => "not-needed",
+        crate::cycle::LeaseReport::Acquired { .. } => "acquired",
+        crate::cycle::LeaseReport::Lost { .. } => "lost",
+        crate::cycle::LeaseReport::Held { .. } => "held",
     };
     out.push(sample(
         "fjc_reconcile_cycles_total",

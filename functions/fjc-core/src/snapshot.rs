@@ -17,8 +17,8 @@ use fjc_snapshot::{
 };
 
 use crate::clock::EpochMs;
+use crate::cycle::CycleReport;
 use crate::executor::Outcome;
-use crate::handler::CycleReport;
 use crate::planner::Observation;
 use crate::state::{JobState, Operation, SavepointRecord};
 use crate::status::flink_state_seen;

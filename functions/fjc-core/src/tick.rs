@@ -7,10 +7,10 @@
 //! shard invocations and writes EMF lines; the CLI prints each cycle and feeds its
 //! Prometheus registry. Both get every report through the `on_report` hook.
 
-use crate::handler::{CycleReport, Scope, new_correlation_id, reconcile_until, view_fleet};
-use crate::runtime::RealContext;
+use crate::cycle::{CycleReport, Scope, new_correlation_id, reconcile_until, view_fleet};
 use crate::snapshot::publish::{Dashboard, PublishReport};
 use crate::store::StoreError;
+use crate::wiring::RealContext;
 
 /// What one tick does.
 #[derive(Debug, Clone, Copy)]

@@ -11,11 +11,11 @@ mod fanout;
 
 use fanout::LambdaFanout;
 use fjc_core::config::Config;
+use fjc_core::cycle::{CycleReport, Scope};
 use fjc_core::fanout::{Request, fan_out, request};
-use fjc_core::handler::{CycleReport, Scope};
-use fjc_core::runtime::{RealContext, Wiring, init_tracing, wire};
 use fjc_core::snapshot::publish::Dashboard;
 use fjc_core::tick::{TickPlan, tick};
+use fjc_core::wiring::{RealContext, Wiring, init_tracing, wire};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use fjc_core::clock::{Clock, SystemClock, rfc3339};
 use fjc_core::health::{Control, verdict};
-use fjc_core::runtime::{aws_config, store};
 use fjc_core::store::Store;
+use fjc_core::wiring::{aws_config, store};
 
 use crate::exit::Failure;
 

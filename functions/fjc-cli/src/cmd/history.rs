@@ -2,8 +2,8 @@
 //! the revisions deployed (fingerprint, artifact, restore point, outcome).
 
 use fjc_core::clock::rfc3339;
-use fjc_core::runtime::{aws_config, store};
 use fjc_core::store::Store;
+use fjc_core::wiring::{aws_config, store};
 
 use crate::exit::Failure;
 

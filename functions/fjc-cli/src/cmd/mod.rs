@@ -14,7 +14,7 @@ pub mod status;
 pub mod validate;
 
 use fjc_core::config::Config;
-use fjc_core::runtime::{RealContext, build, init_tracing};
+use fjc_core::wiring::{RealContext, build, init_tracing};
 
 use crate::exit::Failure;
 

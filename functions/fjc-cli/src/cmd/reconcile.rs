@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use fjc_core::clock::{Clock, rfc3339};
+use fjc_core::cycle::{CycleReport, LeaseReport, Scope, load, plan_of};
 use fjc_core::executor::Outcome;
-use fjc_core::handler::{CycleReport, LeaseReport, Scope, load, plan_of};
 use fjc_core::planner::Action;
 use fjc_core::shard::Shard;
 use fjc_core::tick::{Look, TickPlan, tick};
@@ -24,7 +24,7 @@ pub async fn run(
     shard: Option<u32>,
 ) -> Result<(), Failure> {
     let config = super::config()?;
-    let wiring = fjc_core::runtime::wire(&config, "fjc").await?;
+    let wiring = fjc_core::wiring::wire(&config, "fjc").await?;
     let ctx = wiring.ctx;
     let shards = config.reconcile.shards;
     let scopes = match shard {
@@ -88,7 +88,7 @@ pub async fn run(
 
 /// What one round runs.
 struct Round<'a> {
-    ctx: &'a fjc_core::runtime::RealContext,
+    ctx: &'a fjc_core::wiring::RealContext,
     scopes: &'a [Scope],
     view: bool,
     publish: bool,

@@ -3,7 +3,7 @@
 //! the last event acts), verification of the object's current bytes per spec,
 //! the accepted ones recorded (new digest, version, fingerprint, audit entry), the
 //! refused ones noted on the spec (the job keeps its version), and one reconcile
-//! of just the changed jobs through the same handler as the schedule.
+//! of just the changed jobs through the same cycle as the schedule.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -18,8 +18,8 @@ use crate::artifacts::{ArtifactSource, verify_artifact};
 use crate::audit;
 use crate::clock::Clock;
 use crate::context::Context;
+use crate::cycle::{CycleReport, Scope, reconcile};
 use crate::error::CoreError;
-use crate::handler::{CycleReport, Scope, reconcile};
 use crate::secrets::SecretSource;
 use crate::store::{ArtifactRefusal, SpecRecord, Store};
 

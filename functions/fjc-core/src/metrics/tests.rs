@@ -5,8 +5,8 @@ use fjc_spec::JobType;
 
 use super::*;
 use crate::counted::FlinkStats;
+use crate::cycle::{LeaseReport, Loaded};
 use crate::executor::ActionReport;
-use crate::handler::{LeaseReport, Loaded};
 use crate::state::{JobState, Lifecycle};
 use crate::store::StoreStats;
 

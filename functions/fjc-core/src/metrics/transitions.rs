@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{Sample, sample};
+use crate::cycle::CycleReport;
 use crate::executor::{ActionReport, Outcome};
-use crate::handler::CycleReport;
 use crate::planner::{Action, DeployReason};
 use crate::state::Operation;
 

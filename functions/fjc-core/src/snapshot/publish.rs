@@ -19,7 +19,7 @@ use super::{Inputs, Timing, build};
 use crate::clock::{Clock, EpochMs};
 use crate::config::Config;
 use crate::context::Context;
-use crate::handler::CycleReport;
+use crate::cycle::CycleReport;
 use crate::store::Store;
 
 /// Publishing failed. Never fails a cycle: it is logged and reported.

@@ -20,7 +20,7 @@ use super::{Inputs, Timing, build};
 use crate::breaker::{Breaker, BreakerState};
 use crate::clock::EpochMs;
 use crate::counted::FlinkStats;
-use crate::handler::{CycleReport, LeaseReport, Loaded};
+use crate::cycle::{CycleReport, LeaseReport, Loaded};
 use crate::planner::{Observation, Plan};
 use crate::runs::{BatchState, Run, RunStatus, RunSummary, RunTrigger};
 use crate::state::{

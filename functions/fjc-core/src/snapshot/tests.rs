@@ -11,7 +11,7 @@ use super::publish::{
 };
 use super::{Inputs, Timing, build};
 use crate::counted::FlinkStats;
-use crate::handler::{CycleReport, LeaseReport, Loaded};
+use crate::cycle::{CycleReport, LeaseReport, Loaded};
 use crate::planner::{Observation, Plan};
 use crate::state::{JobState, LastError, Lifecycle as CoreLifecycle, Operation};
 use crate::store::{SpecRecord, StoreStats};

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use fjc_flink::FlinkApi;
 use tracing::{info, warn};
 
+use super::{CycleReport, Loaded};
 use crate::breaker::{Admission, Breaker};
 use crate::clock::{Clock, EpochMs};
 use crate::config::ObserveMode;
 use crate::context::Context;
-use crate::handler::{CycleReport, Loaded};
 use crate::health::{CanaryHealth, ClusterHealth, Control, Heartbeat};
 use crate::planner::Observation;
 use crate::state::{JobState, Lifecycle};

@@ -4,6 +4,8 @@
 //! A cycle with nothing to do makes one `/jobs/overview` call per cluster, reads the
 //! store, and writes nothing — not even the lease.
 
+mod health;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
@@ -16,12 +18,12 @@ use crate::clock::{Clock, EpochMs};
 use crate::context::Context;
 use crate::counted::FlinkStats;
 use crate::executor::{ActionReport, Executor, Outcome};
-pub use crate::handler_health::ClusterCall;
 use crate::planner::{Observation, Plan, PlanInput, plan};
 pub use crate::scope::Scope;
 use crate::secrets::SecretSource;
 use crate::state::JobState;
 use crate::store::{LeaseOutcome, SpecRecord, Store, StoreError, StoreStats};
+pub use health::ClusterCall;
 
 /// What happened to the lease in a cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -362,15 +364,11 @@ where
         store: diff_store(ctx.store.stats(), store0),
         flink: diff_flink(ctx.flink_stats(), flink0),
         flink_errors: BTreeMap::new(),
-        breakers: crate::handler_health::next_breakers(
-            &loaded,
-            ctx.clock.now_ms(),
-            &ctx.settings.breaker,
-        ),
+        breakers: health::next_breakers(&loaded, ctx.clock.now_ms(), &ctx.settings.breaker),
         loaded,
         correlation_id: correlation_id.to_string(),
     };
-    crate::handler_health::record(ctx, &report, matches!(scope, Scope::All)).await;
+    health::record(ctx, &report, matches!(scope, Scope::All)).await;
     // Breaker and heartbeat writes (and the heartbeat's `/overview` reads) count too.
     report.store = diff_store(ctx.store.stats(), store0);
     report.flink = diff_flink(ctx.flink_stats(), flink0);
@@ -445,8 +443,7 @@ where
         // Leftovers may sit on a cluster no spec uses any more.
         wanted.extend(ctx.clusters.keys().map(String::as_str));
     }
-    let (mut observed, calls) =
-        crate::handler_health::observe(ctx, wanted, &control, &states).await;
+    let (mut observed, calls) = health::observe(ctx, wanted, &control, &states).await;
     crate::scope::drop_other_shards(&mut observed, scope.shard());
     let run_requests = run_requests
         .into_iter()
