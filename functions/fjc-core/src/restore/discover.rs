@@ -108,6 +108,44 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         )
     }
 
+    /// The complete restore points of Flink job `job` in `dirs`: its `chk-<n>`
+    /// directories (when `checkpoints`) and its `savepoint-<id6>-…` ones. The flag
+    /// says whether some place could not be listed.
+    async fn complete_points(
+        &self,
+        state: &JobState,
+        dirs: &Dirs,
+        job: &JobId,
+        checkpoints: bool,
+    ) -> (Vec<Candidate>, bool) {
+        // (directory, name prefix, kind) of every place this job's state may be.
+        let checkpoint_places = dirs.checkpoints.iter().filter(|_| checkpoints).map(|d| {
+            let dir = format!("{}/{job}", d.trim_end_matches('/'));
+            (dir, "chk-".to_string(), "checkpoint")
+        });
+        let savepoint_places = dirs
+            .savepoints
+            .iter()
+            .map(|d| (d.clone(), savepoint_prefix(job), "savepoint"));
+        let mut found = Vec::new();
+        let mut incomplete = false;
+        for (dir, prefix, kind) in checkpoint_places.chain(savepoint_places) {
+            match Box::pin(self.ctx.storage.complete_under(&dir, &prefix)).await {
+                Ok(points) => found.extend(points.into_iter().map(|(location, at)| Candidate {
+                    location,
+                    completed_at: at,
+                    kind,
+                    from_job: Some(job.clone()),
+                })),
+                Err(e) => {
+                    warn!(job = %state.job_id, %kind, error = %e, "restore points not listed");
+                    incomplete = true;
+                }
+            }
+        }
+        (found, incomplete)
+    }
+
     /// The job's restore points, newest first: the complete checkpoints and
     /// savepoints of every Flink job of the spec that storage holds, and the
     /// recorded savepoints that still exist.
@@ -116,31 +154,9 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         let storage = &self.ctx.storage;
         let mut discovered = Vec::new();
         for job in known_jobs(state) {
-            // (directory, name prefix, kind) of every place this job's state may be.
-            let checkpoints = dirs.checkpoints.iter().map(|d| {
-                let dir = format!("{}/{job}", d.trim_end_matches('/'));
-                (dir, "chk-".to_string(), "checkpoint")
-            });
-            let savepoints = dirs
-                .savepoints
-                .iter()
-                .map(|d| (d.clone(), savepoint_prefix(&job), "savepoint"));
-            for (dir, prefix, kind) in checkpoints.chain(savepoints) {
-                match Box::pin(storage.complete_under(&dir, &prefix)).await {
-                    Ok(found) => {
-                        discovered.extend(found.into_iter().map(|(location, at)| Candidate {
-                            location,
-                            completed_at: at,
-                            kind,
-                            from_job: Some(job.clone()),
-                        }))
-                    }
-                    Err(e) => {
-                        warn!(job = %state.job_id, %kind, error = %e, "restore points not listed");
-                        incomplete = true;
-                    }
-                }
-            }
+            let (found, unlisted) = self.complete_points(state, &dirs, &job, true).await;
+            discovered.extend(found);
+            incomplete |= unlisted;
         }
         let mut kept = Vec::new();
         for p in state.last_savepoint.iter().chain(&state.savepoints) {
@@ -179,35 +195,25 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         job: &JobId,
     ) -> Vec<SavepointRecord> {
         let (dirs, _) = self.dirs(&state.cluster, spec).await;
-        let known = |location: &str| {
-            state
+        let (found, _) = self.complete_points(state, &dirs, job, false).await;
+        let mut unknown: Vec<SavepointRecord> = Vec::new();
+        for c in found {
+            let seen = |p: &SavepointRecord| super::same_place(&p.location, &c.location);
+            if state
                 .savepoints
                 .iter()
                 .chain(&state.last_savepoint)
-                .any(|p| super::same_place(&p.location, location))
-        };
-        let mut unknown: Vec<SavepointRecord> = Vec::new();
-        for dir in &dirs.savepoints {
-            match Box::pin(self.ctx.storage.complete_under(dir, &savepoint_prefix(job))).await {
-                Ok(found) => {
-                    for (location, at) in found {
-                        if known(&location)
-                            || unknown
-                                .iter()
-                                .any(|u| super::same_place(&u.location, &location))
-                        {
-                            continue;
-                        }
-                        unknown.push(SavepointRecord {
-                            location,
-                            at,
-                            from_job: job.clone(),
-                            kind: "savepoint".into(),
-                        });
-                    }
-                }
-                Err(e) => warn!(job = %state.job_id, error = %e, "savepoint directory not listed"),
+                .any(seen)
+                || unknown.iter().any(seen)
+            {
+                continue;
             }
+            unknown.push(SavepointRecord {
+                location: c.location,
+                at: c.completed_at,
+                from_job: job.clone(),
+                kind: "savepoint".into(),
+            });
         }
         unknown
     }
