@@ -20,7 +20,7 @@ use fjc_core::state::{JobState, Lifecycle};
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::counter;
 use fjc_integration_tests::crash::{CrashPlan, faulty_reconciler};
-use fjc_integration_tests::harness::{World, unique};
+use fjc_integration_tests::harness::{World, on_disk, unique};
 use fjc_spec::{DesiredState, JobSpec, UpgradeMode};
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -353,15 +353,6 @@ async fn crash_point(op: Op, at: usize) -> Option<(String, usize)> {
     }
     w.cleanup().await;
     Some((step, cycles))
-}
-
-/// `file:/path/savepoint-...` → the directory on this machine.
-fn on_disk(location: &str) -> std::path::PathBuf {
-    std::path::PathBuf::from(
-        location
-            .trim_start_matches("file:")
-            .trim_start_matches("//"),
-    )
 }
 
 /// Every crash point of one operation; prints and returns how many.

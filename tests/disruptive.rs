@@ -97,7 +97,6 @@ async fn disruptive_jobmanager_restart_batch_run_is_lost_and_stream_job_redeploy
 /// source replays from it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkpoint_in_storage() {
-    use fjc_flink::FlinkApi;
     let w = World::new("jm-recover").await;
     let intervals = ["1s", "5s", "30s"];
     let own_checkpoints = w.out_dir.join("own-checkpoints");
@@ -136,15 +135,7 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
         // cannot look like a reset (an earlier one may hold keys not yet counted).
         w.wait_newer_checkpoint(job, T).await;
     }
-    let config = w.flink.cluster_config().await.unwrap();
-    // Flink 2 names it execution.checkpointing.dir, 1.20 state.checkpoints.dir.
-    let ck_dir = config
-        .get("execution.checkpointing.dir")
-        .or_else(|| config.get("state.checkpoints.dir"))
-        .expect("checkpoint dir configured")
-        .trim_start_matches("file://")
-        .trim_start_matches("file:")
-        .to_string();
+    let ck_dir = w.storage_dirs().await.checkpoints;
     let before: Vec<_> = ids
         .iter()
         .map(|id| counter::latest(&counter::counts(&w.out_dir.join(id))))
@@ -158,7 +149,7 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
             let base = if every == "5s" {
                 own_checkpoints.clone()
             } else {
-                std::path::PathBuf::from(&ck_dir)
+                ck_dir.clone()
             };
             let dir = base.join(job.as_str());
             let n = std::fs::read_dir(&dir)

@@ -337,15 +337,8 @@ async fn a_savepoint_completed_after_its_timeout_is_found_and_recorded() {
     assert!(gave_up.savepoints.is_empty(), "{:?}", gave_up.savepoints);
 
     // Flink completed it all the same.
-    let config = w.flink.cluster_config().await.expect("config");
-    let dir = config
-        .get("execution.checkpointing.savepoint-dir")
-        .or_else(|| config.get("state.savepoints.dir"))
-        .expect("savepoint dir")
-        .trim_start_matches("file:")
-        .trim_start_matches("//")
-        .to_string();
-    let on_disk = || -> Vec<String> {
+    let dir = w.storage_dirs().await.savepoints;
+    let complete_on_disk = || -> Vec<String> {
         let prefix = format!("savepoint-{}-", &job.as_str()[..6]);
         std::fs::read_dir(&dir)
             .map(|d| {
@@ -358,11 +351,11 @@ async fn a_savepoint_completed_after_its_timeout_is_found_and_recorded() {
             .unwrap_or_default()
     };
     let start = Instant::now();
-    while on_disk().is_empty() {
+    while complete_on_disk().is_empty() {
         assert!(start.elapsed() < WAIT, "the savepoint never completed");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let late = on_disk();
+    let late = complete_on_disk();
 
     // The next savepoint (after the failure's backoff) records the late one too.
     plan.slow_savepoints(false);
@@ -373,7 +366,7 @@ async fn a_savepoint_completed_after_its_timeout_is_found_and_recorded() {
             s.operation.is_none() && s.savepoints.len() > late.len()
         })
         .await;
-    for name in on_disk() {
+    for name in complete_on_disk() {
         assert!(
             s.savepoints.iter().any(|p| p.location.ends_with(&name)),
             "{name} is on disk and unknown to the controller: {:?}",

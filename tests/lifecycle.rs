@@ -7,7 +7,6 @@
 //! left the job is FAILED naming the paths tried;
 //! a job that keeps failing stops at its recovery budget until `fjc restart`.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use fjc_core::revisions::{Command, RestartFrom, RevisionOutcome};
@@ -15,7 +14,7 @@ use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::Store;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::counter;
-use fjc_integration_tests::harness::{World, unique};
+use fjc_integration_tests::harness::{World, on_disk, unique};
 use fjc_spec::{DesiredState, JobSpec};
 
 const WAIT: Duration = Duration::from_secs(150);
@@ -67,15 +66,6 @@ async fn running(w: &World, id: &str, want: Lifecycle) -> JobState {
     )
     .await;
     s
-}
-
-/// `file:/path/savepoint-...` → the directory on this machine.
-fn on_disk(location: &str) -> PathBuf {
-    PathBuf::from(
-        location
-            .trim_start_matches("file:")
-            .trim_start_matches("//"),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,7 +171,7 @@ async fn suspend_resume_and_savepoints_keep_every_count_and_missing_restore_poin
     let s = w
         .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Suspended)
         .await;
-    let config = fjc_flink::FlinkApi::cluster_config(&w.flink).await.unwrap();
+    let dirs = w.storage_dirs().await;
     let jobs: std::collections::BTreeSet<String> = s
         .savepoints
         .iter()
@@ -200,22 +190,8 @@ async fn suspend_resume_and_savepoints_keep_every_count_and_missing_restore_poin
     assert!(copied.success());
     let mut gone = Vec::new();
     for job in &jobs {
-        // Flink 2 names them execution.checkpointing.*, 1.20 state.*.
-        let dir = |new: &str, old: &str| {
-            on_disk(
-                config
-                    .get(new)
-                    .or_else(|| config.get(old))
-                    .expect("configured"),
-            )
-        };
-        let ck = dir("execution.checkpointing.dir", "state.checkpoints.dir").join(job);
-        let _ = std::fs::remove_dir_all(&ck);
-        let sp = dir(
-            "execution.checkpointing.savepoint-dir",
-            "state.savepoints.dir",
-        );
-        for e in std::fs::read_dir(&sp).unwrap().flatten() {
+        let _ = std::fs::remove_dir_all(dirs.checkpoints.join(job));
+        for e in std::fs::read_dir(&dirs.savepoints).unwrap().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if name.starts_with(&format!("savepoint-{}-", &job[..6])) {
                 gone.push(name);

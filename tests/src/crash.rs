@@ -5,16 +5,15 @@
 //! *happened*, they never return: the cycle hangs there and the test drops it,
 //! which is what a process dying right after that step looks like.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::harness::{World, authed_client};
+use crate::harness::World;
 use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::{EpochMs, OffsetClock};
-use fjc_core::config::{Config, ReconcileConfig};
-use fjc_core::context::{Context, owner_id};
+use fjc_core::config::ReconcileConfig;
+use fjc_core::context::Context;
 use fjc_core::flink_auth::AuthedFlink;
 use fjc_core::revisions::{Command, Commands, Revision};
 use fjc_core::runs::Run;
@@ -24,7 +23,7 @@ use fjc_core::store::DynamoStore;
 use fjc_core::store::{
     AuditEntry, LeaseGrant, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
 };
-use fjc_core::wiring::{self, RealSecrets};
+use fjc_core::wiring::RealSecrets;
 use fjc_flink::{
     CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
     JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
@@ -273,8 +272,7 @@ impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
         if let Some(path) = &request.savepoint_path
             && self.plan.lose_restore_point.swap(false, Ordering::SeqCst)
         {
-            let dir = path.trim_start_matches("file:").trim_start_matches("//");
-            let _ = std::fs::remove_dir_all(dir);
+            let _ = std::fs::remove_dir_all(crate::harness::on_disk(path));
             if let Ok(mut s) = self.plan.steps.lock() {
                 s.push(format!("(restore point {path} lost)"));
             }
@@ -369,34 +367,28 @@ pub async fn faulty_reconciler(
     plan: &Arc<CrashPlan>,
     lease_ttl_seconds: u64,
 ) -> FaultyContext {
-    let sdk = wiring::aws_config().await;
-    let secrets = wiring::secrets(&sdk, &Config::default());
-    Context::new(
-        CrashStore {
-            inner: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &w.table),
-            plan: plan.clone(),
+    let (store_plan, flink_plan) = (plan.clone(), plan.clone());
+    w.reconciler_with(
+        |inner, flink| {
+            (
+                CrashStore {
+                    inner,
+                    plan: store_plan,
+                },
+                CrashFlink {
+                    inner: flink,
+                    plan: flink_plan,
+                },
+            )
         },
-        BTreeMap::from([(
-            "default".to_string(),
-            CrashFlink {
-                inner: authed_client(&w.env.flink_url, None, &secrets),
-                plan: plan.clone(),
-            },
-        )]),
-        Artifacts::new(
-            Some(w.artifact_root.path().to_path_buf()),
-            None,
-            std::env::temp_dir().join("fjc-it"),
-        ),
-        w.clock.clone(),
-        secrets,
         ReconcileConfig {
             lease_ttl_seconds,
             cancel_wait_seconds: 30,
             ..ReconcileConfig::default()
         },
-        owner_id("faulty"),
+        "faulty",
     )
+    .await
 }
 
 /// The context [`faulty_reconciler`] makes.

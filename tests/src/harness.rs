@@ -189,15 +189,31 @@ impl World {
 
     /// A second context on the same table (another reconciler).
     pub async fn another_reconciler(&self) -> TestContext {
+        self.reconciler_with(
+            |store, flink| (store, flink),
+            ReconcileConfig::default(),
+            "it2",
+        )
+        .await
+    }
+
+    /// A reconciler on this world's table and cluster whose store and Flink client
+    /// `wrap` may put something in front of (a fault plan, a counter).
+    pub async fn reconciler_with<S, F>(
+        &self,
+        wrap: impl FnOnce(DynamoStore, AuthedFlink<RealSecrets>) -> (S, F),
+        settings: ReconcileConfig,
+        owner: &str,
+    ) -> Context<S, F, Artifacts, OffsetClock, RealSecrets> {
         let sdk = wiring::aws_config().await;
         let secrets = wiring::secrets(&sdk, &Config::default());
-        let clusters = BTreeMap::from([(
-            "default".to_string(),
-            authed_client(&self.env.flink_url, None, &secrets),
-        )]);
-        Context::new(
+        let (store, flink) = wrap(
             DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &self.table),
-            clusters,
+            authed_client(&self.env.flink_url, None, &secrets),
+        );
+        Context::new(
+            store,
+            BTreeMap::from([("default".to_string(), flink)]),
             Artifacts::new(
                 Some(self.artifact_root.path().to_path_buf()),
                 None,
@@ -205,9 +221,30 @@ impl World {
             ),
             self.clock.clone(),
             secrets,
-            ReconcileConfig::default(),
-            owner_id("it2"),
+            settings,
+            owner_id(owner),
         )
+    }
+
+    /// Where the real cluster keeps checkpoints and savepoints, on this machine
+    /// (Flink 2 key names, else 1.x ones).
+    pub async fn storage_dirs(&self) -> StorageDirs {
+        let config = self.flink.cluster_config().await.expect("cluster config");
+        let dir = |new: &str, old: &str| {
+            on_disk(
+                config
+                    .get(new)
+                    .or_else(|| config.get(old))
+                    .unwrap_or_else(|| panic!("{new} configured")),
+            )
+        };
+        StorageDirs {
+            checkpoints: dir("execution.checkpointing.dir", "state.checkpoints.dir"),
+            savepoints: dir(
+                "execution.checkpointing.savepoint-dir",
+                "state.savepoints.dir",
+            ),
+        }
     }
 
     /// A streaming counter spec (parallelism 1) writing below this world's out dir.
@@ -522,6 +559,24 @@ impl World {
     pub fn artifact(&self, name: &str) -> PathBuf {
         self.artifact_root.path().join(name)
     }
+}
+
+/// The real cluster's storage directories (see [`World::storage_dirs`]).
+#[derive(Debug, Clone)]
+pub struct StorageDirs {
+    /// Checkpoints: `<dir>/<flink job id>/chk-<n>`.
+    pub checkpoints: PathBuf,
+    /// Savepoints: `<dir>/savepoint-<first 6 of the job id>-…`.
+    pub savepoints: PathBuf,
+}
+
+/// `file:/path/…` or `file:///path/…` → the path on this machine.
+pub fn on_disk(location: &str) -> PathBuf {
+    PathBuf::from(
+        location
+            .trim_start_matches("file:")
+            .trim_start_matches("//"),
+    )
 }
 
 /// The built `fjc` binary (next to the test executable's directory).
