@@ -67,40 +67,7 @@ pub struct Executor<'a, S, F, A, C, K> {
     pub commands: &'a BTreeMap<String, crate::revisions::Commands>,
     /// Each cluster's configuration, read at most once per cycle, when a restore
     /// point is looked for.
-    pub cluster_configs: ClusterConfigs,
-}
-
-/// Cluster configurations (`GET /jobmanager/config`) read during one cycle: the
-/// first action that needs a cluster's reads it, the others wait for that read.
-/// A failed read is not kept, so a later action tries again.
-#[derive(Debug, Default)]
-pub struct ClusterConfigs(BTreeMap<String, tokio::sync::OnceCell<BTreeMap<String, String>>>);
-
-impl ClusterConfigs {
-    /// An empty cache for these clusters.
-    pub fn new<'n>(clusters: impl IntoIterator<Item = &'n String>) -> ClusterConfigs {
-        ClusterConfigs(
-            clusters
-                .into_iter()
-                .map(|c| (c.clone(), tokio::sync::OnceCell::new()))
-                .collect(),
-        )
-    }
-
-    /// `cluster`'s configuration, read through `read` the first time.
-    pub(crate) async fn get<Fut>(
-        &self,
-        cluster: &str,
-        read: impl FnOnce() -> Fut,
-    ) -> Result<BTreeMap<String, String>, FlinkError>
-    where
-        Fut: std::future::Future<Output = Result<BTreeMap<String, String>, FlinkError>>,
-    {
-        match self.0.get(cluster) {
-            Some(cell) => cell.get_or_try_init(read).await.cloned(),
-            None => read().await,
-        }
-    }
+    pub cluster_configs: crate::restore::ClusterConfigs,
 }
 
 pub(crate) type Step<T> = Result<T, CoreError>;

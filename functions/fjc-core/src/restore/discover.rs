@@ -3,7 +3,7 @@
 //! job id of the spec it knows, checks the recorded savepoints still exist, and
 //! orders it all with [`super::chain`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use fjc_flink::{FlinkApi, JobId};
 use fjc_spec::JobSpec;
@@ -16,6 +16,41 @@ use crate::executor::Executor;
 use crate::secrets::SecretSource;
 use crate::state::{JobState, SavepointRecord};
 use crate::store::Store;
+
+/// Cluster configurations (`GET /jobmanager/config`) read during one cycle: the
+/// first action that needs a cluster's reads it, the others wait for that read.
+/// A failed read is not kept, so a later action tries again.
+#[derive(Debug, Default)]
+pub struct ClusterConfigs(
+    std::collections::BTreeMap<String, tokio::sync::OnceCell<BTreeMap<String, String>>>,
+);
+
+impl ClusterConfigs {
+    /// An empty cache for these clusters.
+    pub fn new<'n>(clusters: impl IntoIterator<Item = &'n String>) -> ClusterConfigs {
+        ClusterConfigs(
+            clusters
+                .into_iter()
+                .map(|c| (c.clone(), tokio::sync::OnceCell::new()))
+                .collect(),
+        )
+    }
+
+    /// `cluster`'s configuration, read through `read` the first time.
+    pub(crate) async fn get<Fut>(
+        &self,
+        cluster: &str,
+        read: impl FnOnce() -> Fut,
+    ) -> Result<BTreeMap<String, String>, fjc_flink::FlinkError>
+    where
+        Fut: std::future::Future<Output = Result<BTreeMap<String, String>, fjc_flink::FlinkError>>,
+    {
+        match self.0.get(cluster) {
+            Some(cell) => cell.get_or_try_init(read).await.cloned(),
+            None => read().await,
+        }
+    }
+}
 
 /// What was found, and whether every place could be read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -21,6 +21,7 @@ use fjc_flink::JobId;
 use crate::clock::EpochMs;
 use crate::state::SavepointRecord;
 
+pub use discover::ClusterConfigs;
 pub use storage::{Storage, StorageError};
 
 /// A place a stream job's state can be restored from.
