@@ -5,17 +5,32 @@
 //! - an EventBridge event from S3 (`source` `aws.s3`, `detail-type` `Object Created`);
 //! - the `s3:TestEvent` S3 sends once when a notification is configured.
 //!
+//! The shapes are read with [`aws_lambda_events`]' types: [`S3Entity`] for a
+//! record's `s3`, [`EventBridgeEvent`] around a typed detail. A record's envelope
+//! is typed here (theirs requires fields S3 news does not need), and so are the
+//! EventBridge detail and the test event, which they do not model. Errors name the
+//! JSON path at fault, tracked by [`serde_path_to_error`]; the checks on values
+//! both shapes carry live in `fields`.
+//!
 //! Object keys arrive URL-encoded the way an HTML form is (`+` for a space, `%XX`
 //! for other bytes: `my app=v2.jar` is `my+app%3Dv2.jar`) and are decoded here.
 //! AWS documents this for notifications. For EventBridge it is not documented; we
 //! decode those keys the same way, as AWS's own Lambda Powertools and LocalStack's
 //! EventBridge emulation do.
 
-use serde_json::{Map, Value};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::s3::{S3Bucket, S3Entity};
+use chrono::SecondsFormat;
+use serde::Deserialize;
+use serde_json::Value;
 use thiserror::Error;
 
-/// At most this many characters of a value from the event appear in a message.
-const PREVIEW_CHARS: usize = 64;
+mod fields;
+
+use fields::{
+    bucket_name, ensure_is, join, malformed, object_key, preview, required, sequencer, size, typed,
+    version_id,
+};
 
 /// An object that was created or overwritten.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +45,8 @@ pub struct ObjectCreated {
     pub sequencer: Option<String>,
     /// Size in bytes.
     pub size: Option<i64>,
-    /// When S3 finished the request (ISO-8601, as sent).
+    /// When S3 finished the request (ISO-8601): a notification's `eventTime` as
+    /// sent, an EventBridge `time` in UTC (`2026-11-26T14:00:00Z`).
     pub event_time: Option<String>,
 }
 
@@ -86,23 +102,23 @@ impl EventError {
 /// not look like S3 news (another event source, a missing bucket or key, an empty
 /// `Records`) is an error naming the JSON path at fault.
 pub fn parse_event(value: &Value) -> Result<ParsedEvent, EventError> {
-    let root = value
-        .as_object()
-        .ok_or_else(|| malformed("", format!("expected an object, found {}", describe(value))))?;
-    if let Some(records) = root.get("Records") {
-        return parse_records(records);
+    let Some(root) = value.as_object() else {
+        let found = preview(&value.to_string());
+        return Err(malformed("", format!("expected an object, found {found}")));
+    };
+    if root.contains_key("Records") {
+        parse_records(value)
+    } else if root.contains_key("Event") {
+        parse_test_event(value)
+    } else if root.contains_key("source") || root.contains_key("detail-type") {
+        parse_eventbridge(value)
+    } else {
+        Err(malformed(
+            "",
+            "not an S3 event: expected `Records` (S3 notification), `source` and \
+             `detail-type` (EventBridge) or `Event` (s3:TestEvent)",
+        ))
     }
-    if let Some(event) = root.get("Event") {
-        return parse_test_event(root, event);
-    }
-    if root.contains_key("source") || root.contains_key("detail-type") {
-        return parse_eventbridge(root);
-    }
-    Err(malformed(
-        "",
-        "not an S3 event: expected `Records` (S3 notification), `source` and \
-         `detail-type` (EventBridge) or `Event` (s3:TestEvent)",
-    ))
 }
 
 /// Whether sequencer `a` is later than `b` (both from events on the same key).
@@ -115,95 +131,120 @@ pub fn sequencer_newer(a: &str, b: &str) -> bool {
     padded(a) > padded(b)
 }
 
-fn parse_records(records: &Value) -> Result<ParsedEvent, EventError> {
-    let records = records.as_array().ok_or_else(|| {
-        malformed(
-            "Records",
-            format!("expected an array, found {}", describe(records)),
-        )
-    })?;
-    if records.is_empty() {
+/// An S3 event notification. Not [`aws_lambda_events::s3::S3Event`]: its
+/// records require `eventTime` (as a date), `userIdentity` and
+/// `requestParameters`, which this function never needed.
+#[derive(Deserialize)]
+struct Notification {
+    #[serde(rename = "Records")]
+    records: Vec<Record>,
+}
+
+/// One notification record; its `s3` entity is read only for a creation.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", expecting = "an object")]
+struct Record {
+    event_source: Option<String>,
+    event_name: Option<String>,
+    event_time: Option<String>,
+    s3: Option<Value>,
+}
+
+/// The `detail` of an EventBridge `Object Created` event from S3.
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct CreatedDetail {
+    bucket: S3Bucket,
+    object: DetailObject,
+}
+
+/// `detail.object`: like [`aws_lambda_events::s3::S3Object`], in kebab case.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", expecting = "an object")]
+struct DetailObject {
+    key: Option<String>,
+    size: Option<i64>,
+    version_id: Option<String>,
+    sequencer: Option<String>,
+}
+
+fn parse_records(value: &Value) -> Result<ParsedEvent, EventError> {
+    let notification: Notification = typed(value, "")?;
+    if notification.records.is_empty() {
         return Err(malformed("Records", "is empty"));
     }
     let mut parsed = ParsedEvent::default();
-    for (i, record) in records.iter().enumerate() {
+    for (i, record) in notification.records.into_iter().enumerate() {
         let at = format!("Records[{i}]");
-        let record = as_object(record, &at)?;
-        let source = required_str(record, &at, "eventSource")?;
-        if source != "aws:s3" {
-            return Err(malformed(
-                &join(&at, "eventSource"),
-                format!("expected \"aws:s3\", found {:?}", preview(source)),
-            ));
-        }
-        let name = required_str(record, &at, "eventName")?;
+        let source_at = join(&at, "eventSource");
+        ensure_is(
+            &required(record.event_source, &source_at)?,
+            "aws:s3",
+            &source_at,
+        )?;
+        let name = required(record.event_name, &join(&at, "eventName"))?;
         if !name.starts_with("ObjectCreated:") {
             parsed.ignored.push(format!(
                 "{at}: eventName {} is not an object creation",
-                preview(name)
+                preview(&name)
             ));
             continue;
         }
         let s3_at = join(&at, "s3");
-        let s3 = required_object(record, &at, "s3")?;
-        let bucket = required_object(s3, &s3_at, "bucket")?;
+        let s3: S3Entity = typed(&required(record.s3, &s3_at)?, &s3_at)?;
         let object_at = join(&s3_at, "object");
-        let object = required_object(s3, &s3_at, "object")?;
         parsed.objects.push(ObjectCreated {
-            bucket: bucket_name(bucket, &join(&s3_at, "bucket"))?,
-            key: object_key(object, &object_at)?,
-            version_id: version_id(object, &object_at, "versionId")?,
-            sequencer: sequencer(object, &object_at)?,
-            size: size(object, &object_at)?,
-            event_time: optional_str(record, &at, "eventTime")?.map(str::to_string),
+            bucket: bucket_name(s3.bucket.name, &join(&s3_at, "bucket"))?,
+            key: object_key(s3.object.key, &object_at)?,
+            version_id: version_id(s3.object.version_id),
+            sequencer: sequencer(s3.object.sequencer, &object_at)?,
+            size: size(s3.object.size, &object_at)?,
+            event_time: record.event_time,
         });
     }
     Ok(parsed)
 }
 
-fn parse_eventbridge(root: &Map<String, Value>) -> Result<ParsedEvent, EventError> {
-    let source = required_str(root, "", "source")?;
-    if source != "aws.s3" {
-        return Err(malformed(
-            "source",
-            format!("expected \"aws.s3\", found {:?}", preview(source)),
-        ));
-    }
-    let detail_type = required_str(root, "", "detail-type")?;
-    if detail_type != "Object Created" {
+fn parse_eventbridge(value: &Value) -> Result<ParsedEvent, EventError> {
+    let event: EventBridgeEvent<Option<Value>> = typed(value, "")?;
+    ensure_is(&event.source, "aws.s3", "source")?;
+    if event.detail_type != "Object Created" {
         return Ok(ParsedEvent {
             objects: Vec::new(),
             ignored: vec![format!(
                 "detail-type {} is not an object creation",
-                preview(detail_type)
+                preview(&event.detail_type)
             )],
         });
     }
-    let detail = required_object(root, "", "detail")?;
-    let bucket = required_object(detail, "detail", "bucket")?;
-    let object = required_object(detail, "detail", "object")?;
+    let detail: CreatedDetail = typed(&required(event.detail, "detail")?, "detail")?;
     let object_at = "detail.object";
     Ok(ParsedEvent {
         objects: vec![ObjectCreated {
-            bucket: bucket_name(bucket, "detail.bucket")?,
-            key: object_key(object, object_at)?,
-            version_id: version_id(object, object_at, "version-id")?,
-            sequencer: sequencer(object, object_at)?,
-            size: size(object, object_at)?,
-            event_time: optional_str(root, "", "time")?.map(str::to_string),
+            bucket: bucket_name(detail.bucket.name, "detail.bucket")?,
+            key: object_key(detail.object.key, object_at)?,
+            version_id: version_id(detail.object.version_id),
+            sequencer: sequencer(detail.object.sequencer, object_at)?,
+            size: size(detail.object.size, object_at)?,
+            event_time: event
+                .time
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         }],
         ignored: Vec::new(),
     })
 }
 
-fn parse_test_event(root: &Map<String, Value>, event: &Value) -> Result<ParsedEvent, EventError> {
-    if event.as_str() != Some("s3:TestEvent") {
+/// The `s3:TestEvent`, for which `aws_lambda_events` has no type.
+fn parse_test_event(value: &Value) -> Result<ParsedEvent, EventError> {
+    let event = value.get("Event").unwrap_or(&Value::Null);
+    if event != "s3:TestEvent" {
+        let found = preview(&event.to_string());
         return Err(malformed(
             "Event",
-            format!("expected \"s3:TestEvent\", found {}", describe(event)),
+            format!("expected \"s3:TestEvent\", found {found}"),
         ));
     }
-    let bucket = match root.get("Bucket").and_then(Value::as_str) {
+    let bucket = match value.get("Bucket").and_then(Value::as_str) {
         Some(bucket) => format!(" for bucket {}", preview(bucket)),
         None => String::new(),
     };
@@ -213,186 +254,6 @@ fn parse_test_event(root: &Map<String, Value>, event: &Value) -> Result<ParsedEv
             "s3:TestEvent{bucket}: sent once when notifications are configured; nothing to do"
         )],
     })
-}
-
-fn bucket_name(bucket: &Map<String, Value>, at: &str) -> Result<String, EventError> {
-    let name = required_str(bucket, at, "name")?;
-    if name.is_empty() {
-        return Err(malformed(&join(at, "name"), "is empty"));
-    }
-    if name.contains('/') {
-        return Err(malformed(
-            &join(at, "name"),
-            "a bucket name cannot contain '/'",
-        ));
-    }
-    Ok(name.to_string())
-}
-
-fn object_key(object: &Map<String, Value>, at: &str) -> Result<String, EventError> {
-    let field = join(at, "key");
-    let raw = required_str(object, at, "key")?;
-    let key = decode_key(raw).map_err(|reason| malformed(&field, reason))?;
-    if key.is_empty() {
-        return Err(malformed(&field, "is empty"));
-    }
-    Ok(key)
-}
-
-fn version_id(
-    object: &Map<String, Value>,
-    at: &str,
-    name: &str,
-) -> Result<Option<String>, EventError> {
-    // Unversioned buckets send null, an empty string or nothing.
-    Ok(optional_str(object, at, name)?
-        .filter(|v| !v.is_empty())
-        .map(str::to_string))
-}
-
-fn sequencer(object: &Map<String, Value>, at: &str) -> Result<Option<String>, EventError> {
-    match optional_str(object, at, "sequencer")? {
-        None | Some("") => Ok(None),
-        Some(s) if s.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(Some(s.to_string())),
-        Some(s) => Err(malformed(
-            &join(at, "sequencer"),
-            format!("expected hex digits, found {:?}", preview(s)),
-        )),
-    }
-}
-
-fn size(object: &Map<String, Value>, at: &str) -> Result<Option<i64>, EventError> {
-    match object.get("size") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(size) if size >= 0 => Ok(Some(size)),
-            _ => Err(malformed(
-                &join(at, "size"),
-                format!("expected a byte count, found {n}"),
-            )),
-        },
-        Some(other) => Err(malformed(
-            &join(at, "size"),
-            format!("expected a number, found {}", describe(other)),
-        )),
-    }
-}
-
-/// Decodes a key encoded like an HTML form field: `+` is a space and `%XX` a
-/// byte; the bytes must form UTF-8.
-fn decode_key(raw: &str) -> Result<String, String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let hi = bytes.get(i + 1).copied().and_then(hex_value);
-                let lo = bytes.get(i + 2).copied().and_then(hex_value);
-                let (Some(hi), Some(lo)) = (hi, lo) else {
-                    return Err(format!(
-                        "invalid URL encoding at byte {i}: '%' must be followed by two hex digits"
-                    ));
-                };
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).map_err(|_| "URL-decodes to bytes that are not UTF-8".to_string())
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-fn as_object<'a>(value: &'a Value, at: &str) -> Result<&'a Map<String, Value>, EventError> {
-    value
-        .as_object()
-        .ok_or_else(|| malformed(at, format!("expected an object, found {}", describe(value))))
-}
-
-fn required_object<'a>(
-    parent: &'a Map<String, Value>,
-    at: &str,
-    name: &str,
-) -> Result<&'a Map<String, Value>, EventError> {
-    match parent.get(name) {
-        None | Some(Value::Null) => Err(malformed(&join(at, name), "is missing")),
-        Some(value) => as_object(value, &join(at, name)),
-    }
-}
-
-fn required_str<'a>(
-    parent: &'a Map<String, Value>,
-    at: &str,
-    name: &str,
-) -> Result<&'a str, EventError> {
-    optional_str(parent, at, name)?.ok_or_else(|| malformed(&join(at, name), "is missing"))
-}
-
-fn optional_str<'a>(
-    parent: &'a Map<String, Value>,
-    at: &str,
-    name: &str,
-) -> Result<Option<&'a str>, EventError> {
-    match parent.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(malformed(
-            &join(at, name),
-            format!("expected a string, found {}", describe(other)),
-        )),
-    }
-}
-
-/// `parent.name`, or `name` at the top level.
-fn join(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_string()
-    } else {
-        format!("{parent}.{name}")
-    }
-}
-
-fn malformed(field: &str, reason: impl Into<String>) -> EventError {
-    EventError::Malformed {
-        field: if field.is_empty() { "$" } else { field }.to_string(),
-        reason: reason.into(),
-    }
-}
-
-fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// A value from the event, cut short for messages.
-fn preview(text: &str) -> String {
-    let mut shown: String = text.chars().take(PREVIEW_CHARS).collect();
-    if text.chars().count() > PREVIEW_CHARS {
-        shown.push('…');
-    }
-    shown
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@ use serde_json::json;
 
 use super::*;
 
+mod malformed;
+
 const S3_FIXTURE: &str =
     include_str!("../../../../../tests/fixtures/events/s3-object-created.json");
 const EB_FIXTURE: &str =
@@ -132,24 +134,6 @@ fn keys_are_url_decoded_form_style() {
 }
 
 #[test]
-fn bad_url_encoding_is_malformed() {
-    // "%+1": a sign is not a hex digit, although `u8::from_str_radix` takes it.
-    for raw in [
-        "%",
-        "jobs/%4",
-        "jobs/%zz.jar",
-        "jobs/%+1.jar",
-        "jobs/%FF.jar",
-    ] {
-        assert_eq!(
-            malformed_field(&s3_with_key(raw)),
-            "Records[0].s3.object.key",
-            "{raw}"
-        );
-    }
-}
-
-#[test]
 fn a_key_of_one_space_is_accepted() {
     let parsed = parse_event(&s3_with_key("+")).unwrap();
     assert_eq!(parsed.objects[0].key, " ");
@@ -265,163 +249,6 @@ fn optional_fields_may_be_absent_or_null() {
 }
 
 #[test]
-fn malformed_notifications_name_the_field() {
-    let s3 = s3_fixture;
-    let cases: Vec<(Value, &str)> = vec![
-        (json!([]), "$"),
-        (json!("Records"), "$"),
-        (json!({}), "$"),
-        (json!({"hello": "world"}), "$"),
-        (json!({"Records": {}}), "Records"),
-        (json!({"Records": []}), "Records"),
-        (json!({"Records": [1]}), "Records[0]"),
-        (
-            with(s3(), "/Records/0/eventSource", None),
-            "Records[0].eventSource",
-        ),
-        (
-            with(s3(), "/Records/0/eventSource", Some(json!("aws:sqs"))),
-            "Records[0].eventSource",
-        ),
-        (
-            with(s3(), "/Records/0/eventName", None),
-            "Records[0].eventName",
-        ),
-        (
-            with(s3(), "/Records/0/eventName", Some(json!(7))),
-            "Records[0].eventName",
-        ),
-        (with(s3(), "/Records/0/s3", None), "Records[0].s3"),
-        (
-            with(s3(), "/Records/0/s3", Some(json!([]))),
-            "Records[0].s3",
-        ),
-        (
-            with(s3(), "/Records/0/s3/bucket", None),
-            "Records[0].s3.bucket",
-        ),
-        (
-            with(s3(), "/Records/0/s3/bucket/name", None),
-            "Records[0].s3.bucket.name",
-        ),
-        (
-            with(s3(), "/Records/0/s3/bucket/name", Some(json!(""))),
-            "Records[0].s3.bucket.name",
-        ),
-        (
-            with(s3(), "/Records/0/s3/bucket/name", Some(json!("a/b"))),
-            "Records[0].s3.bucket.name",
-        ),
-        (
-            with(s3(), "/Records/0/s3/object", None),
-            "Records[0].s3.object",
-        ),
-        (
-            with(s3(), "/Records/0/s3/object/key", None),
-            "Records[0].s3.object.key",
-        ),
-        (
-            with(s3(), "/Records/0/s3/object/key", Some(json!(""))),
-            "Records[0].s3.object.key",
-        ),
-        (
-            with(s3(), "/Records/0/s3/object/key", Some(json!(12))),
-            "Records[0].s3.object.key",
-        ),
-        (
-            with(s3(), "/Records/0/s3/object/size", Some(json!("18432"))),
-            "Records[0].s3.object.size",
-        ),
-        (
-            with(s3(), "/Records/0/s3/object/size", Some(json!(-1))),
-            "Records[0].s3.object.size",
-        ),
-        (
-            with(s3(), "/Records/0/s3/object/size", Some(json!(1.5))),
-            "Records[0].s3.object.size",
-        ),
-        (
-            with(s3(), "/Records/0/s3/object/versionId", Some(json!(5))),
-            "Records[0].s3.object.versionId",
-        ),
-        (
-            with(s3(), "/Records/0/s3/object/sequencer", Some(json!("xyz"))),
-            "Records[0].s3.object.sequencer",
-        ),
-        (
-            with(s3(), "/Records/0/eventTime", Some(json!(false))),
-            "Records[0].eventTime",
-        ),
-        (
-            json!({"Records": [record("ObjectCreated:Put", "a.jar"), record("ObjectCreated:Put", "")]}),
-            "Records[1].s3.object.key",
-        ),
-    ];
-    for (event, field) in cases {
-        assert_eq!(malformed_field(&event), field, "{event}");
-    }
-}
-
-#[test]
-fn malformed_eventbridge_events_name_the_field() {
-    let eb = eb_fixture;
-    let cases: Vec<(Value, &str)> = vec![
-        (with(eb(), "/source", Some(json!("aws.ec2"))), "source"),
-        (with(eb(), "/source", None), "source"),
-        (with(eb(), "/detail-type", None), "detail-type"),
-        (
-            with(eb(), "/detail-type", Some(json!(["x"]))),
-            "detail-type",
-        ),
-        (with(eb(), "/detail", None), "detail"),
-        (with(eb(), "/detail", Some(json!("x"))), "detail"),
-        (with(eb(), "/detail/bucket", None), "detail.bucket"),
-        (
-            with(eb(), "/detail/bucket/name", None),
-            "detail.bucket.name",
-        ),
-        (with(eb(), "/detail/object", None), "detail.object"),
-        (with(eb(), "/detail/object/key", None), "detail.object.key"),
-        (
-            with(eb(), "/detail/object/version-id", Some(json!({}))),
-            "detail.object.version-id",
-        ),
-        (
-            with(eb(), "/detail/object/size", Some(json!(true))),
-            "detail.object.size",
-        ),
-        (with(eb(), "/time", Some(json!(1))), "time"),
-        (json!({"Event": "s3:Other"}), "Event"),
-    ];
-    for (event, field) in cases {
-        assert_eq!(malformed_field(&event), field, "{event}");
-    }
-}
-
-#[test]
-fn errors_read_well_and_are_not_retryable() {
-    let err = parse_event(&with(s3_fixture(), "/Records/0/s3/object/key", None)).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "malformed S3 event: Records[0].s3.object.key: is missing"
-    );
-    assert!(!err.is_retryable());
-    assert_eq!(err.kind(), "malformed_event");
-}
-
-#[test]
-fn long_values_are_cut_short_in_messages() {
-    let long = "x".repeat(10_000);
-    let err = parse_event(&with(
-        s3_fixture(),
-        "/Records/0/eventSource",
-        Some(json!(long)),
-    ))
-    .unwrap_err();
-    assert!(err.to_string().len() < 300, "{err}");
-}
-
-#[test]
 fn sequencers_compare_as_hex_numbers() {
     let a = "0055AED6DCD90281E5";
     assert!(!sequencer_newer(a, a));
@@ -438,4 +265,48 @@ fn sequencers_compare_as_hex_numbers() {
     assert!(!sequencer_newer("F", "10"));
     assert!(!sequencer_newer("0F", "F"));
     assert!(!sequencer_newer("", "0"));
+}
+
+#[test]
+fn a_skipped_record_needs_no_s3_entity() {
+    let event = json!({"Records": [
+        {"eventSource": "aws:s3", "eventName": "ObjectRemoved:Delete"},
+        {"eventSource": "aws:s3", "eventName": "ObjectRemoved:Delete", "s3": "gone"},
+    ]});
+    let parsed = parse_event(&event).unwrap();
+    assert!(parsed.objects.is_empty());
+    assert_eq!(parsed.ignored.len(), 2);
+}
+
+#[test]
+fn a_record_needs_no_identity_parameters_or_time() {
+    // aws_lambda_events' own S3EventRecord requires all three.
+    let event = json!({"Records": [{
+        "eventSource": "aws:s3",
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "b"}, "object": {"key": "jobs/a.jar"}},
+    }]});
+    let parsed = parse_event(&event).unwrap();
+    assert_eq!(parsed.objects[0].path(), "s3://b/jobs/a.jar");
+    assert_eq!(parsed.objects[0].event_time, None);
+}
+
+#[test]
+fn eventbridge_deletions_need_no_detail() {
+    let deleted = with(eb_fixture(), "/detail-type", Some(json!("Object Deleted")));
+    let parsed = parse_event(&with(deleted, "/detail", None)).unwrap();
+    assert!(parsed.objects.is_empty());
+    assert_eq!(parsed.ignored.len(), 1);
+}
+
+#[test]
+fn eventbridge_time_is_given_in_utc() {
+    for (time, utc) in [
+        ("2026-11-26T15:00:00+01:00", "2026-11-26T14:00:00Z"),
+        ("2026-11-26T14:00:00.250Z", "2026-11-26T14:00:00.250Z"),
+    ] {
+        let event = with(eb_fixture(), "/time", Some(json!(time)));
+        let parsed = parse_event(&event).unwrap();
+        assert_eq!(parsed.objects[0].event_time.as_deref(), Some(utc), "{time}");
+    }
 }
