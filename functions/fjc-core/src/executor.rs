@@ -7,7 +7,6 @@
 //! a second copy.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use fjc_flink::{FlinkApi, FlinkError, JobId, RunRequest};
 use fjc_spec::flink_conf::flink_configuration;
@@ -19,6 +18,7 @@ use crate::context::Context;
 use crate::counted::Counted;
 use crate::error::CoreError;
 use crate::executor_secrets::{ResolvedSpec, resolve_spec};
+use crate::operation::stop::StopJob;
 use crate::planner::{Action, DeployReason, Observation};
 use crate::revisions::RestartFrom;
 use crate::secrets::SecretSource;
@@ -27,16 +27,7 @@ use crate::state::{JobState, Lifecycle, Operation, Purpose};
 use crate::store::{LeaseGrant, SpecRecord, Store, StoreError};
 use fjc_spec::UpgradeMode;
 
-/// How an action ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Done; what was done.
-    Done(String),
-    /// Started or continued; finishes in a later cycle.
-    InProgress(String),
-    /// Failed; recorded in the job's state where possible.
-    Failed(String),
-}
+pub use crate::operation::Outcome;
 
 /// One carried-out action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,13 +64,14 @@ pub struct Executor<'a, S, F, A, C, K> {
 pub(crate) type Step<T> = Result<T, CoreError>;
 
 mod batch;
+mod drive;
 mod lifecycle;
 mod observe;
 mod revisions;
 mod upgrade;
 
-use observe::{Seen, failure_cause};
-use upgrade::Carry;
+use crate::operation::carry::Carry;
+use observe::Seen;
 
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     Executor<'_, S, F, A, C, K>
@@ -596,33 +588,13 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         result.map(|_| None)
     }
 
-    /// Cancels `id` if it is live and waits (bounded) until it is terminal.
-    /// Returns whether it is gone.
-    async fn stop_job(&self, flink: &Counted<F>, cluster: &str, id: &JobId) -> Step<bool> {
+    /// Cancels `id` if it is live and waits (within the cycle's budget) until it
+    /// is over. Returns whether it is.
+    async fn stop_job(&self, cluster: &str, id: &JobId) -> Step<bool> {
         let live = self
             .observed_state(cluster, id)
             .is_some_and(|s| !s.is_globally_terminal());
-        if !live {
-            return Ok(true);
-        }
-        match flink.cancel(id).await {
-            Ok(()) | Err(FlinkError::AlreadyTerminal { .. } | FlinkError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let deadline = tokio::time::Instant::now()
-            + Duration::from_secs(self.ctx.settings.cancel_wait_seconds);
-        loop {
-            match flink.job(id).await {
-                Ok(d) if d.state.is_globally_terminal() => return Ok(true),
-                Err(FlinkError::NotFound { .. }) => return Ok(true),
-                Ok(_) => {}
-                Err(e) => return Err(e.into()),
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Ok(false);
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        Ok(self.drive(&mut StopJob::new(cluster, id, live)).await??)
     }
 
     async fn finish_deploy(
@@ -715,13 +687,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     }
 
     fn backoff_ms(&self, attempts: u32) -> i64 {
-        let s = &self.ctx.settings;
-        let exp = attempts.saturating_sub(1).min(20);
-        let secs = s
-            .retry_base_seconds
-            .saturating_mul(1u64 << exp)
-            .min(s.retry_max_seconds);
-        i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+        self.backoff().after(attempts)
     }
 
     async fn start_delete(&self, job_id: &str, flink_job_ids: Vec<JobId>) -> Step<Outcome> {
@@ -740,8 +706,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             return Ok(Outcome::Done("no delete in flight".into()));
         };
         for id in flink_job_ids {
-            let flink = self.flink(&state.cluster)?;
-            if !self.stop_job(flink, &state.cluster, id).await? {
+            if !self.stop_job(&state.cluster, id).await? {
                 return Ok(Outcome::InProgress(format!("waiting for job {id} to stop")));
             }
         }

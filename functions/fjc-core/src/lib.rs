@@ -26,6 +26,7 @@ pub mod fanout;
 pub mod flink_auth;
 pub mod health;
 pub mod metrics;
+pub mod operation;
 pub mod planner;
 pub mod policy;
 pub mod restore;

@@ -3,23 +3,20 @@
 //! rollback to a recorded revision, and recording the newest retained
 //! checkpoint. Each records its intent (and trigger id) before calling Flink.
 
-use std::time::Duration;
-
 use fjc_flink::rest::new_trigger_id;
-use fjc_flink::{DisposalStatus, FlinkApi, FlinkError, JobId, SavepointStatus};
+use fjc_flink::{FlinkApi, JobId};
 use fjc_spec::UpgradeMode;
 use tracing::{info, warn};
 
-use super::upgrade::Carry;
 use super::{Executor, Outcome, Step};
 use crate::artifacts::ArtifactSource;
 use crate::clock::Clock;
 use crate::error::CoreError;
+use crate::operation::carry::Carry;
+use crate::operation::savepoint::{Settings, TakeSavepoint};
 use crate::revisions::RevisionOutcome;
 use crate::secrets::SecretSource;
-use crate::state::{
-    JobState, Lifecycle, Operation, Purpose, RollbackRecord, SavepointRecord, UpgradeProgress,
-};
+use crate::state::{JobState, Lifecycle, Operation, Purpose, RollbackRecord, UpgradeProgress};
 use crate::store::Store;
 
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
@@ -97,154 +94,12 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         Box::pin(self.continue_savepoint(state)).await
     }
 
-    pub(crate) async fn continue_savepoint(&self, mut state: JobState) -> Step<Outcome> {
-        let Some(Operation::Savepoint {
-            flink_job_id,
-            trigger_id,
-            started_at,
-            ..
-        }) = state.operation.clone()
-        else {
+    pub(crate) async fn continue_savepoint(&self, state: JobState) -> Step<Outcome> {
+        let settings = Settings::of(&self.spec(&state.job_id)?.spec, self.backoff());
+        let Some(mut op) = TakeSavepoint::resume(state, settings) else {
             return Ok(Outcome::Done("no savepoint in flight".into()));
         };
-        let flink = self.flink(&state.cluster)?;
-        let spec = self.spec(&state.job_id)?.spec.clone();
-        // A resumed step asks about its trigger before triggering again.
-        let known = matches!(
-            flink.savepoint_status(&flink_job_id, &trigger_id).await,
-            Ok(SavepointStatus::Completed { .. } | SavepointStatus::InProgress)
-        );
-        if !known {
-            let target = spec.deployment.savepoint_path.as_deref();
-            match flink
-                .trigger_savepoint(&flink_job_id, target, &trigger_id)
-                .await
-            {
-                Ok(()) => {}
-                Err(e @ (FlinkError::NotFound { .. } | FlinkError::AlreadyTerminal { .. })) => {
-                    return self
-                        .savepoint_failed(&mut state, format!("job not running: {e}"))
-                        .await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let timeout = i64::try_from(spec.savepoint_timeout().as_millis()).unwrap_or(i64::MAX);
-        let deadline = tokio::time::Instant::now()
-            + Duration::from_secs(self.ctx.settings.cancel_wait_seconds);
-        loop {
-            match flink.savepoint_status(&flink_job_id, &trigger_id).await {
-                Ok(SavepointStatus::Completed { location }) => {
-                    let record = SavepointRecord {
-                        location: location.clone(),
-                        at: self.now(),
-                        from_job: flink_job_id.clone(),
-                        kind: "savepoint".into(),
-                    };
-                    state.savepoints.push(record.clone());
-                    state.last_savepoint = Some(record);
-                    // Savepoints of this job that Flink completed after an earlier
-                    // step gave up on them join the history, where retention
-                    // keeps or disposes of them like any other.
-                    let late =
-                        Box::pin(self.unknown_savepoints(&state, Some(&spec), &flink_job_id)).await;
-                    for p in late {
-                        info!(job = %state.job_id, location = %p.location, "recording a savepoint that completed after its step gave up");
-                        state.savepoints.push(p);
-                    }
-                    state.operation = None;
-                    state.next_attempt_at = None;
-                    self.save(&mut state).await?;
-                    info!(job = %state.job_id, %location, "savepoint taken");
-                    let disposed = self.retain_savepoints(&mut state, &spec).await?;
-                    return Ok(Outcome::Done(format!(
-                        "savepoint {location}{}",
-                        if disposed > 0 {
-                            format!("; {disposed} expired savepoint(s) disposed of")
-                        } else {
-                            String::new()
-                        }
-                    )));
-                }
-                Ok(SavepointStatus::Failed { cause }) => {
-                    return self
-                        .savepoint_failed(&mut state, format!("savepoint failed: {cause}"))
-                        .await;
-                }
-                Ok(SavepointStatus::InProgress) => {}
-                Err(FlinkError::NotFound { .. }) => {
-                    return self
-                        .savepoint_failed(&mut state, "the job ended during the savepoint".into())
-                        .await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-            if self.now() - started_at > timeout {
-                return self
-                    .savepoint_failed(
-                        &mut state,
-                        format!("savepoint did not complete within {}s", timeout / 1000),
-                    )
-                    .await;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Ok(Outcome::InProgress(format!(
-                    "savepoint of {flink_job_id} in progress"
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-
-    async fn savepoint_failed(&self, state: &mut JobState, message: String) -> Step<Outcome> {
-        warn!(job = %state.job_id, error = %message, "savepoint not taken");
-        state.operation = None;
-        state.failed_attempts = state.failed_attempts.saturating_add(1);
-        state.next_attempt_at = Some(self.now() + self.backoff_ms(state.failed_attempts));
-        state.set_error(message.clone(), self.now(), true);
-        self.save(state).await?;
-        Ok(Outcome::Failed(message))
-    }
-
-    /// Disposes of savepoints beyond the spec's count and age limits through
-    /// Flink, never the newest, the newest restore point or the one the deployed
-    /// version started from. A savepoint leaves the history only once Flink
-    /// confirmed its disposal (or that it is already gone). Returns how many.
-    async fn retain_savepoints(
-        &self,
-        state: &mut JobState,
-        spec: &fjc_spec::JobSpec,
-    ) -> Step<usize> {
-        let now = self.now();
-        let max_age = i64::try_from(spec.savepoint_max_age().as_millis()).unwrap_or(i64::MAX);
-        let keep = spec.savepoint_history();
-        let mut by_age: Vec<SavepointRecord> = state.savepoints.clone();
-        by_age.sort_by_key(|s| std::cmp::Reverse(s.at));
-        let protected = |s: &SavepointRecord| {
-            Some(&s.location) == state.last_savepoint.as_ref().map(|l| &l.location)
-                || Some(&s.location) == state.restored_from.as_ref()
-        };
-        let expired: Vec<String> = by_age
-            .iter()
-            .enumerate()
-            .filter(|(i, s)| *i > 0 && (*i >= keep || now - s.at > max_age) && !protected(s))
-            .map(|(_, s)| s.location.clone())
-            .collect();
-        let flink = self.flink(&state.cluster)?;
-        let mut gone = Vec::new();
-        for location in expired {
-            match dispose(flink, &location).await {
-                Ok(()) => gone.push(location),
-                Err(e) => {
-                    warn!(job = %state.job_id, %location, error = %e, "savepoint not disposed of")
-                }
-            }
-        }
-        if !gone.is_empty() {
-            state.savepoints.retain(|s| !gone.contains(&s.location));
-            self.save(state).await?;
-        }
-        Ok(gone.len())
+        self.drive(&mut op).await
     }
 
     /// Deploys revision `to` (default: the last stable one) again. Manual, on a
@@ -327,30 +182,4 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         self.save(&mut state).await?;
         Box::pin(self.continue_deploy(state)).await
     }
-}
-
-/// Disposes of a savepoint and waits (bounded) for Flink to confirm. A
-/// savepoint that no longer exists counts as disposed of.
-async fn dispose<F: FlinkApi>(flink: &F, location: &str) -> Result<(), String> {
-    let trigger = flink
-        .dispose_savepoint(location)
-        .await
-        .map_err(|e| e.to_string())?;
-    for _ in 0..40 {
-        match flink.disposal_status(&trigger).await {
-            Ok(DisposalStatus::Done) => return Ok(()),
-            Ok(DisposalStatus::Failed { cause }) if is_missing(&cause) => return Ok(()),
-            Ok(DisposalStatus::Failed { cause }) => return Err(cause),
-            Ok(DisposalStatus::InProgress) => {}
-            Err(e) => return Err(e.to_string()),
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    Err("disposal still in progress".into())
-}
-
-fn is_missing(cause: &str) -> bool {
-    ["FileNotFoundException", "does not exist", "Cannot find"]
-        .iter()
-        .any(|m| cause.contains(m))
 }

@@ -1,9 +1,7 @@
 //! Recording what a cycle saw of a deployed job: lifecycle, Flink state, when
 //! it started running all tasks (for STABLE), and Flink's failure cause.
 
-use std::time::Duration;
-
-use fjc_flink::{FlinkApi, FlinkError, JobId};
+use fjc_flink::FlinkApi;
 
 use super::{Executor, Outcome, Step};
 use crate::artifacts::ArtifactSource;
@@ -27,8 +25,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         if seen.fetch_cause
             && let Some(id) = &state.flink_job_id
         {
-            let flink = self.flink(&state.cluster)?;
-            cause = Some(match failure_cause(flink, id).await {
+            cause = Some(match self.failure_cause(&state.cluster, id).await? {
                 Ok(Some(cause)) => cause,
                 Ok(None) => format!("Flink job {id} failed"),
                 Err(e) => format!("Flink job {id} failed (cause unavailable: {e})"),
@@ -81,22 +78,6 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             seen.flink_state
         )))
     }
-}
-
-/// Flink's failure cause of a FAILED job. Flink caches the exception history
-/// (`web.refresh-interval`, 3 s by default): a job that failed a moment ago may
-/// show none yet, so an empty answer is asked again for a few seconds.
-pub(crate) async fn failure_cause<F: FlinkApi>(
-    flink: &F,
-    id: &JobId,
-) -> Result<Option<String>, FlinkError> {
-    for _ in 0..5 {
-        if let Some(cause) = flink.job_failure_cause(id).await? {
-            return Ok(Some(cause));
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    flink.job_failure_cause(id).await
 }
 
 /// What a cycle saw of a deployed job (see [`Action::Record`]).

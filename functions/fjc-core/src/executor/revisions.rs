@@ -65,7 +65,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 state.recoveries.retain(|t| now - t < window);
                 state.recoveries.push(now);
                 let cause = match &state.flink_job_id {
-                    Some(id) => self.failure_cause(state, id).await,
+                    Some(id) => self.recovery_cause(state, id).await,
                     None => None,
                 };
                 let n = state.recoveries.len();
@@ -90,16 +90,15 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             Purpose::Resume | Purpose::Rollback { .. } => {}
         }
     }
-    async fn failure_cause(&self, state: &JobState, id: &JobId) -> Option<String> {
-        let flink = self.flink(&state.cluster).ok()?;
+    async fn recovery_cause(&self, state: &JobState, id: &JobId) -> Option<String> {
         if self
             .observed_state(&state.cluster, id)
             .is_none_or(|s| *s != fjc_flink::FlinkJobState::Failed)
         {
             return None;
         }
-        match super::failure_cause(flink, id).await {
-            Ok(Some(cause)) => Some(format!("Flink job {id} failed: {cause}")),
+        match self.failure_cause(&state.cluster, id).await {
+            Ok(Ok(Some(cause))) => Some(format!("Flink job {id} failed: {cause}")),
             _ => Some(format!("Flink job {id} failed")),
         }
     }

@@ -1,0 +1,134 @@
+//! Carrying out what an operation asks ([`crate::operation`]): one place that
+//! turns effects into port calls and answers, and that waits for a "look again
+//! at" only within the cycle's budget (`reconcile.cancel_wait_seconds`); past it
+//! the operation pauses and a later cycle goes on from its saved state.
+
+use std::time::Duration;
+
+use fjc_flink::FlinkApi;
+
+use super::{Executor, Step};
+use crate::artifacts::ArtifactSource;
+use crate::clock::Clock;
+use crate::operation::{Answer, Backoff, Effect, Next, Operation};
+use crate::secrets::SecretSource;
+use crate::store::Store;
+
+impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
+    Executor<'_, S, F, A, C, K>
+{
+    /// Steps `op` to its end, or until it would have to wait past the cycle's
+    /// budget. Store failures (a lost lease) stop it as errors.
+    pub(crate) async fn drive<O: Operation>(&self, op: &mut O) -> Step<O::Ending> {
+        let budget = Duration::from_secs(self.ctx.settings.cancel_wait_seconds);
+        self.drive_within(op, budget).await
+    }
+
+    /// [`Self::drive`] with a budget of its own, for an operation that cannot
+    /// be paused part way (its progress lives only in this cycle).
+    pub(crate) async fn drive_within<O: Operation>(
+        &self,
+        op: &mut O,
+        budget: Duration,
+    ) -> Step<O::Ending> {
+        let deadline = tokio::time::Instant::now() + budget;
+        let mut answer = None;
+        loop {
+            match op.step(answer.take(), self.now()) {
+                Next::Do(effect) => answer = Some(Box::pin(self.carry_out(effect)).await?),
+                Next::LookAgainAt { at, why } => {
+                    let wait = Duration::from_millis(u64::try_from(at - self.now()).unwrap_or(0));
+                    if tokio::time::Instant::now() + wait > deadline {
+                        return Ok(op.paused(why));
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Next::Done(ending) => return Ok(ending),
+                Next::Fail(error) => return Err(error),
+            }
+        }
+    }
+
+    /// One effect, carried out. Only a failed write is an error; a Flink call's
+    /// failure is the operation's to judge.
+    async fn carry_out(&self, effect: Effect) -> Step<Answer> {
+        Ok(match effect {
+            Effect::Save(mut state) => {
+                self.save(&mut state).await?;
+                Answer::Saved(state)
+            }
+            Effect::AskSavepoint {
+                cluster,
+                job,
+                trigger,
+            } => Answer::Savepoint(self.flink(&cluster)?.savepoint_status(&job, &trigger).await),
+            Effect::TriggerSavepoint {
+                cluster,
+                job,
+                target,
+                trigger,
+            } => Answer::Called(
+                self.flink(&cluster)?
+                    .trigger_savepoint(&job, target.as_deref(), &trigger)
+                    .await,
+            ),
+            Effect::StopWithSavepoint {
+                cluster,
+                job,
+                target,
+                trigger,
+            } => Answer::Called(
+                self.flink(&cluster)?
+                    .stop_with_savepoint(&job, target.as_deref(), &trigger)
+                    .await,
+            ),
+            Effect::FindRestorePoints { state } => {
+                let spec = self.specs.get(&state.job_id).map(|r| &r.spec);
+                Answer::RestorePoints(Box::pin(self.restore_chain(&state, spec)).await)
+            }
+            Effect::AskJob { cluster, job } => {
+                Answer::Job(self.flink(&cluster)?.job(&job).await.map(|d| d.state))
+            }
+            Effect::Cancel { cluster, job } => {
+                Answer::Called(self.flink(&cluster)?.cancel(&job).await)
+            }
+            Effect::AskFailureCause { cluster, job } => {
+                Answer::FailureCause(self.flink(&cluster)?.job_failure_cause(&job).await)
+            }
+            Effect::ReadCheckpoints { cluster, job } => {
+                Answer::Checkpoints(self.flink(&cluster)?.checkpoints(&job).await)
+            }
+            Effect::FindLateSavepoints { state, job } => {
+                let spec = self.specs.get(&state.job_id).map(|r| &r.spec);
+                Answer::Late(Box::pin(self.unknown_savepoints(&state, spec, &job)).await)
+            }
+            Effect::Dispose { cluster, location } => {
+                Answer::Disposing(self.flink(&cluster)?.dispose_savepoint(&location).await)
+            }
+            Effect::AskDisposal { cluster, trigger } => {
+                Answer::Disposal(self.flink(&cluster)?.disposal_status(&trigger).await)
+            }
+        })
+    }
+
+    /// Flink's failure cause of a FAILED job, asked again for a few seconds
+    /// while Flink's exception history has none yet.
+    pub(crate) async fn failure_cause(
+        &self,
+        cluster: &str,
+        job: &fjc_flink::JobId,
+    ) -> Step<Result<Option<String>, fjc_flink::FlinkError>> {
+        self.drive(&mut crate::operation::cause::FailureCause::new(
+            cluster, job,
+        ))
+        .await
+    }
+
+    /// The controller's retry backoff.
+    pub(crate) fn backoff(&self) -> Backoff {
+        Backoff {
+            base_seconds: self.ctx.settings.retry_base_seconds,
+            max_seconds: self.ctx.settings.retry_max_seconds,
+        }
+    }
+}

@@ -1,0 +1,577 @@
+//! Replacing a running stream job without losing its state, per the upgrade
+//! mode (deploys, rollbacks and suspends share it). Every step records what it
+//! learned before the next Flink call, so a crash anywhere resumes at the same
+//! point:
+//!
+//! - `savepoint`: record a trigger id → stop-with-savepoint (idempotent per
+//!   trigger id) → look until done → record the location → wait for the old job
+//!   to end (cancel it if it does not) → the new job starts from it. A failed
+//!   savepoint leaves the old job running and the change waiting (retried with
+//!   backoff); one past `savepoint_timeout` is watched until Flink decides.
+//! - `last-state`: the newest retained checkpoint of the old job, if young
+//!   enough (else a savepoint) → cancel → read the retained checkpoint once the
+//!   statistics held still → start from it.
+//! - `stateless`: cancel → start empty.
+//!
+//! An old job that ended without a savepoint seen is restored from its newest
+//! restore point in storage; with none, the change is refused, never started
+//! empty by surprise.
+
+use fjc_flink::{CheckpointStats, FlinkError, JobId, SavepointStatus};
+use fjc_spec::UpgradeMode;
+
+use super::settle::SettledCheckpoints;
+use super::stop::StopJob;
+use super::{Answer, Backoff, Effect, Next, Operation, Outcome, unexpected};
+use crate::clock::EpochMs;
+use crate::state::{JobState, Lifecycle, Operation as Recorded, SavepointRecord, UpgradeProgress};
+
+/// How often a stop-with-savepoint in progress is looked at.
+pub const LOOK_EVERY_MS: EpochMs = 500;
+
+/// Where carrying the state over stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Carry {
+    /// The old job is gone; start the new one from this savepoint (or empty).
+    Ready(Option<String>),
+    /// Not yet (savepoint in progress, old job still stopping): a later cycle.
+    Wait(String),
+    /// Given up; the old job keeps running (or the change was refused). The
+    /// outcome to report.
+    Abandoned(Outcome),
+}
+
+/// The settings a carry-over needs: the deployed spec's, and the controller's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `deployment.savepoint_path` (the cluster's default when `None`).
+    pub target: Option<String>,
+    /// `savepoint_timeout`, milliseconds.
+    pub savepoint_timeout_ms: i64,
+    /// The oldest a retained checkpoint may be for `last-state`, milliseconds.
+    pub last_state_max_age_ms: i64,
+    /// How long an old job is given to end by itself after its savepoint before
+    /// it is cancelled (`reconcile.cancel_wait_seconds`), milliseconds.
+    pub end_wait_ms: i64,
+    /// Backoff before an abandoned change is tried again.
+    pub backoff: Backoff,
+}
+
+impl Settings {
+    /// The settings of `spec`, with the controller's.
+    pub fn of(spec: &fjc_spec::JobSpec, backoff: Backoff, end_wait_ms: i64) -> Settings {
+        let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        Settings {
+            target: spec.deployment.savepoint_path.clone(),
+            savepoint_timeout_ms: ms(spec.savepoint_timeout()),
+            last_state_max_age_ms: ms(spec.last_state_max_age()),
+            end_wait_ms,
+            backoff,
+        }
+    }
+}
+
+type Newest = fn(CheckpointStats) -> Option<(String, EpochMs)>;
+
+/// The newest retained checkpoint in `stats`: its path and completion time.
+fn newest(stats: CheckpointStats) -> Option<(String, EpochMs)> {
+    stats
+        .latest_completed
+        .and_then(|c| Some((c.external_path?, c.completed_at?)))
+}
+
+/// Carrying the state of `old` over, from the operation recorded in the state.
+pub struct CarryOver {
+    state: JobState,
+    settings: Settings,
+    old: JobId,
+    old_live: bool,
+    fresh_trigger: String,
+    stage: Stage,
+}
+
+enum Stage {
+    Begin,
+    /// Cancelling the old job; then `then`.
+    Stopping {
+        stop: StopJob,
+        then: AfterStop,
+    },
+    /// Waiting for the old job to end after its savepoint at `from`.
+    Ending {
+        wait: StopJob,
+        since: EpochMs,
+        from: String,
+    },
+    /// `last-state` on a live job: is its newest retained checkpoint young enough?
+    CheckingFreshness,
+    /// `last-state` after the cancel.
+    Settling(SettledCheckpoints<(String, EpochMs), Newest>),
+    /// `last-state` found no young checkpoint: the switch to a savepoint is saved.
+    SwitchingToSavepoint,
+    /// The new trigger id is being saved.
+    RecordingTrigger {
+        trigger: String,
+    },
+    /// A resumed step asks about its recorded trigger first.
+    AskingTrigger {
+        trigger: String,
+    },
+    /// Stop-with-savepoint asked for.
+    StoppingWithSavepoint {
+        trigger: String,
+    },
+    /// Looking at the savepoint.
+    Looking {
+        trigger: String,
+    },
+    /// The savepoint failed: did the stop happen anyway?
+    AskingEnded {
+        cause: String,
+    },
+    /// The old job is gone without a savepoint seen: its restore points in storage.
+    FindingRestorePoints,
+    /// The restore point is being saved; then ready, or wait for the old job's end.
+    SavingRestorePoint {
+        location: String,
+        wait_end: bool,
+    },
+    /// The overrun message is being saved.
+    SavingOverrun {
+        message: String,
+    },
+    /// Given up (saved); ends with this.
+    SavingEnd(Carry),
+}
+
+enum AfterStop {
+    Ready(Option<String>),
+    Settle,
+}
+
+fn progress(state: &mut JobState) -> Option<&mut UpgradeProgress> {
+    match &mut state.operation {
+        Some(Recorded::Deploy { upgrade, .. }) => upgrade.as_mut(),
+        Some(Recorded::Suspend { upgrade, .. }) => Some(upgrade),
+        _ => None,
+    }
+}
+
+impl CarryOver {
+    /// Carries over from `old`, which the cycle saw live or not. `fresh_trigger`
+    /// is the trigger id to record when no savepoint was triggered yet.
+    pub fn new(
+        state: JobState,
+        old: &JobId,
+        old_live: bool,
+        settings: Settings,
+        fresh_trigger: String,
+    ) -> CarryOver {
+        CarryOver {
+            state,
+            settings,
+            old: old.clone(),
+            old_live,
+            fresh_trigger,
+            stage: Stage::Begin,
+        }
+    }
+
+    /// The job's state as the carry-over left it (saved where it matters).
+    pub fn into_state(self) -> JobState {
+        self.state
+    }
+
+    fn cluster(&self) -> String {
+        self.state.cluster.clone()
+    }
+
+    fn save(&self) -> Next<Carry> {
+        Next::Do(Effect::Save(Box::new(self.state.clone())))
+    }
+
+    fn begin(&mut self, now: EpochMs) -> Next<Carry> {
+        let Some(p) = progress(&mut self.state).cloned() else {
+            return self.stop(AfterStop::Ready(None), now);
+        };
+        if let Some(from) = p.restore_from {
+            return match p.mode {
+                UpgradeMode::Savepoint => self.wait_end(from, now),
+                _ => self.stop(AfterStop::Ready(Some(from)), now),
+            };
+        }
+        match p.mode {
+            UpgradeMode::Stateless => self.stop(AfterStop::Ready(None), now),
+            UpgradeMode::LastState if self.old_live => {
+                self.stage = Stage::CheckingFreshness;
+                Next::Do(Effect::ReadCheckpoints {
+                    cluster: self.cluster(),
+                    job: self.old.clone(),
+                })
+            }
+            UpgradeMode::LastState => self.stop(AfterStop::Settle, now),
+            UpgradeMode::Savepoint => self.savepoint(now),
+        }
+    }
+
+    fn stop(&mut self, then: AfterStop, now: EpochMs) -> Next<Carry> {
+        let stop = StopJob::new(&self.state.cluster, &self.old, self.old_live);
+        self.stage = Stage::Stopping { stop, then };
+        self.step(None, now)
+    }
+
+    fn wait_end(&mut self, from: String, now: EpochMs) -> Next<Carry> {
+        let wait = StopJob::wait_for_end(&self.state.cluster, &self.old);
+        self.stage = Stage::Ending {
+            wait,
+            since: now,
+            from,
+        };
+        self.step(None, now)
+    }
+
+    fn savepoint(&mut self, now: EpochMs) -> Next<Carry> {
+        match progress(&mut self.state).and_then(|p| p.trigger_id.clone()) {
+            Some(trigger) => {
+                self.stage = Stage::AskingTrigger {
+                    trigger: trigger.clone(),
+                };
+                self.ask(trigger)
+            }
+            None => {
+                let trigger = self.fresh_trigger.clone();
+                if let Some(p) = progress(&mut self.state) {
+                    p.trigger_id = Some(trigger.clone());
+                    p.savepoint_started_at = Some(now);
+                }
+                self.stage = Stage::RecordingTrigger { trigger };
+                self.save()
+            }
+        }
+    }
+
+    fn ask(&self, trigger: String) -> Next<Carry> {
+        Next::Do(Effect::AskSavepoint {
+            cluster: self.cluster(),
+            job: self.old.clone(),
+            trigger,
+        })
+    }
+
+    fn stop_with_savepoint(&mut self, trigger: String) -> Next<Carry> {
+        self.stage = Stage::StoppingWithSavepoint {
+            trigger: trigger.clone(),
+        };
+        Next::Do(Effect::StopWithSavepoint {
+            cluster: self.cluster(),
+            job: self.old.clone(),
+            target: self.settings.target.clone(),
+            trigger,
+        })
+    }
+
+    fn looked(
+        &mut self,
+        trigger: String,
+        result: Result<SavepointStatus, FlinkError>,
+        now: EpochMs,
+    ) -> Next<Carry> {
+        match result {
+            Ok(SavepointStatus::Completed { location }) => {
+                tracing::info!(job = %self.state.job_id, %location, "savepoint completed");
+                let record = SavepointRecord {
+                    location,
+                    at: now,
+                    from_job: self.old.clone(),
+                    kind: "savepoint".into(),
+                };
+                self.restore_point(record, true)
+            }
+            // Flink may have forgotten the trigger (its async results live
+            // `rest.async.store-duration`, 5 min) or the JobManager may have
+            // restarted: the job itself says whether the stop happened. Only a
+            // job still running means it did not.
+            Ok(SavepointStatus::Failed { cause }) => {
+                self.stage = Stage::AskingEnded { cause };
+                Next::Do(Effect::AskJob {
+                    cluster: self.cluster(),
+                    job: self.old.clone(),
+                })
+            }
+            Ok(SavepointStatus::InProgress) => self.in_progress(trigger, now),
+            Err(FlinkError::NotFound { .. }) => self.old_job_gone(),
+            Err(e) => Next::Fail(e.into()),
+        }
+    }
+
+    fn in_progress(&mut self, trigger: String, now: EpochMs) -> Next<Carry> {
+        let started = progress(&mut self.state)
+            .and_then(|p| p.savepoint_started_at)
+            .unwrap_or(now);
+        let timeout = self.settings.savepoint_timeout_ms;
+        if now - started <= timeout {
+            self.stage = Stage::Looking { trigger };
+            return Next::LookAgainAt {
+                at: now + LOOK_EVERY_MS,
+                why: format!("savepoint of {} in progress", self.old),
+            };
+        }
+        // A stop-with-savepoint cannot be called off: if Flink still completed it
+        // later, the job would end with its state in a savepoint nobody recorded.
+        // So the overrun is reported and the trigger watched until Flink decides
+        // (its checkpoint timeout bounds that): failed → abandoned, the job keeps
+        // running; completed → the upgrade goes on from it.
+        let message = format!(
+            "savepoint exceeded savepoint_timeout ({}s) and is still in progress in \
+             Flink; the upgrade is abandoned if it fails, and goes on if it completes",
+            timeout / 1000
+        );
+        if self.state.last_error.as_ref().map(|e| &e.message) == Some(&message) {
+            return Next::Done(Carry::Wait(message));
+        }
+        tracing::warn!(job = %self.state.job_id, old = %self.old, "{message}");
+        self.state.set_error(message.clone(), now, true);
+        self.stage = Stage::SavingOverrun { message };
+        self.save()
+    }
+
+    /// Records where the new job starts from (the operation's step and the job's
+    /// newest savepoint), before anything else happens.
+    fn restore_point(&mut self, record: SavepointRecord, wait_end: bool) -> Next<Carry> {
+        let location = record.location.clone();
+        if let Some(p) = progress(&mut self.state) {
+            p.restore_from = Some(location.clone());
+        }
+        let known = self.state.savepoints.iter().any(|s| s.location == location);
+        if record.kind == "savepoint" && !known {
+            self.state.savepoints.push(record.clone());
+        }
+        self.state.last_savepoint = Some(record);
+        self.stage = Stage::SavingRestorePoint { location, wait_end };
+        self.save()
+    }
+
+    /// The old job ended (or vanished) without us seeing its savepoint: its
+    /// restore points in storage (a stop-savepoint Flink completed is the
+    /// newest), with the recorded ones; the newest wins.
+    fn old_job_gone(&mut self) -> Next<Carry> {
+        self.stage = Stage::FindingRestorePoints;
+        Next::Do(Effect::FindRestorePoints {
+            state: Box::new(self.state.clone()),
+        })
+    }
+
+    fn found(&mut self, found: crate::restore::discover::Found, now: EpochMs) -> Next<Carry> {
+        let old = self.old.clone();
+        if found.chain.is_empty() && found.incomplete {
+            return Next::Done(Carry::Wait(format!(
+                "job {old} ended; its restore points could not be listed yet"
+            )));
+        }
+        if let Some(sp) = found.chain.first().map(|c| c.record(&old)) {
+            tracing::warn!(job = %self.state.job_id, %old, location = %sp.location,
+                "old job is gone; restoring from its newest savepoint");
+            return self.restore_point(sp, false);
+        }
+        let message = format!(
+            "job {old} ended before its savepoint was taken and no savepoint is known; \
+             not starting the new version with empty state (use upgrade_mode: stateless \
+             to allow it)"
+        );
+        self.state.operation = None;
+        self.state.lifecycle = Lifecycle::Failed;
+        self.state.set_error(message.clone(), now, false);
+        self.stage = Stage::SavingEnd(Carry::Abandoned(Outcome::Failed(message)));
+        self.save()
+    }
+
+    /// The savepoint failed: the old job keeps running; the change waits and is
+    /// retried with backoff.
+    fn abandon(&mut self, reason: String, now: EpochMs) -> Next<Carry> {
+        let s = &mut self.state;
+        let what = s.operation.as_ref().map_or("upgrade", |o| o.name());
+        let message = format!("{what} not done, {reason}; job {} keeps running", self.old);
+        tracing::warn!(job = %s.job_id, error = %message, "upgrade abandoned");
+        s.operation = None;
+        s.lifecycle = Lifecycle::Running;
+        s.failed_attempts = s.failed_attempts.saturating_add(1);
+        s.next_attempt_at = Some(now + self.settings.backoff.after(s.failed_attempts));
+        s.set_error(message.clone(), now, true);
+        self.stage = Stage::SavingEnd(Carry::Abandoned(Outcome::Failed(message)));
+        self.save()
+    }
+
+    /// A step of a nested machine (stop, wait for the end, settle).
+    fn nested(&mut self, answer: Option<Answer>, now: EpochMs) -> Next<Carry> {
+        match &mut self.stage {
+            Stage::Stopping { stop, then } => match stop.step(answer, now) {
+                Next::Done(Ok(_)) => match std::mem::replace(then, AfterStop::Settle) {
+                    AfterStop::Ready(from) => Next::Done(Carry::Ready(from)),
+                    AfterStop::Settle => {
+                        self.stage = Stage::Settling(SettledCheckpoints::new(
+                            &self.state.cluster,
+                            &self.old,
+                            newest as Newest,
+                        ));
+                        self.step(None, now)
+                    }
+                },
+                other => lift(other),
+            },
+            Stage::Ending { wait, since, from } => match wait.step(answer, now) {
+                Next::Done(Ok(_)) => Next::Done(Carry::Ready(Some(from.clone()))),
+                Next::LookAgainAt { .. } if now - *since >= self.settings.end_wait_ms => {
+                    tracing::warn!(job = %self.state.job_id, old = %self.old,
+                        "old job still running after its savepoint; cancelling it");
+                    let from = from.clone();
+                    self.stop(AfterStop::Ready(Some(from)), now)
+                }
+                other => lift(other),
+            },
+            Stage::Settling(settle) => match settle.step(answer, now) {
+                Next::Done(Ok(Some(Some((location, at))))) => {
+                    let record = SavepointRecord {
+                        location,
+                        at,
+                        from_job: self.old.clone(),
+                        kind: "checkpoint".into(),
+                    };
+                    self.restore_point(record, false)
+                }
+                Next::Done(Ok(_)) => self.old_job_gone(),
+                other => lift(other),
+            },
+            _ => unexpected("carry-over", answer),
+        }
+    }
+}
+
+/// A nested machine's wait, effect or error, as the carry-over's.
+fn lift<T>(next: Next<Result<T, FlinkError>>) -> Next<Carry> {
+    match next {
+        Next::Do(e) => Next::Do(e),
+        Next::LookAgainAt { at, why } => Next::LookAgainAt { at, why },
+        Next::Fail(e) => Next::Fail(e),
+        Next::Done(Err(e)) => Next::Fail(e.into()),
+        Next::Done(Ok(_)) => Next::Fail(crate::error::CoreError::Config(
+            "internal error: a nested step ended unhandled".into(),
+        )),
+    }
+}
+
+impl Operation for CarryOver {
+    type Ending = Carry;
+
+    fn step(&mut self, answer: Option<Answer>, now: EpochMs) -> Next<Carry> {
+        let stage = std::mem::replace(&mut self.stage, Stage::Begin);
+        match (stage, answer) {
+            (Stage::Begin, None) => self.begin(now),
+            (s @ (Stage::Stopping { .. } | Stage::Ending { .. } | Stage::Settling(_)), a) => {
+                self.stage = s;
+                self.nested(a, now)
+            }
+            (Stage::CheckingFreshness, Some(Answer::Checkpoints(result))) => {
+                let fresh = match result {
+                    Ok(stats) => newest(stats)
+                        .filter(|(_, at)| now - at <= self.settings.last_state_max_age_ms),
+                    Err(FlinkError::NotFound { .. }) => None,
+                    Err(e) => return Next::Fail(e.into()),
+                };
+                if fresh.is_some() {
+                    return self.stop(AfterStop::Settle, now);
+                }
+                tracing::info!(job = %self.state.job_id,
+                    "no retained checkpoint young enough; taking a savepoint instead");
+                if let Some(p) = progress(&mut self.state) {
+                    p.mode = UpgradeMode::Savepoint;
+                }
+                self.stage = Stage::SwitchingToSavepoint;
+                self.save()
+            }
+            (Stage::SwitchingToSavepoint, Some(Answer::Saved(s))) => {
+                self.state = *s;
+                self.savepoint(now)
+            }
+            (Stage::RecordingTrigger { trigger }, Some(Answer::Saved(s))) => {
+                self.state = *s;
+                self.stop_with_savepoint(trigger)
+            }
+            // A resumed step: the savepoint may be complete and the old job ended.
+            (
+                Stage::AskingTrigger { trigger },
+                Some(Answer::Savepoint(
+                    r @ Ok(SavepointStatus::Completed { .. } | SavepointStatus::InProgress),
+                )),
+            ) => self.looked(trigger, r, now),
+            (Stage::AskingTrigger { trigger }, Some(Answer::Savepoint(_))) => {
+                self.stop_with_savepoint(trigger)
+            }
+            (Stage::StoppingWithSavepoint { trigger }, Some(Answer::Called(result))) => {
+                match result {
+                    Ok(()) => {
+                        self.stage = Stage::Looking {
+                            trigger: trigger.clone(),
+                        };
+                        self.ask(trigger)
+                    }
+                    Err(FlinkError::NotFound { .. } | FlinkError::AlreadyTerminal { .. }) => {
+                        self.old_job_gone()
+                    }
+                    Err(e) => Next::Fail(e.into()),
+                }
+            }
+            (Stage::Looking { trigger }, None) => {
+                self.stage = Stage::Looking {
+                    trigger: trigger.clone(),
+                };
+                self.ask(trigger)
+            }
+            (Stage::Looking { trigger }, Some(Answer::Savepoint(r))) => {
+                self.looked(trigger, r, now)
+            }
+            (Stage::AskingEnded { cause }, Some(Answer::Job(result))) => match result {
+                Ok(s) if s.is_globally_terminal() => self.old_job_gone(),
+                Err(FlinkError::NotFound { .. }) => self.old_job_gone(),
+                Ok(_) => self.abandon(format!("savepoint failed: {cause}"), now),
+                Err(e) => Next::Fail(e.into()),
+            },
+            (Stage::FindingRestorePoints, Some(Answer::RestorePoints(found))) => {
+                self.found(found, now)
+            }
+            (Stage::SavingRestorePoint { location, wait_end }, Some(Answer::Saved(s))) => {
+                self.state = *s;
+                if wait_end {
+                    self.wait_end(location, now)
+                } else {
+                    Next::Done(Carry::Ready(Some(location)))
+                }
+            }
+            (Stage::SavingOverrun { message }, Some(Answer::Saved(s))) => {
+                self.state = *s;
+                Next::Done(Carry::Wait(message))
+            }
+            (Stage::SavingEnd(carry), Some(Answer::Saved(s))) => {
+                self.state = *s;
+                Next::Done(carry)
+            }
+            (_, answer) => unexpected("carry-over", answer),
+        }
+    }
+
+    fn paused(&mut self, why: String) -> Carry {
+        match &self.stage {
+            Stage::Stopping { .. } => {
+                Carry::Wait(format!("waiting for old job {} to stop", self.old))
+            }
+            Stage::Ending { .. } => Carry::Wait(format!(
+                "waiting for old job {} to end after its savepoint",
+                self.old
+            )),
+            Stage::Settling(_) => Carry::Wait(format!(
+                "waiting for job {}'s checkpoint statistics to settle",
+                self.old
+            )),
+            _ => Carry::Wait(why),
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Operations as pure step functions (sans-IO).
+//!
+//! An operation is a state machine that never calls anything. Each step takes the
+//! answer to the effect it asked for last (none on the first step, and none after
+//! a wait) and the time, and says what comes next: an [`Effect`] to carry out, a
+//! time to look again at, or the end. The executor only carries effects out and
+//! feeds their answers back ([`crate::executor`]'s `drive`); it makes no lifecycle
+//! decision and has no polling loop of its own.
+//!
+//! Every change an operation must survive a crash with is written through
+//! [`Effect::Save`] before the Flink call that depends on it. A machine rebuilt
+//! from the last saved state therefore resumes at the same point, which is what
+//! the crash-point tests of each operation walk through, without any service.
+
+use fjc_flink::{
+    CheckpointStats, DisposalStatus, FlinkError, FlinkJobState, JobId, SavepointStatus,
+};
+
+use crate::clock::EpochMs;
+use crate::error::CoreError;
+use crate::state::{JobState, SavepointRecord};
+
+pub mod carry;
+pub mod cause;
+pub mod savepoint;
+pub mod settle;
+pub mod stop;
+
+#[cfg(test)]
+mod tests;
+
+/// How an operation (or an action) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done; what was done.
+    Done(String),
+    /// Started or continued; finishes in a later cycle.
+    InProgress(String),
+    /// Failed; recorded in the job's state where possible.
+    Failed(String),
+}
+
+/// What an operation wants next.
+#[derive(Debug)]
+pub enum Next<E> {
+    /// Carry this out and step again with its [`Answer`].
+    Do(Effect),
+    /// Nothing to do before `at`; then step again with no answer. When `at` lies
+    /// beyond what the cycle may wait, the operation is paused (see
+    /// [`Operation::paused`]) and a later cycle goes on from its saved state.
+    LookAgainAt {
+        /// Epoch milliseconds.
+        at: EpochMs,
+        /// What is awaited, for the report when the operation pauses.
+        why: String,
+    },
+    /// Finished.
+    Done(E),
+    /// Stopped by an error that is not the operation's to handle (the cycle
+    /// reports it; the saved state is where a later cycle goes on from).
+    Fail(CoreError),
+}
+
+/// The effects the executor carries out: each is one call to a port.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Write the job's state (fenced by the cycle's lease). Answered with
+    /// [`Answer::Saved`], the state as stored (its new version).
+    Save(Box<JobState>),
+    /// Where a savepoint trigger stands ([`Answer::Savepoint`]).
+    AskSavepoint {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+        /// The client-chosen trigger id.
+        trigger: String,
+    },
+    /// Trigger a savepoint of a job that keeps running, idempotent per trigger id
+    /// ([`Answer::Called`]).
+    TriggerSavepoint {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+        /// Where to write it (the cluster's default when `None`).
+        target: Option<String>,
+        /// The client-chosen trigger id, recorded before this call.
+        trigger: String,
+    },
+    /// Stop a job with a savepoint, idempotent per trigger id
+    /// ([`Answer::Called`]).
+    StopWithSavepoint {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+        /// Where to write it (the cluster's default when `None`).
+        target: Option<String>,
+        /// The client-chosen trigger id, recorded before this call.
+        trigger: String,
+    },
+    /// Where a Flink job stands ([`Answer::Job`]).
+    AskJob {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+    },
+    /// Cancel a Flink job ([`Answer::Called`]).
+    Cancel {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+    },
+    /// Flink's failure cause of a failed job ([`Answer::FailureCause`]).
+    AskFailureCause {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+    },
+    /// A job's checkpoint statistics ([`Answer::Checkpoints`]).
+    ReadCheckpoints {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+    },
+    /// List the job's savepoints in storage that `state` does not know
+    /// ([`Answer::Late`]).
+    FindLateSavepoints {
+        /// The job's state as it stands.
+        state: Box<JobState>,
+        /// The Flink job whose savepoints are looked for.
+        job: JobId,
+    },
+    /// The job's restore points: its checkpoints and savepoints in storage with
+    /// the recorded ones, newest first ([`Answer::RestorePoints`]).
+    FindRestorePoints {
+        /// The job's state as it stands.
+        state: Box<JobState>,
+    },
+    /// Ask Flink to dispose of a savepoint ([`Answer::Disposing`]).
+    Dispose {
+        /// The job's cluster.
+        cluster: String,
+        /// The savepoint's location.
+        location: String,
+    },
+    /// Where a disposal stands ([`Answer::Disposal`]).
+    AskDisposal {
+        /// The job's cluster.
+        cluster: String,
+        /// The disposal's trigger id.
+        trigger: String,
+    },
+}
+
+/// The answer to an [`Effect`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// The state as stored.
+    Saved(Box<JobState>),
+    /// A savepoint trigger's status.
+    Savepoint(Result<SavepointStatus, FlinkError>),
+    /// A call with nothing to return (trigger, cancel).
+    Called(Result<(), FlinkError>),
+    /// A Flink job's state.
+    Job(Result<FlinkJobState, FlinkError>),
+    /// A failed job's failure cause, when Flink has one yet.
+    FailureCause(Result<Option<String>, FlinkError>),
+    /// A job's checkpoint statistics.
+    Checkpoints(Result<CheckpointStats, FlinkError>),
+    /// Savepoints found in storage that the state did not know.
+    Late(Vec<SavepointRecord>),
+    /// The job's restore points.
+    RestorePoints(crate::restore::discover::Found),
+    /// The disposal's trigger id.
+    Disposing(Result<String, FlinkError>),
+    /// A disposal's status.
+    Disposal(Result<DisposalStatus, FlinkError>),
+}
+
+/// A step function: the operation's state is the machine itself.
+pub trait Operation {
+    /// What the operation ends with.
+    type Ending;
+
+    /// One step: `answer` answers the last [`Next::Do`] (none first and after a
+    /// wait).
+    fn step(&mut self, answer: Option<Answer>, now: EpochMs) -> Next<Self::Ending>;
+
+    /// The cycle may not wait for `why` any longer: what to end with now. The
+    /// saved state is where a later cycle goes on from.
+    fn paused(&mut self, why: String) -> Self::Ending;
+}
+
+/// A machine was given an answer to an effect it did not ask for: a defect.
+pub(crate) fn unexpected<E>(what: &str, answer: Option<Answer>) -> Next<E> {
+    Next::Fail(CoreError::Config(format!(
+        "internal error: the {what} step was answered with {answer:?}"
+    )))
+}
+
+/// Retry backoff: `base · 2^(attempts-1)` seconds, at most `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Seconds after the first failure.
+    pub base_seconds: u64,
+    /// The longest wait, seconds.
+    pub max_seconds: u64,
+}
+
+impl Backoff {
+    /// Milliseconds to wait after `attempts` failed attempts.
+    pub fn after(&self, attempts: u32) -> i64 {
+        let exp = attempts.saturating_sub(1).min(20);
+        let secs = self
+            .base_seconds
+            .saturating_mul(1u64 << exp)
+            .min(self.max_seconds);
+        i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+}
