@@ -34,6 +34,18 @@ pub enum CoreError {
     /// The request names something that does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// A defect: a step was driven against its own protocol.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<fjc_domain::operation::StepError> for CoreError {
+    fn from(e: fjc_domain::operation::StepError) -> CoreError {
+        match e {
+            fjc_domain::operation::StepError::Flink(e) => CoreError::Flink(e),
+            fjc_domain::operation::StepError::Defect(m) => CoreError::Internal(m),
+        }
+    }
 }
 
 impl CoreError {
@@ -45,7 +57,10 @@ impl CoreError {
             CoreError::Artifact(e) => e.is_retryable(),
             CoreError::Secret(e) => e.is_retryable(),
             CoreError::Event(_) => false,
-            CoreError::Config(_) | CoreError::Spec(_) | CoreError::NotFound(_) => false,
+            CoreError::Config(_)
+            | CoreError::Spec(_)
+            | CoreError::NotFound(_)
+            | CoreError::Internal(_) => false,
         }
     }
 
@@ -65,7 +80,7 @@ impl CoreError {
             }
             CoreError::Store(StoreError::Conflict { .. }) => true,
             CoreError::Secret(e) => !e.is_retryable(),
-            CoreError::Store(_) | CoreError::Flink(_) => false,
+            CoreError::Store(_) | CoreError::Flink(_) | CoreError::Internal(_) => false,
         }
     }
 
@@ -80,6 +95,7 @@ impl CoreError {
             CoreError::Config(_) => "config".into(),
             CoreError::Spec(_) => "spec".into(),
             CoreError::NotFound(_) => "not_found".into(),
+            CoreError::Internal(_) => "internal".into(),
         }
     }
 }

@@ -1,9 +1,10 @@
-//! The Flink job controller's core.
+//! The Flink job controller's engine.
 //!
-//! - [`planner`]: a pure function from (specs, stored states, observed clusters, now)
-//!   to actions. All decisions live there.
-//! - [`executor`]: carries actions out, recording intent in the store before every
-//!   Flink call (the job state is a write-ahead log).
+//! - Decisions come from the pure domain ([`fjc_domain`], re-exported under the
+//!   paths the engine has always used): [`planner`] (specs, stored states, observed
+//!   clusters, now → actions) and [`operation`] (each operation a step function).
+//! - [`executor`]: carries actions and operations' effects out, recording intent in
+//!   the store before every Flink call (the job state is a write-ahead log).
 //! - [`cycle`]: one reconcile cycle: observe, plan, lease, execute.
 //! - Ports with real adapters: [`store`] (DynamoDB), [`artifacts`] (S3 and a local
 //!   root), [`clock`], and Flink ([`fjc_flink::FlinkApi`]).
@@ -12,8 +13,6 @@ pub mod apply;
 pub mod artifact_event;
 pub mod artifacts;
 pub mod audit;
-pub mod breaker;
-pub mod clock;
 pub mod config;
 pub mod context;
 pub mod counted;
@@ -26,22 +25,17 @@ pub mod fanout;
 pub mod flink_auth;
 pub mod health;
 pub mod metrics;
-pub mod operation;
-pub mod planner;
 pub mod policy;
 pub mod restore;
-pub mod revisions;
-pub mod runs;
-pub mod schedule;
-pub mod scope;
 pub mod secrets;
-pub mod shard;
 pub mod snapshot;
-pub mod state;
-pub mod status;
 pub mod store;
 pub mod telemetry;
 pub mod tick;
 pub mod wiring;
 
 pub use error::CoreError;
+/// The pure domain, under the paths the engine has always used.
+pub use fjc_domain::{
+    breaker, clock, operation, planner, revisions, runs, schedule, scope, shard, state, status,
+};

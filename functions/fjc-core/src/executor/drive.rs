@@ -44,7 +44,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                     tokio::time::sleep(wait).await;
                 }
                 Next::Done(ending) => return Ok(ending),
-                Next::Fail(error) => return Err(error),
+                Next::Fail(error) => return Err(error.into()),
             }
         }
     }

@@ -9,7 +9,7 @@ use fjc_flink::{FlinkApi, JobId};
 use fjc_spec::JobSpec;
 use tracing::{debug, warn};
 
-use super::{Candidate, Dirs, chain, savepoint_prefix};
+use super::{Candidate, Dirs, Found, chain, savepoint_prefix};
 use crate::artifacts::ArtifactSource;
 use crate::clock::Clock;
 use crate::executor::Executor;
@@ -50,16 +50,6 @@ impl ClusterConfigs {
             None => read().await,
         }
     }
-}
-
-/// What was found, and whether every place could be read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Found {
-    /// Newest first.
-    pub chain: Vec<Candidate>,
-    /// Whether some place could not be read (storage or Flink unavailable): an
-    /// empty chain then does not prove that no state exists.
-    pub incomplete: bool,
 }
 
 /// Every Flink job id of this spec the state knows: the deployed one, those of the

@@ -9,10 +9,10 @@ use fjc_spec::{BatchConfig, ConcurrencyPolicy};
 
 use super::{Action, Decision};
 use crate::clock::EpochMs;
+use crate::record::SpecRecord;
 use crate::runs::{BatchState, RunStatus, RunTrigger};
 use crate::schedule::{Schedule, due};
 use crate::state::JobState;
-use crate::store::SpecRecord;
 
 /// How an active run ends this cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -361,7 +361,7 @@ impl CarryOver {
         })
     }
 
-    fn found(&mut self, found: crate::restore::discover::Found, now: EpochMs) -> Next<Carry> {
+    fn found(&mut self, found: crate::restore::Found, now: EpochMs) -> Next<Carry> {
         let old = self.old.clone();
         if found.chain.is_empty() && found.incomplete {
             return Next::Done(Carry::Wait(format!(
@@ -453,8 +453,8 @@ fn lift<T>(next: Next<Result<T, FlinkError>>) -> Next<Carry> {
         Next::LookAgainAt { at, why } => Next::LookAgainAt { at, why },
         Next::Fail(e) => Next::Fail(e),
         Next::Done(Err(e)) => Next::Fail(e.into()),
-        Next::Done(Ok(_)) => Next::Fail(crate::error::CoreError::Config(
-            "internal error: a nested step ended unhandled".into(),
+        Next::Done(Ok(_)) => Next::Fail(super::StepError::Defect(
+            "a nested step ended unhandled".into(),
         )),
     }
 }

@@ -4,7 +4,7 @@
 //! answer to the effect it asked for last (none on the first step, and none after
 //! a wait) and the time, and says what comes next: an [`Effect`] to carry out, a
 //! time to look again at, or the end. The executor only carries effects out and
-//! feeds their answers back ([`crate::executor`]'s `drive`); it makes no lifecycle
+//! feeds their answers back (`fjc_core::executor`'s `drive`); it makes no lifecycle
 //! decision and has no polling loop of its own.
 //!
 //! Every change an operation must survive a crash with is written through
@@ -17,7 +17,6 @@ use fjc_flink::{
 };
 
 use crate::clock::EpochMs;
-use crate::error::CoreError;
 use crate::state::{JobState, SavepointRecord};
 
 pub mod carry;
@@ -58,7 +57,7 @@ pub enum Next<E> {
     Done(E),
     /// Stopped by an error that is not the operation's to handle (the cycle
     /// reports it; the saved state is where a later cycle goes on from).
-    Fail(CoreError),
+    Fail(StepError),
 }
 
 /// The effects the executor carries out: each is one call to a port.
@@ -176,7 +175,7 @@ pub enum Answer {
     /// Savepoints found in storage that the state did not know.
     Late(Vec<SavepointRecord>),
     /// The job's restore points.
-    RestorePoints(crate::restore::discover::Found),
+    RestorePoints(crate::restore::Found),
     /// The disposal's trigger id.
     Disposing(Result<String, FlinkError>),
     /// A disposal's status.
@@ -197,10 +196,31 @@ pub trait Operation {
     fn paused(&mut self, why: String) -> Self::Ending;
 }
 
+/// Why an operation stopped without ending.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StepError {
+    /// A Flink call failed in a way the operation does not handle.
+    #[error(transparent)]
+    Flink(#[from] FlinkError),
+    /// A step was given an answer it did not ask for: a defect.
+    #[error("internal error: {0}")]
+    Defect(String),
+}
+
+impl StepError {
+    /// Whether a later attempt may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StepError::Flink(e) => e.is_retryable(),
+            StepError::Defect(_) => false,
+        }
+    }
+}
+
 /// A machine was given an answer to an effect it did not ask for: a defect.
 pub(crate) fn unexpected<E>(what: &str, answer: Option<Answer>) -> Next<E> {
-    Next::Fail(CoreError::Config(format!(
-        "internal error: the {what} step was answered with {answer:?}"
+    Next::Fail(StepError::Defect(format!(
+        "the {what} step was answered with {answer:?}"
     )))
 }
 

@@ -8,9 +8,9 @@ use fjc_flink::{FlinkJobState, JobId, JobSummary};
 
 use super::{Action, Decision, DeployReason};
 use crate::clock::{EpochMs, rfc3339};
+use crate::record::SpecRecord;
 use crate::revisions::Commands;
 use crate::state::{JobState, Lifecycle};
-use crate::store::SpecRecord;
 
 /// What the stream planner needs beyond the job itself.
 pub(crate) struct StreamInput<'a> {

@@ -8,8 +8,8 @@ use fjc_flink::{JobId, JobSummary};
 use fjc_spec::JobType;
 
 use crate::clock::EpochMs;
+use crate::record::SpecRecord;
 use crate::state::{JobState, Lifecycle, Operation};
-use crate::store::SpecRecord;
 
 pub mod batch;
 pub mod orphans;

@@ -9,9 +9,9 @@ use fjc_spec::{Fingerprint, JobSpec};
 
 use super::*;
 use crate::planner::{Observation, PlanInput, plan};
+use crate::record::SpecRecord;
 use crate::runs::{BatchState, Run, RunStatus, RunTrigger};
 use crate::state::JobState;
-use crate::store::SpecRecord;
 
 const MIN: i64 = 60_000;
 /// 2026-01-01T00:00:00Z

@@ -99,12 +99,10 @@ impl ScriptedFlink {
                 }
                 Answer::Called(Ok(()))
             }
-            Effect::FindRestorePoints { .. } => {
-                Answer::RestorePoints(crate::restore::discover::Found {
-                    chain: self.storage.clone(),
-                    incomplete: false,
-                })
-            }
+            Effect::FindRestorePoints { .. } => Answer::RestorePoints(crate::restore::Found {
+                chain: self.storage.clone(),
+                incomplete: false,
+            }),
             Effect::AskJob { .. } => {
                 if !self.running {
                     return Answer::Job(Ok(FlinkJobState::Canceled));

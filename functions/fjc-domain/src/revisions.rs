@@ -7,7 +7,7 @@ use fjc_spec::{Fingerprint, JobSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::EpochMs;
-use crate::store::{ArtifactTrust, SpecRecord};
+use crate::record::{ArtifactTrust, SpecRecord};
 
 /// Revisions kept per job; older ones are deleted.
 pub const REVISIONS_KEPT: usize = 10;

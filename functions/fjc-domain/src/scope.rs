@@ -58,7 +58,7 @@ impl Scope {
         }
     }
 
-    pub(crate) fn contains(&self, id: &str) -> bool {
+    pub fn contains(&self, id: &str) -> bool {
         match self {
             Scope::All => true,
             Scope::Shard(s) => s.contains(id),
@@ -67,7 +67,7 @@ impl Scope {
     }
 
     /// Whether the cycle reads every job of its shard (not just some ids).
-    pub(crate) fn is_full(&self) -> bool {
+    pub fn is_full(&self) -> bool {
         !matches!(self, Scope::Jobs { .. })
     }
 }
@@ -75,7 +75,7 @@ impl Scope {
 /// Forgets the observed Flink jobs that this controller submitted for jobs of
 /// other shards (`pipeline.name` `fjc:<job id>`): they are another shard's to
 /// track, and must not look like this shard's orphans. Foreign jobs stay.
-pub(crate) fn drop_other_shards(observed: &mut BTreeMap<String, Observation>, shard: Shard) {
+pub fn drop_other_shards(observed: &mut BTreeMap<String, Observation>, shard: Shard) {
     if shard.is_whole() {
         return;
     }

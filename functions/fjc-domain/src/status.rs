@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::clock::{EpochMs, rfc3339};
 use crate::planner::Observation;
+use crate::record::SpecRecord;
 use crate::state::JobState;
-use crate::store::SpecRecord;
 
 /// One row of status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

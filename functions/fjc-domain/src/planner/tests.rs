@@ -6,8 +6,8 @@ use fjc_flink::{FlinkJobState, JobId, JobSummary};
 use fjc_spec::{Fingerprint, JobSpec, JobType};
 
 use super::*;
+use crate::record::SpecRecord;
 use crate::state::{JobState, LastError, Lifecycle, Operation};
-use crate::store::SpecRecord;
 
 const NOW: i64 = 1_700_000_000_000;
 
