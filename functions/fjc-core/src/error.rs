@@ -1,5 +1,6 @@
 //! The core layer's error enum.
 
+use fjc_domain::operation::StepError;
 use fjc_flink::FlinkError;
 use thiserror::Error;
 
@@ -34,16 +35,17 @@ pub enum CoreError {
     /// The request names something that does not exist.
     #[error("{0}")]
     NotFound(String),
-    /// A defect: a step was driven against its own protocol.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// An operation stopped (a revision not kept, a port failing, a defect).
+    #[error(transparent)]
+    Step(StepError),
 }
 
-impl From<fjc_domain::operation::StepError> for CoreError {
-    fn from(e: fjc_domain::operation::StepError) -> CoreError {
+impl From<StepError> for CoreError {
+    fn from(e: StepError) -> CoreError {
         match e {
-            fjc_domain::operation::StepError::Flink(e) => CoreError::Flink(e),
-            fjc_domain::operation::StepError::Defect(m) => CoreError::Internal(m),
+            StepError::Flink(e) => CoreError::Flink(e),
+            StepError::NotFound(m) => CoreError::NotFound(m),
+            e => CoreError::Step(e),
         }
     }
 }
@@ -57,10 +59,8 @@ impl CoreError {
             CoreError::Artifact(e) => e.is_retryable(),
             CoreError::Secret(e) => e.is_retryable(),
             CoreError::Event(_) => false,
-            CoreError::Config(_)
-            | CoreError::Spec(_)
-            | CoreError::NotFound(_)
-            | CoreError::Internal(_) => false,
+            CoreError::Config(_) | CoreError::Spec(_) | CoreError::NotFound(_) => false,
+            CoreError::Step(e) => e.is_retryable(),
         }
     }
 
@@ -80,7 +80,7 @@ impl CoreError {
             }
             CoreError::Store(StoreError::Conflict { .. }) => true,
             CoreError::Secret(e) => !e.is_retryable(),
-            CoreError::Store(_) | CoreError::Flink(_) | CoreError::Internal(_) => false,
+            CoreError::Store(_) | CoreError::Flink(_) | CoreError::Step(_) => false,
         }
     }
 
@@ -95,7 +95,7 @@ impl CoreError {
             CoreError::Config(_) => "config".into(),
             CoreError::Spec(_) => "spec".into(),
             CoreError::NotFound(_) => "not_found".into(),
-            CoreError::Internal(_) => "internal".into(),
+            CoreError::Step(_) => "operation".into(),
         }
     }
 }

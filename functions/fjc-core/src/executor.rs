@@ -7,6 +7,7 @@
 //! a second copy.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use fjc_flink::{FlinkApi, FlinkError, JobId, RunRequest};
 use fjc_spec::flink_conf::flink_configuration;
@@ -17,7 +18,8 @@ use crate::clock::Clock;
 use crate::context::Context;
 use crate::counted::Counted;
 use crate::error::CoreError;
-use crate::executor_secrets::{ResolvedSpec, resolve_spec};
+use crate::executor_secrets::ResolvedSpec;
+use crate::operation::deploy::{Deploy, Inputs};
 use crate::operation::stop::StopJob;
 use crate::planner::{Action, DeployReason, Observation};
 use crate::revisions::RestartFrom;
@@ -70,7 +72,6 @@ mod observe;
 mod revisions;
 mod upgrade;
 
-use crate::operation::carry::Carry;
 use observe::Seen;
 
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
@@ -344,180 +345,38 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         }
     }
 
-    async fn continue_deploy(&self, mut state: JobState) -> Step<Outcome> {
-        let Some(Operation::Deploy {
-            fingerprint,
-            flink_job_id,
-            replaces,
-            purpose,
-            ..
-        }) = state.operation.clone()
-        else {
+    /// Carries the deployment recorded in `state` on ([`Deploy`]).
+    async fn continue_deploy(&self, state: JobState) -> Step<Outcome> {
+        let spec = self.spec(&state.job_id)?.clone();
+        let observed = match &state.operation {
+            Some(Operation::Deploy {
+                flink_job_id,
+                replaces,
+                ..
+            }) => (
+                self.observed_state(&state.cluster, flink_job_id).cloned(),
+                replaces.as_ref().is_some_and(|old| {
+                    self.observed_state(&state.cluster, old)
+                        .is_some_and(|s| !s.is_globally_terminal())
+                }),
+            ),
+            _ => return Ok(Outcome::Done("no deploy in flight".into())),
+        };
+        let wait = self.ctx.settings.cancel_wait_seconds;
+        let inputs = Inputs {
+            spec,
+            observed: observed.0,
+            old_live: observed.1,
+            backoff: self.backoff(),
+            end_wait_ms: i64::try_from(wait.saturating_mul(1000)).unwrap_or(i64::MAX),
+            fresh_trigger: fjc_flink::rest::new_trigger_id(),
+        };
+        let Some(mut deploy) = Deploy::resume(state, inputs) else {
             return Ok(Outcome::Done("no deploy in flight".into()));
         };
-        let flink = self.flink(&state.cluster)?;
-        // What is deployed: the spec, or for a rollback the recorded revision.
-        let owned;
-        let record = match purpose {
-            Purpose::Rollback { to } => {
-                owned = self.revision(&state.job_id, to).await?.record();
-                &owned
-            }
-            _ => self.spec(&state.job_id)?,
-        };
-
-        // Already submitted (a crash or lost answer after the run call): adopt it,
-        // unless it is the FAILED job Flink leaves under the id of a submission it
-        // refused for a missing restore point: then go on with the next candidate,
-        // as if the refusal had been answered to this step.
-        if let Some(s) = self.observed_state(&state.cluster, &flink_job_id) {
-            let tried = match &state.operation {
-                Some(Operation::Deploy {
-                    upgrade: Some(p), ..
-                }) => p.restore_from.clone(),
-                _ => None,
-            };
-            if *s == fjc_flink::FlinkJobState::Failed
-                && let Some(missing) = tried
-                && let Ok(Some(cause)) = flink.job_failure_cause(&flink_job_id).await
-                && crate::restore::is_missing_restore_point(&cause)
-            {
-                return Box::pin(self.next_restore_point(state, missing, &cause)).await;
-            }
-            let s = s.as_str().to_string();
-            return self
-                .finish_deploy(&mut state, record, flink_job_id, &s)
-                .await;
-        }
-
-        if record.fingerprint != fingerprint {
-            // The spec changed before anything was submitted: deploy the new one.
-            if let Some(Operation::Deploy { fingerprint: f, .. }) = &mut state.operation {
-                *f = record.fingerprint.clone();
-            }
-            state.attempted_fingerprint = Some(record.fingerprint.clone());
-            self.save(&mut state).await?;
-            return Box::pin(self.continue_deploy(state)).await;
-        }
-
-        // Verify the artifact before touching the running job, so a bad artifact
-        // leaves the old version running.
-        let artifact = match self.verified_artifact(record).await {
-            Ok(a) => a,
-            Err(e) => return self.fail(&mut state, e).await,
-        };
-        let resolved =
-            match resolve_spec(&*self.ctx.secrets, &self.ctx.security, &record.spec).await {
-                Ok(r) => r,
-                Err(e) => return self.fail(&mut state, e.into()).await,
-            };
-
-        let restore_from = match &replaces {
-            Some(old) => match Box::pin(self.carry_over(&mut state, record, old)).await? {
-                Carry::Ready(from) => from,
-                Carry::Wait(why) => return Ok(Outcome::InProgress(why)),
-                Carry::Abandoned(outcome) => return Ok(outcome),
-            },
-            None => match &state.operation {
-                Some(Operation::Deploy {
-                    upgrade: Some(p), ..
-                }) => p.restore_from.clone(),
-                _ => None,
-            },
-        };
-
-        match self
-            .submit(
-                flink,
-                &resolved,
-                &artifact,
-                &flink_job_id,
-                restore_from.as_deref(),
-                false,
-            )
-            .await
-        {
-            Ok(_) => {
-                let s = match flink.job(&flink_job_id).await {
-                    Ok(d) => d.state.as_str().to_string(),
-                    Err(_) => "SUBMITTED".to_string(),
-                };
-                self.finish_deploy(&mut state, record, flink_job_id, &s)
-                    .await
-            }
-            Err(FlinkError::DuplicateJob { .. }) => {
-                self.finish_deploy(&mut state, record, flink_job_id, "SUBMITTED")
-                    .await
-            }
-            Err(e) if e.is_ambiguous() || e.is_unreachable() => {
-                // Outcome unknown or cluster unreachable: keep the operation (with its
-                // job id) and look the job up next cycle before trying again.
-                state.set_error(format!("submission pending: {e}"), self.now(), true);
-                self.save(&mut state).await?;
-                Ok(Outcome::InProgress(format!(
-                    "submission of {flink_job_id} unconfirmed: {e}"
-                )))
-            }
-            Err(e) => match restore_from {
-                Some(missing) if crate::restore::is_missing_restore_point(&e.to_string()) => {
-                    Box::pin(self.next_restore_point(state, missing, &e.to_string())).await
-                }
-                _ => self.fail(&mut state, e.into()).await,
-            },
-        }
-    }
-
-    /// Flink refused to restore from `missing` because its files are gone: note it
-    /// as tried and go on, within the same operation, with the newest candidate not
-    /// tried yet, under a new Flink job id (the refused submission left a FAILED job
-    /// under the old one). With none left: FAILED, listing every path tried.
-    async fn next_restore_point(
-        &self,
-        mut state: JobState,
-        missing: String,
-        flink_said: &str,
-    ) -> Step<Outcome> {
-        warn!(job = %state.job_id, %missing, "restore point missing; trying the next one");
-        let spec = self.specs.get(&state.job_id).map(|r| &r.spec);
-        let found = Box::pin(self.restore_chain(&state, spec)).await;
-        let Some(Operation::Deploy {
-            flink_job_id,
-            upgrade,
-            ..
-        }) = &mut state.operation
-        else {
-            return Ok(Outcome::Done("no deploy in flight".into()));
-        };
-        let p = upgrade.get_or_insert_with(|| UpgradeProgress::new(UpgradeMode::Savepoint, None));
-        if !p.tried.contains(&missing) {
-            p.tried.push(missing.clone());
-        }
-        let tried = p.tried.clone();
-        let next = found.chain.iter().find(|c| {
-            !tried
-                .iter()
-                .any(|t| crate::restore::same_place(t, &c.location))
-        });
-        let Some(next) = next else {
-            let message = format!(
-                "{} (Flink: {})",
-                crate::restore::none_left(&tried),
-                fjc_snapshot::one_line(flink_said, 300)
-            );
-            return self.not_started(&mut state, message, false).await;
-        };
-        p.restore_from = Some(next.location.clone());
-        let old_id = flink_job_id.clone();
-        *flink_job_id = JobId::random();
-        let record = next.record(&old_id);
-        let note = format!(
-            "restore point {missing} is missing; restoring from {} instead",
-            record.location
-        );
-        state.last_savepoint = Some(record);
-        state.set_error(note, self.now(), true);
-        self.save(&mut state).await?;
-        Box::pin(self.continue_deploy(state)).await
+        // At least the time checkpoint statistics take to settle (last-state).
+        let budget = Duration::from_secs(wait.max(5));
+        self.drive_within(&mut deploy, budget).await
     }
 
     pub(crate) async fn verified_artifact(&self, record: &SpecRecord) -> Step<FetchedArtifact> {
@@ -597,66 +456,6 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         Ok(self.drive(&mut StopJob::new(cluster, id, live)).await??)
     }
 
-    async fn finish_deploy(
-        &self,
-        state: &mut JobState,
-        record: &SpecRecord,
-        flink_job_id: JobId,
-        flink_state: &str,
-    ) -> Step<Outcome> {
-        info!(job = %state.job_id, flink_job = %flink_job_id, "deployed");
-        let Some(Operation::Deploy {
-            fingerprint,
-            upgrade,
-            purpose,
-            ..
-        }) = state.operation.take()
-        else {
-            return Ok(Outcome::Done("no deploy in flight".into()));
-        };
-        // The spec may have changed after the submission: then only the
-        // fingerprint is known for what runs.
-        let record = Some(record).filter(|r| r.fingerprint == fingerprint);
-        state.deployed_classes =
-            record.map(|r| fjc_spec::class_fingerprints(&r.spec, &r.artifact_digest));
-        state.deployed_artifact = record.map(|r| crate::state::DeployedArtifact {
-            path: r.spec.artifact_path.clone(),
-            digest: r.artifact_digest.clone(),
-            version: r.artifact_version.clone(),
-        });
-        state.restored_from = upgrade.and_then(|u| u.restore_from);
-        state.deployed_at = Some(self.now());
-        state.running_since = None;
-        state.flink_started_at = None;
-        state.lifecycle = match purpose {
-            Purpose::Rollback { .. } => Lifecycle::RollingBack,
-            Purpose::Recover => Lifecycle::Recovering,
-            _ => Lifecycle::Deploying,
-        };
-        let made = state.revisions_made;
-        self.number_revision(state, purpose, &fingerprint, record, &flink_job_id)
-            .await?;
-        state.deployed_fingerprint = Some(fingerprint.clone());
-        if !matches!(purpose, Purpose::Rollback { .. }) {
-            state.attempted_fingerprint = Some(fingerprint);
-        }
-        state.flink_job_id = Some(flink_job_id.clone());
-        state.set_flink_state(Some(flink_state.to_string()), self.now());
-        state.failed_attempts = 0;
-        state.next_attempt_at = None;
-        if purpose != Purpose::Recover {
-            state.last_error = None;
-        }
-        self.save(state).await?;
-        if state.revisions_made != made {
-            // Only a new revision can push an old one out.
-            self.prune_revisions(state).await;
-        }
-        Ok(Outcome::Done(format!(
-            "submitted as Flink job {flink_job_id}"
-        )))
-    }
-
     /// Cancels a job this controller submitted that no state accounts for.
     async fn cancel_orphan(&self, cluster: &str, id: &JobId) -> Step<Outcome> {
         let flink = self.flink(cluster)?;
@@ -679,11 +478,6 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         Ok(Outcome::Done(
             "spec change needs no restart (monitoring or upgrade settings only)".into(),
         ))
-    }
-
-    async fn fail(&self, state: &mut JobState, error: CoreError) -> Step<Outcome> {
-        let retryable = error.is_retryable();
-        self.not_started(state, error.to_string(), retryable).await
     }
 
     fn backoff_ms(&self, attempts: u32) -> i64 {

@@ -9,10 +9,26 @@ use fjc_flink::FlinkApi;
 
 use super::{Executor, Step};
 use crate::artifacts::ArtifactSource;
+use crate::artifacts::FetchedArtifact;
 use crate::clock::Clock;
-use crate::operation::{Answer, Backoff, Effect, Next, Operation};
+use crate::error::CoreError;
+use crate::executor_secrets::{ResolvedSpec, resolve_spec};
+use crate::operation::{Answer, Backoff, Effect, Next, Operation, StepError, SubmitError};
 use crate::secrets::SecretSource;
+use crate::store::SpecRecord;
 use crate::store::Store;
+use fjc_spec::Fingerprint;
+
+/// An artifact ready to upload and the spec with its secrets resolved.
+type Prepared = (FetchedArtifact, ResolvedSpec);
+
+/// What one drive keeps between effects: the artifact a verification fetched,
+/// for the submission that follows it (so a jar is fetched once per step).
+/// Secrets stay here, in memory, never in an operation.
+#[derive(Default)]
+struct Memo {
+    prepared: Option<(Fingerprint, Prepared)>,
+}
 
 impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     Executor<'_, S, F, A, C, K>
@@ -33,9 +49,12 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     ) -> Step<O::Ending> {
         let deadline = tokio::time::Instant::now() + budget;
         let mut answer = None;
+        let mut memo = Memo::default();
         loop {
             match op.step(answer.take(), self.now()) {
-                Next::Do(effect) => answer = Some(Box::pin(self.carry_out(effect)).await?),
+                Next::Do(effect) => {
+                    answer = Some(Box::pin(self.carry_out(effect, &mut memo)).await?);
+                }
                 Next::LookAgainAt { at, why } => {
                     let wait = Duration::from_millis(u64::try_from(at - self.now()).unwrap_or(0));
                     if tokio::time::Instant::now() + wait > deadline {
@@ -51,12 +70,68 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
 
     /// One effect, carried out. Only a failed write is an error; a Flink call's
     /// failure is the operation's to judge.
-    async fn carry_out(&self, effect: Effect) -> Step<Answer> {
+    async fn carry_out(&self, effect: Effect, memo: &mut Memo) -> Step<Answer> {
         Ok(match effect {
             Effect::Save(mut state) => {
                 self.save(&mut state).await?;
                 Answer::Saved(state)
             }
+            Effect::Verify { record } => Answer::Verified(match self.prepare(&record).await {
+                Ok(prepared) => {
+                    memo.prepared = Some((record.fingerprint.clone(), prepared));
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }),
+            Effect::Submit {
+                cluster,
+                record,
+                job,
+                restore_from,
+            } => {
+                let flink = self.flink(&cluster)?;
+                let prepared = match memo.prepared.take() {
+                    Some((f, p)) if f == record.fingerprint => Ok(p),
+                    _ => self.prepare(&record).await,
+                };
+                Answer::Submitted(match prepared {
+                    Ok((artifact, resolved)) => self
+                        .submit(
+                            flink,
+                            &resolved,
+                            &artifact,
+                            &job,
+                            restore_from.as_deref(),
+                            false,
+                        )
+                        .await
+                        .map(|_| ())
+                        .map_err(SubmitError::Flink),
+                    Err(e) => Err(e),
+                })
+            }
+            Effect::ReadRevisions { job_id } => {
+                Answer::Revisions(self.ctx.store.list_revisions(&job_id).await.map_err(|e| {
+                    StepError::Port {
+                        message: e.to_string(),
+                        retryable: e.is_retryable(),
+                    }
+                }))
+            }
+            Effect::PutRevision(revision) => {
+                self.ctx.store.put_revision(&revision).await?;
+                Answer::Stored(Ok(()))
+            }
+            Effect::DeleteRevision { job_id, number } => Answer::Stored(
+                self.ctx
+                    .store
+                    .delete_revision(&job_id, number)
+                    .await
+                    .map_err(|e| StepError::Port {
+                        message: e.to_string(),
+                        retryable: e.is_retryable(),
+                    }),
+            ),
             Effect::AskSavepoint {
                 cluster,
                 job,
@@ -122,6 +197,20 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             cluster, job,
         ))
         .await
+    }
+
+    /// The artifact fetched and verified, and the spec's secrets resolved: what a
+    /// submission needs, before Flink is called.
+    async fn prepare(&self, record: &SpecRecord) -> Result<Prepared, SubmitError> {
+        let refused = |e: CoreError| SubmitError::Refused {
+            message: e.to_string(),
+            retryable: e.is_retryable(),
+        };
+        let artifact = self.verified_artifact(record).await.map_err(refused)?;
+        let resolved = resolve_spec(&*self.ctx.secrets, &self.ctx.security, &record.spec)
+            .await
+            .map_err(|e| refused(e.into()))?;
+        Ok((artifact, resolved))
     }
 
     /// The controller's retry backoff.

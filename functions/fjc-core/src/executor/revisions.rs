@@ -4,14 +4,13 @@
 //! purpose changes in the state before its intent is recorded.
 
 use fjc_flink::{FlinkApi, JobId};
-use fjc_spec::Fingerprint;
 use tracing::warn;
 
 use super::{Executor, Step};
 use crate::artifacts::ArtifactSource;
 use crate::clock::Clock;
 use crate::error::CoreError;
-use crate::revisions::{REVISIONS_KEPT, Revision, RevisionOutcome};
+use crate::revisions::{Revision, RevisionOutcome};
 use crate::secrets::SecretSource;
 use crate::state::{JobState, Purpose};
 use crate::store::{SpecRecord, Store};
@@ -103,39 +102,6 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         }
     }
 
-    /// Gives a newly deployed version its revision number and writes the
-    /// revision; a recovery, resume or restart of the same version keeps it, a
-    /// rollback takes the target's.
-    pub(crate) async fn number_revision(
-        &self,
-        state: &mut JobState,
-        purpose: Purpose,
-        fingerprint: &Fingerprint,
-        record: Option<&SpecRecord>,
-        flink_job_id: &JobId,
-    ) -> Step<()> {
-        if let Purpose::Rollback { to } = purpose {
-            state.revision = to;
-            return Ok(());
-        }
-        let same = state.deployed_fingerprint.as_ref() == Some(fingerprint) && state.revision > 0;
-        let Some(record) = record.filter(|_| !same) else {
-            return Ok(());
-        };
-        let number = state.revisions_made + 1;
-        let revision = Revision::of(
-            number,
-            record,
-            flink_job_id.clone(),
-            state.restored_from.clone(),
-            self.now(),
-        );
-        self.ctx.store.put_revision(&revision).await?;
-        state.revision = number;
-        state.revisions_made = number;
-        Ok(())
-    }
-
     /// Sets the outcome of the deployed revision (history only: a failure is
     /// logged, not fatal).
     pub(crate) async fn mark_revision(
@@ -153,31 +119,6 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         };
         if let Err(e) = result.await {
             warn!(job = %state.job_id, revision = state.revision, error = %e, "could not update revision");
-        }
-    }
-
-    /// Deletes revisions beyond [`REVISIONS_KEPT`], never the deployed or the
-    /// stable one.
-    pub(crate) async fn prune_revisions(&self, state: &JobState) {
-        let Some(oldest_kept) = state.revisions_made.checked_sub(REVISIONS_KEPT as u64) else {
-            return;
-        };
-        let Ok(all) = self.ctx.store.list_revisions(&state.job_id).await else {
-            return;
-        };
-        for r in all.iter().filter(|r| {
-            r.number <= oldest_kept
-                && r.number != state.revision
-                && Some(r.number) != state.stable_revision
-        }) {
-            if let Err(e) = self
-                .ctx
-                .store
-                .delete_revision(&state.job_id, r.number)
-                .await
-            {
-                warn!(job = %state.job_id, revision = r.number, error = %e, "could not delete old revision");
-            }
         }
     }
 }

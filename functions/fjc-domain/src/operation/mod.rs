@@ -17,10 +17,13 @@ use fjc_flink::{
 };
 
 use crate::clock::EpochMs;
+use crate::record::SpecRecord;
+use crate::revisions::Revision;
 use crate::state::{JobState, SavepointRecord};
 
 pub mod carry;
 pub mod cause;
+pub mod deploy;
 pub mod savepoint;
 pub mod settle;
 pub mod stop;
@@ -135,6 +138,40 @@ pub enum Effect {
         /// The Flink job whose savepoints are looked for.
         job: JobId,
     },
+    /// Fetch a spec's artifact, check its digest and signature, and resolve its
+    /// secret references, without submitting ([`Answer::Verified`]).
+    Verify {
+        /// What is to be deployed.
+        record: Box<SpecRecord>,
+    },
+    /// Upload the verified artifact and run it under the controller-chosen job
+    /// id, from `restore_from` (empty state when `None`) ([`Answer::Submitted`]).
+    Submit {
+        /// The job's cluster.
+        cluster: String,
+        /// What is deployed.
+        record: Box<SpecRecord>,
+        /// The job id recorded for the submission.
+        job: JobId,
+        /// The savepoint or checkpoint to start from.
+        restore_from: Option<String>,
+    },
+    /// A job's recorded revisions ([`Answer::Revisions`]).
+    ReadRevisions {
+        /// Spec job id.
+        job_id: String,
+    },
+    /// Write a revision, before the state that names it (a failed write stops
+    /// the operation like a failed [`Effect::Save`]; answered [`Answer::Stored`]).
+    PutRevision(Box<Revision>),
+    /// Delete an old revision ([`Answer::Stored`]; a failure is the operation's
+    /// to judge).
+    DeleteRevision {
+        /// Spec job id.
+        job_id: String,
+        /// The revision.
+        number: u64,
+    },
     /// The job's restore points: its checkpoints and savepoints in storage with
     /// the recorded ones, newest first ([`Answer::RestorePoints`]).
     FindRestorePoints {
@@ -174,6 +211,14 @@ pub enum Answer {
     Checkpoints(Result<CheckpointStats, FlinkError>),
     /// Savepoints found in storage that the state did not know.
     Late(Vec<SavepointRecord>),
+    /// The artifact verified and the secrets resolved, or why not.
+    Verified(Result<(), SubmitError>),
+    /// The submission's result.
+    Submitted(Result<(), SubmitError>),
+    /// A job's revisions.
+    Revisions(Result<Vec<Revision>, StepError>),
+    /// A revision write or delete.
+    Stored(Result<(), StepError>),
     /// The job's restore points.
     RestorePoints(crate::restore::Found),
     /// The disposal's trigger id.
@@ -202,9 +247,36 @@ pub enum StepError {
     /// A Flink call failed in a way the operation does not handle.
     #[error(transparent)]
     Flink(#[from] FlinkError),
+    /// What the operation needs does not exist (e.g. a revision no longer kept).
+    #[error("{0}")]
+    NotFound(String),
+    /// A port other than Flink failed (e.g. reading revisions).
+    #[error("{message}")]
+    Port {
+        /// What failed.
+        message: String,
+        /// Whether a later attempt may succeed.
+        retryable: bool,
+    },
     /// A step was given an answer it did not ask for: a defect.
     #[error("internal error: {0}")]
     Defect(String),
+}
+
+/// Why a verification or submission did not happen.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SubmitError {
+    /// Flink refused or failed the call.
+    #[error(transparent)]
+    Flink(#[from] FlinkError),
+    /// The artifact or a secret could not be used (Flink was not called).
+    #[error("{message}")]
+    Refused {
+        /// Why, naming the artifact or secret (never a secret's value).
+        message: String,
+        /// Whether a later attempt may succeed.
+        retryable: bool,
+    },
 }
 
 impl StepError {
@@ -212,7 +284,8 @@ impl StepError {
     pub fn is_retryable(&self) -> bool {
         match self {
             StepError::Flink(e) => e.is_retryable(),
-            StepError::Defect(_) => false,
+            StepError::Port { retryable, .. } => *retryable,
+            StepError::NotFound(_) | StepError::Defect(_) => false,
         }
     }
 }

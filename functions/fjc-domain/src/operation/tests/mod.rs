@@ -1,0 +1,270 @@
+//! The operations walked through every crash point with no service: a scripted
+//! Flink (a fake, for this purpose: it answers as Flink's REST API documents)
+//! answers the effects, the "store" keeps the last saved state, and a crash
+//! after the n-th effect throws the machine away and rebuilds it from what was
+//! saved.
+
+use std::collections::BTreeMap;
+
+use fjc_flink::{DisposalStatus, FlinkError, FlinkJobState, JobId, SavepointStatus};
+
+use super::{Answer, Effect, Next, Operation, SubmitError};
+use crate::clock::EpochMs;
+use crate::state::{JobState, SavepointRecord};
+
+mod carry;
+mod deploy;
+mod nested;
+mod savepoint;
+
+/// A scripted Flink (fake): savepoints complete after `asks_to_complete` looks,
+/// jobs stop after `asks_to_stop` looks once cancelled, disposals succeed.
+#[derive(Debug, Default)]
+pub(super) struct ScriptedFlink {
+    triggers: BTreeMap<String, u32>,
+    savepoints_taken: u32,
+    asks_to_complete: u32,
+    fail_savepoint: Option<String>,
+    running: bool,
+    cancels: u32,
+    stop_asks: u32,
+    asks_to_stop: u32,
+    disposed: Vec<String>,
+    disposals: BTreeMap<String, String>,
+    late: Vec<SavepointRecord>,
+    /// The failure cause appears at this ask (0: never).
+    cause_at_ask: u32,
+    cause_asks: u32,
+    /// The newest retained checkpoint id each statistics read reports; the last
+    /// one repeats.
+    checkpoints: Vec<u64>,
+    checkpoint_reads: usize,
+    /// Triggers of stop-with-savepoint: the job ends when one completes.
+    stopping: Vec<String>,
+    /// Restore points in storage, newest first.
+    storage: Vec<crate::restore::Candidate>,
+    /// Jobs submitted under their ids (the "old" job is modelled by `running`).
+    submitted: BTreeMap<JobId, FlinkJobState>,
+    /// Restore points whose files are gone: Flink refuses them and leaves a
+    /// FAILED job under the submission's id, as Flink 2.3 does.
+    missing: Vec<String>,
+    /// Runs started (accepted submissions).
+    runs: u32,
+    /// Why the artifact is refused, if it is.
+    refuse_artifact: Option<String>,
+    /// Revisions written.
+    revisions: BTreeMap<u64, crate::revisions::Revision>,
+    calls: u32,
+}
+
+impl ScriptedFlink {
+    fn answer(&mut self, effect: &Effect, store: &mut Option<JobState>) -> Answer {
+        self.calls += 1;
+        match effect {
+            Effect::Save(state) => {
+                let mut s = (**state).clone();
+                s.version += 1;
+                *store = Some(s.clone());
+                Answer::Saved(Box::new(s))
+            }
+            Effect::AskSavepoint { trigger, .. } => {
+                let Some(asks) = self.triggers.get_mut(trigger) else {
+                    return Answer::Savepoint(Err(FlinkError::NotFound {
+                        what: format!("trigger {trigger}"),
+                    }));
+                };
+                *asks += 1;
+                Answer::Savepoint(Ok(match &self.fail_savepoint {
+                    Some(cause) => SavepointStatus::Failed {
+                        cause: cause.clone(),
+                    },
+                    None if *asks > self.asks_to_complete => {
+                        if self.stopping.contains(trigger) {
+                            self.running = false;
+                        }
+                        SavepointStatus::Completed {
+                            location: format!("file:/sp/savepoint-{trigger}"),
+                        }
+                    }
+                    None => SavepointStatus::InProgress,
+                }))
+            }
+            Effect::TriggerSavepoint { trigger, .. } => {
+                if !self.running {
+                    return Answer::Called(Err(FlinkError::NotFound { what: "job".into() }));
+                }
+                if !self.triggers.contains_key(trigger) {
+                    self.savepoints_taken += 1;
+                    self.triggers.insert(trigger.clone(), 0);
+                }
+                Answer::Called(Ok(()))
+            }
+            Effect::StopWithSavepoint { trigger, .. } => {
+                if !self.running {
+                    return Answer::Called(Err(FlinkError::NotFound { what: "job".into() }));
+                }
+                if !self.triggers.contains_key(trigger) {
+                    self.savepoints_taken += 1;
+                    self.triggers.insert(trigger.clone(), 0);
+                    self.stopping.push(trigger.clone());
+                }
+                Answer::Called(Ok(()))
+            }
+            Effect::FindRestorePoints { .. } => Answer::RestorePoints(crate::restore::Found {
+                chain: self.storage.clone(),
+                incomplete: false,
+            }),
+            Effect::AskJob { job, .. } if self.submitted.contains_key(job) => {
+                Answer::Job(Ok(self.submitted[job].clone()))
+            }
+            Effect::AskFailureCause { job, .. } if self.submitted.contains_key(job) => {
+                Answer::FailureCause(Ok(Some(
+                    "java.io.FileNotFoundException: Cannot find checkpoint or savepoint".into(),
+                )))
+            }
+            Effect::Verify { .. } => Answer::Verified(match &self.refuse_artifact {
+                Some(why) => Err(SubmitError::Refused {
+                    message: why.clone(),
+                    retryable: false,
+                }),
+                None => Ok(()),
+            }),
+            Effect::Submit {
+                job, restore_from, ..
+            } => {
+                if let Some(why) = &self.refuse_artifact {
+                    return Answer::Submitted(Err(SubmitError::Refused {
+                        message: why.clone(),
+                        retryable: false,
+                    }));
+                }
+                if self.submitted.contains_key(job) {
+                    return Answer::Submitted(Err(SubmitError::Flink(FlinkError::DuplicateJob {
+                        job: job.to_string(),
+                    })));
+                }
+                if let Some(from) = restore_from
+                    && self.missing.contains(from)
+                {
+                    self.submitted.insert(job.clone(), FlinkJobState::Failed);
+                    return Answer::Submitted(Err(SubmitError::Flink(FlinkError::BadRequest {
+                        message: format!(
+                            "java.io.FileNotFoundException: Cannot find checkpoint or savepoint file/directory '{from}'"
+                        ),
+                    })));
+                }
+                self.runs += 1;
+                self.submitted.insert(job.clone(), FlinkJobState::Running);
+                Answer::Submitted(Ok(()))
+            }
+            Effect::ReadRevisions { .. } => {
+                Answer::Revisions(Ok(self.revisions.values().cloned().collect()))
+            }
+            Effect::PutRevision(r) => {
+                self.revisions.insert(r.number, (**r).clone());
+                Answer::Stored(Ok(()))
+            }
+            Effect::DeleteRevision { number, .. } => {
+                self.revisions.remove(number);
+                Answer::Stored(Ok(()))
+            }
+            Effect::AskJob { .. } => {
+                if !self.running {
+                    return Answer::Job(Ok(FlinkJobState::Canceled));
+                }
+                if self.cancels > 0 {
+                    self.stop_asks += 1;
+                    if self.stop_asks >= self.asks_to_stop {
+                        self.running = false;
+                        return Answer::Job(Ok(FlinkJobState::Canceled));
+                    }
+                    return Answer::Job(Ok(FlinkJobState::Cancelling));
+                }
+                Answer::Job(Ok(FlinkJobState::Running))
+            }
+            Effect::Cancel { .. } => {
+                if !self.running {
+                    return Answer::Called(Err(FlinkError::AlreadyTerminal { job: "job".into() }));
+                }
+                self.cancels += 1;
+                Answer::Called(Ok(()))
+            }
+            Effect::AskFailureCause { .. } => {
+                self.cause_asks += 1;
+                Answer::FailureCause(Ok((self.cause_at_ask != 0
+                    && self.cause_asks >= self.cause_at_ask)
+                    .then(|| "java.lang.ArithmeticException: / by zero".to_string())))
+            }
+            Effect::ReadCheckpoints { .. } => {
+                let i = self
+                    .checkpoint_reads
+                    .min(self.checkpoints.len().saturating_sub(1));
+                self.checkpoint_reads += 1;
+                Answer::Checkpoints(match self.checkpoints.get(i) {
+                    Some(id) => Ok(fjc_flink::CheckpointStats {
+                        latest_completed: Some(fjc_flink::CheckpointRef {
+                            id: *id,
+                            external_path: Some(format!("file:/cp/chk-{id}")),
+                            is_savepoint: false,
+                            completed_at: Some(0),
+                        }),
+                        ..fjc_flink::CheckpointStats::default()
+                    }),
+                    None => Err(FlinkError::NotFound { what: "job".into() }),
+                })
+            }
+            Effect::FindLateSavepoints { state, .. } => Answer::Late(
+                self.late
+                    .iter()
+                    .filter(|l| !state.savepoints.iter().any(|s| s.location == l.location))
+                    .cloned()
+                    .collect(),
+            ),
+            Effect::Dispose { location, .. } => {
+                let trigger = format!("d{}", self.disposals.len());
+                self.disposals.insert(trigger.clone(), location.clone());
+                Answer::Disposing(Ok(trigger))
+            }
+            Effect::AskDisposal { trigger, .. } => match self.disposals.get(trigger) {
+                Some(location) => {
+                    if !self.disposed.contains(location) {
+                        self.disposed.push(location.clone());
+                    }
+                    Answer::Disposal(Ok(DisposalStatus::Done))
+                }
+                None => Answer::Disposal(Err(FlinkError::NotFound {
+                    what: trigger.clone(),
+                })),
+            },
+        }
+    }
+}
+
+/// Runs `op` to its end (waits are skipped: the clock jumps), crashing after
+/// effect number `crash_after` (1-based; 0 = never). Returns the ending, or
+/// `None` when it crashed.
+pub(super) fn run<O: Operation>(
+    op: &mut O,
+    flink: &mut ScriptedFlink,
+    store: &mut Option<JobState>,
+    now: &mut EpochMs,
+    crash_after: usize,
+) -> Option<O::Ending> {
+    let mut answer = None;
+    let mut effects = 0;
+    for _ in 0..10_000 {
+        match op.step(answer.take(), *now) {
+            Next::Do(effect) => {
+                answer = Some(flink.answer(&effect, store));
+                effects += 1;
+                if effects == crash_after {
+                    return None;
+                }
+            }
+            Next::LookAgainAt { at, .. } => *now = at.max(*now + 1),
+            Next::Done(ending) => return Some(ending),
+            Next::Fail(e) => panic!("operation failed: {e}"),
+        }
+    }
+    panic!("operation did not end");
+}
