@@ -17,6 +17,10 @@
 //! restore point in storage; with none, the change is refused, never started
 //! empty by surprise.
 
+mod nested;
+mod restore;
+mod savepoint;
+
 use fjc_flink::{CheckpointStats, FlinkError, JobId, SavepointStatus};
 use fjc_spec::UpgradeMode;
 
@@ -24,7 +28,7 @@ use super::settle::SettledCheckpoints;
 use super::stop::StopJob;
 use super::{Answer, Backoff, Effect, Next, Operation, Outcome, unexpected};
 use crate::clock::EpochMs;
-use crate::state::{JobState, Lifecycle, Operation as Recorded, SavepointRecord, UpgradeProgress};
+use crate::state::{JobState, Operation as Recorded, UpgradeProgress};
 
 /// How often a stop-with-savepoint in progress is looked at.
 pub const LOOK_EVERY_MS: EpochMs = 500;
@@ -228,234 +232,6 @@ impl CarryOver {
             from,
         };
         self.step(None, now)
-    }
-
-    fn savepoint(&mut self, now: EpochMs) -> Next<Carry> {
-        match progress(&mut self.state).and_then(|p| p.trigger_id.clone()) {
-            Some(trigger) => {
-                self.stage = Stage::AskingTrigger {
-                    trigger: trigger.clone(),
-                };
-                self.ask(trigger)
-            }
-            None => {
-                let trigger = self.fresh_trigger.clone();
-                if let Some(p) = progress(&mut self.state) {
-                    p.trigger_id = Some(trigger.clone());
-                    p.savepoint_started_at = Some(now);
-                }
-                self.stage = Stage::RecordingTrigger { trigger };
-                self.save()
-            }
-        }
-    }
-
-    fn ask(&self, trigger: String) -> Next<Carry> {
-        Next::Do(Effect::AskSavepoint {
-            cluster: self.cluster(),
-            job: self.old.clone(),
-            trigger,
-        })
-    }
-
-    fn stop_with_savepoint(&mut self, trigger: String) -> Next<Carry> {
-        self.stage = Stage::StoppingWithSavepoint {
-            trigger: trigger.clone(),
-        };
-        Next::Do(Effect::StopWithSavepoint {
-            cluster: self.cluster(),
-            job: self.old.clone(),
-            target: self.settings.target.clone(),
-            trigger,
-        })
-    }
-
-    fn looked(
-        &mut self,
-        trigger: String,
-        result: Result<SavepointStatus, FlinkError>,
-        now: EpochMs,
-    ) -> Next<Carry> {
-        match result {
-            Ok(SavepointStatus::Completed { location }) => {
-                tracing::info!(job = %self.state.job_id, %location, "savepoint completed");
-                let record = SavepointRecord {
-                    location,
-                    at: now,
-                    from_job: self.old.clone(),
-                    kind: "savepoint".into(),
-                };
-                self.restore_point(record, true)
-            }
-            // Flink may have forgotten the trigger (its async results live
-            // `rest.async.store-duration`, 5 min) or the JobManager may have
-            // restarted: the job itself says whether the stop happened. Only a
-            // job still running means it did not.
-            Ok(SavepointStatus::Failed { cause }) => {
-                self.stage = Stage::AskingEnded { cause };
-                Next::Do(Effect::AskJob {
-                    cluster: self.cluster(),
-                    job: self.old.clone(),
-                })
-            }
-            Ok(SavepointStatus::InProgress) => self.in_progress(trigger, now),
-            Err(FlinkError::NotFound { .. }) => self.old_job_gone(),
-            Err(e) => Next::Fail(e.into()),
-        }
-    }
-
-    fn in_progress(&mut self, trigger: String, now: EpochMs) -> Next<Carry> {
-        let started = progress(&mut self.state)
-            .and_then(|p| p.savepoint_started_at)
-            .unwrap_or(now);
-        let timeout = self.settings.savepoint_timeout_ms;
-        if now - started <= timeout {
-            self.stage = Stage::Looking { trigger };
-            return Next::LookAgainAt {
-                at: now + LOOK_EVERY_MS,
-                why: format!("savepoint of {} in progress", self.old),
-            };
-        }
-        // A stop-with-savepoint cannot be called off: if Flink still completed it
-        // later, the job would end with its state in a savepoint nobody recorded.
-        // So the overrun is reported and the trigger watched until Flink decides
-        // (its checkpoint timeout bounds that): failed → abandoned, the job keeps
-        // running; completed → the upgrade goes on from it.
-        let message = format!(
-            "savepoint exceeded savepoint_timeout ({}s) and is still in progress in \
-             Flink; the upgrade is abandoned if it fails, and goes on if it completes",
-            timeout / 1000
-        );
-        if self.state.last_error.as_ref().map(|e| &e.message) == Some(&message) {
-            return Next::Done(Carry::Wait(message));
-        }
-        tracing::warn!(job = %self.state.job_id, old = %self.old, "{message}");
-        self.state.set_error(message.clone(), now, true);
-        self.stage = Stage::SavingOverrun { message };
-        self.save()
-    }
-
-    /// Records where the new job starts from (the operation's step and the job's
-    /// newest savepoint), before anything else happens.
-    fn restore_point(&mut self, record: SavepointRecord, wait_end: bool) -> Next<Carry> {
-        let location = record.location.clone();
-        if let Some(p) = progress(&mut self.state) {
-            p.restore_from = Some(location.clone());
-        }
-        let known = self.state.savepoints.iter().any(|s| s.location == location);
-        if record.kind == "savepoint" && !known {
-            self.state.savepoints.push(record.clone());
-        }
-        self.state.last_savepoint = Some(record);
-        self.stage = Stage::SavingRestorePoint { location, wait_end };
-        self.save()
-    }
-
-    /// The old job ended (or vanished) without us seeing its savepoint: its
-    /// restore points in storage (a stop-savepoint Flink completed is the
-    /// newest), with the recorded ones; the newest wins.
-    fn old_job_gone(&mut self) -> Next<Carry> {
-        self.stage = Stage::FindingRestorePoints;
-        Next::Do(Effect::FindRestorePoints {
-            state: Box::new(self.state.clone()),
-        })
-    }
-
-    fn found(&mut self, found: crate::restore::Found, now: EpochMs) -> Next<Carry> {
-        let old = self.old.clone();
-        if found.chain.is_empty() && found.incomplete {
-            return Next::Done(Carry::Wait(format!(
-                "job {old} ended; its restore points could not be listed yet"
-            )));
-        }
-        if let Some(sp) = found.chain.first().map(|c| c.record(&old)) {
-            tracing::warn!(job = %self.state.job_id, %old, location = %sp.location,
-                "old job is gone; restoring from its newest savepoint");
-            return self.restore_point(sp, false);
-        }
-        let message = format!(
-            "job {old} ended before its savepoint was taken and no savepoint is known; \
-             not starting the new version with empty state (use upgrade_mode: stateless \
-             to allow it)"
-        );
-        self.state.operation = None;
-        self.state.lifecycle = Lifecycle::Failed;
-        self.state.set_error(message.clone(), now, false);
-        self.stage = Stage::SavingEnd(Carry::Abandoned(Outcome::Failed(message)));
-        self.save()
-    }
-
-    /// The savepoint failed: the old job keeps running; the change waits and is
-    /// retried with backoff.
-    fn abandon(&mut self, reason: String, now: EpochMs) -> Next<Carry> {
-        let s = &mut self.state;
-        let what = s.operation.as_ref().map_or("upgrade", |o| o.name());
-        let message = format!("{what} not done, {reason}; job {} keeps running", self.old);
-        tracing::warn!(job = %s.job_id, error = %message, "upgrade abandoned");
-        s.operation = None;
-        s.lifecycle = Lifecycle::Running;
-        s.failed_attempts = s.failed_attempts.saturating_add(1);
-        s.next_attempt_at = Some(now + self.settings.backoff.after(s.failed_attempts));
-        s.set_error(message.clone(), now, true);
-        self.stage = Stage::SavingEnd(Carry::Abandoned(Outcome::Failed(message)));
-        self.save()
-    }
-
-    /// A step of a nested machine (stop, wait for the end, settle).
-    fn nested(&mut self, answer: Option<Answer>, now: EpochMs) -> Next<Carry> {
-        match &mut self.stage {
-            Stage::Stopping { stop, then } => match stop.step(answer, now) {
-                Next::Done(Ok(_)) => match std::mem::replace(then, AfterStop::Settle) {
-                    AfterStop::Ready(from) => Next::Done(Carry::Ready(from)),
-                    AfterStop::Settle => {
-                        self.stage = Stage::Settling(SettledCheckpoints::new(
-                            &self.state.cluster,
-                            &self.old,
-                            newest as Newest,
-                        ));
-                        self.step(None, now)
-                    }
-                },
-                other => lift(other),
-            },
-            Stage::Ending { wait, since, from } => match wait.step(answer, now) {
-                Next::Done(Ok(_)) => Next::Done(Carry::Ready(Some(from.clone()))),
-                Next::LookAgainAt { .. } if now - *since >= self.settings.end_wait_ms => {
-                    tracing::warn!(job = %self.state.job_id, old = %self.old,
-                        "old job still running after its savepoint; cancelling it");
-                    let from = from.clone();
-                    self.stop(AfterStop::Ready(Some(from)), now)
-                }
-                other => lift(other),
-            },
-            Stage::Settling(settle) => match settle.step(answer, now) {
-                Next::Done(Ok(Some(Some((location, at))))) => {
-                    let record = SavepointRecord {
-                        location,
-                        at,
-                        from_job: self.old.clone(),
-                        kind: "checkpoint".into(),
-                    };
-                    self.restore_point(record, false)
-                }
-                Next::Done(Ok(_)) => self.old_job_gone(),
-                other => lift(other),
-            },
-            _ => unexpected("carry-over", answer),
-        }
-    }
-}
-
-/// A nested machine's wait, effect or error, as the carry-over's.
-fn lift<T>(next: Next<Result<T, FlinkError>>) -> Next<Carry> {
-    match next {
-        Next::Do(e) => Next::Do(e),
-        Next::LookAgainAt { at, why } => Next::LookAgainAt { at, why },
-        Next::Fail(e) => Next::Fail(e),
-        Next::Done(Err(e)) => Next::Fail(e.into()),
-        Next::Done(Ok(_)) => Next::Fail(super::StepError::Defect(
-            "a nested step ended unhandled".into(),
-        )),
     }
 }
 
