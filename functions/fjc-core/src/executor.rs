@@ -19,15 +19,13 @@ use crate::context::Context;
 use crate::counted::Counted;
 use crate::error::CoreError;
 use crate::executor_secrets::ResolvedSpec;
+use crate::operation::deploy::start::{self, Intent, Known, Start};
 use crate::operation::deploy::{Deploy, Inputs};
 use crate::operation::stop::StopJob;
 use crate::planner::{Action, DeployReason, Observation};
-use crate::revisions::RestartFrom;
 use crate::secrets::SecretSource;
-use crate::state::UpgradeProgress;
 use crate::state::{JobState, Lifecycle, Operation, Purpose};
 use crate::store::{LeaseGrant, SpecRecord, Store, StoreError};
-use fjc_spec::UpgradeMode;
 
 pub use crate::operation::Outcome;
 
@@ -194,6 +192,8 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         Ok(())
     }
 
+    /// Starts a deployment: what [`start::needs`] asks is looked up, then
+    /// [`start::intent`] decides; its state is written before any Flink call.
     async fn start_deploy(
         &self,
         job_id: &str,
@@ -201,137 +201,47 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         purpose: Purpose,
     ) -> Step<Outcome> {
         let record = self.spec(job_id)?;
-        let spec = &record.spec;
-        let mut state = self
-            .states
-            .get(job_id)
-            .cloned()
-            .unwrap_or_else(|| JobState::new(job_id, spec.job_type, &spec.cluster, self.now()));
-        state.cluster = spec.cluster.clone();
-        state.job_type = spec.job_type;
-        if state.attempted_fingerprint.as_ref() != Some(&record.fingerprint) {
-            state.failed_attempts = 0;
-        }
-        state.attempted_fingerprint = Some(record.fingerprint.clone());
-        state.lifecycle = match purpose {
-            Purpose::Recover => Lifecycle::Recovering,
-            _ if replaces.is_some() => Lifecycle::Upgrading,
-            _ => Lifecycle::Deploying,
-        };
-        let mode = spec.upgrade_mode();
-        // Nothing runs (failed, lost with the JobManager, suspended, or a new
-        // version after a failure): find the newest restore point in storage now,
-        // unless the spec wants empty state. Before `note_purpose`, which reports
-        // where a recovery starts from.
-        // `fjc restart --from PATH` / `--empty`: the operator chose.
-        let chosen = match purpose {
-            Purpose::Restart => self
-                .commands
-                .get(job_id)
-                .and_then(|c| c.restart.as_ref())
-                .map(|(_, from)| from.clone())
-                .filter(|f| *f != RestartFrom::Newest),
-            _ => None,
-        };
-        if let Some(RestartFrom::Path(path)) = &chosen
-            && !matches!(Box::pin(self.ctx.storage.is_complete(path)).await, Ok(true))
-        {
-            let message = format!(
-                "fjc restart --from {path}: no complete savepoint or checkpoint there \
-                 (no _metadata); nothing started"
-            );
-            self.note_purpose(&mut state, purpose, record).await;
-            return self.not_started(&mut state, message, false).await;
-        }
-        let found = match (&replaces, mode) {
-            _ if chosen.is_some() => None,
-            (None, UpgradeMode::Savepoint | UpgradeMode::LastState)
-                if state.flink_job_id.is_some() || state.last_savepoint.is_some() =>
-            {
-                Some(Box::pin(self.restore_chain(&state, Some(spec))).await)
-            }
-            _ => None,
-        };
-        if let Some(found) = &found {
-            match found.chain.first() {
-                Some(newest) => {
-                    let from = state.flink_job_id.clone().unwrap_or_else(JobId::random);
-                    state.last_savepoint = Some(newest.record(&from));
-                }
-                None if found.incomplete => {
-                    let message = "restore points could not be listed (cluster configuration \
-                                   or checkpoint storage unavailable); not starting without them"
-                        .to_string();
-                    self.note_purpose(&mut state, purpose, record).await;
-                    return self.not_started(&mut state, message, true).await;
-                }
-                None if had_state(&state) => {
-                    let tried: Vec<String> = state
-                        .last_savepoint
-                        .iter()
-                        .chain(&state.savepoints)
-                        .map(|s| s.location.clone())
-                        .collect();
-                    let message = crate::restore::none_left(&tried);
-                    self.note_purpose(&mut state, purpose, record).await;
-                    return self.not_started(&mut state, message, false).await;
-                }
-                None => {
-                    info!(job = %job_id, "no checkpoint or savepoint of this job exists; starting it with empty state");
-                }
-            }
-        }
-        self.note_purpose(&mut state, purpose, record).await;
-        let upgrade = match (&replaces, &found) {
-            // The operator's choice: cancel what runs, start from that path or empty.
-            _ if chosen.is_some() => {
-                let restore_from = match &chosen {
-                    Some(RestartFrom::Path(p)) => Some(p.clone()),
-                    _ => None,
-                };
-                if restore_from.is_none() {
-                    warn!(job = %job_id, "starting with empty state, as fjc restart --empty asked");
-                }
-                Some(UpgradeProgress::new(UpgradeMode::Stateless, restore_from))
-            }
-            // A running job is replaced: carry its state over as the mode says.
-            (Some(_), _) => Some(UpgradeProgress::new(mode, None)),
-            (None, Some(found)) => found
-                .chain
-                .first()
-                .map(|newest| UpgradeProgress::new(mode, Some(newest.location.clone()))),
-            (None, None) => None,
-        };
-        state.operation = Some(Operation::Deploy {
-            fingerprint: record.fingerprint.clone(),
-            flink_job_id: JobId::random(),
+        let stored = self.states.get(job_id);
+        let start = Start {
+            stored,
+            record,
             replaces,
-            started_at: self.now(),
-            upgrade,
             purpose,
-        });
-        // Intent first: nothing touches Flink before this write succeeds.
-        self.save(&mut state).await?;
-        Box::pin(self.continue_deploy(state)).await
-    }
-
-    /// A deployment that did not start (an error, or no restore point it can
-    /// use): FAILED with why, retried after a backoff when `retryable`.
-    async fn not_started(
-        &self,
-        state: &mut JobState,
-        message: String,
-        retryable: bool,
-    ) -> Step<Outcome> {
-        warn!(job = %state.job_id, error = %message, retryable, "deployment failed");
-        state.operation = None;
-        state.lifecycle = Lifecycle::Failed;
-        state.failed_attempts = state.failed_attempts.saturating_add(1);
-        state.next_attempt_at =
-            retryable.then(|| self.now() + self.backoff_ms(state.failed_attempts));
-        state.set_error(message.clone(), self.now(), retryable);
-        self.save(state).await?;
-        Ok(Outcome::Failed(message))
+            restart: self.commands.get(job_id).and_then(|c| c.restart.clone()),
+            observed: stored
+                .and_then(|s| self.observed_state(&s.cluster, s.flink_job_id.as_ref()?))
+                .cloned(),
+            now: self.now(),
+        };
+        let needs = start::needs(&start);
+        let mut known = Known::default();
+        if let Some(path) = &needs.path_complete {
+            known.path_complete = Some(matches!(
+                Box::pin(self.ctx.storage.is_complete(path)).await,
+                Ok(true)
+            ));
+        }
+        if needs.restore_points
+            && let Some(s) = stored
+        {
+            known.found = Some(Box::pin(self.restore_chain(s, Some(&record.spec))).await);
+        }
+        if let (Some(id), Some(s)) = (&needs.failure_cause, stored) {
+            known.failure_cause = Some(self.failure_cause(&s.cluster, id).await?.ok().flatten());
+        }
+        let fresh = (JobId::random(), JobId::random());
+        match start::intent(&start, known, fresh, self.backoff()) {
+            Intent::Record(mut state) => {
+                // Intent first: nothing touches Flink before this write succeeds.
+                self.save(&mut state).await?;
+                Box::pin(self.continue_deploy(state)).await
+            }
+            Intent::NotStarted { mut state, message } => {
+                warn!(job = %job_id, error = %message, "deployment failed");
+                self.save(&mut state).await?;
+                Ok(Outcome::Failed(message))
+            }
+        }
     }
 
     async fn resume(&self, job_id: &str) -> Step<Outcome> {
@@ -479,11 +389,6 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
             "spec change needs no restart (monitoring or upgrade settings only)".into(),
         ))
     }
-
-    fn backoff_ms(&self, attempts: u32) -> i64 {
-        self.backoff().after(attempts)
-    }
-
     async fn start_delete(&self, job_id: &str, flink_job_ids: Vec<JobId>) -> Step<Outcome> {
         let mut state = self.stored(job_id)?;
         state.lifecycle = Lifecycle::Deleting;
@@ -511,10 +416,4 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         info!(job = %state.job_id, "spec deleted; job cancelled and forgotten");
         Ok(Outcome::Done("cancelled and removed".into()))
     }
-}
-
-/// Whether the job is known to have had state: a savepoint or restore point was
-/// recorded for it, or a version of it started from one.
-fn had_state(state: &JobState) -> bool {
-    state.last_savepoint.is_some() || !state.savepoints.is_empty() || state.restored_from.is_some()
 }

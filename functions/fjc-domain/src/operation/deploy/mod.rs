@@ -17,6 +17,7 @@
 //!    prune old revisions.
 
 mod record;
+pub mod start;
 mod submit;
 
 use fjc_flink::{FlinkJobState, JobId};

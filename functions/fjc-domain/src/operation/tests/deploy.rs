@@ -294,3 +294,168 @@ fn a_rollback_deploys_the_recorded_revision_and_takes_its_number() {
     };
     assert_eq!(op_run(), "revision 3 of orders is not kept (kept: none)");
 }
+
+mod start {
+    use fjc_flink::{FlinkJobState, JobId};
+
+    use super::{old, record};
+    use crate::operation::Backoff;
+    use crate::operation::deploy::start::{Intent, Known, Start, intent, needs};
+    use crate::restore::{Candidate, Found};
+    use crate::revisions::RestartFrom;
+    use crate::state::{JobState, Lifecycle, Operation as Recorded, Purpose, SavepointRecord};
+
+    const BACKOFF: Backoff = Backoff {
+        base_seconds: 30,
+        max_seconds: 1800,
+    };
+
+    fn fresh() -> (JobId, JobId) {
+        (
+            JobId::parse(&format!("{:032x}", 7)).expect("id"),
+            JobId::parse(&format!("{:032x}", 8)).expect("id"),
+        )
+    }
+
+    fn lost_state() -> JobState {
+        let mut s = JobState::new("orders", fjc_spec::JobType::Stream, "default", 0);
+        s.flink_job_id = Some(old());
+        s.last_savepoint = Some(SavepointRecord {
+            location: "file:/sp/savepoint-old".into(),
+            at: 10,
+            from_job: old(),
+            kind: "savepoint".into(),
+        });
+        s
+    }
+
+    fn start<'a>(
+        stored: Option<&'a JobState>,
+        rec: &'a crate::record::SpecRecord,
+        purpose: Purpose,
+    ) -> Start<'a> {
+        Start {
+            stored,
+            record: rec,
+            replaces: None,
+            purpose,
+            restart: None,
+            observed: Some(FlinkJobState::Failed),
+            now: 5_000,
+        }
+    }
+
+    #[test]
+    fn a_recovery_looks_for_restore_points_and_the_cause_then_starts_from_the_newest() {
+        let rec = record('a');
+        let stored = lost_state();
+        let s = start(Some(&stored), &rec, Purpose::Recover);
+        let needs = needs(&s);
+        assert!(needs.restore_points);
+        assert_eq!(needs.failure_cause, Some(old()));
+        assert_eq!(needs.path_complete, None);
+        let found = Found {
+            chain: vec![Candidate {
+                location: "file:/cp/chk-12".into(),
+                completed_at: 20,
+                kind: "checkpoint",
+                from_job: Some(old()),
+            }],
+            incomplete: false,
+        };
+        let known = Known {
+            found: Some(found),
+            failure_cause: Some(Some("java.lang.OutOfMemoryError".into())),
+            ..Known::default()
+        };
+        let Intent::Record(state) = intent(&s, known, fresh(), BACKOFF) else {
+            panic!("not recorded");
+        };
+        let Some(Recorded::Deploy {
+            flink_job_id,
+            upgrade: Some(p),
+            purpose,
+            ..
+        }) = &state.operation
+        else {
+            panic!("no deploy: {state:?}");
+        };
+        assert_eq!((flink_job_id, *purpose), (&fresh().0, Purpose::Recover));
+        assert_eq!(p.restore_from.as_deref(), Some("file:/cp/chk-12"));
+        assert_eq!(state.lifecycle, Lifecycle::Recovering);
+        assert_eq!(state.recoveries, vec![5_000]);
+        let error = state.last_error.map(|e| e.message).unwrap_or_default();
+        assert!(error.starts_with("recovery 1 of"), "{error}");
+        assert!(
+            error.contains("OutOfMemoryError") && error.contains("file:/cp/chk-12"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn no_restore_point_left_or_none_listable_refuses_to_start_empty() {
+        let rec = record('a');
+        let stored = lost_state();
+        let s = start(Some(&stored), &rec, Purpose::Recover);
+        let gone = Known {
+            found: Some(Found::default()),
+            ..Known::default()
+        };
+        let Intent::NotStarted { state, message } = intent(&s, gone, fresh(), BACKOFF) else {
+            panic!("started without state");
+        };
+        assert!(message.contains("file:/sp/savepoint-old"), "{message}");
+        assert_eq!(
+            (state.lifecycle, state.next_attempt_at),
+            (Lifecycle::Failed, None)
+        );
+        assert!(state.operation.is_none());
+        let unlisted = Known {
+            found: Some(Found {
+                chain: Vec::new(),
+                incomplete: true,
+            }),
+            ..Known::default()
+        };
+        let Intent::NotStarted { state, message } = intent(&s, unlisted, fresh(), BACKOFF) else {
+            panic!("started without state");
+        };
+        assert!(message.contains("could not be listed"), "{message}");
+        assert_eq!(
+            state.next_attempt_at,
+            Some(5_000 + 30_000),
+            "retried after a backoff"
+        );
+    }
+
+    #[test]
+    fn a_restart_from_an_incomplete_path_is_refused_and_a_first_deploy_needs_nothing() {
+        let rec = record('a');
+        let stored = lost_state();
+        let mut s = start(Some(&stored), &rec, Purpose::Restart);
+        s.restart = Some((4_000, RestartFrom::Path("file:/sp/none".into())));
+        assert_eq!(needs(&s).path_complete.as_deref(), Some("file:/sp/none"));
+        assert!(!needs(&s).restore_points, "the operator chose");
+        let known = Known {
+            path_complete: Some(false),
+            ..Known::default()
+        };
+        let Intent::NotStarted { state, message } = intent(&s, known, fresh(), BACKOFF) else {
+            panic!("started");
+        };
+        assert!(message.contains("no complete savepoint or checkpoint there"));
+        assert_eq!(state.handled.get("restart"), Some(&4_000));
+
+        let first = start(None, &rec, Purpose::Deploy);
+        let n = needs(&first);
+        assert!(!n.restore_points && n.failure_cause.is_none() && n.path_complete.is_none());
+        let Intent::Record(state) = intent(&first, Known::default(), fresh(), BACKOFF) else {
+            panic!("refused");
+        };
+        assert!(matches!(
+            state.operation,
+            Some(Recorded::Deploy { upgrade: None, .. })
+        ));
+        assert_eq!(state.lifecycle, Lifecycle::Deploying);
+    }
+}
