@@ -4,23 +4,29 @@
 //! - [`InMemoryStore`]: a fake [`Store`](fjc_core::store::Store), in memory, with
 //!   the same contract as [`DynamoStore`](fjc_core::store::DynamoStore):
 //!   optimistic versions, lease fencing, one-time run ids, shard key ranges.
+//! - [`ScriptedFlink`]: a fake [`FlinkApi`](fjc_flink::FlinkApi), an in-memory
+//!   model of a Flink 2.3 session cluster's REST semantics as the controller uses
+//!   them, which a test can script (fail or finish a job, complete a checkpoint,
+//!   forget every job as a JobManager restart does, make the next call fail).
 //! - [`contract`]: the suites, as generic async functions. The fakes pass them in
-//!   this crate's unit tests; the real adapter passes the same suite against moto
-//!   in `tests/contract.rs`. A behaviour a test relies on belongs
+//!   this crate's unit tests; the real adapters pass the same suites against moto
+//!   and a real Flink in `tests/contract.rs`. A behaviour a test relies on belongs
 //!   in a suite, so that a fake never drifts from what it stands in for.
 //!
 //! ```no_run
 //! # async fn example() {
-//! use fjc_testkit::{InMemoryStore, contract};
+//! use fjc_testkit::{InMemoryStore, ScriptedFlink, contract};
 //! // Every check of the store contract, each on a fresh store.
 //! contract::store_contract(|_check| async { InMemoryStore::new() }).await;
 //! # }
 //! ```
 
 pub mod contract;
+pub mod flink;
 pub mod store;
 
-pub use contract::store_contract;
+pub use contract::{FlinkContract, flink_contract, store_contract};
+pub use flink::ScriptedFlink;
 pub use store::InMemoryStore;
 
 #[cfg(test)]

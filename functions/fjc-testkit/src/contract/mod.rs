@@ -7,6 +7,7 @@
 //! Each suite runs its checks concurrently, and reports every failing check (by
 //! name, with its message) in one panic at the end.
 
+pub mod flink;
 pub mod store;
 
 use std::future::Future;
@@ -17,6 +18,7 @@ use std::time::Instant;
 use fjc_core::store::Store;
 use futures::FutureExt;
 
+pub use flink::{FlinkContract, flink_contract};
 pub use store::{STORE_CHECKS, store_check};
 
 /// A named check, ready to run.
@@ -44,7 +46,7 @@ where
 }
 
 /// Runs the checks concurrently; panics listing the failed ones.
-async fn run_all(suite: &str, checks: Vec<Check<'_>>) {
+pub(crate) async fn run_all(suite: &str, checks: Vec<Check<'_>>) {
     let total = checks.len();
     let started = Instant::now();
     let results = futures::future::join_all(checks.into_iter().map(|(name, check)| async move {
