@@ -111,7 +111,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
                 flink_job_id,
                 ..
             } => self.cancel_orphan(cluster, flink_job_id).await,
-            Action::ResumeOperation { .. } => Box::pin(self.resume(&job_id)).await,
+            Action::ContinueOperation { .. } => Box::pin(self.continue_operation(&job_id)).await,
             Action::Delete { flink_job_ids, .. } => {
                 Box::pin(self.start_delete(&job_id, flink_job_ids.clone())).await
             }
@@ -244,7 +244,8 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         }
     }
 
-    async fn resume(&self, job_id: &str) -> Step<Outcome> {
+    /// Carries on with the operation recorded in the job's state.
+    async fn continue_operation(&self, job_id: &str) -> Step<Outcome> {
         let state = self.stored(job_id)?;
         match &state.operation {
             Some(Operation::Deploy { .. }) => self.continue_deploy(state).await,

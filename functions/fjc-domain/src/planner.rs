@@ -89,7 +89,7 @@ pub enum Action {
         reason: DeployReason,
     },
     /// Carry on with the operation recorded in the job's state.
-    ResumeOperation {
+    ContinueOperation {
         /// Spec job id.
         job_id: String,
     },
@@ -176,7 +176,7 @@ impl Action {
     pub fn job_id(&self) -> &str {
         match self {
             Action::Deploy { job_id, .. }
-            | Action::ResumeOperation { job_id }
+            | Action::ContinueOperation { job_id }
             | Action::Delete { job_id, .. }
             | Action::Batch { job_id, .. }
             | Action::Adopt { job_id }
@@ -197,7 +197,7 @@ impl Action {
     pub fn name(&self) -> &'static str {
         match self {
             Action::Deploy { .. } => "deploy",
-            Action::ResumeOperation { .. } => "resume",
+            Action::ContinueOperation { .. } => "resume",
             Action::Delete { .. } => "delete",
             Action::Batch { .. } => "batch",
             Action::Adopt { .. } => "adopt",
@@ -316,7 +316,7 @@ fn decide(
             return Decision::Nothing;
         };
         if matches!(state.operation, Some(Operation::Delete { .. })) {
-            return Decision::Act(Action::ResumeOperation { job_id });
+            return Decision::Act(Action::ContinueOperation { job_id });
         }
         let mut targets: Vec<JobId> = match &state.operation {
             Some(Operation::Deploy { flink_job_id, .. }) => live(&Some(flink_job_id.clone()))
@@ -339,7 +339,7 @@ fn decide(
 
     if spec.spec.job_type == JobType::Batch {
         if state.is_some_and(|s| s.operation.is_some()) {
-            return Decision::Act(Action::ResumeOperation { job_id });
+            return Decision::Act(Action::ContinueOperation { job_id });
         }
         return batch::decide(job_id, spec, state, jobs, requests, now);
     }
@@ -356,7 +356,7 @@ fn decide(
     };
 
     if state.operation.is_some() {
-        return Decision::Act(Action::ResumeOperation { job_id });
+        return Decision::Act(Action::ContinueOperation { job_id });
     }
     let current = live(&state.flink_job_id);
     if let Some(action) = stream::command(id, state, current.clone(), extra) {
@@ -439,7 +439,7 @@ fn decide(
         return Decision::Nothing;
     };
     match jobs.get(flink_id) {
-        Some(job) => stream::observe(id, spec, state, job, extra),
+        Some(job) => stream::judge_deployed(id, spec, state, job, extra),
         // The JobManager restarted without HA and forgot the job.
         None if state.lifecycle == Lifecycle::Finished => Decision::Nothing,
         None => stream::recover(id, spec, state, now, false),

@@ -187,7 +187,7 @@ fn describe(a: &Action) -> String {
             Some(old) => format!("{reason:?}; replaces Flink job {old}"),
             None => format!("{reason:?}"),
         },
-        Action::ResumeOperation { .. } => "continue the operation in flight".into(),
+        Action::ContinueOperation { .. } => "continue the operation in flight".into(),
         Action::Adopt { .. } => "record the new spec as deployed (no restart needed)".into(),
         Action::Suspend { flink_job_id, .. } => {
             format!("suspend: stop Flink job {flink_job_id} with a savepoint")

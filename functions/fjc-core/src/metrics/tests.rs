@@ -290,7 +290,7 @@ fn transitions_are_timed_from_their_recorded_intent() {
         true,
     );
     r.plan.actions = vec![
-        crate::planner::Action::ResumeOperation { job_id: "a".into() },
+        crate::planner::Action::ContinueOperation { job_id: "a".into() },
         crate::planner::Action::Suspend {
             job_id: "b".into(),
             flink_job_id: jid(2),

@@ -20,7 +20,7 @@ pub(super) fn transition(report: &CycleReport, a: &ActionReport) -> Option<&'sta
         .iter()
         .find(|p| p.job_id() == a.job_id && p.name() == a.action)?;
     Some(match action {
-        Action::ResumeOperation { job_id } => {
+        Action::ContinueOperation { job_id } => {
             match report.loaded.states.get(job_id)?.operation.as_ref()? {
                 Operation::Deploy {
                     replaces: Some(_),

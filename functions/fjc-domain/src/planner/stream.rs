@@ -178,8 +178,9 @@ pub(crate) fn recover(
     })
 }
 
-/// The deployed job is in the cluster.
-pub(crate) fn observe(
+/// The deployed job is in the cluster: what its Flink state means for the
+/// lifecycle (record a change, recover, roll back, savepoint, or nothing).
+pub(crate) fn judge_deployed(
     job_id: &str,
     spec: &SpecRecord,
     state: &JobState,
