@@ -23,12 +23,19 @@
 //! | `FJC_DASHBOARD_DIR` / `FJC_DASHBOARD_BUCKET` | publish the dashboard snapshot to a directory / S3 bucket |
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::error::CoreError;
+use layer::{check_shape, decode, merge, read_layer};
+
+mod check;
+mod env;
+mod layer;
+
+#[cfg(test)]
+mod tests;
 
 /// One Flink session cluster.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -284,108 +291,6 @@ impl Config {
         Ok(config)
     }
 
-    fn check(&self) -> Result<(), CoreError> {
-        let bad = |m: String| Err(CoreError::Config(m));
-        let t = &self.table;
-        if t.len() < 3
-            || t.len() > 255
-            || !t
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        {
-            return bad(format!(
-                "table: {t:?} is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)"
-            ));
-        }
-        for (name, c) in &self.clusters {
-            if !(c.url.starts_with("http://") || c.url.starts_with("https://"))
-                || c.url.len() <= "https://".len()
-            {
-                return bad(format!(
-                    "clusters.{name}.url: {:?} must be an http:// or https:// URL",
-                    c.url
-                ));
-            }
-        }
-        let r = &self.reconcile;
-        if r.lease_ttl_seconds < 10 {
-            return bad("reconcile.lease_ttl_seconds: must be >= 10".into());
-        }
-        if !(1..=256).contains(&r.max_concurrency) {
-            return bad("reconcile.max_concurrency: must be between 1 and 256".into());
-        }
-        if r.interval_seconds == 0 {
-            return bad("reconcile.interval_seconds: must be >= 1".into());
-        }
-        if r.retry_base_seconds == 0 || r.retry_max_seconds < r.retry_base_seconds {
-            return bad(
-                "reconcile.retry_base_seconds/retry_max_seconds: need 1 <= base <= max".into(),
-            );
-        }
-        self.dashboard.check().map_err(CoreError::Config)?;
-        for (name, policy) in &self.namespaces {
-            if fjc_spec::validate_name(name).is_err() {
-                return bad(format!(
-                    "namespaces.{name}: a namespace name must match ^[a-z0-9][a-z0-9-]{{0,62}}$"
-                ));
-            }
-            policy.check(name).map_err(CoreError::Config)?;
-        }
-        if self.artifacts.event_debounce_seconds > 600 {
-            return bad("artifacts.event_debounce_seconds: must be <= 600".into());
-        }
-        for (name, c) in &self.clusters {
-            if c.credentials_secret.as_deref().is_some_and(str::is_empty) {
-                return bad(format!(
-                    "clusters.{name}.credentials_secret: must not be empty"
-                ));
-            }
-        }
-        let f = &self.flink;
-        if f.connect_timeout_seconds == 0
-            || f.request_timeout_seconds == 0
-            || f.upload_timeout_seconds == 0
-        {
-            return bad("flink.*_timeout_seconds: must be >= 1".into());
-        }
-        if !(1..=10).contains(&f.retry_attempts) {
-            return bad("flink.retry_attempts: must be between 1 and 10".into());
-        }
-        if f.retry_base_millis == 0 || f.retry_max_millis < f.retry_base_millis {
-            return bad("flink.retry_base_millis/retry_max_millis: need 1 <= base <= max".into());
-        }
-        if f.call_deadline_seconds == 0 {
-            return bad("flink.call_deadline_seconds: must be >= 1".into());
-        }
-        r.breaker.check().map_err(CoreError::Config)?;
-        if r.heartbeat_seconds == 0 {
-            return bad("reconcile.heartbeat_seconds: must be >= 1".into());
-        }
-        if r.shards == 0 || r.shards > crate::shard::MAX_SHARDS {
-            return bad(format!(
-                "reconcile.shards: {} is out of range (1 to {})",
-                r.shards,
-                crate::shard::MAX_SHARDS
-            ));
-        }
-        if !matches!(
-            self.log_level.as_str(),
-            "error" | "warn" | "info" | "debug" | "trace"
-        ) {
-            return bad(format!(
-                "log_level: {:?} must be one of error, warn, info, debug, trace",
-                self.log_level
-            ));
-        }
-        if !matches!(self.log_format.as_str(), "text" | "json") {
-            return bad(format!(
-                "log_format: {:?} must be text or json",
-                self.log_format
-            ));
-        }
-        Ok(())
-    }
-
     /// The configured cluster, or an error naming the missing setting.
     pub fn cluster(&self, name: &str) -> Result<&ClusterConfig, CoreError> {
         self.clusters.get(name).ok_or_else(|| {
@@ -396,100 +301,3 @@ impl Config {
         })
     }
 }
-
-fn read_layer(file: &Path) -> Result<Option<Value>, CoreError> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(CoreError::Config(format!("{}: {e}", file.display()))),
-    };
-    let docs = yaml_rust2::YamlLoader::load_from_str(&text)
-        .map_err(|e| CoreError::Config(format!("{}: {e}", file.display())))?;
-    match docs.into_iter().next() {
-        None => Ok(None),
-        Some(doc) => match yaml_to_json(doc) {
-            v @ Value::Object(_) => Ok(Some(v)),
-            Value::Null => Ok(None),
-            _ => Err(CoreError::Config(format!(
-                "{}: the top level must be a mapping",
-                file.display()
-            ))),
-        },
-    }
-}
-
-fn yaml_to_json(y: yaml_rust2::Yaml) -> Value {
-    use yaml_rust2::Yaml;
-    match y {
-        Yaml::Real(s) => s
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number)
-            .unwrap_or(Value::String(s)),
-        Yaml::Integer(i) => Value::from(i),
-        Yaml::String(s) => Value::String(s),
-        Yaml::Boolean(b) => Value::Bool(b),
-        Yaml::Array(a) => Value::Array(a.into_iter().map(yaml_to_json).collect()),
-        Yaml::Hash(h) => Value::Object(
-            h.into_iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Yaml::String(s) => s,
-                        other => format!("{other:?}"),
-                    };
-                    (key, yaml_to_json(v))
-                })
-                .collect::<Map<_, _>>(),
-        ),
-        _ => Value::Null,
-    }
-}
-
-/// A layer must have mappings where the defaults have mappings (serde would
-/// otherwise read a list positionally into a struct).
-fn check_shape(defaults: &Value, layer: &Value, path: &str) -> Result<(), String> {
-    let (Value::Object(d), Value::Object(l)) = (defaults, layer) else {
-        return Ok(());
-    };
-    for (k, v) in l {
-        let here = if path.is_empty() {
-            k.clone()
-        } else {
-            format!("{path}.{k}")
-        };
-        match d.get(k) {
-            Some(Value::Object(_)) if !v.is_object() => {
-                return Err(format!("{here}: expected a mapping"));
-            }
-            Some(dv) => check_shape(dv, v, &here)?,
-            None => {}
-        }
-    }
-    Ok(())
-}
-
-fn merge(base: &mut Value, layer: Value) {
-    match (base, layer) {
-        (Value::Object(b), Value::Object(l)) => {
-            for (k, v) in l {
-                match b.get_mut(&k) {
-                    Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
-                    _ => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, l) => *b = l,
-    }
-}
-
-fn decode(v: Value, source: &str) -> Result<Config, CoreError> {
-    serde_json::from_value(v).map_err(|e| CoreError::Config(format!("{source}: {e}")))
-}
-
-mod env;
-
-#[cfg(test)]
-mod tests;
