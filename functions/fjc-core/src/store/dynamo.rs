@@ -1,14 +1,16 @@
-//! The DynamoDB adapter of [`Store`].
+//! The DynamoDB adapter of [`Store`]: what each port method reads and writes.
+//!
+//! How a request is made (plain puts, paged queries, error mapping) is in
+//! `request`; writes fenced by the reconcile lease (state commits with their run
+//! writes, lease renewal and release) are in `fenced`. The spec, revision, control
+//! and migration items are in the `dynamo_*` modules beside this one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem,
+    Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
 use super::codec::{self, Item, LEASE_PK, RUNREQ_PK, SPEC_PK, STATE_PK, key, n, run_pk, s};
@@ -20,6 +22,11 @@ use crate::clock::EpochMs;
 use crate::runs::Run;
 use crate::shard::Shard;
 use crate::state::JobState;
+
+mod fenced;
+mod request;
+
+pub(super) use request::{build_err, is_condition_failure, version_condition};
 
 /// Store backed by one DynamoDB table (see `codec` for the item layout).
 #[derive(Debug, Clone)]
@@ -57,269 +64,6 @@ impl DynamoStore {
 
     pub(super) fn write(&self) {
         self.writes.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// An unconditional put; `what` names the item in errors ("write heartbeat").
-    pub(super) async fn put_plain(&self, item: Item, what: &str) -> Result<(), StoreError> {
-        self.write();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| self.map_err(e, what))?;
-        Ok(())
-    }
-
-    /// Sets the expiry of `lease` while it is still ours (same owner and fencing
-    /// token): renewing it, or releasing it with 0. `false` when it is not ours.
-    pub(super) async fn set_own_lease_expiry(
-        &self,
-        lease: &LeaseGrant,
-        expires_at: EpochMs,
-        what: &str,
-    ) -> Result<bool, StoreError> {
-        self.write();
-        let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(LEASE_PK, &lease.name)))
-            .update_expression("SET expires_at = :exp")
-            .condition_expression("#owner = :owner AND #token = :token")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":owner", s(&lease.owner))
-            .expression_attribute_values(":token", n(lease.token))
-            .expression_attribute_values(":exp", n(expires_at))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(self.map_err(e, &format!("{what} lease {}", lease.name))),
-        }
-    }
-
-    /// Unconditional puts in one transaction: all are written or none.
-    pub(super) async fn put_together(
-        &self,
-        items: Vec<Item>,
-        what: &str,
-    ) -> Result<(), StoreError> {
-        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-        let mut tx = self.client.transact_write_items();
-        for item in items {
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .build()
-                .map_err(build_err)?;
-            tx = tx.transact_items(TransactWriteItem::builder().put(put).build());
-        }
-        self.write();
-        tx.send().await.map_err(|e| self.map_err(e, what))?;
-        Ok(())
-    }
-
-    pub(super) async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
-        self.query_pages(pk, None).await
-    }
-
-    /// The items of one shard's key range of partition `pk` (all of it for the
-    /// whole fleet).
-    async fn query_shard(&self, pk: &str, shard: Shard) -> Result<Vec<Item>, StoreError> {
-        let range = (!shard.is_whole()).then(|| shard.key_range());
-        self.query_pages(pk, range).await
-    }
-
-    async fn query_pages(
-        &self,
-        pk: &str,
-        range: Option<(String, String)>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            self.read();
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .expression_attribute_values(":pk", s(pk));
-            query = match &range {
-                None => query.key_condition_expression("pk = :pk"),
-                Some((lo, hi)) => query
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
-                    .expression_attribute_values(":lo", s(lo))
-                    .expression_attribute_values(":hi", s(hi)),
-            };
-            let out = query
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| self.map_err(e, &format!("query {pk}")))?;
-            items.extend(out.items.unwrap_or_default());
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
-            }
-        }
-    }
-
-    /// The lease check every fenced write carries.
-    fn lease_check(&self, lease: &LeaseGrant) -> Result<TransactWriteItem, StoreError> {
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(LEASE_PK, &lease.name)))
-            .condition_expression("#token = :token AND #owner = :owner")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":token", n(lease.token))
-            .expression_attribute_values(":owner", s(&lease.owner))
-            .build()
-            .map_err(build_err)?;
-        Ok(TransactWriteItem::builder().condition_check(check).build())
-    }
-
-    async fn fenced(
-        &self,
-        lease: &LeaseGrant,
-        writes: Vec<TransactWriteItem>,
-        what: &str,
-        expected: u64,
-    ) -> Result<(), StoreError> {
-        self.write();
-        let mut items = vec![self.lease_check(lease)?];
-        items.extend(writes);
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(t)) =
-                    err.as_service_error()
-                {
-                    let failed = |i: usize| {
-                        t.cancellation_reasons()
-                            .get(i)
-                            .and_then(|r| r.code())
-                            .is_some_and(|c| c == "ConditionalCheckFailed")
-                    };
-                    if failed(0) {
-                        return Err(StoreError::LeaseLost {
-                            name: lease.name.clone(),
-                            token: lease.token,
-                        });
-                    }
-                    if failed(1) {
-                        return Err(StoreError::Conflict {
-                            what: what.to_string(),
-                            expected,
-                        });
-                    }
-                    if let Some(i) = (2..t.cancellation_reasons().len()).find(|i| failed(*i)) {
-                        return Err(StoreError::Conflict {
-                            what: format!("{what}: run write {} (already recorded)", i - 1),
-                            expected,
-                        });
-                    }
-                }
-                Err(self.map_err(err, what))
-            }
-        }
-    }
-
-    pub(super) fn map_err<E, R>(&self, err: SdkError<E, R>, what: &str) -> StoreError
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        let code = err.code().map(str::to_string);
-        let message = format!("{what}: {}", DisplayErrorContext(&err));
-        match code.as_deref() {
-            Some("ResourceNotFoundException") => StoreError::NoTable {
-                table: self.table.clone(),
-            },
-            Some(
-                "ThrottlingException"
-                | "ProvisionedThroughputExceededException"
-                | "RequestLimitExceeded"
-                | "InternalServerError"
-                | "ServiceUnavailable"
-                | "TransactionInProgressException",
-            ) => StoreError::Unavailable { message },
-            Some(_) => StoreError::Other { message },
-            // No service error code: the request did not get an answer (connection,
-            // timeout, DNS). Treat as unavailable.
-            None => StoreError::Unavailable { message },
-        }
-    }
-}
-
-impl DynamoStore {
-    fn run_write(&self, w: &RunWrite) -> Result<TransactWriteItem, StoreError> {
-        let item = match w {
-            RunWrite::Create(run) => {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(codec::run_to_item(run)?))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .map_err(build_err)?;
-                TransactWriteItem::builder().put(put).build()
-            }
-            RunWrite::Put(run) => {
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(codec::run_to_item(run)?))
-                    .build()
-                    .map_err(build_err)?;
-                TransactWriteItem::builder().put(put).build()
-            }
-            RunWrite::Delete { job_id, run_id } => {
-                let delete = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(&run_pk(job_id), run_id)))
-                    .build()
-                    .map_err(build_err)?;
-                TransactWriteItem::builder().delete(delete).build()
-            }
-            RunWrite::ConsumeRequest { job_id } => {
-                let delete = Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(RUNREQ_PK, job_id)))
-                    .build()
-                    .map_err(build_err)?;
-                TransactWriteItem::builder().delete(delete).build()
-            }
-        };
-        Ok(item)
-    }
-}
-
-pub(super) fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Other {
-        message: format!("building request: {e}"),
-    }
-}
-
-pub(super) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.code() == Some("ConditionalCheckFailedException")
-}
-
-/// Condition for writing an item we read at `version` (0 = must not exist yet).
-pub(super) fn version_condition(version: u64) -> &'static str {
-    if version == 0 {
-        "attribute_not_exists(pk)"
-    } else {
-        "#v = :v"
     }
 }
 
