@@ -1,0 +1,234 @@
+//! The after-cycle hook ([`Dashboard`]): builds the snapshot from what the cycle
+//! loaded and publishes it to every configured target, seeding each target's known
+//! documents and the job histories once per process.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use fjc_flink::FlinkApi;
+use fjc_snapshot::Snapshot;
+use tracing::{debug, warn};
+
+use super::{Documents, PublishError, PublishOutcome, Publisher, Sink, SnapshotPublisher, encode};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::context::Context;
+use crate::cycle::CycleReport;
+use crate::snapshot::dir::DirPublisher;
+use crate::snapshot::history::HistoryCache;
+use crate::snapshot::s3::S3Publisher;
+use crate::snapshot::{Inputs, Timing, build};
+use crate::store::Store;
+
+/// What publishing after a cycle did, per target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishReport {
+    /// Where.
+    pub target: String,
+    /// Outcome for the overview.
+    pub result: Result<PublishOutcome, PublishError>,
+    /// Detail documents written and deleted.
+    pub documents: Documents,
+}
+
+/// The after-cycle hook: builds the snapshot from the cycle and publishes it to
+/// every configured target.
+#[derive(Debug)]
+pub struct Dashboard {
+    sinks: Vec<Sink<Publisher>>,
+    timing: Timing,
+    history: HistoryCache,
+    seeded: AtomicBool,
+}
+
+impl Dashboard {
+    /// A hook over explicit publishers.
+    pub fn new(publishers: Vec<Publisher>, timing: Timing) -> Dashboard {
+        Dashboard {
+            sinks: publishers
+                .into_iter()
+                .map(|p| Sink::new(p, timing.heartbeat_refresh_seconds))
+                .collect(),
+            timing,
+            history: HistoryCache::default(),
+            seeded: AtomicBool::new(false),
+        }
+    }
+
+    /// The hook for `config.dashboard`, or `None` when no target is configured.
+    /// An S3 target's client is made from `sdk`.
+    pub fn from_config(config: &Config, sdk: &aws_config::SdkConfig) -> Option<Dashboard> {
+        let d = &config.dashboard;
+        if !d.is_enabled() {
+            return None;
+        }
+        let mut publishers = Vec::new();
+        if let Some(dir) = &d.dir {
+            publishers.push(Publisher::Dir(DirPublisher::new(dir.clone())));
+        }
+        if let Some(bucket) = &d.bucket {
+            publishers.push(Publisher::S3(S3Publisher::from_sdk(sdk, bucket)));
+        }
+        Some(Dashboard::new(
+            publishers,
+            Timing {
+                interval_seconds: config.reconcile.interval_seconds,
+                heartbeat_refresh_seconds: d.heartbeat_seconds,
+            },
+        ))
+    }
+
+    /// Builds the snapshot of `report`'s cycle and publishes it. Reuses what the
+    /// cycle loaded; re-reads the job states only when the cycle acted, and asks each
+    /// reachable cluster for `/overview` (slots). Failures are logged and returned,
+    /// never raised.
+    pub async fn after_cycle<S, F, A, C, K>(
+        &self,
+        ctx: &Context<S, F, A, C, K>,
+        report: &CycleReport,
+    ) -> Vec<PublishReport>
+    where
+        S: Store,
+        F: FlinkApi,
+        C: Clock,
+    {
+        let view = &report.loaded;
+        let reread;
+        let states = if report.actions.is_empty() {
+            &view.states
+        } else {
+            match ctx.store.list_states().await {
+                Ok(list) => {
+                    reread = list
+                        .into_iter()
+                        .filter(|s| {
+                            view.specs.contains_key(&s.job_id)
+                                || view.states.contains_key(&s.job_id)
+                        })
+                        .map(|s| (s.job_id.clone(), s))
+                        .collect::<BTreeMap<_, _>>();
+                    &reread
+                }
+                Err(e) => {
+                    warn!(error = %e, "dashboard: cannot re-read job states; publishing the cycle's view");
+                    &view.states
+                }
+            }
+        };
+        let overviews = overviews(ctx, report).await;
+        if !self.seeded.swap(true, Ordering::SeqCst) {
+            self.seed().await;
+        }
+        let (history, refreshed) = self.history.refresh(&ctx.store, &view.specs, states).await;
+        if refreshed.read > 0 || refreshed.deferred > 0 {
+            debug!(
+                read = refreshed.read,
+                deferred = refreshed.deferred,
+                "dashboard: job histories"
+            );
+        }
+        let snapshot = build(Inputs {
+            specs: &view.specs,
+            states,
+            observed: &view.observed,
+            overviews: &overviews,
+            history: &history,
+            held: &view.held,
+            report,
+            timing: self.timing,
+            now: ctx.clock.now_ms(),
+        });
+        let doc = match encode(snapshot) {
+            Ok(d) => d,
+            Err(e) => {
+                warn!(error = %e, "dashboard: snapshot not published");
+                return self
+                    .sinks
+                    .iter()
+                    .map(|s| PublishReport {
+                        target: s.publisher().target(),
+                        result: Err(e.clone()),
+                        documents: Documents::default(),
+                    })
+                    .collect();
+            }
+        };
+        let mut out = Vec::with_capacity(self.sinks.len());
+        for sink in &self.sinks {
+            let target = sink.publisher().target();
+            let (result, documents) = match sink.publish(&doc).await {
+                Ok((o, documents)) => {
+                    debug!(%target, outcome = ?o, bytes = doc.json.len(), written = documents.written,
+                        deleted = documents.deleted, "dashboard snapshot");
+                    (Ok(o), documents)
+                }
+                Err(e) => {
+                    warn!(%target, kind = e.kind(), error = %e, "dashboard snapshot not published");
+                    (Err(e), Documents::default())
+                }
+            };
+            out.push(PublishReport {
+                target,
+                result,
+                documents,
+            });
+        }
+        out
+    }
+}
+
+impl Dashboard {
+    /// Once per process: each target's overview tells which detail documents it
+    /// holds; a job whose document every target holds at the same version, and
+    /// whose spec and state are unchanged since, is not read again.
+    async fn seed(&self) {
+        let mut agreed: Option<Snapshot> = None;
+        for (n, sink) in self.sinks.iter().enumerate() {
+            let previous = sink.publisher().previous().await.unwrap_or_else(|e| {
+                debug!(error = %e, "dashboard: previous snapshot not read; documents are written again");
+                None
+            });
+            sink.seed_documents(previous.as_ref());
+            agreed = match (n, agreed, previous) {
+                (0, _, p) => p,
+                (_, Some(mut a), Some(p)) => {
+                    let theirs: BTreeMap<&str, &Option<String>> = p
+                        .jobs
+                        .iter()
+                        .map(|j| (j.job_id.as_str(), &j.detail_version))
+                        .collect();
+                    a.jobs
+                        .retain(|j| theirs.get(j.job_id.as_str()) == Some(&&j.detail_version));
+                    Some(a)
+                }
+                _ => None,
+            };
+        }
+        self.history.seed(agreed.as_ref());
+    }
+}
+
+async fn overviews<S, F: FlinkApi, A, C, K>(
+    ctx: &Context<S, F, A, C, K>,
+    report: &CycleReport,
+) -> BTreeMap<String, fjc_flink::ClusterOverview> {
+    let calls = report
+        .clusters
+        .iter()
+        .filter(|(_, seen)| seen.is_ok())
+        .filter_map(|(name, _)| ctx.clusters.get(name).map(|c| (name, c)))
+        .map(|(name, client)| async move {
+            match client.cluster_overview().await {
+                Ok(o) => Some((name.clone(), o)),
+                Err(e) => {
+                    debug!(cluster = %name, error = %e, "dashboard: no /overview");
+                    None
+                }
+            }
+        });
+    futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
