@@ -4,9 +4,17 @@
 //! A cycle with nothing to do makes one `/jobs/overview` call per cluster, reads the
 //! store, and writes nothing — not even the lease.
 
-mod health;
+//!
+//! What a cycle reads and reports is in `report`, how it reads (the store and one
+//! look at each cluster) in `load`, how it holds the lease in `lease`, and the
+//! circuit breakers and heartbeat in `health`.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod health;
+mod lease;
+mod load;
+mod report;
+
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use fjc_flink::FlinkApi;
@@ -17,107 +25,16 @@ use crate::artifacts::ArtifactSource;
 use crate::clock::{Clock, EpochMs};
 use crate::context::Context;
 use crate::counted::FlinkStats;
-use crate::executor::{ActionReport, Executor, Outcome};
-use crate::planner::{Observation, Plan, PlanInput, plan};
+use crate::executor::{ActionReport, Executor};
+use crate::planner::{Observation, Plan};
 pub use crate::scope::Scope;
 use crate::secrets::SecretSource;
-use crate::state::JobState;
-use crate::store::{LeaseOutcome, SpecRecord, Store, StoreError, StoreStats};
+use crate::store::{LeaseOutcome, Store, StoreError, StoreStats};
 pub use health::ClusterCall;
-
-/// What happened to the lease in a cycle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LeaseReport {
-    /// Nothing to do, so no lease was taken.
-    NotNeeded,
-    /// Taken with this fencing token.
-    Acquired {
-        /// Fencing token.
-        token: u64,
-    },
-    /// Taken, then lost mid-cycle: a write was refused because another
-    /// reconciler took over (its token is newer). The cycle stopped there; nothing
-    /// it did is unrecorded (every Flink call is preceded by a fenced write).
-    Lost {
-        /// Our stale token.
-        token: u64,
-    },
-    /// Another reconciler holds it; this cycle did nothing.
-    Held {
-        /// The holder.
-        owner: String,
-        /// Until when.
-        expires_at: EpochMs,
-    },
-}
-
-/// Everything a cycle did, for logs, the CLI and tests.
-#[derive(Debug, Clone)]
-pub struct CycleReport {
-    /// Start time.
-    pub started_at: EpochMs,
-    /// Wall time.
-    pub duration_ms: u128,
-    /// Specs in scope.
-    pub specs: usize,
-    /// States in scope.
-    pub states: usize,
-    /// Per cluster: the number of jobs seen, or why it could not be observed.
-    pub clusters: BTreeMap<String, Result<usize, String>>,
-    /// The plan acted on (the one made under the lease when one was taken).
-    pub plan: Plan,
-    /// The lease.
-    pub lease: LeaseReport,
-    /// Outcomes of the actions.
-    pub actions: Vec<ActionReport>,
-    /// Store calls this cycle.
-    pub store: StoreStats,
-    /// Flink calls this cycle.
-    pub flink: FlinkStats,
-    /// What the cycle loaded (before its actions), for the dashboard snapshot.
-    pub loaded: Loaded,
-    /// The cycle's correlation id (in every log line of the cycle).
-    pub correlation_id: String,
-    /// Failed Flink calls this cycle by error class (`timeout`, `server`, …).
-    pub flink_errors: BTreeMap<String, u64>,
-    /// Each observed cluster's circuit breaker after this cycle.
-    pub breakers: BTreeMap<String, crate::breaker::Breaker>,
-}
-
-impl CycleReport {
-    /// Whether anything went wrong (unreachable cluster, failed action).
-    pub fn has_errors(&self) -> bool {
-        self.clusters.values().any(Result::is_err)
-            || self
-                .actions
-                .iter()
-                .any(|a| matches!(a.outcome, Outcome::Failed(_)))
-    }
-}
-
-/// What a cycle reads before deciding: stored specs, states and run requests, and
-/// one observation per cluster.
-#[derive(Debug, Clone, Default)]
-pub struct Loaded {
-    /// Specs by job id.
-    pub specs: BTreeMap<String, SpecRecord>,
-    /// States by job id.
-    pub states: BTreeMap<String, JobState>,
-    /// Observations by cluster.
-    pub observed: BTreeMap<String, Observation>,
-    /// Pending `fjc run` requests by job id.
-    pub run_requests: BTreeMap<String, EpochMs>,
-    /// Specs held back by policy, with the reason.
-    pub held: BTreeMap<String, String>,
-    /// Pending operator commands by job id.
-    pub commands: BTreeMap<String, crate::revisions::Commands>,
-    /// See [`crate::planner::PlanInput::cancel_orphans`].
-    pub cancel_orphans: bool,
-    /// The stored breakers and heartbeat.
-    pub control: crate::health::Control,
-    /// How each cluster's observation call went.
-    pub calls: BTreeMap<String, ClusterCall>,
-}
+pub use lease::lease_expiry;
+use lease::while_renewed;
+pub use load::{load, plan_of};
+pub use report::{CycleReport, LeaseReport, Loaded};
 
 /// Runs one reconcile cycle. Errors are returned only when the store cannot be read
 /// (then nothing was done); everything else is in the report.
@@ -207,62 +124,6 @@ where
     ))
     .instrument(span)
     .await
-}
-
-/// When a lease taken at `now` for `ttl_ms` expires: never after `deadline`
-/// (but at least 1 s from now, so a cycle that starts can take it).
-pub fn lease_expiry(now: EpochMs, ttl_ms: i64, deadline: Option<EpochMs>) -> EpochMs {
-    let wanted = now.saturating_add(ttl_ms);
-    match deadline {
-        Some(d) => wanted.min(d).max(now + 1_000),
-        None => wanted,
-    }
-}
-
-/// Runs `work` while renewing `lease` every third of its time to live, so a short
-/// lease (a crashed holder blocks others for at most that long) covers a cycle of
-/// any length. Renewal stops at `deadline` and when the lease is no longer ours;
-/// the work's fenced writes then fail by themselves.
-async fn while_renewed<S, F, A, C, K, T>(
-    ctx: &Context<S, F, A, C, K>,
-    lease: &crate::store::LeaseGrant,
-    deadline: Option<EpochMs>,
-    work: impl std::future::Future<Output = T>,
-) -> T
-where
-    S: Store,
-    C: Clock,
-{
-    let ttl =
-        i64::try_from(ctx.settings.lease_ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let every = std::time::Duration::from_millis(u64::try_from(ttl / 3).unwrap_or(1_000).max(200));
-    let renew = async {
-        loop {
-            tokio::time::sleep(every).await;
-            let now = ctx.clock.now_ms();
-            if deadline.is_some_and(|d| now >= d) {
-                return;
-            }
-            match ctx
-                .store
-                .renew_lease(lease, lease_expiry(now, ttl, deadline))
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    warn!(lease = %lease.name, "lease no longer ours; not renewed");
-                    return;
-                }
-                Err(e) => warn!(lease = %lease.name, error = %e, "lease not renewed this time"),
-            }
-        }
-    };
-    tokio::pin!(work);
-    tokio::select! {
-        biased;
-        out = &mut work => out,
-        () = renew => work.await,
-    }
 }
 
 /// A fresh correlation id for a cycle started locally (`local-` and 16 hex digits).
@@ -390,90 +251,6 @@ where
     Ok(report)
 }
 
-/// The plan for what was loaded.
-pub fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
-    plan(PlanInput {
-        specs: &l.specs,
-        states: &l.states,
-        clusters: &l.observed,
-        run_requests: &l.run_requests,
-        held: &l.held,
-        commands: &l.commands,
-        cancel_orphans: l.cancel_orphans,
-        now,
-    })
-}
-
-/// Reads the store and observes every cluster the jobs in scope use (one
-/// `/jobs/overview` call each).
-pub async fn load<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
-    scope: &Scope,
-) -> Result<Loaded, StoreError>
-where
-    S: Store,
-    F: FlinkApi,
-    C: Clock,
-{
-    let (specs, states, run_requests, commands, control) = futures::try_join!(
-        ctx.store.list_specs_in(scope.shard()),
-        ctx.store.list_states_in(scope.shard()),
-        ctx.store.list_run_requests(),
-        ctx.store.list_commands(),
-        ctx.store.control()
-    )?;
-    let specs: BTreeMap<_, _> = specs
-        .into_iter()
-        .filter(|r| scope.contains(&r.spec.job_id))
-        .map(|r| (r.spec.job_id.clone(), r))
-        .collect();
-    let states: BTreeMap<_, _> = states
-        .into_iter()
-        .filter(|s| scope.contains(&s.job_id))
-        .map(|s| (s.job_id.clone(), s))
-        .collect();
-    let cancel_orphans =
-        scope.is_full() && ctx.settings.orphan_policy == crate::config::OrphanPolicy::CancelOwn;
-    let mut wanted: BTreeSet<&str> = specs
-        .values()
-        .map(|r| r.spec.cluster.as_str())
-        .chain(states.values().map(|s| s.cluster.as_str()))
-        .collect();
-    if cancel_orphans {
-        // Leftovers may sit on a cluster no spec uses any more.
-        wanted.extend(ctx.clusters.keys().map(String::as_str));
-    }
-    let (mut observed, calls) = health::observe(ctx, wanted, &control, &states).await;
-    crate::scope::drop_other_shards(&mut observed, scope.shard());
-    let run_requests = run_requests
-        .into_iter()
-        .filter(|(job, _)| scope.contains(job))
-        .collect();
-    let held = ctx
-        .security
-        .held(specs.values().map(|r: &SpecRecord| &r.spec));
-    for (job, why) in &held {
-        warn!(job = %job, reason = %why, "spec held by policy");
-    }
-    let commands = commands
-        .into_iter()
-        .filter(|(job, _)| scope.contains(job))
-        .collect();
-    Ok(Loaded {
-        held,
-        specs,
-        states,
-        observed,
-        run_requests,
-        commands,
-        // A scoped cycle (artifact event) has not read every job's state: what
-        // looks unowned may belong to a job out of scope.
-        cancel_orphans,
-        control,
-        calls,
-    })
-}
-
 /// Carries out the plan with bounded concurrency. Returns every finished action's
 /// report, and the error that must stop the cycle (a lost lease), if any.
 async fn execute<S, F, A, C, K>(
@@ -531,18 +308,5 @@ fn diff_flink(a: FlinkStats, b: FlinkStats) -> FlinkStats {
     FlinkStats {
         reads: a.reads - b.reads,
         writes: a.writes - b.writes,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lease_expiry;
-
-    #[test]
-    fn a_lease_never_outlives_the_invocation() {
-        assert_eq!(lease_expiry(1_000, 30_000, None), 31_000);
-        assert_eq!(lease_expiry(1_000, 30_000, Some(11_000)), 11_000);
-        // A cycle starting at its deadline still gets a moment to take the lease.
-        assert_eq!(lease_expiry(1_000, 30_000, Some(500)), 2_000);
     }
 }

@@ -1,0 +1,106 @@
+//! What a cycle reads before deciding ([`Loaded`]) and everything it did
+//! ([`CycleReport`]), for logs, the CLI, the dashboard and tests.
+
+use std::collections::BTreeMap;
+
+use super::ClusterCall;
+use crate::clock::EpochMs;
+use crate::counted::FlinkStats;
+use crate::executor::{ActionReport, Outcome};
+use crate::planner::{Observation, Plan};
+use crate::state::JobState;
+use crate::store::{SpecRecord, StoreStats};
+
+/// What happened to the lease in a cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseReport {
+    /// Nothing to do, so no lease was taken.
+    NotNeeded,
+    /// Taken with this fencing token.
+    Acquired {
+        /// Fencing token.
+        token: u64,
+    },
+    /// Taken, then lost mid-cycle: a write was refused because another
+    /// reconciler took over (its token is newer). The cycle stopped there; nothing
+    /// it did is unrecorded (every Flink call is preceded by a fenced write).
+    Lost {
+        /// Our stale token.
+        token: u64,
+    },
+    /// Another reconciler holds it; this cycle did nothing.
+    Held {
+        /// The holder.
+        owner: String,
+        /// Until when.
+        expires_at: EpochMs,
+    },
+}
+
+/// Everything a cycle did, for logs, the CLI and tests.
+#[derive(Debug, Clone)]
+pub struct CycleReport {
+    /// Start time.
+    pub started_at: EpochMs,
+    /// Wall time.
+    pub duration_ms: u128,
+    /// Specs in scope.
+    pub specs: usize,
+    /// States in scope.
+    pub states: usize,
+    /// Per cluster: the number of jobs seen, or why it could not be observed.
+    pub clusters: BTreeMap<String, Result<usize, String>>,
+    /// The plan acted on (the one made under the lease when one was taken).
+    pub plan: Plan,
+    /// The lease.
+    pub lease: LeaseReport,
+    /// Outcomes of the actions.
+    pub actions: Vec<ActionReport>,
+    /// Store calls this cycle.
+    pub store: StoreStats,
+    /// Flink calls this cycle.
+    pub flink: FlinkStats,
+    /// What the cycle loaded (before its actions), for the dashboard snapshot.
+    pub loaded: Loaded,
+    /// The cycle's correlation id (in every log line of the cycle).
+    pub correlation_id: String,
+    /// Failed Flink calls this cycle by error class (`timeout`, `server`, …).
+    pub flink_errors: BTreeMap<String, u64>,
+    /// Each observed cluster's circuit breaker after this cycle.
+    pub breakers: BTreeMap<String, crate::breaker::Breaker>,
+}
+
+impl CycleReport {
+    /// Whether anything went wrong (unreachable cluster, failed action).
+    pub fn has_errors(&self) -> bool {
+        self.clusters.values().any(Result::is_err)
+            || self
+                .actions
+                .iter()
+                .any(|a| matches!(a.outcome, Outcome::Failed(_)))
+    }
+}
+
+/// What a cycle reads before deciding: stored specs, states and run requests, and
+/// one observation per cluster.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// Specs by job id.
+    pub specs: BTreeMap<String, SpecRecord>,
+    /// States by job id.
+    pub states: BTreeMap<String, JobState>,
+    /// Observations by cluster.
+    pub observed: BTreeMap<String, Observation>,
+    /// Pending `fjc run` requests by job id.
+    pub run_requests: BTreeMap<String, EpochMs>,
+    /// Specs held back by policy, with the reason.
+    pub held: BTreeMap<String, String>,
+    /// Pending operator commands by job id.
+    pub commands: BTreeMap<String, crate::revisions::Commands>,
+    /// See [`crate::planner::PlanInput::cancel_orphans`].
+    pub cancel_orphans: bool,
+    /// The stored breakers and heartbeat.
+    pub control: crate::health::Control,
+    /// How each cluster's observation call went.
+    pub calls: BTreeMap<String, ClusterCall>,
+}
