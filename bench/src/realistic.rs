@@ -22,220 +22,33 @@
 //!
 //! Between scenarios, unmeasured cycles run until the fleet is at rest again
 //! (changed jobs recorded RUNNING, then STABLE after `stable_after`).
+//!
+//! The fleet itself (specs, jars in S3, the setup's artifact source) is in
+//! `fleet`; the measured scenarios in `scenario`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+mod fleet;
+mod scenario;
+
 use std::time::{Duration, Instant};
 
-use fjc_core::artifacts::{
-    ArtifactError, ArtifactInfo, ArtifactSource, Artifacts, FetchedArtifact, sha256_file,
-};
+use fjc_core::artifacts::{ArtifactSource, Artifacts};
 use fjc_core::clock::SystemClock;
 use fjc_core::config::ObserveMode;
 use fjc_core::context::{Context, owner_id};
 use fjc_core::cycle::{Scope, reconcile};
-use fjc_core::state::Lifecycle;
 use fjc_core::store::Store;
 use fjc_core::store::dynamo::DynamoStore;
 use fjc_core::wiring;
-use fjc_flink::JobId;
 use fjc_spec::JobSpec;
-use serde_json::json;
 
-use crate::report::Sample;
-use crate::{
-    Error, StandInProc, apply_all, batch_spec, bench_config, bench_settings, delta, deltas,
-    measure, rand_suffix,
+use crate::Error;
+use crate::harness::{
+    StandInProc, apply_all, bench_config, bench_settings, delta, deltas, measure, rand_suffix,
+    report_failures,
 };
-
-/// The jar builds the stream jobs share: S3 key and size in bytes.
-const BUILDS: [(&str, u64); 3] = [
-    ("builds/orders-stream-1.14.2.jar", 20_000_000),
-    ("builds/enrichment-2.3.0.jar", 35_000_000),
-    ("builds/analytics-4.1.7-all.jar", 60_000_000),
-];
-
-/// `deployment.stable_after` of the fleet (default 1 m): shorter, so the fleet is
-/// at rest sooner between scenarios. It changes when the one write that marks a
-/// job STABLE happens, not whether.
-const STABLE_AFTER_S: u64 = 20;
-
-/// One jar in S3.
-struct Jar {
-    path: String,
-    digest: String,
-}
-
-/// The spec of job `i` of `n`; `note` is the argument a change changes.
-fn fleet_spec(i: usize, n: usize, note: &str, jars: &[Jar]) -> Result<JobSpec, Error> {
-    let id = format!("fleet-{n}-{i:05}");
-    let value = if i % 5 == 4 {
-        batch_spec(&id, i)
-    } else {
-        let jar = &jars[i % jars.len()];
-        let interval = 10 + (i * 37) % 51;
-        json!({
-            "job_id": id, "job_type": "stream",
-            "artifact_path": jar.path, "artifact_signature": jar.digest,
-            "entry_class": "bench.Stream", "args": ["--i", i.to_string(), "--note", note],
-            "deployment": {
-                "parallelism": 2, "upgrade_mode": "savepoint",
-                "checkpoint_interval": format!("{interval}s"),
-                "stable_after": format!("{STABLE_AFTER_S}s"),
-            },
-            "env_vars": {"REGION": "eu-west-1", "TEAM": format!("team-{}", i % 40)},
-        })
-    };
-    Ok(serde_json::from_value(value)?)
-}
-
-/// Writes `size` pseudo-random bytes (a zip's magic first) to `path`.
-fn write_jar(path: &Path, size: u64, seed: u64) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut x = seed | 1;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut left = size;
-    let mut first = true;
-    while left > 0 {
-        for chunk in buf.chunks_exact_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes());
-        }
-        if first {
-            buf[..4].copy_from_slice(b"PK\x03\x04");
-            first = false;
-        }
-        let k = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
-        file.write_all(&buf[..k])?;
-        left -= k as u64;
-    }
-    file.flush()
-}
-
-/// Builds the jars and puts them into `bucket`, through `sdk`'s endpoint (moto
-/// itself, not the counting relay).
-async fn upload_jars(
-    sdk: &aws_config::SdkConfig,
-    bucket: &str,
-    dir: &Path,
-) -> Result<Vec<Jar>, Error> {
-    let s3 = wiring::s3_client(sdk);
-    if let Err(e) = s3.create_bucket().bucket(bucket).send().await {
-        let text = format!("{e:?}");
-        if !text.contains("BucketAlreadyOwnedByYou") {
-            return Err(format!("create bucket {bucket}: {text}").into());
-        }
-    }
-    let mut jars = Vec::new();
-    for (seed, (key, size)) in (1u64..).zip(BUILDS) {
-        let file = dir.join(format!("jar-{seed}.jar"));
-        write_jar(&file, size, seed.wrapping_mul(0x2545_f491_4f6c_dd1d))?;
-        let (digest, _) = sha256_file(&file).await?;
-        let bytes = tokio::fs::read(&file).await?;
-        s3.put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(bytes.into())
-            .send()
-            .await
-            .map_err(|e| format!("put s3://{bucket}/{key}: {e:?}"))?;
-        let _ = std::fs::remove_file(&file);
-        jars.push(Jar {
-            path: format!("s3://{bucket}/{key}"),
-            digest,
-        });
-    }
-    Ok(jars)
-}
-
-/// The artifact source of the initial `apply` only: the real one, asked once per
-/// distinct jar. `apply` downloads each spec's jar in full to take its digest;
-/// for thousands of specs sharing three jars that would read tens of GB from
-/// moto before anything is measured. What a spec change applies later goes
-/// through the real source, one download per spec, as `fjc apply` does.
-struct SetupArtifacts<'a> {
-    inner: &'a Artifacts,
-    kept: std::sync::Mutex<BTreeMap<String, FetchedArtifact>>,
-}
-
-impl SetupArtifacts<'_> {
-    fn cached(&self, path: &str) -> Option<FetchedArtifact> {
-        let kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        kept.get(path).map(|f| FetchedArtifact {
-            path: f.path.clone(),
-            info: f.info.clone(),
-            _temp: None,
-        })
-    }
-}
-
-impl ArtifactSource for SetupArtifacts<'_> {
-    async fn describe(&self, path: &str) -> Result<ArtifactInfo, ArtifactError> {
-        Ok(self.fetch(path, None).await?.info)
-    }
-
-    async fn fetch_signature(&self, path: &str) -> Result<Option<Vec<u8>>, ArtifactError> {
-        self.inner.fetch_signature(path).await
-    }
-
-    async fn fetch(
-        &self,
-        path: &str,
-        version: Option<&str>,
-    ) -> Result<FetchedArtifact, ArtifactError> {
-        if version.is_some() {
-            return self.inner.fetch(path, version).await;
-        }
-        if let Some(f) = self.cached(path) {
-            return Ok(f);
-        }
-        let fetched = self.inner.fetch(path, None).await?;
-        let copy = FetchedArtifact {
-            path: fetched.path.clone(),
-            info: fetched.info.clone(),
-            _temp: None,
-        };
-        self.kept
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(path.to_string(), fetched);
-        Ok(copy)
-    }
-}
-
-/// The Flink job ids the stored states of `ids` name.
-async fn flink_ids<S: Store>(
-    store: &S,
-    ids: &BTreeSet<String>,
-) -> Result<BTreeMap<String, Option<JobId>>, Error> {
-    Ok(store
-        .list_states()
-        .await?
-        .into_iter()
-        .filter(|s| ids.contains(&s.job_id))
-        .map(|s| (s.job_id, s.flink_job_id))
-        .collect())
-}
-
-/// Whether every job of `old` runs under a new Flink job id, recorded RUNNING
-/// (or STABLE) with no operation in flight.
-async fn all_replaced<S: Store>(
-    store: &S,
-    old: &BTreeMap<String, Option<JobId>>,
-) -> Result<bool, Error> {
-    let states = store.list_states().await?;
-    Ok(old.iter().all(|(id, was)| {
-        states.iter().find(|s| &s.job_id == id).is_some_and(|s| {
-            matches!(s.lifecycle, Lifecycle::Running | Lifecycle::Stable)
-                && s.operation.is_none()
-                && s.flink_job_id.is_some()
-                && &s.flink_job_id != was
-        })
-    }))
-}
+use crate::report::Sample;
+use fleet::{STABLE_AFTER_S, SetupArtifacts, fleet_spec, upload_jars};
+use scenario::Bench;
 
 /// Unmeasured cycles until the fleet is at rest: a cycle with no action, at
 /// least `STABLE_AFTER_S` + 3 s after the last cycle that had one (so jobs that
@@ -255,7 +68,7 @@ where
     loop {
         let r = reconcile(ctx, &Scope::All).await?;
         cycles += 1;
-        crate::report_failures(why, &r);
+        report_failures(why, &r);
         if !r.actions.is_empty() {
             last_action = Instant::now();
         } else if last_action.elapsed() >= quiet {
@@ -272,136 +85,6 @@ where
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// What a scenario needs.
-struct Bench<'a, S, F, A, C, K> {
-    ctx: &'a Context<S, F, A, C, K>,
-    stand_in: &'a StandInProc,
-    n: usize,
-    jars: &'a [Jar],
-}
-
-impl<S, F, A, C, K> Bench<'_, S, F, A, C, K>
-where
-    S: Store,
-    F: fjc_flink::FlinkApi,
-    A: ArtifactSource,
-    C: fjc_core::clock::Clock,
-    K: fjc_core::secrets::SecretSource,
-{
-    /// The first cycle, then cycles until every job of `old` is RUNNING again
-    /// under a new Flink job id: both samples.
-    async fn until_replaced(
-        &self,
-        label: &'static str,
-        first: &'static str,
-        sum: &'static str,
-        old: &BTreeMap<String, Option<JobId>>,
-    ) -> Result<(Sample, Sample), Error> {
-        let (one, _) = measure(self.ctx, self.stand_in, self.n, label, first).await?;
-        let mut all = one.clone();
-        all.phase = sum;
-        while !all_replaced(&self.ctx.store, old).await? {
-            if all.cycles >= 20 {
-                return Err(format!("{sum}: not all RUNNING again after 20 cycles").into());
-            }
-            let (s, _) = measure(self.ctx, self.stand_in, self.n, label, sum).await?;
-            all.add(&s);
-        }
-        Ok((one, all))
-    }
-
-    /// Every 100th job (those with `i % 100 == k`) gets a new argument and is
-    /// upgraded with a savepoint.
-    async fn changed(
-        &self,
-        label: &'static str,
-        k: usize,
-        note: &str,
-        samples: &mut Vec<Sample>,
-    ) -> Result<(), Error> {
-        let picked: Vec<usize> = (0..self.n).filter(|i| i % 100 == k).collect();
-        let specs: Vec<JobSpec> = picked
-            .iter()
-            .map(|&i| fleet_spec(i, self.n, note, self.jars))
-            .collect::<Result<_, _>>()?;
-        let ids: BTreeSet<String> = specs.iter().map(|s| s.job_id.clone()).collect();
-        let old = flink_ids(&self.ctx.store, &ids).await?;
-        let before = self.stand_in.stats()?;
-        let t = Instant::now();
-        apply_all(&self.ctx.store, &self.ctx.artifacts, specs).await?;
-        let applied = self.stand_in.stats()?;
-        eprintln!(
-            "[bench] {label}: {} changed specs applied in {:.1} s, {:.1} MB read from S3 (apply takes each jar's digest)",
-            ids.len(),
-            t.elapsed().as_secs_f64(),
-            delta(&before, &applied, "s3_bytes_read") as f64 / 1e6
-        );
-        let (one, all) = self
-            .until_replaced(
-                label,
-                "1% changed: first cycle",
-                "1% changed: until all RUNNING (sum)",
-                &old,
-            )
-            .await?;
-        let after = self.stand_in.stats()?;
-        eprintln!(
-            "[bench] {label}: {} jobs upgraded in {} cycles; stand-in: {}",
-            ids.len(),
-            all.cycles,
-            deltas(&applied, &after)
-        );
-        if delta(&applied, &after, "run_from_savepoint") < ids.len() as u64 {
-            eprintln!("[bench] {label}: WARNING: fewer runs from a savepoint than changed jobs");
-        }
-        samples.push(one);
-        samples.push(all);
-        Ok(())
-    }
-
-    /// Every 100th job (`i % 100 == k`) vanishes from the stand-in and is
-    /// recovered from its checkpoints, found in storage.
-    async fn vanished(
-        &self,
-        label: &'static str,
-        k: usize,
-        samples: &mut Vec<Sample>,
-    ) -> Result<(), Error> {
-        let ids: BTreeSet<String> = (0..self.n)
-            .filter(|i| i % 100 == k)
-            .map(|i| format!("fleet-{}-{i:05}", self.n))
-            .collect();
-        let old = flink_ids(&self.ctx.store, &ids).await?;
-        let gone: Vec<String> = old.values().flatten().map(|j| j.to_string()).collect();
-        let before = self.stand_in.stats()?;
-        let answer = self
-            .stand_in
-            .call("POST", "/stand-in/vanish", Some(&json!(gone)))?;
-        let (one, all) = self
-            .until_replaced(
-                label,
-                "1% vanished: first cycle",
-                "1% vanished: until all RUNNING (sum)",
-                &old,
-            )
-            .await?;
-        let after = self.stand_in.stats()?;
-        eprintln!(
-            "[bench] {label}: {} of {} jobs vanished, recovered in {} cycles; stand-in: {}",
-            answer["vanished"],
-            ids.len(),
-            all.cycles,
-            deltas(&before, &after)
-        );
-        if delta(&before, &after, "run_from_checkpoint") < ids.len() as u64 {
-            eprintln!("[bench] {label}: WARNING: fewer runs from a checkpoint than vanished jobs");
-        }
-        samples.push(one);
-        samples.push(all);
-        Ok(())
-    }
 }
 
 /// The realistic fleet of `n` jobs: set up, deployed once, then `runs` rounds of
