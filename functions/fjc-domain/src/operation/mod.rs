@@ -24,9 +24,11 @@ use crate::state::{JobState, SavepointRecord};
 pub mod carry;
 pub mod cause;
 pub mod deploy;
+pub mod rollback;
 pub mod savepoint;
 pub mod settle;
 pub mod stop;
+pub mod suspend;
 
 #[cfg(test)]
 mod tests;

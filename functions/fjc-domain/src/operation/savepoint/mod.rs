@@ -110,6 +110,48 @@ struct Disposal {
     since: EpochMs,
 }
 
+/// How a savepoint starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// Save this state (the savepoint recorded, its trigger id before Flink
+    /// hears of it), then carry it on.
+    Record(JobState),
+    /// Save this state: the job does not run, and why.
+    NotRunning {
+        /// The state to save.
+        state: JobState,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Decides how a savepoint starts. `requested_at` is an operator's
+/// `fjc savepoint`.
+pub fn intent(
+    mut state: JobState,
+    running: Option<JobId>,
+    manual: bool,
+    requested_at: Option<EpochMs>,
+    trigger: String,
+    now: EpochMs,
+) -> Intent {
+    if manual && let Some(at) = requested_at {
+        state.handled.insert("savepoint".into(), at);
+    }
+    let Some(flink_job_id) = running else {
+        let message = "savepoint requested, but the job is not running".to_string();
+        state.set_error(message.clone(), now, false);
+        return Intent::NotRunning { state, message };
+    };
+    state.operation = Some(Recorded::Savepoint {
+        flink_job_id,
+        trigger_id: trigger,
+        started_at: now,
+        manual,
+    });
+    Intent::Record(state)
+}
+
 impl TakeSavepoint {
     /// The operation recorded in `state`, or `None` when it records none.
     pub fn resume(state: JobState, settings: Settings) -> Option<TakeSavepoint> {

@@ -14,6 +14,7 @@ use crate::state::{JobState, SavepointRecord};
 
 mod carry;
 mod deploy;
+mod lifecycle;
 mod nested;
 mod savepoint;
 
