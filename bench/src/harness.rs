@@ -8,7 +8,7 @@ use std::path::Path;
 use fjc_core::apply::{Caller, SourcedSpec, apply};
 use fjc_core::clock::SystemClock;
 use fjc_core::config::{ClusterConfig, Config, ObserveMode, ReconcileConfig};
-use fjc_core::context::Context;
+use fjc_core::context::{Context, Ports};
 use fjc_core::cycle::{CycleReport, Scope, reconcile};
 use fjc_spec::JobSpec;
 use serde_json::Value;
@@ -128,20 +128,13 @@ pub(crate) fn deltas(before: &Value, after: &Value) -> String {
 }
 
 /// One measured reconcile cycle, with the stand-in's upload and S3 byte counts.
-pub(crate) async fn measure<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+pub(crate) async fn measure<P: Ports>(
+    ctx: &Context<P>,
     stand_in: &StandInProc,
     n: usize,
     mode: &'static str,
     phase: &'static str,
-) -> Result<(Sample, CycleReport), Error>
-where
-    S: fjc_core::store::Store,
-    F: fjc_flink::FlinkApi,
-    A: fjc_core::artifacts::ArtifactSource,
-    C: fjc_core::clock::Clock,
-    K: fjc_core::secrets::SecretSource,
-{
+) -> Result<(Sample, CycleReport), Error> {
     let before = stand_in.stats()?;
     let p = begin();
     let r = reconcile(ctx, &Scope::All).await?;

@@ -31,12 +31,11 @@ mod scenario;
 
 use std::time::{Duration, Instant};
 
-use fjc_core::artifacts::{ArtifactSource, Artifacts};
+use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::SystemClock;
 use fjc_core::config::ObserveMode;
-use fjc_core::context::{Context, owner_id};
+use fjc_core::context::{Context, Ports, owner_id};
 use fjc_core::cycle::{Scope, reconcile};
-use fjc_core::store::Store;
 use fjc_core::store::dynamo::DynamoStore;
 use fjc_core::wiring;
 use fjc_spec::JobSpec;
@@ -53,14 +52,7 @@ use scenario::Bench;
 /// Unmeasured cycles until the fleet is at rest: a cycle with no action, at
 /// least `STABLE_AFTER_S` + 3 s after the last cycle that had one (so jobs that
 /// were just recorded RUNNING have also been recorded STABLE).
-async fn settle<S, F, A, C, K>(ctx: &Context<S, F, A, C, K>, why: &str) -> Result<(), Error>
-where
-    S: Store,
-    F: fjc_flink::FlinkApi,
-    A: ArtifactSource,
-    C: fjc_core::clock::Clock,
-    K: fjc_core::secrets::SecretSource,
-{
+async fn settle<P: Ports>(ctx: &Context<P>, why: &str) -> Result<(), Error> {
     let quiet = Duration::from_secs(STABLE_AFTER_S + 3);
     let started = Instant::now();
     let mut last_action = Instant::now();

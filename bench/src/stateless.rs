@@ -7,7 +7,7 @@ use std::time::Instant;
 use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::SystemClock;
 use fjc_core::config::ObserveMode;
-use fjc_core::context::{Context, owner_id};
+use fjc_core::context::{Context, Ports, owner_id};
 use fjc_core::cycle::{Scope, load, plan_of, reconcile};
 use fjc_core::store::dynamo::DynamoStore;
 use fjc_core::wiring;
@@ -130,20 +130,13 @@ pub(crate) async fn workload(
 /// The steady-state cycle again, split into `SHARDS` shard cycles run one after
 /// the other: their sum (the work) and the slowest (the wall time when the
 /// shards run in parallel, as fanned-out invocations do).
-async fn sharded_steady_state<S, F, A, C, K>(
-    ctx: &mut Context<S, F, A, C, K>,
+async fn sharded_steady_state<P: Ports>(
+    ctx: &mut Context<P>,
     stand_in: &StandInProc,
     n: usize,
     label: &'static str,
     samples: &mut Vec<Sample>,
-) -> Result<(), Error>
-where
-    S: fjc_core::store::Store,
-    F: fjc_flink::FlinkApi,
-    A: fjc_core::artifacts::ArtifactSource,
-    C: fjc_core::clock::Clock,
-    K: fjc_core::secrets::SecretSource,
-{
+) -> Result<(), Error> {
     const SHARDS: u32 = 4;
     ctx.settings.shards = SHARDS;
     let (mut sum, mut slowest) = (Sample::zero(n, label, "steady, 4 shards (sum)"), 0);

@@ -392,10 +392,10 @@ pub async fn faulty_reconciler(
 }
 
 /// The context [`faulty_reconciler`] makes.
-pub type FaultyContext = Context<
+pub type FaultyContext = Context<(
     CrashStore<DynamoStore>,
     CrashFlink<AuthedFlink<RealSecrets>>,
     Artifacts,
     OffsetClock,
     RealSecrets,
->;
+)>;

@@ -24,8 +24,13 @@ use fjc_spec::JobSpec;
 use crate::LocalEnv;
 
 /// The context tests use: real adapters, and a clock the test can jump forward.
-pub type TestContext =
-    Context<DynamoStore, AuthedFlink<RealSecrets>, Artifacts, OffsetClock, RealSecrets>;
+pub type TestContext = Context<(
+    DynamoStore,
+    AuthedFlink<RealSecrets>,
+    Artifacts,
+    OffsetClock,
+    RealSecrets,
+)>;
 
 /// How a world's controller reaches its cluster.
 #[derive(Debug, Clone, Default)]
@@ -204,7 +209,11 @@ impl World {
         wrap: impl FnOnce(DynamoStore, AuthedFlink<RealSecrets>) -> (S, F),
         settings: ReconcileConfig,
         owner: &str,
-    ) -> Context<S, F, Artifacts, OffsetClock, RealSecrets> {
+    ) -> Context<(S, F, Artifacts, OffsetClock, RealSecrets)>
+    where
+        S: Store,
+        F: FlinkApi,
+    {
         let sdk = wiring::aws_config().await;
         let secrets = wiring::secrets(&sdk, &Config::default());
         let (store, flink) = wrap(

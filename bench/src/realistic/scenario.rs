@@ -5,8 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
-use fjc_core::artifacts::ArtifactSource;
-use fjc_core::context::Context;
+use fjc_core::context::{Context, Ports};
 use fjc_core::state::Lifecycle;
 use fjc_core::store::Store;
 use fjc_flink::JobId;
@@ -50,21 +49,14 @@ async fn all_replaced<S: Store>(
 }
 
 /// What a scenario needs.
-pub(super) struct Bench<'a, S, F, A, C, K> {
-    pub(super) ctx: &'a Context<S, F, A, C, K>,
+pub(super) struct Bench<'a, P: Ports> {
+    pub(super) ctx: &'a Context<P>,
     pub(super) stand_in: &'a StandInProc,
     pub(super) n: usize,
     pub(super) jars: &'a [Jar],
 }
 
-impl<S, F, A, C, K> Bench<'_, S, F, A, C, K>
-where
-    S: Store,
-    F: fjc_flink::FlinkApi,
-    A: ArtifactSource,
-    C: fjc_core::clock::Clock,
-    K: fjc_core::secrets::SecretSource,
-{
+impl<P: Ports> Bench<'_, P> {
     /// The first cycle, then cycles until every job of `old` is RUNNING again
     /// under a new Flink job id: both samples.
     async fn until_replaced(

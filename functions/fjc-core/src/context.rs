@@ -3,22 +3,69 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use fjc_flink::FlinkApi;
+
+use crate::artifacts::ArtifactSource;
+use crate::clock::Clock;
 use crate::config::ReconcileConfig;
 use crate::counted::{Counted, FlinkStats};
+use crate::secrets::SecretSource;
+use crate::store::Store;
 
-/// The ports and settings a reconcile works with. Generic over every side effect.
+/// The five ports a reconcile talks to the world through, named once.
+///
+/// A [`Context`] and everything that works with one (the cycle, the executor,
+/// restore discovery, the snapshot hook, the bench) is generic over a single
+/// `P: Ports` instead of five type parameters each with its own bound: code
+/// names `P::Store`, `P::Flink` and so on where it needs one of them.
+///
+/// It is implemented for the tuple `(store, flink, artifacts, clock, secrets)`
+/// of types that implement the five traits, which is what
+/// [`Context::new`] builds from its arguments; callers never name a `Ports` type
+/// unless they write down a context's type, as `Context<(DynamoStore, …)>`
+/// (see [`crate::wiring::RealContext`]).
+pub trait Ports {
+    /// Specs, job states, the lease, control items and history.
+    type Store: Store;
+    /// A client for one Flink cluster (the context holds one per cluster).
+    type Flink: FlinkApi;
+    /// Where job artifacts come from.
+    type Artifacts: ArtifactSource;
+    /// What time it is.
+    type Clock: Clock;
+    /// Secrets: `secret://` references in specs and Flink credentials.
+    type Secrets: SecretSource;
+}
+
+impl<S, F, A, C, K> Ports for (S, F, A, C, K)
+where
+    S: Store,
+    F: FlinkApi,
+    A: ArtifactSource,
+    C: Clock,
+    K: SecretSource,
+{
+    type Store = S;
+    type Flink = F;
+    type Artifacts = A;
+    type Clock = C;
+    type Secrets = K;
+}
+
+/// The ports and settings a reconcile works with. Generic over every side
+/// effect through one [`Ports`] type.
 #[derive(Debug)]
-pub struct Context<S, F, A, C, K> {
+pub struct Context<P: Ports> {
     /// Specs, states and the lease.
-    pub store: S,
+    pub store: P::Store,
     /// One Flink client per configured cluster, counted.
-    pub clusters: BTreeMap<String, Counted<F>>,
+    pub clusters: BTreeMap<String, Counted<P::Flink>>,
     /// Artifact source.
-    pub artifacts: A,
+    pub artifacts: P::Artifacts,
     /// The clock.
-    pub clock: C,
+    pub clock: P::Clock,
     /// Secrets (`secret://` references in specs; Flink credentials share it).
-    pub secrets: Arc<K>,
+    pub secrets: Arc<P::Secrets>,
     /// Artifact signature keys and namespace policy.
     pub security: crate::policy::Security,
     /// Tuning.
@@ -29,7 +76,10 @@ pub struct Context<S, F, A, C, K> {
     pub storage: crate::restore::Storage,
 }
 
-impl<S, F, A, C, K> Context<S, F, A, C, K> {
+impl<S, F, A, C, K> Context<(S, F, A, C, K)>
+where
+    (S, F, A, C, K): Ports<Store = S, Flink = F, Artifacts = A, Clock = C, Secrets = K>,
+{
     /// Builds a context; `owner` should be unique per process (e.g. host + pid +
     /// random). Security settings start permissive; see [`Context::with_security`].
     pub fn new(
@@ -56,7 +106,9 @@ impl<S, F, A, C, K> Context<S, F, A, C, K> {
             storage: crate::restore::Storage::local(),
         }
     }
+}
 
+impl<P: Ports> Context<P> {
     /// Replaces the checkpoint storage reader (e.g. one that can read S3).
     pub fn with_storage(mut self, storage: crate::restore::Storage) -> Self {
         self.storage = storage;

@@ -17,18 +17,15 @@ mod report;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use fjc_flink::FlinkApi;
 use futures::StreamExt;
 use tracing::{Instrument, info, info_span, warn};
 
-use crate::artifacts::ArtifactSource;
 use crate::clock::{Clock, EpochMs};
-use crate::context::Context;
+use crate::context::{Context, Ports};
 use crate::counted::FlinkStats;
 use crate::executor::{ActionReport, Executor};
 use crate::planner::{Observation, Plan};
 pub use crate::scope::Scope;
-use crate::secrets::SecretSource;
 use crate::store::{LeaseOutcome, Store, StoreError, StoreStats};
 pub use health::ClusterCall;
 pub use lease::lease_expiry;
@@ -38,53 +35,32 @@ pub use report::{CycleReport, LeaseReport, Loaded};
 
 /// Runs one reconcile cycle. Errors are returned only when the store cannot be read
 /// (then nothing was done); everything else is in the report.
-pub async fn reconcile<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+pub async fn reconcile<P: Ports>(
+    ctx: &Context<P>,
     scope: &Scope,
-) -> Result<CycleReport, StoreError>
-where
-    S: Store,
-    F: FlinkApi,
-    A: ArtifactSource,
-    C: Clock,
-    K: SecretSource,
-{
+) -> Result<CycleReport, StoreError> {
     reconcile_traced(ctx, scope, &new_correlation_id()).await
 }
 
 /// [`reconcile`] with the caller's correlation id (the Lambda request id), which
 /// every log line of the cycle carries.
-pub async fn reconcile_traced<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+pub async fn reconcile_traced<P: Ports>(
+    ctx: &Context<P>,
     scope: &Scope,
     correlation_id: &str,
-) -> Result<CycleReport, StoreError>
-where
-    S: Store,
-    F: FlinkApi,
-    A: ArtifactSource,
-    C: Clock,
-    K: SecretSource,
-{
+) -> Result<CycleReport, StoreError> {
     reconcile_until(ctx, scope, correlation_id, None).await
 }
 
 /// [`reconcile_traced`] in a process that ends at `deadline` (epoch ms; the
 /// Lambda invocation's): the lease never outlives it, so a function killed at its
 /// timeout blocks nobody for longer than that.
-pub async fn reconcile_until<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+pub async fn reconcile_until<P: Ports>(
+    ctx: &Context<P>,
     scope: &Scope,
     correlation_id: &str,
     deadline: Option<EpochMs>,
-) -> Result<CycleReport, StoreError>
-where
-    S: Store,
-    F: FlinkApi,
-    A: ArtifactSource,
-    C: Clock,
-    K: SecretSource,
-{
+) -> Result<CycleReport, StoreError> {
     if matches!(scope, Scope::All) && ctx.settings.shards > 1 {
         return Err(StoreError::Sharded {
             shards: ctx.settings.shards,
@@ -103,17 +79,10 @@ where
 /// records the heartbeat. With `reconcile.shards` > 1 the shard cycles act and
 /// write no heartbeat; this view (run by the fan-out invocation and by
 /// `fjc reconcile` after its shard cycles) writes it and feeds the dashboard.
-pub async fn view_fleet<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+pub async fn view_fleet<P: Ports>(
+    ctx: &Context<P>,
     correlation_id: &str,
-) -> Result<CycleReport, StoreError>
-where
-    S: Store,
-    F: FlinkApi,
-    A: ArtifactSource,
-    C: Clock,
-    K: SecretSource,
-{
+) -> Result<CycleReport, StoreError> {
     let span = info_span!("fleet_view", correlation_id, owner = %ctx.owner);
     Box::pin(reconcile_inner(
         ctx,
@@ -131,20 +100,13 @@ pub fn new_correlation_id() -> String {
     format!("local-{:016x}", rand::random::<u64>())
 }
 
-async fn reconcile_inner<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+async fn reconcile_inner<P: Ports>(
+    ctx: &Context<P>,
     scope: &Scope,
     correlation_id: &str,
     act: bool,
     deadline: Option<EpochMs>,
-) -> Result<CycleReport, StoreError>
-where
-    S: Store,
-    F: FlinkApi,
-    A: ArtifactSource,
-    C: Clock,
-    K: SecretSource,
-{
+) -> Result<CycleReport, StoreError> {
     let timer = Instant::now();
     let store0 = ctx.store.stats();
     let flink0 = ctx.flink_stats();
@@ -253,19 +215,12 @@ where
 
 /// Carries out the plan with bounded concurrency. Returns every finished action's
 /// report, and the error that must stop the cycle (a lost lease), if any.
-async fn execute<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+async fn execute<P: Ports>(
+    ctx: &Context<P>,
     lease: &crate::store::LeaseGrant,
     loaded: &Loaded,
     the_plan: &Plan,
-) -> (Vec<ActionReport>, Option<StoreError>)
-where
-    S: Store,
-    F: FlinkApi,
-    A: ArtifactSource,
-    C: Clock,
-    K: SecretSource,
-{
+) -> (Vec<ActionReport>, Option<StoreError>) {
     let executor = Executor {
         ctx,
         lease,

@@ -15,7 +15,7 @@ use tracing::{info, warn};
 
 use crate::artifacts::{ArtifactError, ArtifactSource, FetchedArtifact, check_signature};
 use crate::clock::Clock;
-use crate::context::Context;
+use crate::context::{Context, Ports};
 use crate::counted::Counted;
 use crate::error::CoreError;
 use crate::executor_secrets::ResolvedSpec;
@@ -23,7 +23,6 @@ use crate::operation::deploy::start::{self, Intent, Known, Start};
 use crate::operation::deploy::{Deploy, Inputs};
 use crate::operation::stop::StopJob;
 use crate::planner::{Action, DeployReason, Observation};
-use crate::secrets::SecretSource;
 use crate::state::{JobState, Lifecycle, Operation, Purpose};
 use crate::store::{LeaseGrant, SpecRecord, Store, StoreError};
 
@@ -43,9 +42,9 @@ pub struct ActionReport {
 }
 
 /// Everything one cycle's actions share.
-pub struct Executor<'a, S, F, A, C, K> {
+pub struct Executor<'a, P: Ports> {
     /// Ports.
-    pub ctx: &'a Context<S, F, A, C, K>,
+    pub ctx: &'a Context<P>,
     /// The lease every write is fenced by.
     pub lease: &'a LeaseGrant,
     /// Specs by job id.
@@ -72,9 +71,7 @@ mod upgrade;
 
 use observe::Seen;
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
-    Executor<'_, S, F, A, C, K>
-{
+impl<P: Ports> Executor<'_, P> {
     /// Carries out one action. Store failures that must stop the cycle (lease lost)
     /// are returned as errors; everything else is an outcome.
     pub async fn run(&self, action: &Action) -> Result<ActionReport, StoreError> {
@@ -158,7 +155,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
         self.ctx.clock.now_ms()
     }
 
-    pub(crate) fn flink(&self, cluster: &str) -> Step<&Counted<F>> {
+    pub(crate) fn flink(&self, cluster: &str) -> Step<&Counted<P::Flink>> {
         self.ctx
             .clusters
             .get(cluster)
@@ -328,7 +325,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     /// Flink's error messages are scrubbed of the resolved secret values.
     pub(crate) async fn submit(
         &self,
-        flink: &Counted<F>,
+        flink: &Counted<P::Flink>,
         resolved: &ResolvedSpec,
         artifact: &FetchedArtifact,
         job_id: &JobId,

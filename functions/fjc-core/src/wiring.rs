@@ -23,8 +23,13 @@ use crate::store::DynamoStore;
 pub type RealSecrets = CachedSecrets<SecretsManager>;
 
 /// The context with every real adapter.
-pub type RealContext =
-    Context<DynamoStore, AuthedFlink<RealSecrets>, Artifacts, SystemClock, RealSecrets>;
+pub type RealContext = Context<(
+    DynamoStore,
+    AuthedFlink<RealSecrets>,
+    Artifacts,
+    SystemClock,
+    RealSecrets,
+)>;
 
 /// Secrets Manager with the configured cache TTL.
 pub fn secrets(sdk: &aws_config::SdkConfig, config: &Config) -> Arc<RealSecrets> {

@@ -8,19 +8,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use fjc_flink::FlinkApi;
 use fjc_spec::fingerprint;
 use serde::Serialize;
 use tracing::{info, warn};
 
 use super::event::parse_event;
-use crate::artifacts::{ArtifactSource, verify_artifact};
+use crate::artifacts::verify_artifact;
 use crate::audit;
 use crate::clock::Clock;
-use crate::context::Context;
+use crate::context::{Context, Ports};
 use crate::cycle::{CycleReport, Scope, reconcile};
 use crate::error::CoreError;
-use crate::secrets::SecretSource;
 use crate::store::{ArtifactRefusal, SpecRecord, Store};
 
 /// What became of one uploaded object.
@@ -54,19 +52,12 @@ pub struct EventReport {
 
 /// Handles one S3 / EventBridge event. A malformed event is an error and
 /// changes nothing.
-pub async fn handle_event<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+pub async fn handle_event<P: Ports>(
+    ctx: &Context<P>,
     event: &serde_json::Value,
     debounce: Duration,
     actor: &str,
-) -> Result<EventReport, CoreError>
-where
-    S: Store,
-    F: FlinkApi,
-    A: ArtifactSource,
-    C: Clock,
-    K: SecretSource,
-{
+) -> Result<EventReport, CoreError> {
     let parsed = parse_event(event)?;
     let paths: BTreeSet<String> = parsed
         .objects
@@ -101,17 +92,12 @@ where
     })
 }
 
-async fn handle_object<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+async fn handle_object<P: Ports>(
+    ctx: &Context<P>,
     path: String,
     debounce: Duration,
     actor: &str,
-) -> Result<ObjectOutcome, CoreError>
-where
-    S: Store,
-    A: ArtifactSource,
-    C: Clock,
-{
+) -> Result<ObjectOutcome, CoreError> {
     let mut out = ObjectOutcome {
         path: path.clone(),
         ..Default::default()
@@ -147,17 +133,12 @@ where
 }
 
 /// Verifies the object's current bytes for one spec and records the result.
-async fn refresh_spec<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+async fn refresh_spec<P: Ports>(
+    ctx: &Context<P>,
     mut record: SpecRecord,
     actor: &str,
     out: &mut ObjectOutcome,
-) -> Result<(), CoreError>
-where
-    S: Store,
-    A: ArtifactSource,
-    C: Clock,
-{
+) -> Result<(), CoreError> {
     let job = record.spec.job_id.clone();
     let path = record.spec.artifact_path.clone();
     let policy = ctx.security.check_spec(&record.spec);

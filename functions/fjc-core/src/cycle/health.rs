@@ -10,7 +10,7 @@ use super::{CycleReport, Loaded};
 use crate::breaker::{Admission, Breaker};
 use crate::clock::{Clock, EpochMs};
 use crate::config::ObserveMode;
-use crate::context::Context;
+use crate::context::{Context, Ports};
 use crate::health::{CanaryHealth, ClusterHealth, Control, Heartbeat};
 use crate::planner::Observation;
 use crate::state::{JobState, Lifecycle};
@@ -27,16 +27,12 @@ pub enum ClusterCall {
 
 /// One `/jobs/overview` per wanted cluster (or, in [`ObserveMode::PerJob`], one
 /// `/jobs/:id` per job `states` know there), unless its breaker is open.
-pub(crate) async fn observe<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+pub(crate) async fn observe<P: Ports>(
+    ctx: &Context<P>,
     wanted: BTreeSet<&str>,
     control: &Control,
     states: &BTreeMap<String, JobState>,
-) -> (BTreeMap<String, Observation>, BTreeMap<String, ClusterCall>)
-where
-    F: FlinkApi,
-    C: Clock,
-{
+) -> (BTreeMap<String, Observation>, BTreeMap<String, ClusterCall>) {
     let per_job = ctx.settings.observe == ObserveMode::PerJob;
     let now = ctx.clock.now_ms();
     let seen = futures::future::join_all(
@@ -150,15 +146,7 @@ pub(crate) fn next_breakers(
 
 /// Writes the breakers that changed, and (full cycles only) the heartbeat when
 /// it is due. Failures are logged: the next cycle tries again.
-pub(crate) async fn record<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
-    report: &CycleReport,
-    full: bool,
-) where
-    S: Store,
-    F: FlinkApi,
-    C: Clock,
-{
+pub(crate) async fn record<P: Ports>(ctx: &Context<P>, report: &CycleReport, full: bool) {
     let loaded = &report.loaded;
     for (name, b) in &report.breakers {
         let old = loaded.control.breakers.get(name);

@@ -5,7 +5,7 @@
 use tracing::warn;
 
 use crate::clock::{Clock, EpochMs};
-use crate::context::Context;
+use crate::context::{Context, Ports};
 use crate::store::Store;
 
 /// When a lease taken at `now` for `ttl_ms` expires: never after `deadline`
@@ -22,16 +22,12 @@ pub fn lease_expiry(now: EpochMs, ttl_ms: i64, deadline: Option<EpochMs>) -> Epo
 /// lease (a crashed holder blocks others for at most that long) covers a cycle of
 /// any length. Renewal stops at `deadline` and when the lease is no longer ours;
 /// the work's fenced writes then fail by themselves.
-pub(super) async fn while_renewed<S, F, A, C, K, T>(
-    ctx: &Context<S, F, A, C, K>,
+pub(super) async fn while_renewed<P: Ports, T>(
+    ctx: &Context<P>,
     lease: &crate::store::LeaseGrant,
     deadline: Option<EpochMs>,
     work: impl std::future::Future<Output = T>,
-) -> T
-where
-    S: Store,
-    C: Clock,
-{
+) -> T {
     let ttl =
         i64::try_from(ctx.settings.lease_ttl_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
     let every = std::time::Duration::from_millis(u64::try_from(ttl / 3).unwrap_or(1_000).max(200));

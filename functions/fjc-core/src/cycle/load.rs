@@ -4,12 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fjc_flink::FlinkApi;
 use tracing::warn;
 
 use super::{Loaded, Scope, health};
-use crate::clock::{Clock, EpochMs};
-use crate::context::Context;
+use crate::clock::EpochMs;
+use crate::context::{Context, Ports};
 use crate::planner::{Plan, PlanInput, plan};
 use crate::store::{SpecRecord, Store, StoreError};
 
@@ -29,15 +28,7 @@ pub fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
 
 /// Reads the store and observes every cluster the jobs in scope use (one
 /// `/jobs/overview` call each).
-pub async fn load<S, F, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
-    scope: &Scope,
-) -> Result<Loaded, StoreError>
-where
-    S: Store,
-    F: FlinkApi,
-    C: Clock,
-{
+pub async fn load<P: Ports>(ctx: &Context<P>, scope: &Scope) -> Result<Loaded, StoreError> {
     let (specs, states, run_requests, commands, control) = futures::try_join!(
         ctx.store.list_specs_in(scope.shard()),
         ctx.store.list_states_in(scope.shard()),

@@ -7,19 +7,15 @@ use fjc_flink::{FlinkApi, FlinkError, FlinkJobState, JobId};
 use tracing::{info, warn};
 
 use super::{Executor, Outcome, Step};
-use crate::artifacts::ArtifactSource;
-use crate::clock::Clock;
+use crate::context::Ports;
 use crate::error::CoreError;
 use crate::executor_secrets::{resolve_spec, scrub_secrets};
 use crate::planner::{BatchStep, RunEnd};
 use crate::runs::{BatchState, Run, RunStatus, RunSummary, RunTrigger};
-use crate::secrets::SecretSource;
 use crate::state::{JobState, Lifecycle};
 use crate::store::{RunWrite, SpecRecord, Store};
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
-    Executor<'_, S, F, A, C, K>
-{
+impl<P: Ports> Executor<'_, P> {
     pub(super) async fn batch_step(&self, job_id: &str, step: &BatchStep) -> Step<Outcome> {
         let record = self.spec(job_id)?;
         let cfg = record.spec.batch_config.clone().unwrap_or_default();
@@ -126,7 +122,7 @@ impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
     /// How a run ended, or `None` when it turns out to be still running.
     async fn run_outcome(
         &self,
-        flink: &crate::counted::Counted<F>,
+        flink: &crate::counted::Counted<P::Flink>,
         id: &JobId,
         how: &RunEnd,
     ) -> Step<Option<(RunStatus, Option<String>)>> {

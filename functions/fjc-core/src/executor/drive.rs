@@ -8,13 +8,11 @@ use std::time::Duration;
 use fjc_flink::FlinkApi;
 
 use super::{Executor, Step};
-use crate::artifacts::ArtifactSource;
 use crate::artifacts::FetchedArtifact;
-use crate::clock::Clock;
+use crate::context::Ports;
 use crate::error::CoreError;
 use crate::executor_secrets::{ResolvedSpec, resolve_spec};
 use crate::operation::{Answer, Backoff, Effect, Next, Operation, StepError, SubmitError};
-use crate::secrets::SecretSource;
 use crate::store::SpecRecord;
 use crate::store::Store;
 use fjc_spec::Fingerprint;
@@ -30,9 +28,7 @@ struct Memo {
     prepared: Option<(Fingerprint, Prepared)>,
 }
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
-    Executor<'_, S, F, A, C, K>
-{
+impl<P: Ports> Executor<'_, P> {
     /// Steps `op` to its end, or until it would have to wait past the cycle's
     /// budget. Store failures (a lost lease) stop it as errors.
     pub(crate) async fn drive<O: Operation>(&self, op: &mut O) -> Step<O::Ending> {

@@ -3,23 +3,18 @@
 //! rollback to a recorded revision, and recording the newest retained
 //! checkpoint. Each records its intent (and trigger id) before calling Flink.
 
+use fjc_flink::JobId;
 use fjc_flink::rest::new_trigger_id;
-use fjc_flink::{FlinkApi, JobId};
 
 use super::{Executor, Outcome, Step};
-use crate::artifacts::ArtifactSource;
-use crate::clock::Clock;
+use crate::context::Ports;
 use crate::operation::rollback;
 use crate::operation::savepoint::{self, Settings, TakeSavepoint};
 use crate::operation::suspend::{self, Suspend};
 use crate::revisions::RevisionOutcome;
-use crate::secrets::SecretSource;
 use crate::state::JobState;
-use crate::store::Store;
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
-    Executor<'_, S, F, A, C, K>
-{
+impl<P: Ports> Executor<'_, P> {
     /// `desired_state: suspended`: record the intent ([`suspend::intent`]),
     /// then carry it on.
     pub(crate) async fn start_suspend(&self, job_id: &str, old: &JobId) -> Step<Outcome> {

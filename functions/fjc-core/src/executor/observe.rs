@@ -1,19 +1,13 @@
 //! Recording what a cycle saw of a deployed job: lifecycle, Flink state, when
 //! it started running all tasks (for STABLE), and Flink's failure cause.
 
-use fjc_flink::FlinkApi;
-
 use super::{Executor, Outcome, Step};
-use crate::artifacts::ArtifactSource;
-use crate::clock::{Clock, EpochMs};
+use crate::clock::EpochMs;
+use crate::context::Ports;
 use crate::executor_secrets::scrub_secrets;
-use crate::secrets::SecretSource;
 use crate::state::Lifecycle;
-use crate::store::Store;
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
-    Executor<'_, S, F, A, C, K>
-{
+impl<P: Ports> Executor<'_, P> {
     pub(crate) async fn record(
         &self,
         job_id: &str,

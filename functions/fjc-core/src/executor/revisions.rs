@@ -3,21 +3,16 @@
 //! same number), marking outcomes, pruning old revisions, and what a deploy's
 //! purpose changes in the state before its intent is recorded.
 
-use fjc_flink::FlinkApi;
 use tracing::warn;
 
 use super::{Executor, Step};
-use crate::artifacts::ArtifactSource;
-use crate::clock::Clock;
+use crate::context::Ports;
 use crate::error::CoreError;
 use crate::revisions::{Revision, RevisionOutcome};
-use crate::secrets::SecretSource;
 use crate::state::JobState;
 use crate::store::Store;
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
-    Executor<'_, S, F, A, C, K>
-{
+impl<P: Ports> Executor<'_, P> {
     /// Revision `number` of a job, or a clear error naming what is kept.
     pub(crate) async fn revision(&self, job_id: &str, number: u64) -> Step<Revision> {
         let all = self.ctx.store.list_revisions(job_id).await?;

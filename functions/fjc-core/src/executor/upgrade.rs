@@ -3,20 +3,16 @@
 
 use std::time::Duration;
 
+use fjc_flink::JobId;
 use fjc_flink::rest::new_trigger_id;
-use fjc_flink::{FlinkApi, JobId};
 
 use super::Executor;
-use crate::artifacts::ArtifactSource;
-use crate::clock::Clock;
+use crate::context::Ports;
 use crate::operation::carry::{CarryOver, Settings};
-use crate::secrets::SecretSource;
 use crate::state::JobState;
-use crate::store::{SpecRecord, Store};
+use crate::store::SpecRecord;
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
-    Executor<'_, S, F, A, C, K>
-{
+impl<P: Ports> Executor<'_, P> {
     /// The carry-over of `old`'s state for `state`'s operation, as the upgrade
     /// mode of `record` says.
     pub(crate) fn carry(&self, state: JobState, record: &SpecRecord, old: &JobId) -> CarryOver {

@@ -10,12 +10,9 @@ use fjc_spec::JobSpec;
 use tracing::{debug, warn};
 
 use super::{Candidate, Dirs, Found, chain, savepoint_prefix};
-use crate::artifacts::ArtifactSource;
-use crate::clock::Clock;
+use crate::context::Ports;
 use crate::executor::Executor;
-use crate::secrets::SecretSource;
 use crate::state::{JobState, SavepointRecord};
-use crate::store::Store;
 
 /// Cluster configurations (`GET /jobmanager/config`) read during one cycle: the
 /// first action that needs a cluster's reads it, the others wait for that read.
@@ -77,9 +74,7 @@ fn recorded(p: &SavepointRecord) -> Candidate {
     }
 }
 
-impl<S: Store, F: FlinkApi, A: ArtifactSource, C: Clock, K: SecretSource>
-    Executor<'_, S, F, A, C, K>
-{
+impl<P: Ports> Executor<'_, P> {
     /// Where `cluster` keeps checkpoints and savepoints (`/jobmanager/config`),
     /// with the spec's `checkpoint_dir` and `savepoint_path` first, and whether the
     /// cluster's could not be read.

@@ -12,7 +12,7 @@ use tracing::{debug, warn};
 use super::{Documents, PublishError, PublishOutcome, Publisher, Sink, SnapshotPublisher, encode};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::context::Context;
+use crate::context::{Context, Ports};
 use crate::cycle::CycleReport;
 use crate::snapshot::dir::DirPublisher;
 use crate::snapshot::history::HistoryCache;
@@ -82,16 +82,11 @@ impl Dashboard {
     /// cycle loaded; re-reads the job states only when the cycle acted, and asks each
     /// reachable cluster for `/overview` (slots). Failures are logged and returned,
     /// never raised.
-    pub async fn after_cycle<S, F, A, C, K>(
+    pub async fn after_cycle<P: Ports>(
         &self,
-        ctx: &Context<S, F, A, C, K>,
+        ctx: &Context<P>,
         report: &CycleReport,
-    ) -> Vec<PublishReport>
-    where
-        S: Store,
-        F: FlinkApi,
-        C: Clock,
-    {
+    ) -> Vec<PublishReport> {
         let view = &report.loaded;
         let reread;
         let states = if report.actions.is_empty() {
@@ -208,8 +203,8 @@ impl Dashboard {
     }
 }
 
-async fn overviews<S, F: FlinkApi, A, C, K>(
-    ctx: &Context<S, F, A, C, K>,
+async fn overviews<P: Ports>(
+    ctx: &Context<P>,
     report: &CycleReport,
 ) -> BTreeMap<String, fjc_flink::ClusterOverview> {
     let calls = report
