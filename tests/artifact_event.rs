@@ -13,7 +13,7 @@ use fjc_core::artifact_event::{EventReport, handle_event};
 use fjc_core::artifacts::sha256_file;
 use fjc_core::policy::{NamespacePolicy, Security};
 use fjc_core::state::Lifecycle;
-use fjc_core::store::Store;
+use fjc_core::store::{HistoryStore, SpecStore, StateStore, Store};
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{ClusterAccess, World, unique};
 use fjc_integration_tests::lambda::event_fixture;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
 use fjc_core::state::Lifecycle;
+use fjc_core::store::SpecStore;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{World, unique};
 use fjc_integration_tests::security::versioned_bucket;
@@ -70,6 +71,5 @@ async fn missing_s3_object_is_refused_at_apply_and_nothing_is_written() {
         msg.contains("test: artifact_path") && msg.contains("not found"),
         "{msg}"
     );
-    use fjc_core::store::Store;
     assert!(w.ctx.store.list_specs().await.unwrap().is_empty());
 }

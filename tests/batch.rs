@@ -6,7 +6,7 @@ use std::time::Duration;
 use fjc_core::cycle::reconcile;
 use fjc_core::runs::{Run, RunStatus};
 use fjc_core::state::{JobState, Lifecycle};
-use fjc_core::store::Store;
+use fjc_core::store::StateStore;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{World, unique};
 use fjc_spec::JobSpec;

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use fjc_core::store::Store;
+use fjc_core::store::{ControlStore, SpecStore};
 use fjc_integration_tests::harness::{World, fjc_binary, unique};
 
 fn fjc(w: &World, args: &[&str]) -> Output {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use fjc_core::runs::RunStatus;
 use fjc_core::state::Lifecycle;
-use fjc_core::store::Store;
+use fjc_core::store::StateStore;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::counter;
 use fjc_integration_tests::harness::{World, unique};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fjc_core::breaker::{BreakerConfig, BreakerState};
 use fjc_core::cycle::{Scope, reconcile};
 use fjc_core::state::Lifecycle;
-use fjc_core::store::Store;
+use fjc_core::store::ControlStore;
 use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig, RetryPolicy};
 use fjc_flink::{FlinkApi, FlinkError, FlinkJobState, JarId, RunRequest};
 use fjc_integration_tests::counter;

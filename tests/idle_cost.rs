@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use fjc_core::clock::Clock;
 use fjc_core::cycle::{CycleReport, LeaseReport};
 use fjc_core::state::{JobState, Lifecycle};
-use fjc_core::store::{DynamoStore, Store};
+use fjc_core::store::{ControlStore, DynamoStore, StateStore};
 use fjc_core::wiring;
 use fjc_flink::{FlinkApi, JobId};
 use fjc_integration_tests::LocalEnv;

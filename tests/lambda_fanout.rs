@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use fjc_core::shard::Shard;
 use fjc_core::state::Lifecycle;
-use fjc_core::store::Store;
+use fjc_core::store::ControlStore;
 use fjc_integration_tests::harness::{World, unique};
 use fjc_integration_tests::lambda::{LambdaWatch, event_fixture, free_port, function_env};
 

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use fjc_core::state::Lifecycle;
-use fjc_core::store::Store;
+use fjc_core::store::ControlStore;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{World, unique};
 use fjc_integration_tests::lambda::{LambdaWatch, event_fixture, function_env};

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use fjc_core::revisions::{Command, RestartFrom, RevisionOutcome};
 use fjc_core::state::{JobState, Lifecycle};
-use fjc_core::store::Store;
+use fjc_core::store::HistoryStore;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::counter;
 use fjc_integration_tests::harness::{World, on_disk, unique};

@@ -15,7 +15,7 @@ use fjc_core::config::OrphanPolicy;
 use fjc_core::cycle::{LeaseReport, Scope, reconcile, view_fleet};
 use fjc_core::executor::Outcome;
 use fjc_core::shard::Shard;
-use fjc_core::store::{Store, StoreError};
+use fjc_core::store::{ControlStore, StoreError};
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{TestContext, World, unique};
 

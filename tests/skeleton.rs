@@ -8,7 +8,7 @@ use std::time::Duration;
 use fjc_core::cycle::{LeaseReport, Scope, reconcile};
 use fjc_core::executor::Outcome;
 use fjc_core::state::Lifecycle;
-use fjc_core::store::Store;
+use fjc_core::store::ControlStore;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{World, unique};
 

@@ -7,6 +7,7 @@ use fjc_core::runs::{Run, RunStatus, RunTrigger};
 use fjc_core::state::JobState;
 use fjc_core::store::bootstrap::Bootstrapped;
 use fjc_core::store::{DynamoStore, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError};
+use fjc_core::store::{SpecStore, StateStore};
 use fjc_core::wiring;
 use fjc_integration_tests::LocalEnv;
 use fjc_integration_tests::harness::unique;

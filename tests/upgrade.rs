@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use fjc_core::state::{JobState, Lifecycle};
-use fjc_core::store::Store;
+use fjc_core::store::HistoryStore;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::counter;
 use fjc_integration_tests::harness::{World, unique};

@@ -19,10 +19,10 @@ use fjc_core::revisions::{Command, Commands, Revision};
 use fjc_core::runs::Run;
 use fjc_core::shard::Shard;
 use fjc_core::state::JobState;
-use fjc_core::store::DynamoStore;
 use fjc_core::store::{
     AuditEntry, LeaseGrant, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
 };
+use fjc_core::store::{ControlStore, DynamoStore, HistoryStore, SpecStore, StateStore};
 use fjc_core::wiring::RealSecrets;
 use fjc_flink::{
     CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
@@ -98,7 +98,7 @@ pub struct CrashStore<S> {
     pub plan: Arc<CrashPlan>,
 }
 
-impl<S: Store> Store for CrashStore<S> {
+impl<S: Store> SpecStore for CrashStore<S> {
     async fn list_specs(&self) -> Result<Vec<SpecRecord>, StoreError> {
         self.inner.list_specs().await
     }
@@ -126,9 +126,6 @@ impl<S: Store> Store for CrashStore<S> {
     async fn jobs_for_artifact(&self, path: &str) -> Result<Vec<String>, StoreError> {
         self.inner.jobs_for_artifact(path).await
     }
-    async fn list_audit(&self, job_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
-        self.inner.list_audit(job_id).await
-    }
     async fn mark_artifact_event(
         &self,
         path: &str,
@@ -140,6 +137,9 @@ impl<S: Store> Store for CrashStore<S> {
     async fn artifact_event_token(&self, path: &str) -> Result<Option<String>, StoreError> {
         self.inner.artifact_event_token(path).await
     }
+}
+
+impl<S: Store> StateStore for CrashStore<S> {
     async fn list_states(&self) -> Result<Vec<JobState>, StoreError> {
         self.inner.list_states().await
     }
@@ -159,15 +159,6 @@ impl<S: Store> Store for CrashStore<S> {
             .await;
         r
     }
-    async fn control(&self) -> Result<fjc_core::health::Control, StoreError> {
-        self.inner.control().await
-    }
-    async fn put_breaker(&self, b: &fjc_core::breaker::Breaker) -> Result<u64, StoreError> {
-        self.inner.put_breaker(b).await
-    }
-    async fn put_heartbeat(&self, h: &fjc_core::health::Heartbeat) -> Result<(), StoreError> {
-        self.inner.put_heartbeat(h).await
-    }
     async fn list_runs(&self, job_id: &str) -> Result<Vec<Run>, StoreError> {
         self.inner.list_runs(job_id).await
     }
@@ -178,31 +169,6 @@ impl<S: Store> Store for CrashStore<S> {
         &self,
     ) -> Result<std::collections::BTreeMap<String, EpochMs>, StoreError> {
         self.inner.list_run_requests().await
-    }
-    async fn put_revision(&self, revision: &Revision) -> Result<(), StoreError> {
-        let r = self.inner.put_revision(revision).await;
-        self.plan.after("store: revision").await;
-        r
-    }
-    async fn list_revisions(&self, job_id: &str) -> Result<Vec<Revision>, StoreError> {
-        self.inner.list_revisions(job_id).await
-    }
-    async fn delete_revision(&self, job_id: &str, number: u64) -> Result<(), StoreError> {
-        self.inner.delete_revision(job_id, number).await
-    }
-    async fn request_command(
-        &self,
-        job_id: &str,
-        command: Command,
-        at: EpochMs,
-        audit: &fjc_core::store::AuditEntry,
-    ) -> Result<(), StoreError> {
-        self.inner.request_command(job_id, command, at, audit).await
-    }
-    async fn list_commands(
-        &self,
-    ) -> Result<std::collections::BTreeMap<String, Commands>, StoreError> {
-        self.inner.list_commands().await
     }
     async fn delete_state(
         &self,
@@ -237,6 +203,52 @@ impl<S: Store> Store for CrashStore<S> {
         self.plan.after("store: release lease").await;
         r
     }
+}
+
+impl<S: Store> ControlStore for CrashStore<S> {
+    async fn control(&self) -> Result<fjc_core::health::Control, StoreError> {
+        self.inner.control().await
+    }
+    async fn put_breaker(&self, b: &fjc_core::breaker::Breaker) -> Result<u64, StoreError> {
+        self.inner.put_breaker(b).await
+    }
+    async fn put_heartbeat(&self, h: &fjc_core::health::Heartbeat) -> Result<(), StoreError> {
+        self.inner.put_heartbeat(h).await
+    }
+    async fn request_command(
+        &self,
+        job_id: &str,
+        command: Command,
+        at: EpochMs,
+        audit: &fjc_core::store::AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.inner.request_command(job_id, command, at, audit).await
+    }
+    async fn list_commands(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, Commands>, StoreError> {
+        self.inner.list_commands().await
+    }
+}
+
+impl<S: Store> HistoryStore for CrashStore<S> {
+    async fn list_audit(&self, job_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        self.inner.list_audit(job_id).await
+    }
+    async fn put_revision(&self, revision: &Revision) -> Result<(), StoreError> {
+        let r = self.inner.put_revision(revision).await;
+        self.plan.after("store: revision").await;
+        r
+    }
+    async fn list_revisions(&self, job_id: &str) -> Result<Vec<Revision>, StoreError> {
+        self.inner.list_revisions(job_id).await
+    }
+    async fn delete_revision(&self, job_id: &str, number: u64) -> Result<(), StoreError> {
+        self.inner.delete_revision(job_id, number).await
+    }
+}
+
+impl<S: Store> Store for CrashStore<S> {
     fn stats(&self) -> StoreStats {
         self.inner.stats()
     }

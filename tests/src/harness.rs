@@ -15,7 +15,7 @@ use fjc_core::error::CoreError;
 use fjc_core::flink_auth::AuthedFlink;
 use fjc_core::policy::Security;
 use fjc_core::state::JobState;
-use fjc_core::store::{DynamoStore, SpecRecord, Store};
+use fjc_core::store::{ControlStore, DynamoStore, SpecRecord, SpecStore, StateStore, Store};
 use fjc_core::wiring::{self, RealSecrets};
 use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig, RetryPolicy};
 use fjc_flink::{FlinkApi, FlinkJobState, JobId, JobSummary};

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use fjc_core::context::{Context, Ports};
 use fjc_core::state::Lifecycle;
-use fjc_core::store::Store;
+use fjc_core::store::StateStore;
 use fjc_flink::JobId;
 use fjc_spec::JobSpec;
 use serde_json::json;
@@ -18,7 +18,7 @@ use crate::harness::{StandInProc, apply_all, delta, deltas, measure};
 use crate::report::Sample;
 
 /// The Flink job ids the stored states of `ids` name.
-async fn flink_ids<S: Store>(
+async fn flink_ids<S: StateStore>(
     store: &S,
     ids: &BTreeSet<String>,
 ) -> Result<BTreeMap<String, Option<JobId>>, Error> {
@@ -33,7 +33,7 @@ async fn flink_ids<S: Store>(
 
 /// Whether every job of `old` runs under a new Flink job id, recorded RUNNING
 /// (or STABLE) with no operation in flight.
-async fn all_replaced<S: Store>(
+async fn all_replaced<S: StateStore>(
     store: &S,
     old: &BTreeMap<String, Option<JobId>>,
 ) -> Result<bool, Error> {

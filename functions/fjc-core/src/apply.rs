@@ -14,7 +14,7 @@ use crate::audit;
 use crate::clock::Clock;
 use crate::error::CoreError;
 use crate::policy::Security;
-use crate::store::{SpecRecord, Store};
+use crate::store::{SpecRecord, SpecStore};
 
 /// What apply did with one spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub fn policy_problems(
 }
 
 /// Checks every spec, then writes those that changed.
-pub async fn apply<S: Store, A: ArtifactSource, C: Clock>(
+pub async fn apply<S: SpecStore, A: ArtifactSource, C: Clock>(
     store: &S,
     artifacts: &A,
     clock: &C,
@@ -246,7 +246,7 @@ fn describe(e: &ArtifactError) -> String {
 }
 
 /// Deletes a spec; the next reconcile cancels its job.
-pub async fn delete<S: Store, C: Clock>(
+pub async fn delete<S: SpecStore, C: Clock>(
     store: &S,
     clock: &C,
     actor: &str,

@@ -26,7 +26,7 @@ use crate::counted::FlinkStats;
 use crate::executor::{ActionReport, Executor};
 use crate::planner::{Observation, Plan};
 pub use crate::scope::Scope;
-use crate::store::{LeaseOutcome, Store, StoreError, StoreStats};
+use crate::store::{LeaseOutcome, StateStore, Store, StoreError, StoreStats};
 pub use health::ClusterCall;
 pub use lease::lease_expiry;
 use lease::while_renewed;

@@ -24,7 +24,7 @@ use crate::operation::deploy::{Deploy, Inputs};
 use crate::operation::stop::StopJob;
 use crate::planner::{Action, DeployReason, Observation};
 use crate::state::{JobState, Lifecycle, Operation, Purpose};
-use crate::store::{LeaseGrant, SpecRecord, Store, StoreError};
+use crate::store::{LeaseGrant, SpecRecord, StateStore, StoreError};
 
 pub use crate::operation::Outcome;
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use fjc_core::state::JobState;
-use fjc_core::store::{LeaseOutcome, Store};
+use fjc_core::store::{LeaseOutcome, StateStore, Store};
 use fjc_flink::rest::new_trigger_id;
 use fjc_flink::{FlinkApi, FlinkError, FlinkJobState, JobId, RunRequest, SavepointStatus};
 use fjc_spec::JobType;

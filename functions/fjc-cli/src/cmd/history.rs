@@ -2,7 +2,7 @@
 //! the revisions deployed (fingerprint, artifact, restore point, outcome).
 
 use fjc_core::clock::rfc3339;
-use fjc_core::store::Store;
+use fjc_core::store::HistoryStore;
 use fjc_core::wiring::{aws_config, store};
 
 use crate::exit::Failure;

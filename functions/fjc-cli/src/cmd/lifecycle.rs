@@ -4,7 +4,7 @@
 
 use fjc_core::clock::{Clock, SystemClock, rfc3339};
 use fjc_core::revisions::{Command, RestartFrom};
-use fjc_core::store::Store;
+use fjc_core::store::{ControlStore, HistoryStore};
 use fjc_core::wiring::{aws_config, store};
 use fjc_spec::JobType;
 

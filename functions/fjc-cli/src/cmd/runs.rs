@@ -1,7 +1,7 @@
 //! `fjc run` and `fjc runs`.
 
 use fjc_core::clock::{Clock, SystemClock, rfc3339};
-use fjc_core::store::Store;
+use fjc_core::store::{SpecStore, StateStore};
 use fjc_core::wiring::{aws_config, store};
 use fjc_spec::JobType;
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use fjc_core::clock::{Clock, SystemClock};
 use fjc_core::planner::Observation;
 use fjc_core::status::{JobStatus, describe_seen, job_statuses};
-use fjc_core::store::Store;
+use fjc_core::store::{ControlStore, SpecStore, StateStore};
 use fjc_core::wiring::{self, aws_config, offline_security, store};
 use fjc_flink::{ClusterOverview, FlinkApi};
 use fjc_snapshot::{ClusterHealth, ClusterView, FlinkStateSeen, Orphan, Slots, one_line};

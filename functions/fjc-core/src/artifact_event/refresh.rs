@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::context::{Context, Ports};
 use crate::cycle::{CycleReport, Scope, reconcile};
 use crate::error::CoreError;
-use crate::store::{ArtifactRefusal, SpecRecord, Store};
+use crate::store::{ArtifactRefusal, SpecRecord, SpecStore};
 
 /// What became of one uploaded object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -14,7 +14,7 @@ use crate::context::{Context, Ports};
 use crate::health::{CanaryHealth, ClusterHealth, Control, Heartbeat};
 use crate::planner::Observation;
 use crate::state::{JobState, Lifecycle};
-use crate::store::{Store, StoreError};
+use crate::store::{ControlStore, StoreError};
 
 /// How a cluster's observation call went this cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]

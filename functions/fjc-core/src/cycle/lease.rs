@@ -6,7 +6,7 @@ use tracing::warn;
 
 use crate::clock::{Clock, EpochMs};
 use crate::context::{Context, Ports};
-use crate::store::Store;
+use crate::store::StateStore;
 
 /// When a lease taken at `now` for `ttl_ms` expires: never after `deadline`
 /// (but at least 1 s from now, so a cycle that starts can take it).

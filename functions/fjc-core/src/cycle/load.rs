@@ -10,7 +10,7 @@ use super::{Loaded, Scope, health};
 use crate::clock::EpochMs;
 use crate::context::{Context, Ports};
 use crate::planner::{Plan, PlanInput, plan};
-use crate::store::{SpecRecord, Store, StoreError};
+use crate::store::{ControlStore, SpecRecord, SpecStore, StateStore, StoreError};
 
 /// The plan for what was loaded.
 pub fn plan_of(l: &Loaded, now: EpochMs) -> Plan {

@@ -13,7 +13,7 @@ use crate::executor_secrets::{resolve_spec, scrub_secrets};
 use crate::planner::{BatchStep, RunEnd};
 use crate::runs::{BatchState, Run, RunStatus, RunSummary, RunTrigger};
 use crate::state::{JobState, Lifecycle};
-use crate::store::{RunWrite, SpecRecord, Store};
+use crate::store::{RunWrite, SpecRecord, StateStore};
 
 impl<P: Ports> Executor<'_, P> {
     pub(super) async fn batch_step(&self, job_id: &str, step: &BatchStep) -> Step<Outcome> {

@@ -13,8 +13,7 @@ use crate::context::Ports;
 use crate::error::CoreError;
 use crate::executor_secrets::{ResolvedSpec, resolve_spec};
 use crate::operation::{Answer, Backoff, Effect, Next, Operation, StepError, SubmitError};
-use crate::store::SpecRecord;
-use crate::store::Store;
+use crate::store::{HistoryStore, SpecRecord};
 use fjc_spec::Fingerprint;
 
 /// An artifact ready to upload and the spec with its secrets resolved.

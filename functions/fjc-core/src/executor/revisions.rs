@@ -10,7 +10,7 @@ use crate::context::Ports;
 use crate::error::CoreError;
 use crate::revisions::{Revision, RevisionOutcome};
 use crate::state::JobState;
-use crate::store::Store;
+use crate::store::HistoryStore;
 
 impl<P: Ports> Executor<'_, P> {
     /// Revision `number` of a job, or a clear error naming what is kept.

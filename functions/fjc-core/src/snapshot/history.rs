@@ -18,7 +18,7 @@ use tracing::debug;
 use crate::clock::EpochMs;
 use crate::revisions::Revision as StoredRevision;
 use crate::state::JobState;
-use crate::store::{AuditEntry, SpecRecord, Store};
+use crate::store::{AuditEntry, HistoryStore, SpecRecord};
 
 /// Audit entries shown per job (the newest).
 pub const AUDIT_SHOWN: usize = 10;
@@ -145,7 +145,7 @@ impl HistoryCache {
     /// [`MAX_REFRESHES_PER_CYCLE`], most recently changed first), forgets jobs that
     /// are gone, and returns what is known of every job's history (a job missing
     /// there was not read yet).
-    pub async fn refresh<S: Store>(
+    pub async fn refresh<S: HistoryStore>(
         &self,
         store: &S,
         specs: &BTreeMap<String, SpecRecord>,

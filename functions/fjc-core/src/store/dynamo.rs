@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::codec::{self, Item, LEASE_PK, RUNREQ_PK, SPEC_PK, STATE_PK, key, n, run_pk, s};
 use super::{
-    AuditEntry, LeaseGrant, LeaseHolder, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError,
-    StoreStats,
+    AuditEntry, ControlStore, HistoryStore, LeaseGrant, LeaseHolder, LeaseOutcome, RunWrite,
+    SpecRecord, SpecStore, StateStore, Store, StoreError, StoreStats,
 };
 use crate::clock::EpochMs;
 use crate::runs::Run;
@@ -67,7 +67,7 @@ impl DynamoStore {
     }
 }
 
-impl Store for DynamoStore {
+impl SpecStore for DynamoStore {
     async fn list_specs(&self) -> Result<Vec<SpecRecord>, StoreError> {
         self.list_specs_in(Shard::WHOLE).await
     }
@@ -119,14 +119,6 @@ impl Store for DynamoStore {
             .collect())
     }
 
-    async fn list_audit(&self, job_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
-        self.query_all(&codec::audit_pk(job_id))
-            .await?
-            .iter()
-            .map(codec::audit_from_item)
-            .collect()
-    }
-
     async fn mark_artifact_event(
         &self,
         path: &str,
@@ -139,7 +131,9 @@ impl Store for DynamoStore {
     async fn artifact_event_token(&self, path: &str) -> Result<Option<String>, StoreError> {
         self.artifact_event_item(path).await
     }
+}
 
+impl StateStore for DynamoStore {
     async fn list_states(&self) -> Result<Vec<JobState>, StoreError> {
         self.list_states_in(Shard::WHOLE).await
     }
@@ -296,22 +290,9 @@ impl Store for DynamoStore {
             })
             .collect()
     }
+}
 
-    async fn put_revision(&self, revision: &crate::revisions::Revision) -> Result<(), StoreError> {
-        self.put_revision_item(revision).await
-    }
-
-    async fn list_revisions(
-        &self,
-        job_id: &str,
-    ) -> Result<Vec<crate::revisions::Revision>, StoreError> {
-        self.revision_items(job_id).await
-    }
-
-    async fn delete_revision(&self, job_id: &str, number: u64) -> Result<(), StoreError> {
-        self.delete_revision_item(job_id, number).await
-    }
-
+impl ControlStore for DynamoStore {
     async fn request_command(
         &self,
         job_id: &str,
@@ -339,7 +320,34 @@ impl Store for DynamoStore {
     async fn put_heartbeat(&self, heartbeat: &crate::health::Heartbeat) -> Result<(), StoreError> {
         self.put_heartbeat_item(heartbeat).await
     }
+}
 
+impl HistoryStore for DynamoStore {
+    async fn list_audit(&self, job_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        self.query_all(&codec::audit_pk(job_id))
+            .await?
+            .iter()
+            .map(codec::audit_from_item)
+            .collect()
+    }
+
+    async fn put_revision(&self, revision: &crate::revisions::Revision) -> Result<(), StoreError> {
+        self.put_revision_item(revision).await
+    }
+
+    async fn list_revisions(
+        &self,
+        job_id: &str,
+    ) -> Result<Vec<crate::revisions::Revision>, StoreError> {
+        self.revision_items(job_id).await
+    }
+
+    async fn delete_revision(&self, job_id: &str, number: u64) -> Result<(), StoreError> {
+        self.delete_revision_item(job_id, number).await
+    }
+}
+
+impl Store for DynamoStore {
     fn stats(&self) -> StoreStats {
         StoreStats {
             reads: self.reads.load(Ordering::Relaxed),

@@ -185,8 +185,10 @@ impl StoreError {
     }
 }
 
-/// Where specs, states and the lease live.
-pub trait Store: Send + Sync {
+/// The specs: what each job should be, with the artifact index (which jobs use
+/// an artifact) and the latest upload event of each artifact. Writing a spec also
+/// writes its audit entry, in the same transaction.
+pub trait SpecStore: Send + Sync {
     /// Every spec (all pages).
     fn list_specs(&self) -> impl Future<Output = Result<Vec<SpecRecord>, StoreError>> + Send;
     /// The specs of one shard (one key range; every spec for the whole fleet).
@@ -221,11 +223,6 @@ pub trait Store: Send + Sync {
         &self,
         path: &str,
     ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
-    /// A job's audit entries, oldest first.
-    fn list_audit(
-        &self,
-        job_id: &str,
-    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
     /// Records `token` as the latest upload event of `path` (last writer wins).
     fn mark_artifact_event(
         &self,
@@ -238,6 +235,12 @@ pub trait Store: Send + Sync {
         &self,
         path: &str,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+}
+
+/// Job state and the lease: what each job is (state items and the runs of batch
+/// jobs), the run requests of `fjc run`, and the lease every state write is
+/// fenced by.
+pub trait StateStore: Send + Sync {
     /// Every job state (all pages).
     fn list_states(&self) -> impl Future<Output = Result<Vec<JobState>, StoreError>> + Send;
     /// The job states of one shard.
@@ -254,7 +257,7 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         self.commit(state, &[], lease)
     }
-    /// Like [`Store::put_state`], with run-item changes in the same transaction.
+    /// Like [`StateStore::put_state`], with run-item changes in the same transaction.
     fn commit(
         &self,
         state: &JobState,
@@ -274,38 +277,6 @@ pub trait Store: Send + Sync {
     fn list_run_requests(
         &self,
     ) -> impl Future<Output = Result<std::collections::BTreeMap<String, EpochMs>, StoreError>> + Send;
-    /// Writes a revision (idempotent: the same number overwrites).
-    fn put_revision(
-        &self,
-        revision: &crate::revisions::Revision,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// A job's revisions, oldest first.
-    fn list_revisions(
-        &self,
-        job_id: &str,
-    ) -> impl Future<Output = Result<Vec<crate::revisions::Revision>, StoreError>> + Send;
-    /// Deletes revision `number` of a job.
-    fn delete_revision(
-        &self,
-        job_id: &str,
-        number: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Records an operator command (`fjc restart|savepoint|rollback`) together
-    /// (one transaction) with its audit entry; a newer request of the same kind
-    /// replaces an unhandled older one.
-    fn request_command(
-        &self,
-        job_id: &str,
-        command: crate::revisions::Command,
-        at: EpochMs,
-        audit: &AuditEntry,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Pending commands by job id.
-    fn list_commands(
-        &self,
-    ) -> impl Future<
-        Output = Result<std::collections::BTreeMap<String, crate::revisions::Commands>, StoreError>,
-    > + Send;
     /// Deletes the state if it is still at `version`, only while `lease` is current.
     fn delete_state(
         &self,
@@ -333,6 +304,27 @@ pub trait Store: Send + Sync {
         &self,
         lease: &LeaseGrant,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Control items: the cluster breakers, the heartbeat and pending operator
+/// commands.
+pub trait ControlStore: Send + Sync {
+    /// Records an operator command (`fjc restart|savepoint|rollback`) together
+    /// (one transaction) with its audit entry; a newer request of the same kind
+    /// replaces an unhandled older one.
+    fn request_command(
+        &self,
+        job_id: &str,
+        command: crate::revisions::Command,
+        at: EpochMs,
+        audit: &AuditEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Pending commands by job id.
+    fn list_commands(
+        &self,
+    ) -> impl Future<
+        Output = Result<std::collections::BTreeMap<String, crate::revisions::Commands>, StoreError>,
+    > + Send;
     /// The control items: cluster breakers and the heartbeat (one query).
     fn control(&self) -> impl Future<Output = Result<crate::health::Control, StoreError>> + Send;
     /// Writes a cluster's breaker if it is still at its version; the new version
@@ -346,6 +338,46 @@ pub trait Store: Send + Sync {
         &self,
         heartbeat: &crate::health::Heartbeat,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// History: a job's revisions (the specs it ran, for rollbacks) and its audit
+/// entries.
+pub trait HistoryStore: Send + Sync {
+    /// A job's audit entries, oldest first.
+    fn list_audit(
+        &self,
+        job_id: &str,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// Writes a revision (idempotent: the same number overwrites).
+    fn put_revision(
+        &self,
+        revision: &crate::revisions::Revision,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A job's revisions, oldest first.
+    fn list_revisions(
+        &self,
+        job_id: &str,
+    ) -> impl Future<Output = Result<Vec<crate::revisions::Revision>, StoreError>> + Send;
+    /// Deletes revision `number` of a job.
+    fn delete_revision(
+        &self,
+        job_id: &str,
+        number: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Where specs, states and the lease live: every concern of the table, plus call
+/// counts. Code that needs one concern only may take the narrow trait
+/// ([`SpecStore`], [`StateStore`], [`ControlStore`], [`HistoryStore`]); the
+/// engine takes `Store`. A method is called through the trait that declares it,
+/// so callers import that trait (or [`prelude`]), also when they hold a
+/// `P::Store` of a [`crate::context::Ports`].
+pub trait Store: SpecStore + StateStore + ControlStore + HistoryStore {
     /// Calls made so far.
     fn stats(&self) -> StoreStats;
+}
+
+/// The store traits, to call store methods on a concrete store.
+pub mod prelude {
+    pub use super::{ControlStore, HistoryStore, SpecStore, StateStore, Store};
 }

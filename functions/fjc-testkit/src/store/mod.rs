@@ -18,6 +18,7 @@ use fjc_core::state::JobState;
 use fjc_core::store::{
     AuditEntry, LeaseGrant, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
 };
+use fjc_core::store::{ControlStore, HistoryStore, SpecStore, StateStore};
 
 use tables::Tables;
 
@@ -97,7 +98,7 @@ impl InMemoryStore {
     }
 }
 
-impl Store for InMemoryStore {
+impl SpecStore for InMemoryStore {
     async fn list_specs(&self) -> Result<Vec<SpecRecord>, StoreError> {
         self.list_specs_in(Shard::WHOLE).await
     }
@@ -132,10 +133,6 @@ impl Store for InMemoryStore {
         Ok(self.querying(|t| t.jobs_for_artifact(path)))
     }
 
-    async fn list_audit(&self, job_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
-        Ok(self.querying(|t| t.audit(job_id)))
-    }
-
     async fn mark_artifact_event(
         &self,
         path: &str,
@@ -149,7 +146,9 @@ impl Store for InMemoryStore {
         self.read(1);
         Ok(self.tables().artifact_event(path))
     }
+}
 
+impl StateStore for InMemoryStore {
     async fn list_states(&self) -> Result<Vec<JobState>, StoreError> {
         self.list_states_in(Shard::WHOLE).await
     }
@@ -180,35 +179,6 @@ impl Store for InMemoryStore {
 
     async fn list_run_requests(&self) -> Result<BTreeMap<String, EpochMs>, StoreError> {
         Ok(self.querying(|t| (t.run_requests.clone(), 1)))
-    }
-
-    async fn put_revision(&self, revision: &Revision) -> Result<(), StoreError> {
-        self.writing(|t| t.put_revision(revision))
-    }
-
-    async fn list_revisions(&self, job_id: &str) -> Result<Vec<Revision>, StoreError> {
-        Ok(self.querying(|t| t.revisions(job_id)))
-    }
-
-    async fn delete_revision(&self, job_id: &str, number: u64) -> Result<(), StoreError> {
-        self.writing(|t| {
-            t.delete_revision(job_id, number);
-            Ok(())
-        })
-    }
-
-    async fn request_command(
-        &self,
-        job_id: &str,
-        command: Command,
-        at: EpochMs,
-        audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
-        self.writing(|t| t.request_command(job_id, command, at, audit))
-    }
-
-    async fn list_commands(&self) -> Result<BTreeMap<String, Commands>, StoreError> {
-        Ok(self.querying(|t| (t.commands.clone(), 1)))
     }
 
     async fn delete_state(
@@ -242,6 +212,22 @@ impl Store for InMemoryStore {
         // `false`: someone else holds it now, nothing of ours to release.
         self.writing(|t| Ok(t.set_own_lease_expiry(lease, 0)).map(|_| ()))
     }
+}
+
+impl ControlStore for InMemoryStore {
+    async fn request_command(
+        &self,
+        job_id: &str,
+        command: Command,
+        at: EpochMs,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.writing(|t| t.request_command(job_id, command, at, audit))
+    }
+
+    async fn list_commands(&self) -> Result<BTreeMap<String, Commands>, StoreError> {
+        Ok(self.querying(|t| (t.commands.clone(), 1)))
+    }
 
     async fn control(&self) -> Result<Control, StoreError> {
         Ok(self.querying(|t| t.control()))
@@ -254,7 +240,30 @@ impl Store for InMemoryStore {
     async fn put_heartbeat(&self, heartbeat: &Heartbeat) -> Result<(), StoreError> {
         self.writing(|t| t.put_heartbeat(heartbeat))
     }
+}
 
+impl HistoryStore for InMemoryStore {
+    async fn list_audit(&self, job_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(self.querying(|t| t.audit(job_id)))
+    }
+
+    async fn put_revision(&self, revision: &Revision) -> Result<(), StoreError> {
+        self.writing(|t| t.put_revision(revision))
+    }
+
+    async fn list_revisions(&self, job_id: &str) -> Result<Vec<Revision>, StoreError> {
+        Ok(self.querying(|t| t.revisions(job_id)))
+    }
+
+    async fn delete_revision(&self, job_id: &str, number: u64) -> Result<(), StoreError> {
+        self.writing(|t| {
+            t.delete_revision(job_id, number);
+            Ok(())
+        })
+    }
+}
+
+impl Store for InMemoryStore {
     fn stats(&self) -> StoreStats {
         StoreStats {
             reads: self.inner.reads.load(Ordering::Relaxed),

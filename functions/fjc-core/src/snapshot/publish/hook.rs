@@ -18,7 +18,7 @@ use crate::snapshot::dir::DirPublisher;
 use crate::snapshot::history::HistoryCache;
 use crate::snapshot::s3::S3Publisher;
 use crate::snapshot::{Inputs, Timing, build};
-use crate::store::Store;
+use crate::store::StateStore;
 
 /// What publishing after a cycle did, per target.
 #[derive(Debug, Clone, PartialEq, Eq)]
