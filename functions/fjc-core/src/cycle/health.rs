@@ -27,7 +27,7 @@ pub enum ClusterCall {
 
 /// One `/jobs/overview` per wanted cluster (or, in [`ObserveMode::PerJob`], one
 /// `/jobs/:id` per job `states` know there), unless its breaker is open.
-pub(crate) async fn observe<P: Ports>(
+pub(crate) async fn look_at_clusters<P: Ports>(
     ctx: &Context<P>,
     wanted: BTreeSet<&str>,
     control: &Control,

@@ -57,7 +57,7 @@ pub async fn load<P: Ports>(ctx: &Context<P>, scope: &Scope) -> Result<Loaded, S
         // Leftovers may sit on a cluster no spec uses any more.
         wanted.extend(ctx.clusters.keys().map(String::as_str));
     }
-    let (mut observed, calls) = health::observe(ctx, wanted, &control, &states).await;
+    let (mut observed, calls) = health::look_at_clusters(ctx, wanted, &control, &states).await;
     crate::scope::drop_other_shards(&mut observed, scope.shard());
     let run_requests = run_requests
         .into_iter()
