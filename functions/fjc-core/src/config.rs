@@ -31,6 +31,7 @@ use crate::error::CoreError;
 use layer::{check_shape, decode, merge, read_layer};
 
 mod check;
+pub mod dashboard;
 mod env;
 mod layer;
 
@@ -225,7 +226,7 @@ pub struct Config {
     /// `text` or `json`.
     pub log_format: String,
     /// Where the dashboard snapshot is published.
-    pub dashboard: crate::snapshot::config::DashboardConfig,
+    pub dashboard: dashboard::DashboardConfig,
     /// Policies by namespace (none: every spec allowed).
     pub namespaces: BTreeMap<String, crate::policy::NamespacePolicy>,
     /// Artifact trust and the upload trigger.

@@ -228,7 +228,7 @@ async fn execute<P: Ports>(
         states: &loaded.states,
         observed: &loaded.observed,
         commands: &loaded.commands,
-        cluster_configs: crate::restore::ClusterConfigs::new(ctx.clusters.keys()),
+        cluster_configs: crate::executor::ClusterConfigs::new(ctx.clusters.keys()),
     };
     let results: Vec<Result<ActionReport, StoreError>> =
         futures::stream::iter(the_plan.actions.iter().map(|a| {

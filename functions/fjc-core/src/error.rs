@@ -25,7 +25,7 @@ pub enum CoreError {
     Secret(#[from] SecretError),
     /// An artifact event is malformed.
     #[error("malformed event: {0}")]
-    Event(#[from] crate::artifact_event::event::EventError),
+    Event(#[from] crate::s3_event::EventError),
     /// Configuration is invalid.
     #[error("configuration error: {0}")]
     Config(String),

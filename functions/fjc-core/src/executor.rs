@@ -57,7 +57,7 @@ pub struct Executor<'a, P: Ports> {
     pub commands: &'a BTreeMap<String, crate::revisions::Commands>,
     /// Each cluster's configuration, read at most once per cycle, when a restore
     /// point is looked for.
-    pub cluster_configs: crate::restore::ClusterConfigs,
+    pub cluster_configs: ClusterConfigs,
 }
 
 pub(crate) type Step<T> = Result<T, CoreError>;
@@ -66,8 +66,11 @@ mod batch;
 mod drive;
 mod lifecycle;
 mod observe;
+mod restore;
 mod revisions;
 mod upgrade;
+
+pub use restore::ClusterConfigs;
 
 use observe::Seen;
 

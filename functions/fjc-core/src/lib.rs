@@ -27,6 +27,7 @@ pub mod health;
 pub mod metrics;
 pub mod policy;
 pub mod restore;
+pub mod s3_event;
 pub mod secrets;
 pub mod snapshot;
 pub mod store;

@@ -1,6 +1,8 @@
-pub mod config;
+/// `dashboard.*` configuration (a section of [`crate::config`]).
+pub use crate::config::dashboard as config;
 pub mod dir;
 pub mod history;
+pub mod port;
 pub mod publish;
 pub mod s3;
 pub mod sample;
@@ -18,7 +20,7 @@ use fjc_snapshot::{
 
 use crate::clock::EpochMs;
 use crate::cycle::CycleReport;
-use crate::executor::Outcome;
+use crate::operation::Outcome;
 use crate::planner::Observation;
 use crate::state::{JobState, Operation, SavepointRecord};
 use crate::status::flink_state_seen;

@@ -6,7 +6,8 @@
 //! - [`refresh`]: verifying those objects for the specs that use them, recording
 //!   the accepted ones and reconciling just those jobs.
 
-pub mod event;
+/// The S3 and EventBridge events this function is given ([`crate::s3_event`]).
+pub use crate::s3_event as event;
 pub mod refresh;
 
 pub use refresh::{EventReport, ObjectOutcome, handle_event};

@@ -106,12 +106,7 @@ impl<P: Ports> Executor<'_, P> {
                 })
             }
             Effect::ReadRevisions { job_id } => {
-                Answer::Revisions(self.ctx.store.list_revisions(&job_id).await.map_err(|e| {
-                    StepError::Port {
-                        message: e.to_string(),
-                        retryable: e.is_retryable(),
-                    }
-                }))
+                Answer::Revisions(self.ctx.store.list_revisions(&job_id).await.map_err(port))
             }
             Effect::PutRevision(revision) => {
                 self.ctx.store.put_revision(&revision).await?;
@@ -122,10 +117,7 @@ impl<P: Ports> Executor<'_, P> {
                     .store
                     .delete_revision(&job_id, number)
                     .await
-                    .map_err(|e| StepError::Port {
-                        message: e.to_string(),
-                        retryable: e.is_retryable(),
-                    }),
+                    .map_err(port),
             ),
             Effect::AskSavepoint {
                 cluster,
@@ -214,5 +206,13 @@ impl<P: Ports> Executor<'_, P> {
             base_seconds: self.ctx.settings.retry_base_seconds,
             max_seconds: self.ctx.settings.retry_max_seconds,
         }
+    }
+}
+
+/// A store failure an operation judges (reading or pruning revisions).
+fn port(e: crate::store::StoreError) -> StepError {
+    StepError::Port {
+        message: e.to_string(),
+        retryable: e.is_retryable(),
     }
 }

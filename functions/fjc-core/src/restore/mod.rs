@@ -1,10 +1,8 @@
 //! Restore points found when they are needed: the pure part (candidates, the
-//! chain, Flink's refusals) is [`fjc_domain::restore`]; here is how they are
-//! looked for in the cluster's configuration and in storage.
+//! chain, Flink's refusals) is [`fjc_domain::restore`]; here is how storage is
+//! read. The executor looks for them (`executor::restore`).
 
-pub mod discover;
 pub mod storage;
 
-pub use discover::ClusterConfigs;
 pub use fjc_domain::restore::*;
 pub use storage::{Storage, StorageError};

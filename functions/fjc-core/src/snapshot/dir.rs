@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use fjc_snapshot::Snapshot;
 
-use super::publish::{Encoded, PublishError, Published, SnapshotPublisher, content_sha256};
+use super::port::{Encoded, PublishError, Published, SnapshotPublisher, content_sha256};
 
 /// File name of the snapshot in a directory or bucket.
 pub const SNAPSHOT_FILE: &str = "snapshot.json";

@@ -7,7 +7,7 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::dir::SNAPSHOT_FILE;
-use super::publish::{Encoded, PublishError, Published, SnapshotPublisher};
+use super::port::{Encoded, PublishError, Published, SnapshotPublisher};
 
 /// Metadata key of the content hash (`x-amz-meta-fjc-content-sha256`).
 pub const META_CONTENT: &str = "fjc-content-sha256";

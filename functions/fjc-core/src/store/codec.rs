@@ -182,7 +182,7 @@ pub fn spec_from_item(item: &Item) -> Result<SpecRecord, StoreError> {
 /// Refuses an item still under its pre-sharding key: reading it would make a
 /// second item for the same job at the next write.
 fn unmoved(sk: &str, what: &str) -> Result<(), StoreError> {
-    if super::dynamo_migrate::is_legacy(sk) {
+    if is_legacy(sk) {
         return Err(corrupt(
             what,
             "stored under its pre-sharding key; run `fjc bootstrap` to move it".into(),
@@ -230,6 +230,12 @@ pub fn run_from_item(item: &Item) -> Result<crate::runs::Run, StoreError> {
     let what = format!("run {sk}");
     serde_json::from_str(get_s(item, "run", &what)?)
         .map_err(|e| corrupt(&what, format!("run JSON: {e}")))
+}
+
+/// Whether `sk` is a pre-sharding key (no `<4 hex>#` bucket prefix).
+pub(super) fn is_legacy(sk: &str) -> bool {
+    let b = sk.as_bytes();
+    !(b.len() > 5 && b[4] == b'#' && b[..4].iter().all(u8::is_ascii_hexdigit))
 }
 
 #[cfg(test)]

@@ -6,14 +6,8 @@
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use super::StoreError;
-use super::codec::{self, Item, SPEC_PK, STATE_PK, key, n};
+use super::codec::{self, Item, SPEC_PK, STATE_PK, is_legacy, key, n};
 use super::dynamo::{DynamoStore, build_err};
-
-/// Whether `sk` is a pre-sharding key (no `<4 hex>#` bucket prefix).
-pub(super) fn is_legacy(sk: &str) -> bool {
-    let b = sk.as_bytes();
-    !(b.len() > 5 && b[4] == b'#' && b[..4].iter().all(u8::is_ascii_hexdigit))
-}
 
 impl DynamoStore {
     /// Moves every legacy spec and state item; how many moved.

@@ -1,7 +1,7 @@
 //! Finding a job's restore points when they are needed: the executor asks the
 //! cluster where it keeps checkpoints and savepoints, lists them for every Flink
 //! job id of the spec it knows, checks the recorded savepoints still exist, and
-//! orders it all with [`super::chain`].
+//! orders it all with [`crate::restore::chain`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,9 +9,9 @@ use fjc_flink::{FlinkApi, JobId};
 use fjc_spec::JobSpec;
 use tracing::{debug, warn};
 
-use super::{Candidate, Dirs, Found, chain, savepoint_prefix};
+use super::Executor;
 use crate::context::Ports;
-use crate::executor::Executor;
+use crate::restore::{Candidate, Dirs, Found, chain, savepoint_prefix};
 use crate::state::{JobState, SavepointRecord};
 
 /// Cluster configurations (`GET /jobmanager/config`) read during one cycle: the
@@ -182,7 +182,7 @@ impl<P: Ports> Executor<'_, P> {
         for p in state.last_savepoint.iter().chain(&state.savepoints) {
             if discovered
                 .iter()
-                .any(|d| super::same_place(&d.location, &p.location))
+                .any(|d| crate::restore::same_place(&d.location, &p.location))
             {
                 continue;
             }
@@ -218,7 +218,7 @@ impl<P: Ports> Executor<'_, P> {
         let (found, _) = self.complete_points(state, &dirs, job, false).await;
         let mut unknown: Vec<SavepointRecord> = Vec::new();
         for c in found {
-            let seen = |p: &SavepointRecord| super::same_place(&p.location, &c.location);
+            let seen = |p: &SavepointRecord| crate::restore::same_place(&p.location, &c.location);
             if state
                 .savepoints
                 .iter()

@@ -1,4 +1,4 @@
-//! `dashboard.*` configuration: where snapshots are published.
+//! `dashboard.*` configuration: where the dashboard snapshots are published.
 
 use std::path::PathBuf;
 

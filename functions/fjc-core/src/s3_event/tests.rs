@@ -6,10 +6,9 @@ use super::*;
 
 mod malformed;
 
-const S3_FIXTURE: &str =
-    include_str!("../../../../../tests/fixtures/events/s3-object-created.json");
+const S3_FIXTURE: &str = include_str!("../../../../tests/fixtures/events/s3-object-created.json");
 const EB_FIXTURE: &str =
-    include_str!("../../../../../tests/fixtures/events/eventbridge-s3-object-created.json");
+    include_str!("../../../../tests/fixtures/events/eventbridge-s3-object-created.json");
 
 fn s3_fixture() -> Value {
     serde_json::from_str(S3_FIXTURE).unwrap()
