@@ -7,7 +7,6 @@
 //! a second copy.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use fjc_flink::{FlinkApi, FlinkError, JobId, RunRequest};
 use fjc_spec::flink_conf::flink_configuration;
@@ -273,21 +272,19 @@ impl<P: Ports> Executor<'_, P> {
             ),
             _ => return Ok(Outcome::Done("no deploy in flight".into())),
         };
-        let wait = self.ctx.settings.cancel_wait_seconds;
         let inputs = Inputs {
             spec,
             observed: observed.0,
             old_live: observed.1,
             backoff: self.backoff(),
-            end_wait_ms: i64::try_from(wait.saturating_mul(1000)).unwrap_or(i64::MAX),
+            end_wait_ms: self.end_wait_ms(),
             fresh_trigger: fjc_flink::rest::new_trigger_id(),
         };
         let Some(mut deploy) = Deploy::resume(state, inputs) else {
             return Ok(Outcome::Done("no deploy in flight".into()));
         };
-        // At least the time checkpoint statistics take to settle (last-state).
-        let budget = Duration::from_secs(wait.max(5));
-        self.drive_within(&mut deploy, budget).await
+        // It may carry state over (last-state waits for statistics to settle).
+        self.drive_within(&mut deploy, self.carry_budget()).await
     }
 
     pub(crate) async fn verified_artifact(&self, record: &SpecRecord) -> Step<FetchedArtifact> {

@@ -83,8 +83,9 @@ pub(crate) fn parse_run(body: &[u8]) -> Result<JobId, FlinkError> {
     })
 }
 
-/// A multipart file name Flink accepts: safe characters only, ending in `.jar`.
-pub(crate) fn upload_file_name(jar: &Path) -> String {
+/// A multipart file name Flink accepts: safe characters only, ending in `.jar`
+/// (Flink stores an upload under it).
+pub fn upload_file_name(jar: &Path) -> String {
     let name: String = jar
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -20,6 +20,7 @@ use std::path::Path;
 pub use client::RestClient;
 pub use config::{FlinkAuth, RestClientConfig};
 pub use errors::{MAX_MESSAGE_CHARS, reduce_error_body, reduce_stack_trace};
+pub use jars::upload_file_name;
 pub use retry::RetryPolicy;
 pub use savepoints::{is_valid_trigger_id, new_trigger_id};
 

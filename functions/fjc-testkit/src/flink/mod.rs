@@ -134,27 +134,6 @@ fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The file name Flink stores an upload under (safe characters, `.jar`), as the
-/// adapter sends it.
-fn upload_name(jar: &Path) -> String {
-    let name: String = jar
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let stem = name.strip_suffix(".jar").unwrap_or(&name);
-    let stem = if stem.is_empty() { "job" } else { stem };
-    format!("{stem}.jar")
-}
-
 impl ScriptedFlink {
     /// A cluster of one TaskManager with 8 slots, Flink 2.3.0, checkpoints and
     /// savepoints below `file:///scripted-flink/`, savepoints complete at the
@@ -449,7 +428,7 @@ impl FlinkApi for ScriptedFlink {
             Ok(_) => Err(local("not a regular file".into())),
             Err(e) => Err(local(e.to_string())),
         };
-        let name = upload_name(jar);
+        let name = fjc_flink::rest::upload_file_name(jar);
         self.answer("upload_jar", jar.display(), |c, _| {
             checked?;
             Ok(c.upload(&name))
