@@ -172,3 +172,25 @@ impl BatchState {
         self.history.first()
     }
 }
+
+/// A run-item change committed together with a job state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunWrite {
+    /// Record a new run; fails the whole commit if a run with its id exists
+    /// (the same scheduled time never starts twice).
+    Create(Run),
+    /// Overwrite a run's record.
+    Put(Run),
+    /// Remove a run from history.
+    Delete {
+        /// Spec job id.
+        job_id: String,
+        /// Run id.
+        run_id: String,
+    },
+    /// Remove the job's pending `fjc run` request.
+    ConsumeRequest {
+        /// Spec job id.
+        job_id: String,
+    },
+}

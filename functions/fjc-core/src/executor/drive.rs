@@ -6,14 +6,15 @@
 use std::time::Duration;
 
 use fjc_flink::FlinkApi;
+use tracing::warn;
 
 use super::{Executor, Step};
 use crate::artifacts::FetchedArtifact;
 use crate::context::Ports;
 use crate::error::CoreError;
-use crate::executor_secrets::{ResolvedSpec, resolve_spec};
+use crate::executor_secrets::{ResolvedSpec, resolve_spec, scrub_secrets};
 use crate::operation::{Answer, Backoff, Effect, Next, Operation, StepError, SubmitError};
-use crate::store::{HistoryStore, SpecRecord};
+use crate::store::{HistoryStore, SpecRecord, StateStore};
 use fjc_spec::Fingerprint;
 
 /// An artifact ready to upload and the spec with its secrets resolved.
@@ -105,6 +106,40 @@ impl<P: Ports> Executor<'_, P> {
                     Err(e) => Err(e),
                 })
             }
+            Effect::Commit { mut state, writes } => {
+                state.version = self.ctx.store.commit(&state, &writes, self.lease).await?;
+                Answer::Saved(state)
+            }
+            Effect::SubmitRun {
+                cluster,
+                record,
+                job,
+            } => {
+                let flink = self.flink(&cluster)?;
+                Answer::RunSubmitted(match self.prepare(&record).await {
+                    Ok((artifact, resolved)) => self
+                        .submit(flink, &resolved, &artifact, &job, None, true)
+                        .await
+                        .map_err(SubmitError::Flink),
+                    Err(e) => Err(e),
+                })
+            }
+            Effect::AskJobResult { cluster, job } => {
+                Answer::JobResult(self.flink(&cluster)?.job_execution_result(&job).await)
+            }
+            Effect::DeleteJar { cluster, jar } => {
+                let result = self.flink(&cluster)?.delete_jar(&jar).await;
+                if let Err(e) = &result {
+                    warn!(jar = %jar, error = %e, "could not delete a run's jar");
+                }
+                Answer::Called(result)
+            }
+            Effect::Scrub { job_id, text } => Answer::Scrubbed(match self.specs.get(&job_id) {
+                Some(r) => {
+                    scrub_secrets(&*self.ctx.secrets, &self.ctx.security, &r.spec, text).await
+                }
+                None => text,
+            }),
             Effect::ReadRevisions { job_id } => {
                 Answer::Revisions(self.ctx.store.list_revisions(&job_id).await.map_err(port))
             }

@@ -18,29 +18,8 @@ use crate::clock::EpochMs;
 use crate::runs::Run;
 use crate::state::JobState;
 
-/// A run-item change committed together with a job state.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunWrite {
-    /// Record a new run; fails the whole commit if a run with its id exists
-    /// (the same scheduled time never starts twice).
-    Create(Run),
-    /// Overwrite a run's record.
-    Put(Run),
-    /// Remove a run from history.
-    Delete {
-        /// Spec job id.
-        job_id: String,
-        /// Run id.
-        run_id: String,
-    },
-    /// Remove the job's pending `fjc run` request.
-    ConsumeRequest {
-        /// Spec job id.
-        job_id: String,
-    },
-}
-
 pub use dynamo::DynamoStore;
+pub use fjc_domain::runs::RunWrite;
 
 pub use fjc_domain::record::{ArtifactRefusal, ArtifactTrust, SpecRecord};
 

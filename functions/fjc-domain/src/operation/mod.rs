@@ -13,14 +13,17 @@
 //! the crash-point tests of each operation walk through, without any service.
 
 use fjc_flink::{
-    CheckpointStats, DisposalStatus, FlinkError, FlinkJobState, JobId, SavepointStatus,
+    CheckpointStats, DisposalStatus, ExecutionResult, FlinkError, FlinkJobState, JarId, JobId,
+    SavepointStatus,
 };
 
 use crate::clock::EpochMs;
 use crate::record::SpecRecord;
 use crate::revisions::Revision;
+use crate::runs::RunWrite;
 use crate::state::{JobState, SavepointRecord};
 
+pub mod batch;
 pub mod carry;
 pub mod cause;
 pub mod deploy;
@@ -71,6 +74,14 @@ pub enum Effect {
     /// Write the job's state (fenced by the cycle's lease). Answered with
     /// [`Answer::Saved`], the state as stored (its new version).
     Save(Box<JobState>),
+    /// Write the job's state together with run-item changes, in one
+    /// transaction fenced by the cycle's lease ([`Answer::Saved`]).
+    Commit {
+        /// The job's state.
+        state: Box<JobState>,
+        /// The run items written with it.
+        writes: Vec<RunWrite>,
+    },
     /// Where a savepoint trigger stands ([`Answer::Savepoint`]).
     AskSavepoint {
         /// The job's cluster.
@@ -125,6 +136,29 @@ pub enum Effect {
         /// The Flink job.
         job: JobId,
     },
+    /// How a job that Flink no longer lists ended, from its
+    /// `/execution-result` ([`Answer::JobResult`]).
+    AskJobResult {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+    },
+    /// Delete an uploaded jar ([`Answer::Called`]; a failure is only logged).
+    DeleteJar {
+        /// The job's cluster.
+        cluster: String,
+        /// The jar.
+        jar: JarId,
+    },
+    /// Remove the values of the job's secrets from a text bound for the state
+    /// ([`Answer::Scrubbed`]).
+    Scrub {
+        /// Spec job id (whose secret references are resolved).
+        job_id: String,
+        /// The text.
+        text: String,
+    },
     /// A job's checkpoint statistics ([`Answer::Checkpoints`]).
     ReadCheckpoints {
         /// The job's cluster.
@@ -157,6 +191,16 @@ pub enum Effect {
         job: JobId,
         /// The savepoint or checkpoint to start from.
         restore_from: Option<String>,
+    },
+    /// Verify the artifact and run it as a batch run under the recorded job
+    /// id, keeping its jar in Flink ([`Answer::RunSubmitted`]).
+    SubmitRun {
+        /// The job's cluster.
+        cluster: String,
+        /// What is run.
+        record: Box<SpecRecord>,
+        /// The run's recorded Flink job id.
+        job: JobId,
     },
     /// A job's recorded revisions ([`Answer::Revisions`]).
     ReadRevisions {
@@ -209,6 +253,10 @@ pub enum Answer {
     Job(Result<FlinkJobState, FlinkError>),
     /// A failed job's failure cause, when Flink has one yet.
     FailureCause(Result<Option<String>, FlinkError>),
+    /// How a job ended (`None` while it still runs).
+    JobResult(Result<Option<ExecutionResult>, FlinkError>),
+    /// The text without secret values.
+    Scrubbed(String),
     /// A job's checkpoint statistics.
     Checkpoints(Result<CheckpointStats, FlinkError>),
     /// Savepoints found in storage that the state did not know.
@@ -217,6 +265,8 @@ pub enum Answer {
     Verified(Result<(), SubmitError>),
     /// The submission's result.
     Submitted(Result<(), SubmitError>),
+    /// A run's submission: the jar kept in Flink, when there is one.
+    RunSubmitted(Result<Option<JarId>, SubmitError>),
     /// A job's revisions.
     Revisions(Result<Vec<Revision>, StepError>),
     /// A revision write or delete.

@@ -47,6 +47,10 @@ pub struct BatchStep {
     /// Active runs whose submission is unconfirmed and that Flink does not list:
     /// submit again under the same job id.
     pub resubmit: Vec<String>,
+    /// Active runs recorded STARTING that Flink lists: their submission went
+    /// through before the controller could record it. They are RUNNING since
+    /// Flink's start time (epoch ms), from which their TTL counts.
+    pub confirm: Vec<(String, EpochMs)>,
     /// A run to start.
     pub start: Option<StartRun>,
     /// The schedule moves past this fire time.
@@ -104,7 +108,13 @@ pub(super) fn decide(
             .zip(run.started_at)
             .is_some_and(|(ttl, started)| now - started >= ttl.saturating_mul(1000));
         match jobs.get(&run.flink_job_id) {
-            Some(j) if j.state.is_globally_terminal() => {
+            // A run past its TTL that Flink shows cancelled was cancelled for
+            // it (the controller's cancel went through before its end was
+            // recorded): it ends TIMED_OUT, as the cancel meant.
+            Some(j)
+                if j.state.is_globally_terminal()
+                    && !(ttl_over && j.state == FlinkJobState::Canceled) =>
+            {
                 step.end
                     .push((run.run_id.clone(), RunEnd::Observed(j.state.clone())));
             }
@@ -118,6 +128,9 @@ pub(super) fn decide(
                     ),
                 },
             )),
+            Some(j) if run.status == RunStatus::Starting => {
+                step.confirm.push((run.run_id.clone(), j.start_time_ms));
+            }
             Some(_) => {}
             None if run.status == RunStatus::Starting => step.resubmit.push(run.run_id.clone()),
             None => step.end.push((run.run_id.clone(), RunEnd::Vanished)),

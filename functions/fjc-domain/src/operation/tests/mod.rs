@@ -12,6 +12,7 @@ use super::{Answer, Effect, Next, Operation, SubmitError};
 use crate::clock::EpochMs;
 use crate::state::{JobState, SavepointRecord};
 
+mod batch;
 mod carry;
 mod deploy;
 mod lifecycle;
@@ -20,7 +21,7 @@ mod savepoint;
 
 /// A scripted Flink (fake): savepoints complete after `asks_to_complete` looks,
 /// jobs stop after `asks_to_stop` looks once cancelled, disposals succeed.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct ScriptedFlink {
     triggers: BTreeMap<String, u32>,
     savepoints_taken: u32,
@@ -55,6 +56,15 @@ pub(super) struct ScriptedFlink {
     refuse_artifact: Option<String>,
     /// Revisions written.
     revisions: BTreeMap<u64, crate::revisions::Revision>,
+    /// Run items committed with the state, by run id.
+    run_items: BTreeMap<String, crate::runs::Run>,
+    /// Jars kept in Flink (batch runs), and the ones deleted.
+    jars: Vec<fjc_flink::JarId>,
+    deleted_jars: Vec<fjc_flink::JarId>,
+    /// Jobs whose result Flink still has after they left its job list.
+    results: BTreeMap<JobId, fjc_flink::ExecutionResult>,
+    /// The failure cause Flink gives for a submitted job that failed.
+    job_cause: Option<String>,
     calls: u32,
 }
 
@@ -68,6 +78,60 @@ impl ScriptedFlink {
                 *store = Some(s.clone());
                 Answer::Saved(Box::new(s))
             }
+            Effect::Commit { state, writes } => {
+                let mut s = (**state).clone();
+                s.version += 1;
+                *store = Some(s.clone());
+                for write in writes {
+                    match write {
+                        crate::runs::RunWrite::Create(r) | crate::runs::RunWrite::Put(r) => {
+                            self.run_items.insert(r.run_id.clone(), r.clone());
+                        }
+                        crate::runs::RunWrite::Delete { run_id, .. } => {
+                            self.run_items.remove(run_id);
+                        }
+                        crate::runs::RunWrite::ConsumeRequest { .. } => {}
+                    }
+                }
+                Answer::Saved(Box::new(s))
+            }
+            Effect::SubmitRun { job, .. } => {
+                if self.submitted.contains_key(job) {
+                    return Answer::RunSubmitted(Err(SubmitError::Flink(
+                        FlinkError::DuplicateJob {
+                            job: job.to_string(),
+                        },
+                    )));
+                }
+                if let Some(why) = &self.refuse_artifact {
+                    return Answer::RunSubmitted(Err(SubmitError::Refused {
+                        message: why.clone(),
+                        retryable: false,
+                    }));
+                }
+                self.runs += 1;
+                self.submitted.insert(job.clone(), FlinkJobState::Running);
+                let jar = fjc_flink::JarId(format!("jar-{}", self.runs));
+                self.jars.push(jar.clone());
+                Answer::RunSubmitted(Ok(Some(jar)))
+            }
+            Effect::AskJobResult { job, .. } => Answer::JobResult(match self.results.get(job) {
+                Some(r) => Ok(Some(r.clone())),
+                None => Err(FlinkError::NotFound {
+                    what: format!("job {job}"),
+                }),
+            }),
+            Effect::DeleteJar { jar, .. } => {
+                if !self.jars.contains(jar) {
+                    return Answer::Called(Err(FlinkError::NotFound {
+                        what: format!("jar {jar}"),
+                    }));
+                }
+                self.jars.retain(|j| j != jar);
+                self.deleted_jars.push(jar.clone());
+                Answer::Called(Ok(()))
+            }
+            Effect::Scrub { text, .. } => Answer::Scrubbed(text.replace("s3cr3t", "***")),
             Effect::AskSavepoint { trigger, .. } => {
                 let Some(asks) = self.triggers.get_mut(trigger) else {
                     return Answer::Savepoint(Err(FlinkError::NotFound {
@@ -119,9 +183,9 @@ impl ScriptedFlink {
                 Answer::Job(Ok(self.submitted[job].clone()))
             }
             Effect::AskFailureCause { job, .. } if self.submitted.contains_key(job) => {
-                Answer::FailureCause(Ok(Some(
-                    "java.io.FileNotFoundException: Cannot find checkpoint or savepoint".into(),
-                )))
+                Answer::FailureCause(Ok(Some(self.job_cause.clone().unwrap_or_else(|| {
+                    "java.io.FileNotFoundException: Cannot find checkpoint or savepoint".into()
+                }))))
             }
             Effect::Verify { .. } => Answer::Verified(match &self.refuse_artifact {
                 Some(why) => Err(SubmitError::Refused {
@@ -182,6 +246,17 @@ impl ScriptedFlink {
                     return Answer::Job(Ok(FlinkJobState::Cancelling));
                 }
                 Answer::Job(Ok(FlinkJobState::Running))
+            }
+            Effect::Cancel { job, .. } if self.submitted.contains_key(job) => {
+                let state = self.submitted[job].clone();
+                if state.is_globally_terminal() {
+                    return Answer::Called(Err(FlinkError::AlreadyTerminal {
+                        job: job.to_string(),
+                    }));
+                }
+                self.cancels += 1;
+                self.submitted.insert(job.clone(), FlinkJobState::Canceled);
+                Answer::Called(Ok(()))
             }
             Effect::Cancel { .. } => {
                 if !self.running {

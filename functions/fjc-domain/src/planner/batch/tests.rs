@@ -212,6 +212,56 @@ fn ttl_cancels_a_long_run() {
 }
 
 #[test]
+fn a_run_past_its_ttl_that_flink_shows_cancelled_ends_timed_out() {
+    // The controller's cancel went through, then the cycle ended before the
+    // run's end was recorded: the next cycle still ends it TIMED_OUT.
+    let s = spec(serde_json::json!({"ttl_seconds": 60}));
+    let b = BatchState {
+        spec_run_fingerprint: Some(Fingerprint("f1".into())),
+        active: vec![active(1, T0, RunStatus::Running)],
+        ..BatchState::default()
+    };
+    let jobs = vec![job(1, FlinkJobState::Canceled)];
+    let step = step_of(&s, Some(state(b.clone())), jobs.clone(), &[], T0 + 60_000).unwrap();
+    assert!(matches!(
+        &step.end[..],
+        [(
+            _,
+            RunEnd::Cancel {
+                status: RunStatus::TimedOut,
+                ..
+            }
+        )]
+    ));
+    // Within its TTL, a cancelled job was cancelled outside the controller.
+    let step = step_of(&s, Some(state(b)), jobs, &[], T0 + 59_000).unwrap();
+    assert_eq!(
+        step.end,
+        vec![(
+            "run-1".to_string(),
+            RunEnd::Observed(FlinkJobState::Canceled)
+        )]
+    );
+}
+
+#[test]
+fn a_starting_run_that_flink_lists_is_confirmed_from_flinks_start_time() {
+    let s = spec(serde_json::json!({}));
+    let mut run = active(1, T0, RunStatus::Starting);
+    run.started_at = None;
+    let b = BatchState {
+        spec_run_fingerprint: Some(Fingerprint("f1".into())),
+        active: vec![run],
+        ..BatchState::default()
+    };
+    let mut listed = job(1, FlinkJobState::Running);
+    listed.start_time_ms = T0 + 5;
+    let step = step_of(&s, Some(state(b)), vec![listed], &[], T0 + MIN).unwrap();
+    assert_eq!(step.confirm, vec![("run-1".to_string(), T0 + 5)]);
+    assert!(step.end.is_empty() && step.resubmit.is_empty());
+}
+
+#[test]
 fn max_runs_stops_the_schedule_and_suspend_pauses_it() {
     let s = spec(serde_json::json!({"cron": "*/5 * * * *", "max_runs": 2}));
     let b = BatchState {
