@@ -8,21 +8,17 @@
 
 use std::collections::BTreeMap;
 
-use fjc_flink::{FlinkApi, FlinkError, JobId, RunRequest};
-use fjc_spec::flink_conf::flink_configuration;
+use fjc_flink::JobId;
 use tracing::{info, warn};
 
-use crate::artifacts::{ArtifactError, ArtifactSource, FetchedArtifact, check_signature};
 use crate::clock::Clock;
 use crate::context::{Context, Ports};
 use crate::counted::Counted;
 use crate::error::CoreError;
-use crate::executor_secrets::ResolvedSpec;
 use crate::operation::deploy::start::{self, Intent, Known, Start};
 use crate::operation::deploy::{Deploy, Inputs};
-use crate::operation::stop::StopJob;
-use crate::planner::{Action, DeployReason, Observation};
-use crate::state::{JobState, Lifecycle, Operation, Purpose};
+use crate::planner::{Action, Observation};
+use crate::state::{JobState, Operation, Purpose};
 use crate::store::{LeaseGrant, SpecRecord, StateStore, StoreError};
 
 pub use crate::operation::Outcome;
@@ -64,14 +60,15 @@ pub(crate) type Step<T> = Result<T, CoreError>;
 mod batch;
 mod drive;
 mod lifecycle;
-mod observe;
+mod record;
 mod restore;
 mod revisions;
+mod submit;
 mod upgrade;
 
 pub use restore::ClusterConfigs;
 
-use observe::Seen;
+use crate::operation::record::Seen;
 
 impl<P: Ports> Executor<'_, P> {
     /// Carries out one action. Store failures that must stop the cycle (lease lost)
@@ -84,15 +81,7 @@ impl<P: Ports> Executor<'_, P> {
                 replaces, reason, ..
             } => {
                 info!(job = %job_id, ?reason, "starting deployment");
-                let purpose = match reason {
-                    DeployReason::Recover | DeployReason::Lost => Purpose::Recover,
-                    DeployReason::Resume => Purpose::Resume,
-                    DeployReason::Restart => Purpose::Restart,
-                    DeployReason::New | DeployReason::Changed | DeployReason::Retry => {
-                        Purpose::Deploy
-                    }
-                };
-                Box::pin(self.start_deploy(&job_id, replaces.clone(), purpose)).await
+                Box::pin(self.start_deploy(&job_id, replaces.clone(), reason.purpose())).await
             }
             // Boxed, as every operation: their futures are large, and debug builds
             // move a future across stack frames while it is built.
@@ -128,13 +117,14 @@ impl<P: Ports> Executor<'_, P> {
             } => {
                 let seen = Seen {
                     lifecycle: *lifecycle,
-                    flink_state,
+                    flink_state: flink_state.clone(),
                     fetch_cause: *fetch_cause,
+                    note: note.clone(),
                     running: *running,
                     restarted_by_flink_at: *restarted_by_flink_at,
                     flink_started_at: *flink_started_at,
                 };
-                self.record(&job_id, seen, note.clone()).await
+                Box::pin(self.record(&job_id, seen)).await
             }
         };
         let outcome = match result {
@@ -285,133 +275,5 @@ impl<P: Ports> Executor<'_, P> {
         };
         // It may carry state over (last-state waits for statistics to settle).
         self.drive_within(&mut deploy, self.carry_budget()).await
-    }
-
-    pub(crate) async fn verified_artifact(&self, record: &SpecRecord) -> Step<FetchedArtifact> {
-        let path = &record.spec.artifact_path;
-        let artifact = self
-            .ctx
-            .artifacts
-            .fetch(path, record.artifact_version.as_deref())
-            .await?;
-        let actual = &artifact.info.digest;
-        let expected = record
-            .spec
-            .artifact_signature
-            .as_ref()
-            .unwrap_or(&record.artifact_digest);
-        if actual != expected || actual != &record.artifact_digest {
-            return Err(ArtifactError::DigestMismatch {
-                path: path.clone(),
-                expected: expected.clone(),
-                actual: actual.clone(),
-            }
-            .into());
-        }
-        if record.spec.security.artifact_verification {
-            check_signature(
-                &artifact,
-                record.trust.signature.as_deref(),
-                &self.ctx.security.trusted_keys,
-                path,
-            )
-            .await?;
-        }
-        Ok(artifact)
-    }
-
-    /// Uploads the jar and runs it as `job_id`. The jar is deleted afterwards unless
-    /// `keep_jar` (then its id is returned, to delete later).
-    /// Flink's error messages are scrubbed of the resolved secret values.
-    pub(crate) async fn submit(
-        &self,
-        flink: &Counted<P::Flink>,
-        resolved: &ResolvedSpec,
-        artifact: &FetchedArtifact,
-        job_id: &JobId,
-        restore_from: Option<&str>,
-        keep_jar: bool,
-    ) -> Result<Option<fjc_flink::JarId>, FlinkError> {
-        let spec = &resolved.spec;
-        let scrub = |e: FlinkError| e.scrubbed(|m| resolved.redactor.scrub(m));
-        let jar = flink.upload_jar(&artifact.path).await.map_err(scrub)?;
-        let request = RunRequest {
-            job_id: Some(job_id.clone()),
-            entry_class: spec.entry_class.clone(),
-            program_args: spec.args.clone(),
-            parallelism: u32::try_from(spec.deployment.parallelism).ok(),
-            savepoint_path: restore_from.map(str::to_string),
-            allow_non_restored_state: false,
-            flink_configuration: flink_configuration(spec),
-        };
-        let result = flink.run_jar(&jar, &request).await.map_err(scrub);
-        if keep_jar && result.is_ok() {
-            return Ok(Some(jar));
-        }
-        // The submitted job no longer needs the uploaded jar.
-        if let Err(e) = flink.delete_jar(&jar).await {
-            warn!(jar = %jar, error = %e, "could not delete uploaded jar");
-        }
-        result.map(|_| None)
-    }
-
-    /// Cancels `id` if it is live and waits (within the cycle's budget) until it
-    /// is over. Returns whether it is.
-    async fn stop_job(&self, cluster: &str, id: &JobId) -> Step<bool> {
-        let live = self
-            .observed_state(cluster, id)
-            .is_some_and(|s| !s.is_globally_terminal());
-        Ok(self.drive(&mut StopJob::new(cluster, id, live)).await??)
-    }
-
-    /// Cancels a job this controller submitted that no state accounts for.
-    async fn cancel_orphan(&self, cluster: &str, id: &JobId) -> Step<Outcome> {
-        let flink = self.flink(cluster)?;
-        warn!(%cluster, flink_job = %id, "cancelling orphan (orphan_policy cancel-own)");
-        match flink.cancel(id).await {
-            Ok(()) | Err(FlinkError::AlreadyTerminal { .. } | FlinkError::NotFound { .. }) => {
-                Ok(Outcome::Done(format!("orphan {id} on {cluster} cancelled")))
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Records the spec's fingerprint as deployed; nothing is sent to Flink.
-    async fn adopt(&self, job_id: &str) -> Step<Outcome> {
-        let record = self.spec(job_id)?;
-        let mut state = self.stored(job_id)?;
-        state.deployed_fingerprint = Some(record.fingerprint.clone());
-        state.attempted_fingerprint = Some(record.fingerprint.clone());
-        self.save(&mut state).await?;
-        Ok(Outcome::Done(
-            "spec change needs no restart (monitoring or upgrade settings only)".into(),
-        ))
-    }
-    async fn start_delete(&self, job_id: &str, flink_job_ids: Vec<JobId>) -> Step<Outcome> {
-        let mut state = self.stored(job_id)?;
-        state.lifecycle = Lifecycle::Deleting;
-        state.operation = Some(Operation::Delete {
-            flink_job_ids,
-            started_at: self.now(),
-        });
-        self.save(&mut state).await?;
-        self.continue_delete(state).await
-    }
-
-    async fn continue_delete(&self, state: JobState) -> Step<Outcome> {
-        let Some(Operation::Delete { flink_job_ids, .. }) = &state.operation else {
-            return Ok(Outcome::Done("no delete in flight".into()));
-        };
-        for id in flink_job_ids {
-            if !self.stop_job(&state.cluster, id).await? {
-                return Ok(Outcome::InProgress(format!("waiting for job {id} to stop")));
-            }
-        }
-        self.ctx
-            .store
-            .delete_state(&state.job_id, state.version, self.lease)
-            .await?;
-        info!(job = %state.job_id, "spec deleted; job cancelled and forgotten");
-        Ok(Outcome::Done("cancelled and removed".into()))
     }
 }

@@ -140,6 +140,22 @@ impl<P: Ports> Executor<'_, P> {
                 }
                 None => text,
             }),
+            Effect::MarkRevision {
+                job_id,
+                number,
+                outcome,
+                reason,
+            } => {
+                self.mark_revision(&job_id, number, outcome, reason).await;
+                Answer::Stored(Ok(()))
+            }
+            Effect::Forget { job_id, version } => {
+                self.ctx
+                    .store
+                    .delete_state(&job_id, version, self.lease)
+                    .await?;
+                Answer::Stored(Ok(()))
+            }
             Effect::ReadRevisions { job_id } => {
                 Answer::Revisions(self.ctx.store.list_revisions(&job_id).await.map_err(port))
             }

@@ -101,8 +101,13 @@ impl<P: Ports> Executor<'_, P> {
             } => {
                 if let Some(reason) = rolled_back {
                     // The version left, as it was before this rollback.
-                    self.mark_revision(&state, RevisionOutcome::RolledBack, Some(reason))
-                        .await;
+                    self.mark_revision(
+                        &state.job_id,
+                        state.revision,
+                        RevisionOutcome::RolledBack,
+                        Some(reason),
+                    )
+                    .await;
                 }
                 self.save(&mut state).await?;
                 Box::pin(self.continue_deploy(state)).await

@@ -9,7 +9,6 @@ use super::{Executor, Step};
 use crate::context::Ports;
 use crate::error::CoreError;
 use crate::revisions::{Revision, RevisionOutcome};
-use crate::state::JobState;
 use crate::store::HistoryStore;
 
 impl<P: Ports> Executor<'_, P> {
@@ -29,23 +28,24 @@ impl<P: Ports> Executor<'_, P> {
         })
     }
 
-    /// Sets the outcome of the deployed revision (history only: a failure is
+    /// Sets the outcome of revision `number` (history only: a failure is
     /// logged, not fatal).
     pub(crate) async fn mark_revision(
         &self,
-        state: &JobState,
+        job_id: &str,
+        number: u64,
         outcome: RevisionOutcome,
         reason: Option<String>,
     ) {
         let result = async {
-            let mut r = self.revision(&state.job_id, state.revision).await?;
+            let mut r = self.revision(job_id, number).await?;
             r.outcome = outcome;
             r.reason = reason;
             self.ctx.store.put_revision(&r).await?;
             Ok::<_, CoreError>(())
         };
         if let Err(e) = result.await {
-            warn!(job = %state.job_id, revision = state.revision, error = %e, "could not update revision");
+            warn!(job = %job_id, revision = number, error = %e, "could not update revision");
         }
     }
 }

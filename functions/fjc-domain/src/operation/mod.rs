@@ -19,14 +19,17 @@ use fjc_flink::{
 
 use crate::clock::EpochMs;
 use crate::record::SpecRecord;
-use crate::revisions::Revision;
+use crate::revisions::{Revision, RevisionOutcome};
 use crate::runs::RunWrite;
 use crate::state::{JobState, SavepointRecord};
 
 pub mod batch;
 pub mod carry;
 pub mod cause;
+pub mod delete;
 pub mod deploy;
+pub mod orphan;
+pub mod record;
 pub mod rollback;
 pub mod savepoint;
 pub mod settle;
@@ -201,6 +204,26 @@ pub enum Effect {
         record: Box<SpecRecord>,
         /// The run's recorded Flink job id.
         job: JobId,
+    },
+    /// Set the outcome of a job's revision (history only: a failure is logged,
+    /// and answered [`Answer::Stored`] all the same).
+    MarkRevision {
+        /// Spec job id.
+        job_id: String,
+        /// The revision.
+        number: u64,
+        /// Its outcome.
+        outcome: RevisionOutcome,
+        /// Why, when there is a reason to tell.
+        reason: Option<String>,
+    },
+    /// Forget a deleted job's state, if still at `version` (fenced by the
+    /// cycle's lease; answered [`Answer::Stored`]).
+    Forget {
+        /// Spec job id.
+        job_id: String,
+        /// The state's version.
+        version: u64,
     },
     /// A job's recorded revisions ([`Answer::Revisions`]).
     ReadRevisions {

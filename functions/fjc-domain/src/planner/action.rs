@@ -27,6 +27,19 @@ pub enum DeployReason {
     Restart,
 }
 
+impl DeployReason {
+    /// What the deployment it starts is for.
+    pub fn purpose(&self) -> crate::state::Purpose {
+        use crate::state::Purpose;
+        match self {
+            DeployReason::Recover | DeployReason::Lost => Purpose::Recover,
+            DeployReason::Resume => Purpose::Resume,
+            DeployReason::Restart => Purpose::Restart,
+            DeployReason::New | DeployReason::Changed | DeployReason::Retry => Purpose::Deploy,
+        }
+    }
+}
+
 /// One thing to do for one job.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {

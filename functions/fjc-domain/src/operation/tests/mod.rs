@@ -17,6 +17,7 @@ mod carry;
 mod deploy;
 mod lifecycle;
 mod nested;
+mod record;
 mod savepoint;
 
 /// A scripted Flink (fake): savepoints complete after `asks_to_complete` looks,
@@ -221,6 +222,18 @@ impl ScriptedFlink {
                 self.runs += 1;
                 self.submitted.insert(job.clone(), FlinkJobState::Running);
                 Answer::Submitted(Ok(()))
+            }
+            Effect::MarkRevision {
+                number, outcome, ..
+            } => {
+                if let Some(r) = self.revisions.get_mut(number) {
+                    r.outcome = *outcome;
+                }
+                Answer::Stored(Ok(()))
+            }
+            Effect::Forget { .. } => {
+                *store = None;
+                Answer::Stored(Ok(()))
             }
             Effect::ReadRevisions { .. } => {
                 Answer::Revisions(Ok(self.revisions.values().cloned().collect()))
