@@ -5,7 +5,6 @@
 //! *happened*, they never return: the cycle hangs there and the test drops it,
 //! which is what a process dying right after that step looks like.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -24,10 +23,7 @@ use fjc_core::store::{
 };
 use fjc_core::store::{ControlStore, DynamoStore, HistoryStore, SpecStore, StateStore};
 use fjc_core::wiring::RealSecrets;
-use fjc_flink::{
-    CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
-    JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
-};
+use fjc_flink::{FlinkApi, FlinkError, RunRequest, SavepointStatus};
 
 /// Which side effect to die after, and what happened so far.
 #[derive(Debug, Default)]
@@ -262,25 +258,20 @@ pub struct CrashFlink<F> {
     pub plan: Arc<CrashPlan>,
 }
 
-impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
-    async fn cluster_overview(&self) -> Result<ClusterOverview, FlinkError> {
-        self.inner.cluster_overview().await
+impl<F> CrashFlink<F> {
+    /// After a read call: nothing to count.
+    async fn read(&self, _call: &str) {}
+
+    /// After a write call: counts it as a side effect (`flink: upload jar` for
+    /// `upload_jar`); never returns if it is the planned one.
+    async fn write(&self, call: &str) {
+        self.plan
+            .after(&format!("flink: {}", call.replace('_', " ")))
+            .await;
     }
-    async fn list_jobs(&self) -> Result<Vec<JobSummary>, FlinkError> {
-        self.inner.list_jobs().await
-    }
-    async fn job(&self, id: &JobId) -> Result<JobDetails, FlinkError> {
-        self.inner.job(id).await
-    }
-    async fn job_failure_cause(&self, id: &JobId) -> Result<Option<String>, FlinkError> {
-        self.inner.job_failure_cause(id).await
-    }
-    async fn upload_jar(&self, jar: &Path) -> Result<JarId, FlinkError> {
-        let r = self.inner.upload_jar(jar).await;
-        self.plan.after("flink: upload jar").await;
-        r
-    }
-    async fn run_jar(&self, jar: &JarId, request: &RunRequest) -> Result<JobId, FlinkError> {
+
+    /// Before a run: if planned, deletes the restore point it names (once).
+    fn lose_restore_point(&self, request: &RunRequest) {
         if let Some(path) = &request.savepoint_path
             && self.plan.lose_restore_point.swap(false, Ordering::SeqCst)
         {
@@ -289,87 +280,64 @@ impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
                 s.push(format!("(restore point {path} lost)"));
             }
         }
-        let r = self.inner.run_jar(jar, request).await;
-        self.plan.after("flink: run jar").await;
-        r
     }
-    async fn delete_jar(&self, jar: &JarId) -> Result<(), FlinkError> {
-        let r = self.inner.delete_jar(jar).await;
-        self.plan.after("flink: delete jar").await;
-        r
+
+    /// Notes a savepoint this client triggered.
+    fn note_trigger(&self, trigger_id: &str) {
+        if let Ok(mut t) = self.plan.triggered.lock() {
+            t.push(trigger_id.to_string());
+        }
     }
-    async fn cancel(&self, id: &JobId) -> Result<(), FlinkError> {
-        let r = self.inner.cancel(id).await;
-        self.plan.after("flink: cancel").await;
-        r
-    }
-    async fn job_execution_result(
-        &self,
-        id: &JobId,
-    ) -> Result<Option<ExecutionResult>, FlinkError> {
-        self.inner.job_execution_result(id).await
-    }
-    async fn stop_with_savepoint(
-        &self,
-        id: &JobId,
-        target_dir: Option<&str>,
-        trigger_id: &str,
-    ) -> Result<(), FlinkError> {
-        let r = self
-            .inner
-            .stop_with_savepoint(id, target_dir, trigger_id)
-            .await;
-        self.plan.after("flink: stop with savepoint").await;
-        r
-    }
-    async fn savepoint_status(
-        &self,
-        id: &JobId,
-        trigger_id: &str,
-    ) -> Result<SavepointStatus, FlinkError> {
+
+    /// Whether the status of this savepoint is to be answered "in progress"
+    /// without asking Flink ([`CrashPlan::slow_savepoints`]).
+    fn held_in_progress(&self, trigger_id: &str) -> bool {
         let triggered = self
             .plan
             .triggered
             .lock()
             .is_ok_and(|t| t.iter().any(|x| x == trigger_id));
-        if triggered && self.plan.savepoints_in_progress.load(Ordering::SeqCst) {
-            return Ok(SavepointStatus::InProgress);
-        }
-        self.inner.savepoint_status(id, trigger_id).await
-    }
-    async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
-        self.inner.checkpoints(id).await
-    }
-    async fn cluster_config(
-        &self,
-    ) -> Result<std::collections::BTreeMap<String, String>, FlinkError> {
-        self.inner.cluster_config().await
-    }
-    async fn trigger_savepoint(
-        &self,
-        id: &JobId,
-        target_dir: Option<&str>,
-        trigger_id: &str,
-    ) -> Result<(), FlinkError> {
-        let r = self
-            .inner
-            .trigger_savepoint(id, target_dir, trigger_id)
-            .await;
-        if let Ok(mut t) = self.plan.triggered.lock() {
-            t.push(trigger_id.to_string());
-        }
-        self.plan.after("flink: trigger savepoint").await;
-        r
-    }
-    async fn dispose_savepoint(&self, location: &str) -> Result<String, FlinkError> {
-        let r = self.inner.dispose_savepoint(location).await;
-        self.plan.after("flink: dispose savepoint").await;
-        r
-    }
-    async fn disposal_status(&self, trigger_id: &str) -> Result<DisposalStatus, FlinkError> {
-        self.inner.disposal_status(trigger_id).await
+        triggered && self.plan.savepoints_in_progress.load(Ordering::SeqCst)
     }
 }
+
+/// What [`CrashFlink`] does before forwarding a call, for the calls where it
+/// does something: lose a restore point before a run, note a triggered
+/// savepoint, hold a savepoint's status at "in progress".
+macro_rules! crash_before {
+    ($self:ident, run_jar($jar:ident, $request:ident)) => {
+        $self.lose_restore_point($request)
+    };
+    ($self:ident, trigger_savepoint($id:ident, $dir:ident, $trigger_id:ident)) => {
+        $self.note_trigger($trigger_id)
+    };
+    ($self:ident, savepoint_status($id:ident, $trigger_id:ident)) => {
+        if $self.held_in_progress($trigger_id) {
+            return Ok(SavepointStatus::InProgress);
+        }
+    };
+    ($self:ident, $name:ident($($arg:ident),*)) => {};
+}
+
+/// `impl FlinkApi for CrashFlink<F>` from the list of calls: the call's own
+/// step ([`crash_before!`]), forward, then count a write as a side effect
+/// (never returning after the planned one).
+macro_rules! crash_calls {
+    ($($kind:ident $name:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        impl<F: FlinkApi> FlinkApi for CrashFlink<F> {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> Result<$out, FlinkError> {
+                    crash_before!(self, $name($($arg),*));
+                    let r = self.inner.$name($($arg),*).await;
+                    self.$kind(stringify!($name)).await;
+                    r
+                }
+            )*
+        }
+    };
+}
+
+fjc_flink::for_each_flink_call!(crash_calls);
 
 /// The context of a reconciler that fails as `plan` says: the world's real table
 /// and cluster behind [`CrashStore`] and [`CrashFlink`], with a lease of
