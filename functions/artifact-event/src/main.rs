@@ -11,9 +11,9 @@ use std::time::Duration;
 use fjc_core::artifact_event::{EventReport, handle_event};
 use fjc_core::audit::caller_identity;
 use fjc_core::config::Config;
-use fjc_core::emf;
 use fjc_core::executor::Outcome;
-use fjc_core::wiring::{RealContext, aws_config, build, init_tracing};
+use fjc_core::wiring::{RealContext, aws_config, build};
+use fjc_telemetry::emf;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 use tracing::Instrument;
@@ -21,7 +21,7 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let config = Config::load()?;
-    let telemetry = init_tracing(&config, "artifact-event");
+    let telemetry = fjc_telemetry::init(&config, "artifact-event");
     let telemetry = &telemetry;
     let ctx = build(&config, "artifact-event").await?;
     let ctx = &ctx;
@@ -31,7 +31,7 @@ async fn main() -> Result<(), Error> {
     let debounce = Duration::from_secs(config.artifacts.event_debounce_seconds);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let span = tracing::info_span!("invocation", correlation_id = %event.context.request_id);
-        fjc_core::telemetry::join_xray(&span, event.context.xray_trace_id.as_deref());
+        fjc_telemetry::join_xray(&span, event.context.xray_trace_id.as_deref());
         let result = async {
             tracing::info!("artifact event");
             handle_event(ctx, &event.payload, debounce, actor).await

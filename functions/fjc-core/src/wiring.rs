@@ -189,7 +189,7 @@ pub async fn build_with(
     let sdk = sdk.clone();
     let secrets = secrets(&sdk, config);
     let security = security(config, &*secrets).await?;
-    if !security.enforces_namespaces() && crate::telemetry::first_time("no-namespaces") {
+    if !security.enforces_namespaces() && first_time("no-namespaces") {
         tracing::warn!("no namespaces are configured: every spec is allowed any artifact location");
     }
     Ok(Context::new(
@@ -203,11 +203,6 @@ pub async fn build_with(
     )
     .with_security(security)
     .with_storage(crate::restore::Storage::with_s3(s3_client(&sdk))))
-}
-
-/// Installs logging (and trace export when configured); see [`crate::telemetry`].
-pub fn init_tracing(config: &Config, service: &str) -> crate::telemetry::Telemetry {
-    crate::telemetry::init(config, service)
 }
 
 /// Creates the table named in the configuration if needed, and moves items
@@ -226,4 +221,27 @@ pub async fn bootstrap(
         tracing::info!(moved, "moved items to their bucketed sort keys");
     }
     Ok(done)
+}
+
+/// `true` the first time it is called with `key` in this process, `false` after:
+/// for a warning about something that cannot change while the process runs (it
+/// would otherwise repeat every cycle).
+fn first_time(key: &'static str) -> bool {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    SEEN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_time_is_true_once_per_key() {
+        assert!(first_time("telemetry-test-a"));
+        assert!(!first_time("telemetry-test-a"));
+        assert!(first_time("telemetry-test-b"));
+    }
 }

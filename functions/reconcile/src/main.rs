@@ -15,7 +15,7 @@ use fjc_core::cycle::{CycleReport, Scope};
 use fjc_core::fanout::{Request, fan_out, request};
 use fjc_core::snapshot::publish::Dashboard;
 use fjc_core::tick::{TickPlan, tick};
-use fjc_core::wiring::{RealContext, Wiring, init_tracing, wire};
+use fjc_core::wiring::{RealContext, Wiring, wire};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
@@ -24,7 +24,7 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let config = Config::load()?;
-    let telemetry = init_tracing(&config, "reconcile");
+    let telemetry = fjc_telemetry::init(&config, "reconcile");
     let telemetry = &telemetry;
     // The SDK configuration is loaded once; every client is made from it.
     let Wiring {
@@ -37,7 +37,7 @@ async fn main() -> Result<(), Error> {
     let fanout = fanout.as_ref();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let span = tracing::info_span!("invocation", correlation_id = %event.context.request_id);
-        fjc_core::telemetry::join_xray(&span, event.context.xray_trace_id.as_deref());
+        fjc_telemetry::join_xray(&span, event.context.xray_trace_id.as_deref());
         let result = handle(ctx, dashboard, fanout, event).instrument(span).await;
         // The process is frozen after the answer: export this invocation's spans now.
         telemetry.flush().await;
@@ -216,8 +216,8 @@ async fn fan_out_and_view(
 
 /// CloudWatch Embedded Metric Format: the log lines are the metrics.
 fn emit_metrics(report: &CycleReport) {
-    let samples = fjc_core::metrics::cycle_samples(report);
-    for line in fjc_core::metrics::emf_lines("reconcile", &samples, report.started_at) {
+    let samples = fjc_telemetry::metrics::cycle_samples(report);
+    for line in fjc_telemetry::metrics::emf_lines("reconcile", &samples, report.started_at) {
         println!("{line}");
     }
 }

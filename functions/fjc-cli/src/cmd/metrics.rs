@@ -13,7 +13,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use fjc_core::metrics::Registry;
+use fjc_telemetry::metrics::Registry;
 
 use crate::exit::Failure;
 

@@ -14,19 +14,18 @@ pub mod status;
 pub mod validate;
 
 use fjc_core::config::Config;
-use fjc_core::wiring::{RealContext, build, init_tracing};
+use fjc_core::wiring::{RealContext, build};
 
 use crate::exit::Failure;
 
 /// The trace exporter of this process (when configured), shut down (flushed) by
 /// [`finish_telemetry`] before the process exits.
-static TELEMETRY: std::sync::Mutex<Option<fjc_core::telemetry::Telemetry>> =
-    std::sync::Mutex::new(None);
+static TELEMETRY: std::sync::Mutex<Option<fjc_telemetry::Telemetry>> = std::sync::Mutex::new(None);
 
 /// Loads configuration (a bad one is a user error) and installs logging.
 pub fn config() -> Result<Config, Failure> {
     let config = Config::load().map_err(|e| Failure::User(e.to_string()))?;
-    let telemetry = init_tracing(&config, "fjc");
+    let telemetry = fjc_telemetry::init(&config, "fjc");
     if let Ok(mut t) = TELEMETRY.lock()
         && t.is_none()
     {

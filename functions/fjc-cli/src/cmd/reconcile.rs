@@ -107,7 +107,7 @@ impl Round<'_> {
             deadline: None,
         };
         let done = tick(self.ctx, self.dashboard, plan, |look, report| {
-            let samples = fjc_core::metrics::cycle_samples(report);
+            let samples = fjc_telemetry::metrics::cycle_samples(report);
             if let Ok(mut r) = self.registry.lock() {
                 r.observe(&samples);
             }

@@ -10,9 +10,9 @@ use std::fmt::Write as _;
 
 use fjc_spec::JobType;
 
-use crate::cycle::CycleReport;
-use crate::executor::Outcome;
-use crate::planner::Observation;
+use fjc_core::cycle::CycleReport;
+use fjc_core::executor::Outcome;
+use fjc_core::planner::Observation;
 
 /// Counter (only goes up) or gauge (a current value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,10 +244,10 @@ pub fn cycle_samples(report: &CycleReport) -> Vec<Sample> {
         ));
     }
     let lease = match report.lease {
-        crate::cycle::LeaseReport::NotNeeded => "not-needed",
-        crate::cycle::LeaseReport::Acquired { .. } => "acquired",
-        crate::cycle::LeaseReport::Lost { .. } => "lost",
-        crate::cycle::LeaseReport::Held { .. } => "held",
+        fjc_core::cycle::LeaseReport::NotNeeded => "not-needed",
+        fjc_core::cycle::LeaseReport::Acquired { .. } => "acquired",
+        fjc_core::cycle::LeaseReport::Lost { .. } => "lost",
+        fjc_core::cycle::LeaseReport::Held { .. } => "held",
     };
     out.push(sample(
         "fjc_reconcile_cycles_total",

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::{Sample, sample};
-use crate::cycle::CycleReport;
-use crate::executor::{ActionReport, Outcome};
-use crate::planner::{Action, DeployReason};
-use crate::state::Operation;
+use fjc_core::cycle::CycleReport;
+use fjc_core::executor::{ActionReport, Outcome};
+use fjc_core::planner::{Action, DeployReason};
+use fjc_core::state::Operation;
 
 /// The transition an action carries out: `deploy`, `upgrade`, `recover`,
 /// `resume`, `restart`, `rollback`, `suspend`, `savepoint` or `delete`; `None`
@@ -24,7 +24,7 @@ pub(super) fn transition(report: &CycleReport, a: &ActionReport) -> Option<&'sta
             match report.loaded.states.get(job_id)?.operation.as_ref()? {
                 Operation::Deploy {
                     replaces: Some(_),
-                    purpose: crate::state::Purpose::Deploy,
+                    purpose: fjc_core::state::Purpose::Deploy,
                     ..
                 } => "upgrade",
                 op => op.name(),

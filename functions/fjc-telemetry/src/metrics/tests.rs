@@ -4,11 +4,11 @@ use fjc_flink::{FlinkJobState, JobId, JobSummary};
 use fjc_spec::JobType;
 
 use super::*;
-use crate::counted::FlinkStats;
-use crate::cycle::{LeaseReport, Loaded};
-use crate::executor::ActionReport;
-use crate::state::{JobState, Lifecycle};
-use crate::store::StoreStats;
+use fjc_core::counted::FlinkStats;
+use fjc_core::cycle::{LeaseReport, Loaded};
+use fjc_core::executor::ActionReport;
+use fjc_core::state::{JobState, Lifecycle};
+use fjc_core::store::StoreStats;
 
 fn jid(n: u8) -> JobId {
     JobId::parse(&format!("{n:032x}")).unwrap()
@@ -59,13 +59,13 @@ fn report(actions: Vec<ActionReport>, reachable: bool) -> CycleReport {
                 Err("refused".into())
             },
         )]),
-        plan: crate::planner::Plan {
+        plan: fjc_core::planner::Plan {
             actions: actions
                 .iter()
-                .map(|a| crate::planner::Action::Deploy {
+                .map(|a| fjc_core::planner::Action::Deploy {
                     job_id: a.job_id.clone(),
                     replaces: None,
-                    reason: crate::planner::DeployReason::New,
+                    reason: fjc_core::planner::DeployReason::New,
                 })
                 .collect(),
             ..Default::default()
@@ -264,13 +264,13 @@ fn alert_rules_and_alarms_name_only_emitted_metrics() {
 #[test]
 fn every_cycle_emits_the_heartbeat_and_breaker_state() {
     let mut r = report(Vec::new(), true);
-    let cfg = crate::breaker::BreakerConfig {
+    let cfg = fjc_core::breaker::BreakerConfig {
         failure_threshold: 1,
         ..Default::default()
     };
     r.breakers.insert(
         "default".into(),
-        crate::breaker::Breaker::closed("default").failed(0, "x", &cfg),
+        fjc_core::breaker::Breaker::closed("default").failed(0, "x", &cfg),
     );
     let samples = cycle_samples(&r);
     let get = |name: &str| samples.iter().find(|s| s.name == name).map(|s| s.value);
@@ -290,20 +290,20 @@ fn transitions_are_timed_from_their_recorded_intent() {
         true,
     );
     r.plan.actions = vec![
-        crate::planner::Action::ContinueOperation { job_id: "a".into() },
-        crate::planner::Action::Suspend {
+        fjc_core::planner::Action::ContinueOperation { job_id: "a".into() },
+        fjc_core::planner::Action::Suspend {
             job_id: "b".into(),
             flink_job_id: jid(2),
         },
     ];
     // "a" resumes an upgrade whose intent was recorded 10 s before this cycle ended.
-    r.loaded.states.get_mut("a").unwrap().operation = Some(crate::state::Operation::Deploy {
+    r.loaded.states.get_mut("a").unwrap().operation = Some(fjc_core::state::Operation::Deploy {
         fingerprint: fjc_spec::Fingerprint("f".into()),
         flink_job_id: jid(3),
         replaces: Some(jid(1)),
         started_at: -8_500,
         upgrade: None,
-        purpose: crate::state::Purpose::Deploy,
+        purpose: fjc_core::state::Purpose::Deploy,
     });
     let mut reg = Registry::default();
     reg.observe(&cycle_samples(&r));
