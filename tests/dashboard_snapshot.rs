@@ -12,7 +12,7 @@ use fjc_core::snapshot::s3::{META_CONTENT, S3Publisher};
 use fjc_core::wiring;
 use fjc_integration_tests::harness::{World, s3_client, unique};
 
-fn dashboard(s3: &aws_sdk_s3::Client, bucket: &str) -> Dashboard {
+fn dashboard(s3: &aws_sdk_s3::Client, bucket: &str) -> Dashboard<Publisher> {
     Dashboard::new(
         vec![Publisher::S3(S3Publisher::new(s3.clone(), bucket))],
         Timing {

@@ -7,10 +7,10 @@
 //! shard invocations and writes EMF lines; the CLI prints each cycle and feeds its
 //! Prometheus registry. Both get every report through the `on_report` hook.
 
+use crate::context::{Context, Ports};
 use crate::cycle::{CycleReport, Scope, new_correlation_id, reconcile_until, view_fleet};
-use crate::snapshot::publish::{Dashboard, PublishReport};
+use crate::snapshot::publish::{Dashboard, PublishReport, SnapshotPublisher};
 use crate::store::StoreError;
-use crate::wiring::RealContext;
 
 /// What one tick does.
 #[derive(Debug, Clone, Copy)]
@@ -61,10 +61,12 @@ impl TickReport {
 }
 
 /// Runs one tick. A store that cannot be read stops it (nothing was done by the
-/// failed cycle); everything else is in the report.
-pub async fn tick(
-    ctx: &RealContext,
-    dashboard: Option<&Dashboard>,
+/// failed cycle); everything else is in the report. Generic over the ports and
+/// the dashboard's publishers, so the engine names no adapter; the Lambda and
+/// `fjc reconcile` both call it with the real ones.
+pub async fn tick<P: Ports, D: SnapshotPublisher>(
+    ctx: &Context<P>,
+    dashboard: Option<&Dashboard<D>>,
     plan: TickPlan<'_>,
     mut on_report: impl FnMut(Look<'_>, &CycleReport),
 ) -> Result<TickReport, StoreError> {

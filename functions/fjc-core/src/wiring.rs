@@ -17,6 +17,7 @@ use crate::error::CoreError;
 use crate::flink_auth::AuthedFlink;
 use crate::policy::Security;
 use crate::secrets::{CachedSecrets, SecretSource, SecretsManager};
+use crate::snapshot::publish::{Dashboard, Publisher};
 use crate::store::DynamoStore;
 
 /// The real secret source: Secrets Manager behind a per-process cache.
@@ -30,6 +31,9 @@ pub type RealContext = Context<(
     SystemClock,
     RealSecrets,
 )>;
+
+/// The dashboard hook over the configured publishers (a directory, an S3 bucket).
+pub type RealDashboard = Dashboard<Publisher>;
 
 /// Secrets Manager with the configured cache TTL.
 pub fn secrets(sdk: &aws_config::SdkConfig, config: &Config) -> Arc<RealSecrets> {
@@ -164,7 +168,7 @@ pub struct Wiring {
     /// The reconcile context.
     pub ctx: RealContext,
     /// The dashboard hook, when a target is configured.
-    pub dashboard: Option<crate::snapshot::publish::Dashboard>,
+    pub dashboard: Option<RealDashboard>,
 }
 
 /// Loads the SDK configuration once and builds the context and the dashboard hook
@@ -172,7 +176,7 @@ pub struct Wiring {
 pub async fn wire(config: &Config, owner_prefix: &str) -> Result<Wiring, CoreError> {
     let sdk = aws_config().await;
     let ctx = build_with(&sdk, config, owner_prefix).await?;
-    let dashboard = crate::snapshot::publish::Dashboard::from_config(config, &sdk);
+    let dashboard = Dashboard::from_config(config, &sdk);
     Ok(Wiring {
         sdk,
         ctx,

@@ -13,9 +13,8 @@ use fanout::LambdaFanout;
 use fjc_core::config::Config;
 use fjc_core::cycle::{CycleReport, Scope};
 use fjc_core::fanout::{Request, fan_out, request};
-use fjc_core::snapshot::publish::Dashboard;
 use fjc_core::tick::{TickPlan, tick};
-use fjc_core::wiring::{RealContext, Wiring, wire};
+use fjc_core::wiring::{RealContext, RealDashboard, Wiring, wire};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
@@ -99,7 +98,7 @@ fn unreachable_clusters(report: &CycleReport) -> usize {
 /// it is retried / dead-lettered).
 async fn handle(
     ctx: &RealContext,
-    dashboard: Option<&Dashboard>,
+    dashboard: Option<&RealDashboard>,
     fanout: Option<&LambdaFanout>,
     event: LambdaEvent<Value>,
 ) -> Result<Answer, Error> {
@@ -165,7 +164,7 @@ async fn handle(
 /// could not be started, so the tick is retried.
 async fn fan_out_and_view(
     ctx: &RealContext,
-    dashboard: Option<&Dashboard>,
+    dashboard: Option<&RealDashboard>,
     fanout: Option<&LambdaFanout>,
     request_id: &str,
 ) -> Result<Answer, Error> {

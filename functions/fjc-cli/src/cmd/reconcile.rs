@@ -92,7 +92,7 @@ struct Round<'a> {
     scopes: &'a [Scope],
     view: bool,
     publish: bool,
-    dashboard: Option<&'a fjc_core::snapshot::publish::Dashboard>,
+    dashboard: Option<&'a fjc_core::wiring::RealDashboard>,
     registry: &'a super::metrics::Shared,
 }
 

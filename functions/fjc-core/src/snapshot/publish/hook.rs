@@ -32,18 +32,18 @@ pub struct PublishReport {
 }
 
 /// The after-cycle hook: builds the snapshot from the cycle and publishes it to
-/// every configured target.
+/// every configured target, each a `P` ([`Publisher`] for the configured ones).
 #[derive(Debug)]
-pub struct Dashboard {
-    sinks: Vec<Sink<Publisher>>,
+pub struct Dashboard<P> {
+    sinks: Vec<Sink<P>>,
     timing: Timing,
     history: HistoryCache,
     seeded: AtomicBool,
 }
 
-impl Dashboard {
+impl<P: SnapshotPublisher> Dashboard<P> {
     /// A hook over explicit publishers.
-    pub fn new(publishers: Vec<Publisher>, timing: Timing) -> Dashboard {
+    pub fn new(publishers: Vec<P>, timing: Timing) -> Dashboard<P> {
         Dashboard {
             sinks: publishers
                 .into_iter()
@@ -55,36 +55,13 @@ impl Dashboard {
         }
     }
 
-    /// The hook for `config.dashboard`, or `None` when no target is configured.
-    /// An S3 target's client is made from `sdk`.
-    pub fn from_config(config: &Config, sdk: &aws_config::SdkConfig) -> Option<Dashboard> {
-        let d = &config.dashboard;
-        if !d.is_enabled() {
-            return None;
-        }
-        let mut publishers = Vec::new();
-        if let Some(dir) = &d.dir {
-            publishers.push(Publisher::Dir(DirPublisher::new(dir.clone())));
-        }
-        if let Some(bucket) = &d.bucket {
-            publishers.push(Publisher::S3(S3Publisher::from_sdk(sdk, bucket)));
-        }
-        Some(Dashboard::new(
-            publishers,
-            Timing {
-                interval_seconds: config.reconcile.interval_seconds,
-                heartbeat_refresh_seconds: d.heartbeat_seconds,
-            },
-        ))
-    }
-
     /// Builds the snapshot of `report`'s cycle and publishes it. Reuses what the
     /// cycle loaded; re-reads the job states only when the cycle acted, and asks each
     /// reachable cluster for `/overview` (slots). Failures are logged and returned,
     /// never raised.
-    pub async fn after_cycle<P: Ports>(
+    pub async fn after_cycle<Q: Ports>(
         &self,
-        ctx: &Context<P>,
+        ctx: &Context<Q>,
         report: &CycleReport,
     ) -> Vec<PublishReport> {
         let view = &report.loaded;
@@ -172,7 +149,35 @@ impl Dashboard {
     }
 }
 
-impl Dashboard {
+impl Dashboard<Publisher> {
+    /// The hook for `config.dashboard`, or `None` when no target is configured.
+    /// An S3 target's client is made from `sdk`.
+    pub fn from_config(
+        config: &Config,
+        sdk: &aws_config::SdkConfig,
+    ) -> Option<Dashboard<Publisher>> {
+        let d = &config.dashboard;
+        if !d.is_enabled() {
+            return None;
+        }
+        let mut publishers = Vec::new();
+        if let Some(dir) = &d.dir {
+            publishers.push(Publisher::Dir(DirPublisher::new(dir.clone())));
+        }
+        if let Some(bucket) = &d.bucket {
+            publishers.push(Publisher::S3(S3Publisher::from_sdk(sdk, bucket)));
+        }
+        Some(Dashboard::new(
+            publishers,
+            Timing {
+                interval_seconds: config.reconcile.interval_seconds,
+                heartbeat_refresh_seconds: d.heartbeat_seconds,
+            },
+        ))
+    }
+}
+
+impl<P: SnapshotPublisher> Dashboard<P> {
     /// Once per process: each target's overview tells which detail documents it
     /// holds; a job whose document every target holds at the same version, and
     /// whose spec and state are unchanged since, is not read again.
