@@ -142,7 +142,7 @@ pub async fn run(n: usize, runs: usize, samples: &mut Vec<Sample>) -> Result<(),
     );
     let mut ctx = Context::new(
         store,
-        wiring::flink_clients(&config, &secrets)?,
+        fjc_core::setup::flink_clients(&config, &secrets)?,
         artifacts,
         SystemClock,
         secrets,

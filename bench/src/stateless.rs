@@ -79,7 +79,7 @@ pub(crate) async fn workload(
     );
     let mut ctx = Context::new(
         store,
-        wiring::flink_clients(&config, &secrets)?,
+        fjc_core::setup::flink_clients(&config, &secrets)?,
         artifacts,
         SystemClock,
         secrets,

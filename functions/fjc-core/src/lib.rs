@@ -27,6 +27,7 @@ pub mod policy;
 pub mod restore;
 pub mod s3_event;
 pub mod secrets;
+pub mod setup;
 pub mod snapshot;
 pub mod store;
 pub mod tick;

@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 
 use fjc_core::clock::{Clock, SystemClock};
 use fjc_core::planner::Observation;
+use fjc_core::setup::{flink_clients, offline_security};
 use fjc_core::status::{JobStatus, describe_seen, job_statuses};
 use fjc_core::store::{ControlStore, SpecStore, StateStore};
-use fjc_core::wiring::{self, aws_config, offline_security, store};
+use fjc_core::wiring::{self, aws_config, store};
 use fjc_flink::{ClusterOverview, FlinkApi};
 use fjc_snapshot::{ClusterHealth, ClusterView, FlinkStateSeen, Orphan, Slots, one_line};
 use serde::Serialize;
@@ -46,7 +47,7 @@ async fn observe(
     slots: bool,
 ) -> Result<BTreeMap<String, Seen>, Failure> {
     let secrets = wiring::secrets(sdk, config);
-    let clients = wiring::flink_clients(config, &secrets)?;
+    let clients = flink_clients(config, &secrets)?;
     let now = SystemClock.now_ms();
     Ok(
         futures::future::join_all(clients.iter().map(|(name, c)| async move {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use fjc_core::apply::{SourcedSpec, policy_problems};
-use fjc_core::wiring::offline_security;
+use fjc_core::setup::offline_security;
 
 use crate::exit::Failure;
 use crate::files;
