@@ -250,13 +250,13 @@ async fn store_outage_means_no_flink_action() {
     let w = World::new("faults-store").await;
     let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL (moto)");
     let proxy = FaultProxy::start(&host_port(&endpoint)).await;
-    let sdk = fjc_core::wiring::aws_config().await;
+    let sdk = fjc_aws::wiring::aws_config().await;
     let dynamo = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&sdk)
             .endpoint_url(&proxy.url)
             .build(),
     );
-    let secrets = fjc_core::wiring::secrets(&sdk, &fjc_core::config::Config::default());
+    let secrets = fjc_aws::wiring::secrets(&sdk, &fjc_core::config::Config::default());
     let ctx = fjc_core::context::Context::new(
         fjc_core::store::dynamo::DynamoStore::new(dynamo, &w.table),
         std::collections::BTreeMap::from([(

@@ -161,7 +161,7 @@ async fn json_logs_carry_the_correlation_id_and_the_job() {
     assert!(job_lines >= 1, "the deploy's lines name the job: {text}");
     // Lines outside a cycle are start-up messages only.
     for l in lines.iter().filter(|l| l.get("spans").is_none()) {
-        assert_eq!(l["target"], "fjc_core::wiring", "{l}");
+        assert_eq!(l["target"], "fjc_aws::wiring", "{l}");
     }
     let health = w.fjc(&["health"]);
     assert_eq!(health.status.code(), Some(0), "{health:?}");

@@ -149,7 +149,7 @@ async fn resolved_secret_values_never_reach_logs_outputs_table_or_snapshot() {
 }
 
 async fn scan(w: &World) -> String {
-    let sdk = fjc_core::wiring::aws_config().await;
+    let sdk = fjc_aws::wiring::aws_config().await;
     let items = aws_sdk_dynamodb::Client::new(&sdk)
         .scan()
         .table_name(&w.table)

@@ -8,8 +8,8 @@ use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signer, SigningKey};
+use fjc_aws::wiring;
 use fjc_core::artifacts::signature::TrustedKeys;
-use fjc_core::wiring;
 
 use crate::harness::{s3_client, unique};
 

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use fjc_aws::wiring;
 use fjc_core::artifacts::{
     ArtifactError, ArtifactInfo, ArtifactSource, Artifacts, FetchedArtifact, sha256_file,
 };
-use fjc_core::wiring;
 use fjc_spec::JobSpec;
 use serde_json::json;
 

@@ -31,7 +31,6 @@ pub mod setup;
 pub mod snapshot;
 pub mod store;
 pub mod tick;
-pub mod wiring;
 
 pub use error::CoreError;
 /// The pure domain, under the paths the engine has always used.

@@ -7,14 +7,12 @@
 
 #![recursion_limit = "256"]
 
-mod fanout;
-
-use fanout::LambdaFanout;
+use fjc_aws::fanout::LambdaFanout;
+use fjc_aws::wiring::{RealContext, RealDashboard, Wiring, wire};
 use fjc_core::config::Config;
 use fjc_core::cycle::{CycleReport, Scope};
 use fjc_core::fanout::{Request, fan_out, request};
 use fjc_core::tick::{TickPlan, tick};
-use fjc_core::wiring::{RealContext, RealDashboard, Wiring, wire};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;

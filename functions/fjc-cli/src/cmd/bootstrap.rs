@@ -1,7 +1,7 @@
 //! `fjc bootstrap`.
 
+use fjc_aws::wiring::bootstrap;
 use fjc_core::store::bootstrap::Bootstrapped;
-use fjc_core::wiring::bootstrap;
 
 use crate::exit::Failure;
 

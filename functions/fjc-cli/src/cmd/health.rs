@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use fjc_aws::wiring::{aws_config, store};
 use fjc_core::clock::{Clock, SystemClock, rfc3339};
 use fjc_core::health::{Control, verdict};
 use fjc_core::store::ControlStore;
-use fjc_core::wiring::{aws_config, store};
 
 use crate::exit::Failure;
 

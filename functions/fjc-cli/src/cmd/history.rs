@@ -1,9 +1,9 @@
 //! `fjc history JOB_ID`: the audit trail of a spec (who changed what, when) and
 //! the revisions deployed (fingerprint, artifact, restore point, outcome).
 
+use fjc_aws::wiring::{aws_config, store};
 use fjc_core::clock::rfc3339;
 use fjc_core::store::HistoryStore;
-use fjc_core::wiring::{aws_config, store};
 
 use crate::exit::Failure;
 

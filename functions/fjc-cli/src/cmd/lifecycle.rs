@@ -2,10 +2,10 @@
 //! Each is recorded in the store with its audit entry (the caller, the command)
 //! and carried out (once) by the next reconcile.
 
+use fjc_aws::wiring::{aws_config, store};
 use fjc_core::clock::{Clock, SystemClock, rfc3339};
 use fjc_core::revisions::{Command, RestartFrom};
 use fjc_core::store::{ControlStore, HistoryStore};
-use fjc_core::wiring::{aws_config, store};
 use fjc_spec::JobType;
 
 use crate::exit::Failure;
@@ -18,7 +18,7 @@ pub async fn request(job_id: &str, command: Command) -> Result<(), Failure> {
     let record = super::spec_of_type(&store, job_id, JobType::Stream, command.kind()).await?;
     if let Command::Restart(RestartFrom::Path(path)) = &command {
         // The path must be a complete restore point now; the reconcile checks again.
-        let storage = fjc_core::restore::Storage::with_s3(fjc_core::wiring::s3_client(&sdk));
+        let storage = fjc_core::restore::Storage::with_s3(fjc_aws::wiring::s3_client(&sdk));
         match storage.is_complete(path).await {
             Ok(true) => {}
             Ok(false) => {

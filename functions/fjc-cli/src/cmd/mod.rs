@@ -13,8 +13,8 @@ pub mod schema;
 pub mod status;
 pub mod validate;
 
+use fjc_aws::wiring::{RealContext, build};
 use fjc_core::config::Config;
-use fjc_core::wiring::{RealContext, build};
 
 use crate::exit::Failure;
 

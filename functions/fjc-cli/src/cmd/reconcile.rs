@@ -24,7 +24,7 @@ pub async fn run(
     shard: Option<u32>,
 ) -> Result<(), Failure> {
     let config = super::config()?;
-    let wiring = fjc_core::wiring::wire(&config, "fjc").await?;
+    let wiring = fjc_aws::wiring::wire(&config, "fjc").await?;
     let ctx = wiring.ctx;
     let shards = config.reconcile.shards;
     let scopes = match shard {
@@ -88,11 +88,11 @@ pub async fn run(
 
 /// What one round runs.
 struct Round<'a> {
-    ctx: &'a fjc_core::wiring::RealContext,
+    ctx: &'a fjc_aws::wiring::RealContext,
     scopes: &'a [Scope],
     view: bool,
     publish: bool,
-    dashboard: Option<&'a fjc_core::wiring::RealDashboard>,
+    dashboard: Option<&'a fjc_aws::wiring::RealDashboard>,
     registry: &'a super::metrics::Shared,
 }
 

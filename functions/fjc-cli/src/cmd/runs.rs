@@ -1,8 +1,8 @@
 //! `fjc run` and `fjc runs`.
 
+use fjc_aws::wiring::{aws_config, store};
 use fjc_core::clock::{Clock, SystemClock, rfc3339};
 use fjc_core::store::{SpecStore, StateStore};
-use fjc_core::wiring::{aws_config, store};
 use fjc_spec::JobType;
 
 use crate::exit::Failure;

@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
+use fjc_aws::wiring::{self, aws_config, store};
 use fjc_core::clock::{Clock, SystemClock};
 use fjc_core::planner::Observation;
 use fjc_core::setup::{flink_clients, offline_security};
 use fjc_core::status::{JobStatus, describe_seen, job_statuses};
 use fjc_core::store::{ControlStore, SpecStore, StateStore};
-use fjc_core::wiring::{self, aws_config, store};
 use fjc_flink::{ClusterOverview, FlinkApi};
 use fjc_snapshot::{ClusterHealth, ClusterView, FlinkStateSeen, Orphan, Slots, one_line};
 use serde::Serialize;

@@ -1,21 +1,22 @@
-//! Builds the real adapters from configuration, once per process (Lambda cold start
-//! or CLI start).
+//! The composition root: builds the real adapters from configuration, once per
+//! process (Lambda cold start or CLI start), and the context the engine runs
+//! with.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 
-use crate::artifacts::Artifacts;
-use crate::clock::SystemClock;
-use crate::config::Config;
-use crate::context::{Context, owner_id};
-use crate::error::CoreError;
-use crate::flink_auth::AuthedFlink;
-use crate::secrets::{CachedSecrets, SecretsManager};
-use crate::setup::{flink_clients, security};
-use crate::snapshot::publish::{Dashboard, Publisher};
-use crate::store::DynamoStore;
+use fjc_core::artifacts::Artifacts;
+use fjc_core::clock::SystemClock;
+use fjc_core::config::Config;
+use fjc_core::context::{Context, owner_id};
+use fjc_core::error::CoreError;
+use fjc_core::flink_auth::AuthedFlink;
+use fjc_core::secrets::{CachedSecrets, SecretsManager};
+use fjc_core::setup::{flink_clients, security};
+use fjc_core::snapshot::publish::{Dashboard, Publisher};
+use fjc_core::store::DynamoStore;
 
 /// The real secret source: Secrets Manager behind a per-process cache.
 pub type RealSecrets = CachedSecrets<SecretsManager>;
@@ -120,7 +121,7 @@ pub async fn build_with(
         owner_id(owner_prefix),
     )
     .with_security(security)
-    .with_storage(crate::restore::Storage::with_s3(s3_client(&sdk))))
+    .with_storage(fjc_core::restore::Storage::with_s3(s3_client(&sdk))))
 }
 
 /// Creates the table named in the configuration if needed, and moves items
@@ -128,10 +129,10 @@ pub async fn build_with(
 /// `fjc bootstrap`, the LocalStack init hook and the tests).
 pub async fn bootstrap(
     config: &Config,
-) -> Result<crate::store::bootstrap::Bootstrapped, CoreError> {
+) -> Result<fjc_core::store::bootstrap::Bootstrapped, CoreError> {
     let sdk = aws_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let done = crate::store::bootstrap::ensure_table(&client, &config.table).await?;
+    let done = fjc_core::store::bootstrap::ensure_table(&client, &config.table).await?;
     let moved = DynamoStore::new(client, &config.table)
         .migrate_sort_keys()
         .await?;

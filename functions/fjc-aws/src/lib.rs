@@ -1,0 +1,16 @@
+//! The controller's AWS adapters, and the wiring that builds the real context
+//! from them.
+//!
+//! - [`fanout`]: Lambda's asynchronous `Invoke`, one per shard
+//!   ([`Fanout`](fjc_core::fanout::Fanout)).
+//! - [`wiring`]: the composition root: the SDK configuration loaded once, every
+//!   real adapter built from it, the reconcile context ([`wiring::RealContext`])
+//!   and the dashboard hook; `fjc bootstrap`'s table creation.
+//!
+//! Place in the dependency direction: `fjc-domain` ← `fjc-core` (ports, executor,
+//! cycle, tick) ← `fjc-aws` ← the Lambda functions and `fjc`. Each adapter
+//! implements a port of `fjc-core` and maps its service's errors into that
+//! port's error type; `fjc-core` never names an adapter.
+
+pub mod fanout;
+pub mod wiring;
