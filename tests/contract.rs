@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
+use fjc_aws::dynamo::DynamoStore;
+use fjc_aws::dynamo::bootstrap::Bootstrapped;
 use fjc_aws::wiring;
 use fjc_core::config::Config;
-use fjc_core::store::DynamoStore;
-use fjc_core::store::bootstrap::Bootstrapped;
 use fjc_flink::JobId;
 use fjc_integration_tests::LocalEnv;
 use fjc_integration_tests::flink::{Cleanup, client, stream_counter, unique_out_dir};

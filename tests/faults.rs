@@ -258,7 +258,7 @@ async fn store_outage_means_no_flink_action() {
     );
     let secrets = fjc_aws::wiring::secrets(&sdk, &fjc_core::config::Config::default());
     let ctx = fjc_core::context::Context::new(
-        fjc_core::store::dynamo::DynamoStore::new(dynamo, &w.table),
+        fjc_aws::dynamo::DynamoStore::new(dynamo, &w.table),
         std::collections::BTreeMap::from([(
             "default".to_string(),
             fjc_integration_tests::harness::authed_client(&w.env.flink_url, None, &secrets),

@@ -17,11 +17,12 @@ use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
+use fjc_aws::dynamo::DynamoStore;
 use fjc_aws::wiring;
 use fjc_core::clock::Clock;
 use fjc_core::cycle::{CycleReport, LeaseReport};
 use fjc_core::state::{JobState, Lifecycle};
-use fjc_core::store::{ControlStore, DynamoStore, StateStore};
+use fjc_core::store::{ControlStore, StateStore};
 use fjc_flink::{FlinkApi, JobId};
 use fjc_integration_tests::LocalEnv;
 use fjc_integration_tests::counting_proxy::{

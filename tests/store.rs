@@ -4,11 +4,12 @@
 //! shard key ranges) is the store contract, which `tests/contract.rs` runs
 //! against this same adapter.
 
+use fjc_aws::dynamo::DynamoStore;
+use fjc_aws::dynamo::bootstrap::Bootstrapped;
 use fjc_aws::wiring;
 use fjc_core::config::Config;
 use fjc_core::store::SpecStore;
-use fjc_core::store::bootstrap::Bootstrapped;
-use fjc_core::store::{DynamoStore, SpecRecord, StoreError};
+use fjc_core::store::{SpecRecord, StoreError};
 use fjc_integration_tests::LocalEnv;
 use fjc_integration_tests::harness::unique;
 use fjc_spec::{Fingerprint, JobSpec};

@@ -4,13 +4,13 @@
 
 use std::time::Instant;
 
+use fjc_aws::dynamo::DynamoStore;
 use fjc_aws::wiring;
 use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::SystemClock;
 use fjc_core::config::ObserveMode;
 use fjc_core::context::{Context, Ports, owner_id};
 use fjc_core::cycle::{Scope, load, plan_of, reconcile};
-use fjc_core::store::dynamo::DynamoStore;
 use fjc_spec::JobSpec;
 use serde_json::Value;
 

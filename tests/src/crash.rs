@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::harness::World;
+use fjc_aws::dynamo::DynamoStore;
 use fjc_aws::wiring::RealSecrets;
 use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::{EpochMs, OffsetClock};
@@ -22,7 +23,7 @@ use fjc_core::state::JobState;
 use fjc_core::store::{
     AuditEntry, LeaseGrant, LeaseOutcome, RunWrite, SpecRecord, Store, StoreError, StoreStats,
 };
-use fjc_core::store::{ControlStore, DynamoStore, HistoryStore, SpecStore, StateStore};
+use fjc_core::store::{ControlStore, HistoryStore, SpecStore, StateStore};
 use fjc_flink::{FlinkApi, FlinkError, RunRequest, SavepointStatus};
 
 /// Which side effect to die after, and what happened so far.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use fjc_aws::dynamo::DynamoStore;
 use fjc_aws::wiring::{self, RealSecrets};
 use fjc_core::apply::{Applied, Caller, SourcedSpec, apply};
 use fjc_core::artifacts::Artifacts;
@@ -16,7 +17,7 @@ use fjc_core::error::CoreError;
 use fjc_core::flink_auth::AuthedFlink;
 use fjc_core::policy::Security;
 use fjc_core::state::JobState;
-use fjc_core::store::{ControlStore, DynamoStore, SpecRecord, SpecStore, StateStore, Store};
+use fjc_core::store::{ControlStore, SpecRecord, SpecStore, StateStore, Store};
 use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig, RetryPolicy};
 use fjc_flink::{FlinkApi, FlinkJobState, JobId, JobSummary};
 use fjc_spec::JobSpec;

@@ -1,6 +1,8 @@
 //! The controller's AWS adapters, and the wiring that builds the real context
 //! from them.
 //!
+//! - [`dynamo`]: the [`Store`](fjc_core::store::Store) on one DynamoDB table
+//!   ([`DynamoStore`](dynamo::DynamoStore)), its creation and key migration.
 //! - [`fanout`]: Lambda's asynchronous `Invoke`, one per shard
 //!   ([`Fanout`](fjc_core::fanout::Fanout)).
 //! - [`wiring`]: the composition root: the SDK configuration loaded once, every
@@ -12,5 +14,6 @@
 //! implements a port of `fjc-core` and maps its service's errors into that
 //! port's error type; `fjc-core` never names an adapter.
 
+pub mod dynamo;
 pub mod fanout;
 pub mod wiring;

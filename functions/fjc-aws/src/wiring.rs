@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 
+use crate::dynamo::DynamoStore;
 use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::SystemClock;
 use fjc_core::config::Config;
@@ -16,7 +17,6 @@ use fjc_core::flink_auth::AuthedFlink;
 use fjc_core::secrets::{CachedSecrets, SecretsManager};
 use fjc_core::setup::{flink_clients, security};
 use fjc_core::snapshot::publish::{Dashboard, Publisher};
-use fjc_core::store::DynamoStore;
 
 /// The real secret source: Secrets Manager behind a per-process cache.
 pub type RealSecrets = CachedSecrets<SecretsManager>;
@@ -129,10 +129,10 @@ pub async fn build_with(
 /// `fjc bootstrap`, the LocalStack init hook and the tests).
 pub async fn bootstrap(
     config: &Config,
-) -> Result<fjc_core::store::bootstrap::Bootstrapped, CoreError> {
+) -> Result<crate::dynamo::bootstrap::Bootstrapped, CoreError> {
     let sdk = aws_config().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let done = fjc_core::store::bootstrap::ensure_table(&client, &config.table).await?;
+    let done = crate::dynamo::bootstrap::ensure_table(&client, &config.table).await?;
     let moved = DynamoStore::new(client, &config.table)
         .migrate_sort_keys()
         .await?;

@@ -23,7 +23,7 @@ use crate::store::Store;
 /// of types that implement the five traits, which is what
 /// [`Context::new`] builds from its arguments; callers never name a `Ports` type
 /// unless they write down a context's type, as `Context<(DynamoStore, …)>`
-/// (see [`crate::wiring::RealContext`]).
+/// (see `fjc_aws::wiring::RealContext`).
 pub trait Ports {
     /// Specs, job states, the lease, control items and history.
     type Store: Store;

@@ -2,7 +2,7 @@
 //! contract suites that decide whether a fake may stand in for the real thing.
 //!
 //! - [`InMemoryStore`]: a fake [`Store`](fjc_core::store::Store), in memory, with
-//!   the same contract as [`DynamoStore`](fjc_core::store::DynamoStore):
+//!   the same contract as `DynamoStore` (`fjc_aws::dynamo`):
 //!   optimistic versions, lease fencing, one-time run ids, shard key ranges.
 //! - [`ScriptedFlink`]: a fake [`FlinkApi`](fjc_flink::FlinkApi), an in-memory
 //!   model of a Flink 2.3 session cluster's REST semantics as the controller uses

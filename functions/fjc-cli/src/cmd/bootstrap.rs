@@ -1,7 +1,7 @@
 //! `fjc bootstrap`.
 
+use fjc_aws::dynamo::bootstrap::Bootstrapped;
 use fjc_aws::wiring::bootstrap;
-use fjc_core::store::bootstrap::Bootstrapped;
 
 use crate::exit::Failure;
 

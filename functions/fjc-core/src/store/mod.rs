@@ -1,14 +1,6 @@
 //! The store port: specs, job states and the reconcile lease, every change a
 //! conditional write.
 
-pub mod bootstrap;
-mod codec;
-pub mod dynamo;
-mod dynamo_control;
-mod dynamo_migrate;
-mod dynamo_revisions;
-mod dynamo_specs;
-
 use std::future::Future;
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +10,6 @@ use crate::clock::EpochMs;
 use crate::runs::Run;
 use crate::state::JobState;
 
-pub use dynamo::DynamoStore;
 pub use fjc_domain::runs::RunWrite;
 
 pub use fjc_domain::record::{ArtifactRefusal, ArtifactTrust, SpecRecord};

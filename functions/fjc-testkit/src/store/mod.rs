@@ -1,5 +1,5 @@
 //! [`InMemoryStore`]: a fake for tests, in memory, with the same contract as
-//! [`DynamoStore`](fjc_core::store::DynamoStore).
+//! `DynamoStore` (`fjc_aws::dynamo`).
 
 mod size;
 mod tables;
@@ -23,7 +23,7 @@ use fjc_core::store::{ControlStore, HistoryStore, SpecStore, StateStore};
 use tables::Tables;
 
 /// A fake for tests: in memory, same contract as
-/// [`DynamoStore`](fjc_core::store::DynamoStore).
+/// `DynamoStore` (`fjc_aws::dynamo`).
 ///
 /// Every rule the DynamoDB adapter enforces with a conditional write holds here
 /// too, checked by the same contract suite ([`crate::contract::store`]) that runs

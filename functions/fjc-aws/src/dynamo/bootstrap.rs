@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
 };
 
-use super::StoreError;
+use fjc_core::store::StoreError;
 
 /// What bootstrap did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

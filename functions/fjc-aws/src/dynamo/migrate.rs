@@ -1,13 +1,13 @@
 //! Moves spec and state items written before sharding (sort key = job id) to
-//! their bucketed sort key ([`crate::shard::sort_key`]). Run by `fjc bootstrap`;
+//! their bucketed sort key ([`fjc_core::shard::sort_key`]). Run by `fjc bootstrap`;
 //! idempotent, and each move is one transaction (put new, delete old at its
 //! version), so a crash mid-way leaves every item readable.
 
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
-use super::StoreError;
 use super::codec::{self, Item, SPEC_PK, STATE_PK, is_legacy, key, n};
-use super::dynamo::{DynamoStore, build_err};
+use super::{DynamoStore, build_err};
+use fjc_core::store::StoreError;
 
 impl DynamoStore {
     /// Moves every legacy spec and state item; how many moved.
@@ -29,7 +29,7 @@ impl DynamoStore {
 
     async fn move_item(&self, pk: &str, job_id: &str, mut item: Item) -> Result<(), StoreError> {
         let version = codec::get_n::<u64>(&item, "version", "legacy item")?;
-        item.extend(key(pk, &crate::shard::sort_key(job_id)));
+        item.extend(key(pk, &fjc_core::shard::sort_key(job_id)));
         let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(item))

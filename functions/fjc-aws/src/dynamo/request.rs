@@ -5,17 +5,13 @@
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use super::DynamoStore;
-use crate::shard::Shard;
-use crate::store::StoreError;
-use crate::store::codec::{Item, s};
+use super::codec::{Item, s};
+use fjc_core::shard::Shard;
+use fjc_core::store::StoreError;
 
 impl DynamoStore {
     /// An unconditional put; `what` names the item in errors ("write heartbeat").
-    pub(in crate::store) async fn put_plain(
-        &self,
-        item: Item,
-        what: &str,
-    ) -> Result<(), StoreError> {
+    pub(super) async fn put_plain(&self, item: Item, what: &str) -> Result<(), StoreError> {
         self.write();
         self.client
             .put_item()
@@ -28,7 +24,7 @@ impl DynamoStore {
     }
 
     /// Unconditional puts in one transaction: all are written or none.
-    pub(in crate::store) async fn put_together(
+    pub(super) async fn put_together(
         &self,
         items: Vec<Item>,
         what: &str,
@@ -48,7 +44,7 @@ impl DynamoStore {
         Ok(())
     }
 
-    pub(in crate::store) async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+    pub(super) async fn query_all(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         self.query_pages(pk, None).await
     }
 
@@ -98,7 +94,7 @@ impl DynamoStore {
         }
     }
 
-    pub(in crate::store) fn map_err<E, R>(&self, err: SdkError<E, R>, what: &str) -> StoreError
+    pub(super) fn map_err<E, R>(&self, err: SdkError<E, R>, what: &str) -> StoreError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
@@ -125,20 +121,18 @@ impl DynamoStore {
     }
 }
 
-pub(in crate::store) fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+pub(super) fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Other {
         message: format!("building request: {e}"),
     }
 }
 
-pub(in crate::store) fn is_condition_failure<E: ProvideErrorMetadata, R>(
-    err: &SdkError<E, R>,
-) -> bool {
+pub(super) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     err.code() == Some("ConditionalCheckFailedException")
 }
 
 /// Condition for writing an item we read at `version` (0 = must not exist yet).
-pub(in crate::store) fn version_condition(version: u64) -> &'static str {
+pub(super) fn version_condition(version: u64) -> &'static str {
     if version == 0 {
         "attribute_not_exists(pk)"
     } else {

@@ -1,9 +1,12 @@
 //! The DynamoDB adapter of [`Store`]: what each port method reads and writes.
 //!
-//! How a request is made (plain puts, paged queries, error mapping) is in
-//! `request`; writes fenced by the reconcile lease (state commits with their run
-//! writes, lease renewal and release) are in `fenced`. The spec, revision, control
-//! and migration items are in the `dynamo_*` modules beside this one.
+//! The item layout and its conversion to and from records is `codec`. How a
+//! request is made (plain puts, paged queries, error mapping) is in `request`;
+//! writes fenced by the reconcile lease (state commits with their run writes,
+//! lease renewal and release) are in `fenced`. The spec, revision and control
+//! items are in `specs`, `revisions` and `control`; [`bootstrap`] creates the
+//! table, and `migrate` moves items written before sharding (both for
+//! `fjc bootstrap`). Service errors become [`StoreError`]s.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,26 +16,32 @@ use aws_sdk_dynamodb::types::{
     Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
-use super::codec::{self, Item, LEASE_PK, RUNREQ_PK, SPEC_PK, STATE_PK, key, n, run_pk, s};
-use super::{
+use codec::{Item, LEASE_PK, RUNREQ_PK, SPEC_PK, STATE_PK, key, n, run_pk, s};
+use fjc_core::clock::EpochMs;
+use fjc_core::runs::Run;
+use fjc_core::shard::Shard;
+use fjc_core::state::JobState;
+use fjc_core::store::{
     AuditEntry, ControlStore, HistoryStore, LeaseGrant, LeaseHolder, LeaseOutcome, RunWrite,
     SpecRecord, SpecStore, StateStore, Store, StoreError, StoreStats,
 };
-use crate::clock::EpochMs;
-use crate::runs::Run;
-use crate::shard::Shard;
-use crate::state::JobState;
 
+pub mod bootstrap;
+mod codec;
+mod control;
 mod fenced;
+mod migrate;
 mod request;
+mod revisions;
+mod specs;
 
-pub(super) use request::{build_err, is_condition_failure, version_condition};
+use request::{build_err, is_condition_failure, version_condition};
 
 /// Store backed by one DynamoDB table (see `codec` for the item layout).
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
-    pub(super) client: Client,
-    pub(super) table: String,
+    client: Client,
+    table: String,
     reads: Arc<AtomicU64>,
     writes: Arc<AtomicU64>,
 }
@@ -58,11 +67,11 @@ impl DynamoStore {
         &self.client
     }
 
-    pub(super) fn read(&self) {
+    fn read(&self) {
         self.reads.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(super) fn write(&self) {
+    fn write(&self) {
         self.writes.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -296,7 +305,7 @@ impl ControlStore for DynamoStore {
     async fn request_command(
         &self,
         job_id: &str,
-        command: crate::revisions::Command,
+        command: fjc_core::revisions::Command,
         at: EpochMs,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
@@ -305,19 +314,22 @@ impl ControlStore for DynamoStore {
 
     async fn list_commands(
         &self,
-    ) -> Result<std::collections::BTreeMap<String, crate::revisions::Commands>, StoreError> {
+    ) -> Result<std::collections::BTreeMap<String, fjc_core::revisions::Commands>, StoreError> {
         self.command_items().await
     }
 
-    async fn control(&self) -> Result<crate::health::Control, StoreError> {
+    async fn control(&self) -> Result<fjc_core::health::Control, StoreError> {
         self.control_items().await
     }
 
-    async fn put_breaker(&self, breaker: &crate::breaker::Breaker) -> Result<u64, StoreError> {
+    async fn put_breaker(&self, breaker: &fjc_core::breaker::Breaker) -> Result<u64, StoreError> {
         self.put_breaker_item(breaker).await
     }
 
-    async fn put_heartbeat(&self, heartbeat: &crate::health::Heartbeat) -> Result<(), StoreError> {
+    async fn put_heartbeat(
+        &self,
+        heartbeat: &fjc_core::health::Heartbeat,
+    ) -> Result<(), StoreError> {
         self.put_heartbeat_item(heartbeat).await
     }
 }
@@ -331,14 +343,17 @@ impl HistoryStore for DynamoStore {
             .collect()
     }
 
-    async fn put_revision(&self, revision: &crate::revisions::Revision) -> Result<(), StoreError> {
+    async fn put_revision(
+        &self,
+        revision: &fjc_core::revisions::Revision,
+    ) -> Result<(), StoreError> {
         self.put_revision_item(revision).await
     }
 
     async fn list_revisions(
         &self,
         job_id: &str,
-    ) -> Result<Vec<crate::revisions::Revision>, StoreError> {
+    ) -> Result<Vec<fjc_core::revisions::Revision>, StoreError> {
         self.revision_items(job_id).await
     }
 

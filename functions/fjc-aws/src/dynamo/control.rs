@@ -2,9 +2,10 @@
 //! optimistic version) and the controller heartbeat (`HEARTBEAT`).
 
 use super::codec::{Item, corrupt, get_n, get_s, key, n, s};
-use super::{DynamoStore, StoreError};
-use crate::breaker::Breaker;
-use crate::health::{Control, Heartbeat};
+use super::{DynamoStore, is_condition_failure, version_condition};
+use fjc_core::breaker::Breaker;
+use fjc_core::health::{Control, Heartbeat};
+use fjc_core::store::StoreError;
 
 /// Partition key of the control items.
 pub const CTRL_PK: &str = "CTRL";
@@ -43,7 +44,7 @@ impl DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression(super::dynamo::version_condition(b.version));
+            .condition_expression(version_condition(b.version));
         if b.version > 0 {
             put = put
                 .expression_attribute_names("#v", "version")
@@ -52,7 +53,7 @@ impl DynamoStore {
         self.write();
         match put.send().await {
             Ok(_) => Ok(next),
-            Err(e) if super::dynamo::is_condition_failure(&e) => Err(StoreError::Conflict {
+            Err(e) if is_condition_failure(&e) => Err(StoreError::Conflict {
                 what,
                 expected: b.version,
             }),

@@ -6,10 +6,10 @@
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 
+use super::codec::{self, LEASE_PK, RUNREQ_PK, key, n, run_pk, s};
 use super::{DynamoStore, build_err, is_condition_failure};
-use crate::clock::EpochMs;
-use crate::store::codec::{self, LEASE_PK, RUNREQ_PK, key, n, run_pk, s};
-use crate::store::{LeaseGrant, RunWrite, StoreError};
+use fjc_core::clock::EpochMs;
+use fjc_core::store::{LeaseGrant, RunWrite, StoreError};
 
 impl DynamoStore {
     /// Sets the expiry of `lease` while it is still ours (same owner and fencing

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use super::DynamoStore;
 use super::codec::{self, Item, corrupt, get_s, key, n, s};
-use super::{AuditEntry, DynamoStore, StoreError};
-use crate::clock::EpochMs;
-use crate::revisions::{Command, Commands, Revision};
+use fjc_core::clock::EpochMs;
+use fjc_core::revisions::{Command, Commands, Revision};
+use fjc_core::store::{AuditEntry, StoreError};
 
 /// Partition key of the command items.
 pub const CMD_PK: &str = "CMD";
@@ -83,10 +84,10 @@ impl DynamoStore {
             Command::Rollback(Some(to)) => {
                 item.insert("to".into(), n(*to));
             }
-            Command::Restart(crate::revisions::RestartFrom::Empty) => {
+            Command::Restart(fjc_core::revisions::RestartFrom::Empty) => {
                 item.insert("from".into(), s("empty"));
             }
-            Command::Restart(crate::revisions::RestartFrom::Path(p)) => {
+            Command::Restart(fjc_core::revisions::RestartFrom::Path(p)) => {
                 item.insert("from".into(), s(format!("path:{p}")));
             }
             _ => {}
@@ -105,9 +106,9 @@ impl DynamoStore {
             let at = codec::get_n(&item, "requested_at", "command item")?;
             let command = match get_s(&item, "kind", "command item")? {
                 "restart" => Command::Restart(match item.get("from").and_then(|v| v.as_s().ok()) {
-                    None => crate::revisions::RestartFrom::Newest,
-                    Some(f) if f == "empty" => crate::revisions::RestartFrom::Empty,
-                    Some(p) => crate::revisions::RestartFrom::Path(
+                    None => fjc_core::revisions::RestartFrom::Newest,
+                    Some(f) if f == "empty" => fjc_core::revisions::RestartFrom::Empty,
+                    Some(p) => fjc_core::revisions::RestartFrom::Path(
                         p.strip_prefix("path:").unwrap_or(p).to_string(),
                     ),
                 }),

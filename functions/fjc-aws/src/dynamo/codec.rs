@@ -11,7 +11,7 @@
 //! | breaker | `CTRL` | `BREAKER#<cluster>` | body (JSON), version |
 //! | heartbeat | `CTRL` | `HEARTBEAT` | body (JSON) |
 //!
-//! `<bucket>` is the job's shard bucket, 4 hex digits ([`crate::shard::sort_key`]):
+//! `<bucket>` is the job's shard bucket, 4 hex digits ([`fjc_core::shard::sort_key`]):
 //! a shard's jobs are one key range of each partition.
 
 use std::collections::HashMap;
@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use fjc_spec::Fingerprint;
 
-use super::{SpecRecord, StoreError};
-use crate::state::JobState;
+use fjc_core::state::JobState;
+use fjc_core::store::{ArtifactTrust, AuditEntry, SpecRecord, StoreError};
 
 /// Partition key of spec items.
 pub const SPEC_PK: &str = "SPEC";
@@ -36,12 +36,12 @@ pub const ARTEVT_PK: &str = "ARTEVT";
 
 /// The key of a job's spec item.
 pub fn spec_key(job_id: &str) -> Item {
-    key(SPEC_PK, &crate::shard::sort_key(job_id))
+    key(SPEC_PK, &fjc_core::shard::sort_key(job_id))
 }
 
 /// The key of a job's state item.
 pub fn state_key(job_id: &str) -> Item {
-    key(STATE_PK, &crate::shard::sort_key(job_id))
+    key(STATE_PK, &fjc_core::shard::sort_key(job_id))
 }
 
 /// Partition key of the index items of one artifact location.
@@ -55,7 +55,7 @@ pub fn audit_pk(job_id: &str) -> String {
 }
 
 /// Audit entry → item (sort key orders by time).
-pub fn audit_to_item(e: &super::AuditEntry) -> Result<Item, StoreError> {
+pub fn audit_to_item(e: &AuditEntry) -> Result<Item, StoreError> {
     let what = format!("audit entry of {}", e.job_id);
     let json = serde_json::to_string(e).map_err(|err| corrupt(&what, err.to_string()))?;
     let nonce: u32 = rand::random();
@@ -68,7 +68,7 @@ pub fn audit_to_item(e: &super::AuditEntry) -> Result<Item, StoreError> {
 }
 
 /// Item → audit entry.
-pub fn audit_from_item(item: &Item) -> Result<super::AuditEntry, StoreError> {
+pub fn audit_from_item(item: &Item) -> Result<AuditEntry, StoreError> {
     let sk = get_s(item, "sk", "audit item")?;
     let what = format!("audit entry {sk}");
     serde_json::from_str(get_s(item, "entry", &what)?)
@@ -147,7 +147,7 @@ pub fn spec_to_item(r: &SpecRecord, version: u64) -> Result<Item, StoreError> {
     if let Some(v) = &r.artifact_version {
         item.insert("artifact_version".into(), s(v));
     }
-    if r.trust != super::ArtifactTrust::default() {
+    if r.trust != ArtifactTrust::default() {
         let trust = serde_json::to_string(&r.trust).map_err(|e| corrupt(&what, e.to_string()))?;
         item.insert("trust".into(), s(trust));
     }
@@ -215,7 +215,7 @@ pub fn state_from_item(item: &Item) -> Result<JobState, StoreError> {
 }
 
 /// Run → item.
-pub fn run_to_item(run: &crate::runs::Run) -> Result<Item, StoreError> {
+pub fn run_to_item(run: &fjc_core::runs::Run) -> Result<Item, StoreError> {
     let what = format!("run {} of {}", run.run_id, run.job_id);
     let json = serde_json::to_string(run).map_err(|e| corrupt(&what, e.to_string()))?;
     let mut item = key(&run_pk(&run.job_id), &run.run_id);
@@ -225,7 +225,7 @@ pub fn run_to_item(run: &crate::runs::Run) -> Result<Item, StoreError> {
 }
 
 /// Item → run.
-pub fn run_from_item(item: &Item) -> Result<crate::runs::Run, StoreError> {
+pub fn run_from_item(item: &Item) -> Result<fjc_core::runs::Run, StoreError> {
     let sk = get_s(item, "sk", "run item")?;
     let what = format!("run {sk}");
     serde_json::from_str(get_s(item, "run", &what)?)
@@ -241,7 +241,7 @@ pub(super) fn is_legacy(sk: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::Lifecycle;
+    use fjc_core::state::Lifecycle;
     use fjc_spec::JobType;
 
     #[test]

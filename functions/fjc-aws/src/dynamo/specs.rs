@@ -5,9 +5,9 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 use super::codec::{self, ARTEVT_PK, key, n, s};
-use super::dynamo::{build_err, version_condition};
-use super::{AuditEntry, DynamoStore, SpecRecord, StoreError};
-use crate::clock::EpochMs;
+use super::{DynamoStore, build_err, version_condition};
+use fjc_core::clock::EpochMs;
+use fjc_core::store::{AuditEntry, SpecRecord, StoreError};
 
 impl DynamoStore {
     fn put_item(&self, item: codec::Item) -> Result<TransactWriteItem, StoreError> {
