@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
+use fjc_aws::sts::caller_identity;
 use fjc_aws::wiring::{RealContext, aws_config, build};
 use fjc_core::artifact_event::{EventReport, handle_event};
-use fjc_core::audit::caller_identity;
 use fjc_core::config::Config;
 use fjc_core::executor::Outcome;
 use fjc_telemetry::emf;

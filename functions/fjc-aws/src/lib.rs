@@ -5,6 +5,8 @@
 //!   ([`DynamoStore`](dynamo::DynamoStore)), its creation and key migration.
 //! - [`fanout`]: Lambda's asynchronous `Invoke`, one per shard
 //!   ([`Fanout`](fjc_core::fanout::Fanout)).
+//! - [`secrets`]: Secrets Manager ([`SecretSource`](fjc_core::secrets::SecretSource)).
+//! - [`sts`]: the caller's IAM identity, for the audit trail.
 //! - [`wiring`]: the composition root: the SDK configuration loaded once, every
 //!   real adapter built from it, the reconcile context ([`wiring::RealContext`])
 //!   and the dashboard hook; `fjc bootstrap`'s table creation.
@@ -16,4 +18,6 @@
 
 pub mod dynamo;
 pub mod fanout;
+pub mod secrets;
+pub mod sts;
 pub mod wiring;

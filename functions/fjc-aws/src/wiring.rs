@@ -8,13 +8,14 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 
 use crate::dynamo::DynamoStore;
+use crate::secrets::SecretsManager;
 use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::SystemClock;
 use fjc_core::config::Config;
 use fjc_core::context::{Context, owner_id};
 use fjc_core::error::CoreError;
 use fjc_core::flink_auth::AuthedFlink;
-use fjc_core::secrets::{CachedSecrets, SecretsManager};
+use fjc_core::secrets::CachedSecrets;
 use fjc_core::setup::{flink_clients, security};
 use fjc_core::snapshot::publish::{Dashboard, Publisher};
 

@@ -1,23 +1,9 @@
-//! Who is calling: the IAM identity from STS, or the local user when there is
-//! no AWS identity. Recorded with every apply, delete, rollback and restart.
+//! Who is calling: the IAM identity from STS (`fjc_aws::sts`), or the local user
+//! when there is no AWS identity. Recorded with every apply, delete, rollback and
+//! restart.
 
 use crate::clock::EpochMs;
 use crate::store::AuditEntry;
-
-/// The caller's IAM ARN (STS `GetCallerIdentity`), or `local:<user>@<host>`.
-pub async fn caller_identity(sdk: &aws_config::SdkConfig) -> String {
-    let sts = aws_sdk_sts::Client::new(sdk);
-    match sts.get_caller_identity().send().await {
-        Ok(out) => match out.arn() {
-            Some(arn) => arn.to_string(),
-            None => local_user(),
-        },
-        Err(e) => {
-            tracing::debug!(error = %aws_sdk_sts::error::DisplayErrorContext(&e), "no AWS caller identity; using the local user");
-            local_user()
-        }
-    }
-}
 
 /// `local:<user>@<host>`.
 pub fn local_user() -> String {

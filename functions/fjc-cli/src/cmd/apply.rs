@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use fjc_aws::sts::caller_identity;
 use fjc_aws::wiring::{artifacts, aws_config, secrets, store};
 use fjc_core::apply::{Caller, SourcedSpec, apply, delete as delete_spec};
-use fjc_core::audit::caller_identity;
 use fjc_core::clock::SystemClock;
 use fjc_core::setup::security;
 

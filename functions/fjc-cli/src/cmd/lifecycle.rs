@@ -45,7 +45,7 @@ pub async fn request(job_id: &str, command: Command) -> Result<(), Failure> {
         }
     }
     let now = SystemClock.now_ms();
-    let actor = fjc_core::audit::caller_identity(&sdk).await;
+    let actor = fjc_aws::sts::caller_identity(&sdk).await;
     let fingerprint = Some(record.fingerprint.0.as_str());
     let mut audit = fjc_core::audit::entry(
         job_id,

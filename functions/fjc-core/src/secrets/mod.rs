@@ -2,7 +2,6 @@
 //! per-process cache with a TTL, `secret://id#key` references in specs, and the
 //! redaction of resolved values from anything we print or store.
 
-mod aws;
 mod cache;
 mod redact;
 mod reference;
@@ -12,7 +11,6 @@ use std::future::Future;
 
 use thiserror::Error;
 
-pub use aws::SecretsManager;
 pub use cache::CachedSecrets;
 pub use redact::Redactor;
 pub use reference::{SecretRef, has_secret_refs};

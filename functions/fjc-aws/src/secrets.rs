@@ -1,8 +1,8 @@
-//! The real secret source: AWS Secrets Manager.
+//! The real secret source: AWS Secrets Manager, an adapter of
+//! [`SecretSource`]; its errors become [`SecretError`]s.
 
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata};
-
-use super::{SecretError, SecretSource, SecretValue};
+use fjc_core::secrets::{SecretError, SecretSource, SecretValue};
 
 /// Secrets Manager, `GetSecretValue` on the `AWSCURRENT` stage.
 #[derive(Debug, Clone)]
