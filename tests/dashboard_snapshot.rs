@@ -6,10 +6,11 @@
 //! test starts or stops a job, so this test runs in the serial phase of
 //! scripts/test.sh (its name starts with `quiet_`).
 
+use fjc_aws::dashboard::Publisher;
+use fjc_aws::s3::publisher::{META_CONTENT, S3Publisher};
 use fjc_aws::wiring;
 use fjc_core::snapshot::Timing;
-use fjc_core::snapshot::publish::{Dashboard, PublishOutcome, Publisher};
-use fjc_core::snapshot::s3::{META_CONTENT, S3Publisher};
+use fjc_core::snapshot::publish::{Dashboard, PublishOutcome};
 use fjc_integration_tests::harness::{World, s3_client, unique};
 
 fn dashboard(s3: &aws_sdk_s3::Client, bucket: &str) -> Dashboard<Publisher> {

@@ -4,9 +4,9 @@
 
 use std::time::Instant;
 
+use fjc_aws::artifacts::Artifacts;
 use fjc_aws::dynamo::DynamoStore;
 use fjc_aws::wiring;
-use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::SystemClock;
 use fjc_core::config::ObserveMode;
 use fjc_core::context::{Context, Ports, owner_id};

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::harness::World;
+use fjc_aws::artifacts::Artifacts;
 use fjc_aws::dynamo::DynamoStore;
 use fjc_aws::wiring::RealSecrets;
-use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::{EpochMs, OffsetClock};
 use fjc_core::config::ReconcileConfig;
 use fjc_core::context::Context;

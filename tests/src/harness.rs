@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use fjc_aws::artifacts::Artifacts;
 use fjc_aws::dynamo::DynamoStore;
 use fjc_aws::wiring::{self, RealSecrets};
 use fjc_core::apply::{Applied, Caller, SourcedSpec, apply};
-use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::{OffsetClock, SystemClock};
 use fjc_core::config::{Config, ReconcileConfig};
 use fjc_core::context::{Context, owner_id};

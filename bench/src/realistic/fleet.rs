@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use fjc_aws::artifacts::Artifacts;
 use fjc_aws::wiring;
 use fjc_core::artifacts::{
-    ArtifactError, ArtifactInfo, ArtifactSource, Artifacts, FetchedArtifact, sha256_file,
+    ArtifactError, ArtifactInfo, ArtifactSource, FetchedArtifact, sha256_file,
 };
 use fjc_spec::JobSpec;
 use serde_json::json;

@@ -1,10 +1,17 @@
 //! The controller's AWS adapters, and the wiring that builds the real context
 //! from them.
 //!
+//! - [`artifacts`]: job jars from S3 or a local root
+//!   ([`ArtifactSource`](fjc_core::artifacts::ArtifactSource)).
+//! - [`dashboard`]: the configured snapshot targets, a directory and an S3
+//!   bucket, as one publisher for the dashboard hook.
 //! - [`dynamo`]: the [`Store`](fjc_core::store::Store) on one DynamoDB table
 //!   ([`DynamoStore`](dynamo::DynamoStore)), its creation and key migration.
 //! - [`fanout`]: Lambda's asynchronous `Invoke`, one per shard
 //!   ([`Fanout`](fjc_core::fanout::Fanout)).
+//! - [`s3`]: checkpoint storage on S3, read by restore discovery
+//!   ([`ObjectStore`](fjc_core::restore::ObjectStore)), and the dashboard bucket
+//!   ([`SnapshotPublisher`](fjc_core::snapshot::publish::SnapshotPublisher)).
 //! - [`secrets`]: Secrets Manager ([`SecretSource`](fjc_core::secrets::SecretSource)).
 //! - [`sts`]: the caller's IAM identity, for the audit trail.
 //! - [`wiring`]: the composition root: the SDK configuration loaded once, every
@@ -16,8 +23,11 @@
 //! implements a port of `fjc-core` and maps its service's errors into that
 //! port's error type; `fjc-core` never names an adapter.
 
+pub mod artifacts;
+pub mod dashboard;
 pub mod dynamo;
 pub mod fanout;
+pub mod s3;
 pub mod secrets;
 pub mod sts;
 pub mod wiring;

@@ -7,17 +7,21 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 
-use crate::dynamo::DynamoStore;
-use crate::secrets::SecretsManager;
-use fjc_core::artifacts::Artifacts;
 use fjc_core::clock::SystemClock;
 use fjc_core::config::Config;
 use fjc_core::context::{Context, owner_id};
 use fjc_core::error::CoreError;
 use fjc_core::flink_auth::AuthedFlink;
+use fjc_core::restore::Storage;
 use fjc_core::secrets::CachedSecrets;
 use fjc_core::setup::{flink_clients, security};
-use fjc_core::snapshot::publish::{Dashboard, Publisher};
+use fjc_core::snapshot::publish::Dashboard;
+
+use crate::artifacts::Artifacts;
+use crate::dashboard::Publisher;
+use crate::dynamo::DynamoStore;
+use crate::s3::S3Checkpoints;
+use crate::secrets::SecretsManager;
 
 /// The real secret source: Secrets Manager behind a per-process cache.
 pub type RealSecrets = CachedSecrets<SecretsManager>;
@@ -70,6 +74,12 @@ pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(s3)
 }
 
+/// Checkpoint storage: the local file system, and S3 through a client made from
+/// `sdk`.
+pub fn checkpoint_storage(sdk: &aws_config::SdkConfig) -> Storage {
+    Storage::with_s3(S3Checkpoints::new(s3_client(sdk)))
+}
+
 /// Everything, ready to reconcile.
 pub async fn build(config: &Config, owner_prefix: &str) -> Result<RealContext, CoreError> {
     build_with(&aws_config().await, config, owner_prefix).await
@@ -92,7 +102,7 @@ pub struct Wiring {
 pub async fn wire(config: &Config, owner_prefix: &str) -> Result<Wiring, CoreError> {
     let sdk = aws_config().await;
     let ctx = build_with(&sdk, config, owner_prefix).await?;
-    let dashboard = Dashboard::from_config(config, &sdk);
+    let dashboard = crate::dashboard::from_config(config, &sdk);
     Ok(Wiring {
         sdk,
         ctx,
@@ -122,7 +132,7 @@ pub async fn build_with(
         owner_id(owner_prefix),
     )
     .with_security(security)
-    .with_storage(fjc_core::restore::Storage::with_s3(s3_client(&sdk))))
+    .with_storage(checkpoint_storage(&sdk)))
 }
 
 /// Creates the table named in the configuration if needed, and moves items

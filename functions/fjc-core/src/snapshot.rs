@@ -4,7 +4,6 @@ pub mod dir;
 pub mod history;
 pub mod port;
 pub mod publish;
-pub mod s3;
 pub mod sample;
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,7 @@ pub async fn request(job_id: &str, command: Command) -> Result<(), Failure> {
     let record = super::spec_of_type(&store, job_id, JobType::Stream, command.kind()).await?;
     if let Command::Restart(RestartFrom::Path(path)) = &command {
         // The path must be a complete restore point now; the reconcile checks again.
-        let storage = fjc_core::restore::Storage::with_s3(fjc_aws::wiring::s3_client(&sdk));
+        let storage = fjc_aws::wiring::checkpoint_storage(&sdk);
         match storage.is_complete(path).await {
             Ok(true) => {}
             Ok(false) => {

@@ -2,7 +2,6 @@
 
 mod digest;
 pub mod signature;
-mod source;
 mod verify;
 
 use std::future::Future;
@@ -11,7 +10,6 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use digest::sha256_file;
-pub use source::Artifacts;
 pub use verify::{Refused, Verified, check_signature, verify_artifact};
 
 /// Where a spec's `artifact_path` points.

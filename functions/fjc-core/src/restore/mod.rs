@@ -5,4 +5,4 @@
 pub mod storage;
 
 pub use fjc_domain::restore::*;
-pub use storage::{Storage, StorageError};
+pub use storage::{ObjectStore, Storage, StorageError, StoredObject};

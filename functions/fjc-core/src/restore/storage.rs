@@ -1,12 +1,15 @@
 //! Checkpoint storage, read only: which subdirectories of a directory hold a
 //! complete restore point (`_metadata`), and since when. `file:` (and plain
 //! absolute paths) are read from the local file system, `s3://` (and Flink's
-//! `s3a://` / `s3p://` names for the same store) through S3. Any other scheme is
-//! refused by name.
+//! `s3a://` / `s3p://` names for the same store) through an [`ObjectStore`] (the
+//! S3 adapter is `fjc_aws::s3::S3Checkpoints`). Any other scheme is refused by
+//! name.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use aws_sdk_s3::error::DisplayErrorContext;
+use futures::future::BoxFuture;
 use thiserror::Error;
 
 use crate::clock::EpochMs;
@@ -50,6 +53,29 @@ impl StorageError {
     }
 }
 
+/// An object as checkpoint storage needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Its key.
+    pub key: String,
+    /// When it was last written, epoch ms (0 when the store does not say).
+    pub modified_at: EpochMs,
+}
+
+/// The object store behind `s3://` locations: the two reads [`Storage`] makes.
+/// Object-safe, so a [`Storage`] holds whichever adapter the process wired.
+/// An error is the service's own message; [`Storage`] adds the location.
+pub trait ObjectStore: Send + Sync + fmt::Debug {
+    /// Every object of `bucket` whose key starts with `prefix` (all pages).
+    fn list<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoredObject>, String>>;
+    /// Whether the object `key` of `bucket` exists.
+    fn exists<'a>(&'a self, bucket: &'a str, key: &'a str) -> BoxFuture<'a, Result<bool, String>>;
+}
+
 /// A location split into where it lives.
 enum Place<'a> {
     Local(&'a str),
@@ -86,7 +112,7 @@ fn place(location: &str) -> Result<Place<'_>, StorageError> {
 /// Reads checkpoint storage.
 #[derive(Debug, Clone, Default)]
 pub struct Storage {
-    s3: Option<aws_sdk_s3::Client>,
+    s3: Option<Arc<dyn ObjectStore>>,
 }
 
 impl Storage {
@@ -95,13 +121,15 @@ impl Storage {
         Storage { s3: None }
     }
 
-    /// Local file system and S3 through `client`.
-    pub fn with_s3(client: aws_sdk_s3::Client) -> Storage {
-        Storage { s3: Some(client) }
+    /// Local file system, and `s3://` locations through `objects`.
+    pub fn with_s3(objects: impl ObjectStore + 'static) -> Storage {
+        Storage {
+            s3: Some(Arc::new(objects)),
+        }
     }
 
-    fn s3(&self, location: &str) -> Result<&aws_sdk_s3::Client, StorageError> {
-        self.s3.as_ref().ok_or_else(|| StorageError::NoS3 {
+    fn s3(&self, location: &str) -> Result<&dyn ObjectStore, StorageError> {
+        self.s3.as_deref().ok_or_else(|| StorageError::NoS3 {
             location: location.to_string(),
         })
     }
@@ -129,38 +157,29 @@ impl Storage {
                     .collect())
             }
             Place::S3 { bucket, key } => {
-                let client = self.s3(dir)?;
+                let objects = self.s3(dir)?;
                 let list_prefix = if key.is_empty() {
                     prefix.to_string()
                 } else {
                     format!("{key}/{prefix}")
                 };
+                let listed = objects
+                    .list(bucket, &list_prefix)
+                    .await
+                    .map_err(|e| io(dir, e))?;
                 let mut out = Vec::new();
-                let mut pages = client
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(&list_prefix)
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| io(dir, DisplayErrorContext(&e).to_string()))?;
-                    for o in page.contents() {
-                        let Some(k) = o.key() else { continue };
-                        let rel = if key.is_empty() {
-                            k
-                        } else {
-                            k.strip_prefix(key).map_or(k, |r| r.trim_start_matches('/'))
-                        };
-                        // Exactly `<name>/_metadata` one level below `dir`.
-                        let Some((name, METADATA)) = rel.split_once('/') else {
-                            continue;
-                        };
-                        let at = o
-                            .last_modified()
-                            .and_then(|t| t.to_millis().ok())
-                            .unwrap_or(0);
-                        out.push((format!("{base}/{name}"), at));
-                    }
+                for o in &listed {
+                    let k = o.key.as_str();
+                    let rel = if key.is_empty() {
+                        k
+                    } else {
+                        k.strip_prefix(key).map_or(k, |r| r.trim_start_matches('/'))
+                    };
+                    // Exactly `<name>/_metadata` one level below `dir`.
+                    let Some((name, METADATA)) = rel.split_once('/') else {
+                        continue;
+                    };
+                    out.push((format!("{base}/{name}"), o.modified_at));
                 }
                 Ok(out)
             }
@@ -179,17 +198,16 @@ impl Storage {
                 }
             }
             Place::S3 { bucket, key } => {
-                let client = self.s3(location)?;
+                let objects = self.s3(location)?;
                 let object = if key.is_empty() {
                     METADATA.to_string()
                 } else {
                     format!("{key}/{METADATA}")
                 };
-                match client.head_object().bucket(bucket).key(object).send().await {
-                    Ok(_) => Ok(true),
-                    Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-                    Err(e) => Err(io(location, DisplayErrorContext(&e).to_string())),
-                }
+                objects
+                    .exists(bucket, &object)
+                    .await
+                    .map_err(|e| io(location, e))
             }
         }
     }

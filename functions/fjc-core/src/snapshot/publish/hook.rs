@@ -9,14 +9,11 @@ use fjc_flink::FlinkApi;
 use fjc_snapshot::Snapshot;
 use tracing::{debug, warn};
 
-use super::{Documents, PublishError, PublishOutcome, Publisher, Sink, SnapshotPublisher, encode};
+use super::{Documents, PublishError, PublishOutcome, Sink, SnapshotPublisher, encode};
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::context::{Context, Ports};
 use crate::cycle::CycleReport;
-use crate::snapshot::dir::DirPublisher;
 use crate::snapshot::history::HistoryCache;
-use crate::snapshot::s3::S3Publisher;
 use crate::snapshot::{Inputs, Timing, build};
 use crate::store::StateStore;
 
@@ -32,7 +29,8 @@ pub struct PublishReport {
 }
 
 /// The after-cycle hook: builds the snapshot from the cycle and publishes it to
-/// every configured target, each a `P` ([`Publisher`] for the configured ones).
+/// every configured target, each a `P` (the process picks the publisher type:
+/// `fjc_aws::dashboard::Publisher` for the configured directory and bucket).
 #[derive(Debug)]
 pub struct Dashboard<P> {
     sinks: Vec<Sink<P>>,
@@ -146,34 +144,6 @@ impl<P: SnapshotPublisher> Dashboard<P> {
             });
         }
         out
-    }
-}
-
-impl Dashboard<Publisher> {
-    /// The hook for `config.dashboard`, or `None` when no target is configured.
-    /// An S3 target's client is made from `sdk`.
-    pub fn from_config(
-        config: &Config,
-        sdk: &aws_config::SdkConfig,
-    ) -> Option<Dashboard<Publisher>> {
-        let d = &config.dashboard;
-        if !d.is_enabled() {
-            return None;
-        }
-        let mut publishers = Vec::new();
-        if let Some(dir) = &d.dir {
-            publishers.push(Publisher::Dir(DirPublisher::new(dir.clone())));
-        }
-        if let Some(bucket) = &d.bucket {
-            publishers.push(Publisher::S3(S3Publisher::from_sdk(sdk, bucket)));
-        }
-        Some(Dashboard::new(
-            publishers,
-            Timing {
-                interval_seconds: config.reconcile.interval_seconds,
-                heartbeat_refresh_seconds: d.heartbeat_seconds,
-            },
-        ))
     }
 }
 

@@ -1,14 +1,16 @@
-//! The real artifact source: a local root directory and S3.
+//! The real artifact source, an adapter of [`ArtifactSource`]: `s3://` paths
+//! from S3, and relative paths from a local root directory (local mode and
+//! tests); S3 and file system errors become [`ArtifactError`]s. One adapter for
+//! both, as a spec may name either.
 
 use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
-
-use super::{
+use fjc_core::artifacts::{
     ArtifactError, ArtifactInfo, ArtifactLocation, ArtifactSource, FetchedArtifact, sha256_file,
 };
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
 
 /// Artifacts from a local root and/or S3.
 #[derive(Debug, Clone)]

@@ -1,13 +1,14 @@
-//! S3 adapter: object `snapshot.json` in the dashboard bucket, and one object per job
-//! under `jobs/` (see [`fjc_snapshot::job_document_key`]). The content hash and
-//! heartbeat travel as object metadata, so deciding whether to write costs one HEAD
-//! (once per process; the [`Sink`](super::publish::Sink) remembers it after that).
+//! S3 adapter of the snapshot publisher port: object `snapshot.json` in the
+//! dashboard bucket, and one object per job under `jobs/` (see
+//! [`fjc_snapshot::job_document_key`]). The content hash and heartbeat travel as
+//! object metadata, so deciding whether to write costs one HEAD (once per
+//! process; the [`Sink`](fjc_core::snapshot::publish::Sink) remembers it after
+//! that). S3 errors become [`PublishError::S3`].
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
-
-use super::dir::SNAPSHOT_FILE;
-use super::port::{Encoded, PublishError, Published, SnapshotPublisher};
+use fjc_core::snapshot::dir::SNAPSHOT_FILE;
+use fjc_core::snapshot::port::{Encoded, PublishError, Published, SnapshotPublisher};
 
 /// Metadata key of the content hash (`x-amz-meta-fjc-content-sha256`).
 pub const META_CONTENT: &str = "fjc-content-sha256";
