@@ -21,7 +21,7 @@
 //! Place in the dependency direction: `fjc-domain` ← `fjc-core` (ports, executor,
 //! cycle, tick) ← `fjc-aws` ← the Lambda functions and `fjc`. Each adapter
 //! implements a port of `fjc-core` and maps its service's errors into that
-//! port's error type; `fjc-core` never names an adapter.
+//! port's error type; `fjc-core` names none of them.
 
 pub mod artifacts;
 pub mod dashboard;
