@@ -22,5 +22,6 @@ pub mod runs;
 pub mod schedule;
 pub mod scope;
 pub mod shard;
+pub mod snapshot;
 pub mod state;
 pub mod status;

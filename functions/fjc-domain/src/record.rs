@@ -54,3 +54,26 @@ pub struct ArtifactRefusal {
     /// Why.
     pub reason: String,
 }
+
+/// Who changed a spec, what, when, and the fingerprints from → to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Spec job id.
+    pub job_id: String,
+    /// When.
+    pub at: EpochMs,
+    /// Caller identity (IAM ARN, or `local:<user>@<host>`).
+    pub actor: String,
+    /// `create`, `update`, `delete`, `suspend`, `resume` (spec changes), `restart`,
+    /// `savepoint`, `rollback` (operator commands), `artifact-update`.
+    pub action: String,
+    /// Fingerprint before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Fingerprint after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// More about it (e.g. the artifact version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}

@@ -71,6 +71,23 @@ pub struct CycleReport {
 }
 
 impl CycleReport {
+    /// What the dashboard snapshot shows of this cycle.
+    pub fn facts(&self) -> crate::snapshot::CycleFacts<'_> {
+        crate::snapshot::CycleFacts {
+            started_at: self.started_at,
+            duration_ms: self.duration_ms,
+            actions: self.actions.len(),
+            failed_actions: self
+                .actions
+                .iter()
+                .filter(|a| matches!(a.outcome, Outcome::Failed(_)))
+                .count(),
+            waiting: self.plan.skipped.len(),
+            clusters: &self.clusters,
+            breakers: &self.breakers,
+        }
+    }
+
     /// Whether anything went wrong (unreachable cluster, failed action).
     pub fn has_errors(&self) -> bool {
         self.clusters.values().any(Result::is_err)

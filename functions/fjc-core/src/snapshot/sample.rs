@@ -136,7 +136,7 @@ fn finish(p: Parts, now: EpochMs) -> Snapshot {
         overviews: &overviews,
         history: &history,
         held: &held,
-        report: &report,
+        cycle: report.facts(),
         timing: Timing {
             interval_seconds: 60,
             heartbeat_refresh_seconds: 300,

@@ -100,7 +100,7 @@ fn snapshot_of(view: Loaded, clusters: BTreeMap<String, Result<usize, String>>) 
         overviews: &overviews,
         history: &BTreeMap::new(),
         held: &BTreeMap::new(),
-        report: &r,
+        cycle: r.facts(),
         timing: Timing {
             interval_seconds: 30,
             heartbeat_refresh_seconds: 60,
@@ -598,7 +598,7 @@ async fn a_new_process_rewrites_no_unchanged_job_document() {
         overviews: &BTreeMap::new(),
         history: &known,
         held: &BTreeMap::new(),
-        report: &r,
+        cycle: r.facts(),
         timing: Timing {
             interval_seconds: 30,
             heartbeat_refresh_seconds: 60,

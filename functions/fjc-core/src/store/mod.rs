@@ -3,7 +3,6 @@
 
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::clock::EpochMs;
@@ -12,30 +11,7 @@ use crate::state::JobState;
 
 pub use fjc_domain::runs::RunWrite;
 
-pub use fjc_domain::record::{ArtifactRefusal, ArtifactTrust, SpecRecord};
-
-/// Who changed a spec, what, when, and the fingerprints from → to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// Spec job id.
-    pub job_id: String,
-    /// When.
-    pub at: EpochMs,
-    /// Caller identity (IAM ARN, or `local:<user>@<host>`).
-    pub actor: String,
-    /// `create`, `update`, `delete`, `suspend`, `resume` (spec changes), `restart`,
-    /// `savepoint`, `rollback` (operator commands), `artifact-update`.
-    pub action: String,
-    /// Fingerprint before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Fingerprint after.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<String>,
-    /// More about it (e.g. the artifact version).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
+pub use fjc_domain::record::{ArtifactRefusal, ArtifactTrust, AuditEntry, SpecRecord};
 
 /// Proof of holding the reconcile lease; every state write is fenced by it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -104,7 +104,7 @@ impl<P: SnapshotPublisher> Dashboard<P> {
             overviews: &overviews,
             history: &history,
             held: &view.held,
-            report,
+            cycle: report.facts(),
             timing: self.timing,
             now: ctx.clock.now_ms(),
         });
