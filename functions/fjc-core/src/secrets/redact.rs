@@ -29,7 +29,7 @@ impl Redactor {
         self.values.is_empty()
     }
 
-    /// `text` with every remembered value replaced by [`MASK`].
+    /// `text` with every remembered value replaced by `***`.
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
         for v in &self.values {
