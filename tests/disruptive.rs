@@ -237,11 +237,9 @@ async fn disruptive_a_forgotten_stop_savepoint_is_found_in_storage() {
         replaces: Some(old.clone()),
         started_at: now,
         upgrade: Some(UpgradeProgress {
-            mode: fjc_spec::UpgradeMode::Savepoint,
             trigger_id: Some(trigger.clone()),
             savepoint_started_at: Some(now),
-            restore_from: None,
-            tried: Vec::new(),
+            ..UpgradeProgress::new(fjc_spec::UpgradeMode::Savepoint, None)
         }),
         purpose: Purpose::Deploy,
     });

@@ -216,3 +216,125 @@ async fn a_failing_savepoint_leaves_the_old_job_running_with_the_reason() {
     assert_eq!(fixed.last_savepoint.unwrap().kind, "savepoint");
     w.cleanup().await;
 }
+
+/// "Look again at" as a requeue, with the settings users run (checkpoints every
+/// 5 s, ticks a minute apart): a tick follows a savepoint upgrade with cycles of
+/// the requeued job, none of which waits; a tick with no time left leaves the
+/// upgrade paused, and minute-spaced ticks go on from its saved state. Either
+/// way one savepoint is taken and every count continues.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_savepoint_upgrade_is_followed_by_requeued_cycles_and_across_minute_spaced_ticks() {
+    use fjc_core::clock::Clock;
+    use fjc_core::cycle::Scope;
+    use fjc_core::executor::Outcome;
+    use fjc_core::tick::{TickPlan, TickReport, tick};
+
+    let w = World::new("upg-rq").await;
+    let mut spec = stream(&w, "upg-rq", UpgradeMode::Savepoint);
+    spec.deployment.checkpoint_interval = Some("5s".into());
+    let id = spec.job_id.clone();
+    let v1 = deploy(&w, spec.clone()).await;
+    counted(&w, &id, 10).await;
+    let scopes = [Scope::All];
+    let run_tick = |deadline: Option<i64>| {
+        let plan = TickPlan {
+            scopes: &scopes,
+            view: false,
+            publish: false,
+            correlation_id: None,
+            deadline,
+        };
+        tick::<_, fjc_aws::dashboard::Publisher>(&w.ctx, None, plan, |_, _| {})
+    };
+    let fingerprint = |s: &JobState| s.deployed_fingerprint.clone().map(|f| f.0);
+
+    // 1. One tick with time to follow: the first cycle's deploy pauses at its
+    //    first look (the savepoint in progress), requeued cycles go on with it.
+    spec.args.extend(["--note".to_string(), "v2".to_string()]);
+    let f2 = w.apply(vec![spec.clone()]).await[0].fingerprint.clone();
+    let done: TickReport = run_tick(None).await.expect("tick");
+    let first = &done.cycles[0];
+    assert_eq!(first.actions.len(), 1, "{:?}", first.actions);
+    assert!(
+        matches!(first.actions[0].outcome, Outcome::InProgress(_))
+            && first.actions[0].look_again_at.is_some(),
+        "the first cycle paused instead of waiting: {:?}",
+        first.actions[0]
+    );
+    assert!(done.requeued >= 1, "requeued cycles: {}", done.requeued);
+    eprintln!(
+        "one tick: {} cycles ({} requeued), {} ms in all",
+        done.cycles.len(),
+        done.requeued,
+        done.combined().map_or(0, |c| c.duration_ms)
+    );
+    for later in &done.cycles[1..] {
+        assert!(
+            later
+                .actions
+                .iter()
+                .all(|a| a.job_id == id && a.action == "resume"),
+            "a requeued cycle goes on with the operation: {:?}",
+            later.actions
+        );
+    }
+    let v2 = w.state(&id).await.expect("state");
+    assert_eq!(fingerprint(&v2).as_deref(), Some(f2.as_str()), "{v2:?}");
+    assert!(v2.operation.is_none(), "{v2:?}");
+    assert!(done.left_waiting.is_empty(), "{:?}", done.left_waiting);
+    assert_ne!(v2.flink_job_id, v1.flink_job_id);
+    w.wait_flink_state(
+        v2.flink_job_id.as_ref().unwrap(),
+        FlinkJobState::Running,
+        WAIT,
+    )
+    .await;
+
+    // 2. Ticks with no time left to follow (a Lambda near its deadline): the
+    //    upgrade pauses at each look, and the next tick, a minute later, goes
+    //    on from its saved state.
+    spec.args.extend(["--note".to_string(), "v3".to_string()]);
+    let f3 = w.apply(vec![spec.clone()]).await[0].fingerprint.clone();
+    let mut ticks = 0;
+    let v3 = loop {
+        ticks += 1;
+        assert!(ticks <= 30, "the upgrade did not finish in {ticks} ticks");
+        let deadline = w.clock.now_ms() + fjc_core::tick::REQUEUE_MARGIN_MS;
+        let done = run_tick(Some(deadline)).await.expect("tick");
+        assert_eq!(done.requeued, 0, "no time left: no requeued cycle");
+        let s = w.state(&id).await.expect("state");
+        if fingerprint(&s).as_deref() == Some(f3.as_str()) && s.operation.is_none() {
+            break s;
+        }
+        assert!(
+            !done.left_waiting.is_empty() || s.operation.is_some(),
+            "tick {ticks}: neither done nor waiting: {s:?}"
+        );
+        // Flink works in real time; the controller's clock moves a minute.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        w.clock.advance(60_000);
+    };
+    assert!(ticks >= 2, "the upgrade spanned ticks ({ticks})");
+    eprintln!("with no time left to follow: {ticks} minute-spaced ticks");
+    assert_eq!(
+        v3.last_savepoint.as_ref().map(|s| s.kind.as_str()),
+        Some("savepoint")
+    );
+    assert_eq!(
+        v3.last_savepoint.as_ref().map(|s| &s.from_job),
+        v2.flink_job_id.as_ref()
+    );
+    let live = w.live_jobs(&id).await;
+    assert_eq!(live.len(), 1, "exactly one job runs: {live:?}");
+    w.wait_flink_state(
+        v3.flink_job_id.as_ref().unwrap(),
+        FlinkJobState::Running,
+        WAIT,
+    )
+    .await;
+    let before = counter::latest(&counts(&w, &id));
+    let c = counted(&w, &id, before.values().max().copied().unwrap_or(0) + 3).await;
+    assert!(counter::resets(&c).is_empty(), "no count restarted: {c:?}");
+    assert!(counter::gaps(&c).is_empty(), "no count skipped: {c:?}");
+    w.cleanup().await;
+}

@@ -18,6 +18,7 @@ use fjc_core::flink_auth::AuthedFlink;
 use fjc_core::policy::Security;
 use fjc_core::state::JobState;
 use fjc_core::store::{ControlStore, SpecRecord, SpecStore, StateStore, Store};
+use fjc_core::tick::{TickPlan, tick};
 use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig, RetryPolicy};
 use fjc_flink::{FlinkApi, FlinkJobState, JobId, JobSummary};
 use fjc_spec::JobSpec;
@@ -322,8 +323,29 @@ impl World {
         fjc_core::apply::delete(&self.ctx.store, &self.ctx.clock, "local:it@test", job_id).await
     }
 
-    /// One reconcile cycle over everything.
+    /// One tick over everything, as the `reconcile` Lambda and `fjc reconcile`
+    /// run it: a cycle, then the cycles of the jobs whose operations asked to be
+    /// looked at again (within `cancel_wait_seconds`), told as one report
+    /// ([`fjc_core::tick::TickReport::combined`]).
     pub async fn cycle(&self) -> CycleReport {
+        let scopes = [Scope::All];
+        let plan = TickPlan {
+            scopes: &scopes,
+            view: false,
+            publish: false,
+            correlation_id: None,
+            deadline: None,
+        };
+        tick::<_, fjc_aws::dashboard::Publisher>(&self.ctx, None, plan, |_, _| {})
+            .await
+            .expect("cycle")
+            .combined()
+            .expect("a tick runs a cycle")
+    }
+
+    /// Exactly one reconcile cycle over everything: operations that ask to be
+    /// looked at again pause (the next cycle goes on with them).
+    pub async fn one_cycle(&self) -> CycleReport {
         reconcile(&self.ctx, &Scope::All).await.expect("cycle")
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use fjc_aws::sts::caller_identity;
 use fjc_aws::wiring::{RealContext, aws_config, build};
-use fjc_core::artifact_event::{EventReport, handle_event};
+use fjc_core::artifact_event::{EventReport, handle_event_until};
 use fjc_core::config::Config;
 use fjc_core::executor::Outcome;
 use fjc_telemetry::emf;
@@ -34,7 +34,8 @@ async fn main() -> Result<(), Error> {
         fjc_telemetry::join_xray(&span, event.context.xray_trace_id.as_deref());
         let result = async {
             tracing::info!("artifact event");
-            handle_event(ctx, &event.payload, debounce, actor).await
+            let deadline = i64::try_from(event.context.deadline).ok();
+            handle_event_until(ctx, &event.payload, debounce, actor, deadline).await
         }
         .instrument(span)
         .await;
@@ -92,5 +93,6 @@ fn summary(_ctx: &RealContext, report: &EventReport) -> Value {
         "actions": deployed,
         "failed": failed,
         "leases": report.cycles.iter().map(|c| format!("{:?}", c.lease)).collect::<Vec<_>>(),
+        "requeued": report.requeued.len(),
     })
 }

@@ -103,7 +103,10 @@ pub struct ReconcileConfig {
     pub lease_ttl_seconds: u64,
     /// Actions carried out at once.
     pub max_concurrency: usize,
-    /// How long a cycle waits for a cancelled job to stop before going on next cycle.
+    /// How long a tick follows the operations in flight, looking at each again
+    /// when it asks (e.g. a savepoint in progress, a cancelled job stopping),
+    /// before leaving them to the next tick; also how long an old job is given
+    /// to end by itself after its stop-savepoint before it is cancelled.
     pub cancel_wait_seconds: u64,
     /// Interval of `fjc reconcile --every` when none is given.
     pub interval_seconds: u64,

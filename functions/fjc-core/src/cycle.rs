@@ -229,6 +229,7 @@ async fn execute<P: Ports>(
         observed: &loaded.observed,
         commands: &loaded.commands,
         cluster_configs: crate::executor::ClusterConfigs::new(ctx.clusters.keys()),
+        looks: crate::executor::Looks::default(),
     };
     let results: Vec<Result<ActionReport, StoreError>> =
         futures::stream::iter(the_plan.actions.iter().map(|a| {

@@ -34,6 +34,10 @@ pub struct ActionReport {
     pub outcome: Outcome,
     /// How long the action took.
     pub duration_ms: u64,
+    /// When the action's operation asked to be looked at again (epoch ms): it
+    /// paused there, and its job is requeued for then
+    /// ([`crate::tick::tick`] runs a cycle of the requeued jobs).
+    pub look_again_at: Option<crate::clock::EpochMs>,
 }
 
 /// Everything one cycle's actions share.
@@ -53,6 +57,8 @@ pub struct Executor<'a, P: Ports> {
     /// Each cluster's configuration, read at most once per cycle, when a restore
     /// point is looked for.
     pub cluster_configs: ClusterConfigs,
+    /// When each job's operation asked to be looked at again (its action paused).
+    pub looks: drive::Looks,
 }
 
 pub(crate) type Step<T> = Result<T, CoreError>;
@@ -66,6 +72,7 @@ mod revisions;
 mod submit;
 mod upgrade;
 
+pub use drive::Looks;
 pub use restore::ClusterConfigs;
 
 use crate::operation::record::Seen;
@@ -135,11 +142,16 @@ impl<P: Ports> Executor<'_, P> {
                 Outcome::Failed(e.to_string())
             }
         };
+        let look_again_at = match action {
+            Action::CancelOrphan { .. } => None,
+            _ => self.looks.take(&job_id),
+        };
         Ok(ActionReport {
             job_id,
             action: action.name(),
             outcome,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            look_again_at,
         })
     }
 
@@ -169,8 +181,13 @@ impl<P: Ports> Executor<'_, P> {
     }
 
     fn observed_state(&self, cluster: &str, id: &JobId) -> Option<&fjc_flink::FlinkJobState> {
+        self.observed_job(cluster, id).map(|j| &j.state)
+    }
+
+    /// The job as the cycle saw it on `cluster`.
+    fn observed_job(&self, cluster: &str, id: &JobId) -> Option<&fjc_flink::JobSummary> {
         match self.observed.get(cluster) {
-            Some(Observation::Reachable(jobs)) => jobs.get(id).map(|j| &j.state),
+            Some(Observation::Reachable(jobs)) => jobs.get(id),
             _ => None,
         }
     }
@@ -216,7 +233,12 @@ impl<P: Ports> Executor<'_, P> {
             known.found = Some(Box::pin(self.restore_chain(s, Some(&record.spec))).await);
         }
         if let (Some(id), Some(s)) = (&needs.failure_cause, stored) {
-            known.failure_cause = Some(self.failure_cause(&s.cluster, id).await?.ok().flatten());
+            let Some(cause) = self.failure_cause(job_id, &s.cluster, id).await? else {
+                return Ok(Outcome::InProgress(format!(
+                    "waiting for Flink's failure cause of job {id}"
+                )));
+            };
+            known.failure_cause = Some(cause.ok().flatten());
         }
         let fresh = (JobId::random(), JobId::random());
         match start::intent(&start, known, fresh, self.backoff()) {
@@ -270,10 +292,10 @@ impl<P: Ports> Executor<'_, P> {
             end_wait_ms: self.end_wait_ms(),
             fresh_trigger: fjc_flink::rest::new_trigger_id(),
         };
+        let job_id = state.job_id.clone();
         let Some(mut deploy) = Deploy::resume(state, inputs) else {
             return Ok(Outcome::Done("no deploy in flight".into()));
         };
-        // It may carry state over (last-state waits for statistics to settle).
-        self.drive_within(&mut deploy, self.carry_budget()).await
+        self.drive(&job_id, &mut deploy).await
     }
 }

@@ -76,6 +76,10 @@ pub enum Operation {
         started_at: EpochMs,
         /// Asked for by `fjc savepoint` (else periodic).
         manual: bool,
+        /// Once the savepoint is recorded: the expired savepoints still to be
+        /// disposed of (the operation ends when none is left).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retention: Option<RetentionProgress>,
     },
     /// The spec was deleted: cancel `flink_job_ids`, then forget the job.
     Delete {
@@ -192,6 +196,51 @@ pub struct UpgradeProgress {
     /// (each one is skipped for the next candidate).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tried: Vec<String>,
+    /// `last-state` after the cancel: the old job's newest retained checkpoint
+    /// as last read, and since when that answer held (read again until it held
+    /// long enough, across cycles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settling: Option<Settling>,
+}
+
+/// Retention after a savepoint, as far as it got (see
+/// [`Operation::Savepoint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionProgress {
+    /// The savepoint just taken.
+    pub location: String,
+    /// Expired savepoints still to be disposed of, the next one last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queue: Vec<String>,
+    /// The disposal in progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<DisposalProgress>,
+    /// How many Flink confirmed so far.
+    #[serde(default)]
+    pub disposed: usize,
+}
+
+/// One savepoint's disposal through Flink.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisposalProgress {
+    /// The savepoint's location.
+    pub location: String,
+    /// Flink's trigger id of the disposal, once asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+    /// When the disposal was first asked for.
+    pub since: EpochMs,
+}
+
+/// A checkpoint-statistics answer and since when it held (see
+/// [`UpgradeProgress::settling`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settling {
+    /// The newest retained checkpoint read (its path and completion time), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<(String, EpochMs)>,
+    /// When that answer was first read.
+    pub since: EpochMs,
 }
 
 impl UpgradeProgress {
@@ -204,6 +253,7 @@ impl UpgradeProgress {
             savepoint_started_at: None,
             restore_from,
             tried: Vec::new(),
+            settling: None,
         }
     }
 }

@@ -66,10 +66,15 @@ struct CycleAnswer {
     failed: usize,
     /// Jobs held back this cycle (backoff, breaker, policy), each with a reason.
     waiting: usize,
-    /// Wall time of the cycle.
+    /// Wall time of the cycle, with the cycles of its requeued jobs.
     duration_ms: u64,
     /// Clusters whose observation failed.
     clusters_unreachable: usize,
+    /// Cycles of jobs whose operations asked to be looked at again (after the
+    /// first cycle, within this invocation).
+    requeued: usize,
+    /// Jobs still waiting to be looked at again: the next tick goes on with them.
+    left_waiting: usize,
 }
 
 /// What a sharded schedule tick did.
@@ -138,7 +143,8 @@ async fn handle(
         |_, report| emit_metrics(report),
     )
     .await?;
-    let report = done.cycles.first().ok_or("no cycle ran")?;
+    // Each job's action once, with its last outcome (requeued cycles included).
+    let report = &done.combined().ok_or("no cycle ran")?;
     Ok(Answer::Cycle(CycleAnswer {
         shard: match wanted {
             Request::Shard(s) => Some(s.to_string()),
@@ -154,6 +160,8 @@ async fn handle(
         waiting: report.plan.skipped.len(),
         duration_ms: report.duration_ms as u64,
         clusters_unreachable: unreachable_clusters(report),
+        requeued: done.requeued,
+        left_waiting: done.left_waiting.len(),
     }))
 }
 

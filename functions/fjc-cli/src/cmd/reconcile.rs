@@ -112,8 +112,13 @@ impl Round<'_> {
                 r.observe(&samples);
             }
             if let Look::Cycle(scope) = look {
-                if let Scope::Shard(s) = scope {
-                    println!("{s}:");
+                match scope {
+                    Scope::Shard(s) => println!("{s}:"),
+                    Scope::Jobs { ids, .. } => println!(
+                        "looking again at {}:",
+                        ids.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    Scope::All => {}
                 }
                 print_report(report);
             }

@@ -17,9 +17,11 @@ use crate::artifacts::verify_artifact;
 use crate::audit;
 use crate::clock::Clock;
 use crate::context::{Context, Ports};
-use crate::cycle::{CycleReport, Scope, reconcile};
+use crate::cycle::{CycleReport, Scope};
 use crate::error::CoreError;
+use crate::snapshot::dir::DirPublisher;
 use crate::store::{ArtifactRefusal, SpecRecord, SpecStore};
+use crate::tick::{TickPlan, tick};
 
 /// What became of one uploaded object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -48,6 +50,9 @@ pub struct EventReport {
     /// The reconciles of the accepted jobs: one per shard holding any (none when
     /// no job was accepted).
     pub cycles: Vec<CycleReport>,
+    /// The cycles that followed them: jobs whose operations asked to be looked at
+    /// again within the invocation (see [`crate::tick::Requeue`]).
+    pub requeued: Vec<CycleReport>,
 }
 
 /// Handles one S3 / EventBridge event. A malformed event is an error and
@@ -57,6 +62,19 @@ pub async fn handle_event<P: Ports>(
     event: &serde_json::Value,
     debounce: Duration,
     actor: &str,
+) -> Result<EventReport, CoreError> {
+    handle_event_until(ctx, event, debounce, actor, None).await
+}
+
+/// [`handle_event`] in an invocation that ends at `deadline` (epoch ms): the
+/// tick over the changed jobs follows their operations no closer to it than
+/// [`crate::tick::REQUEUE_MARGIN_MS`].
+pub async fn handle_event_until<P: Ports>(
+    ctx: &Context<P>,
+    event: &serde_json::Value,
+    debounce: Duration,
+    actor: &str,
+    deadline: Option<crate::clock::EpochMs>,
 ) -> Result<EventReport, CoreError> {
     let parsed = parse_event(event)?;
     let paths: BTreeSet<String> = parsed
@@ -80,15 +98,28 @@ pub async fn handle_event<P: Ports>(
         .iter()
         .flat_map(|o| o.accepted.iter().cloned())
         .collect();
-    // One scoped cycle per shard that holds an accepted job, under its lease.
-    let mut cycles = Vec::new();
-    for scope in Scope::jobs(accepted, ctx.settings.shards) {
-        cycles.push(reconcile(ctx, &scope).await?);
+    // One scoped cycle per shard that holds an accepted job, under its lease,
+    // then the cycles of the jobs requeued by their operations.
+    let scopes = Scope::jobs(accepted, ctx.settings.shards);
+    let (mut cycles, mut requeued) = (Vec::new(), Vec::new());
+    if !scopes.is_empty() {
+        let plan = TickPlan {
+            scopes: &scopes,
+            view: false,
+            publish: false,
+            correlation_id: None,
+            deadline,
+        };
+        cycles = tick::<P, DirPublisher>(ctx, None, plan, |_, _| {})
+            .await?
+            .cycles;
+        requeued = cycles.split_off(scopes.len().min(cycles.len()));
     }
     Ok(EventReport {
         objects,
         ignored: parsed.ignored,
         cycles,
+        requeued,
     })
 }
 

@@ -121,3 +121,16 @@ pub struct Loaded {
     /// How each cluster's observation call went.
     pub calls: BTreeMap<String, ClusterCall>,
 }
+
+impl Loaded {
+    /// Takes in what a later, maybe narrower, look loaded: its specs and states
+    /// by job, its observations by cluster, and the stored control items.
+    pub fn overlay(&mut self, later: &Loaded) {
+        self.specs.extend(later.specs.clone());
+        self.states.extend(later.states.clone());
+        self.observed.extend(later.observed.clone());
+        self.calls.extend(later.calls.clone());
+        self.held.extend(later.held.clone());
+        self.control = later.control.clone();
+    }
+}

@@ -13,6 +13,6 @@ impl<P: Ports> Executor<'_, P> {
         let record = self.spec(job_id)?;
         let stored = self.states.get(job_id);
         let mut op = BatchRun::new(record, stored, step, JobId::random(), self.now());
-        self.drive(&mut op).await
+        self.drive(job_id, &mut op).await
     }
 }

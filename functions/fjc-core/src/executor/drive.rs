@@ -1,9 +1,12 @@
 //! Carrying out what an operation asks ([`crate::operation`]): one place that
-//! turns effects into port calls and answers, and that waits for a "look again
-//! at" only within the cycle's budget (`reconcile.cancel_wait_seconds`); past it
-//! the operation pauses and a later cycle goes on from its saved state.
+//! turns effects into port calls and answers. It never waits: when an operation
+//! asks to be looked at again, it pauses there (its progress is saved) and its
+//! job is requeued for that time, as a controller's work queue does; the tick
+//! runs a cycle of the requeued jobs then ([`crate::tick`]), or the next cycle
+//! goes on from the saved state.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use fjc_flink::FlinkApi;
 use tracing::warn;
@@ -29,21 +32,10 @@ struct Memo {
 }
 
 impl<P: Ports> Executor<'_, P> {
-    /// Steps `op` to its end, or until it would have to wait past the cycle's
-    /// budget. Store failures (a lost lease) stop it as errors.
-    pub(crate) async fn drive<O: Operation>(&self, op: &mut O) -> Step<O::Ending> {
-        let budget = Duration::from_secs(self.ctx.settings.cancel_wait_seconds);
-        self.drive_within(op, budget).await
-    }
-
-    /// [`Self::drive`] with a budget of its own, for an operation that cannot
-    /// be paused part way (its progress lives only in this cycle).
-    pub(crate) async fn drive_within<O: Operation>(
-        &self,
-        op: &mut O,
-        budget: Duration,
-    ) -> Step<O::Ending> {
-        let deadline = tokio::time::Instant::now() + budget;
+    /// Steps `op` (of job `job_id`) to its end, or until it asks to be looked
+    /// at again: then it pauses, and the job is requeued for that time. Store
+    /// failures (a lost lease) stop it as errors.
+    pub(crate) async fn drive<O: Operation>(&self, job_id: &str, op: &mut O) -> Step<O::Ending> {
         let mut answer = None;
         let mut memo = Memo::default();
         loop {
@@ -52,11 +44,8 @@ impl<P: Ports> Executor<'_, P> {
                     answer = Some(Box::pin(self.carry_out(effect, &mut memo)).await?);
                 }
                 Next::LookAgainAt { at, why } => {
-                    let wait = Duration::from_millis(u64::try_from(at - self.now()).unwrap_or(0));
-                    if tokio::time::Instant::now() + wait > deadline {
-                        return Ok(op.paused(why));
-                    }
-                    tokio::time::sleep(wait).await;
+                    self.looks.requeue(job_id, at);
+                    return Ok(op.paused(why));
                 }
                 Next::Done(ending) => return Ok(ending),
                 Next::Fail(error) => return Err(error.into()),
@@ -224,16 +213,23 @@ impl<P: Ports> Executor<'_, P> {
         })
     }
 
-    /// Flink's failure cause of a FAILED job, asked again for a few seconds
-    /// while Flink's exception history has none yet.
+    /// Flink's failure cause of job `job_id`'s FAILED Flink job, asked again
+    /// (requeued) for a few seconds after it ended while Flink has none yet:
+    /// `None` while it is waited for.
     pub(crate) async fn failure_cause(
         &self,
+        job_id: &str,
         cluster: &str,
         job: &fjc_flink::JobId,
-    ) -> Step<Result<Option<String>, fjc_flink::FlinkError>> {
-        self.drive(&mut crate::operation::cause::FailureCause::new(
-            cluster, job,
-        ))
+    ) -> Step<Option<Result<Option<String>, fjc_flink::FlinkError>>> {
+        let ended_at = self
+            .observed_job(cluster, job)
+            .map(|j| j.end_time_ms)
+            .filter(|t| *t > 0);
+        self.drive(
+            job_id,
+            &mut crate::operation::cause::FailureCause::new(cluster, job, ended_at),
+        )
         .await
     }
 
@@ -265,5 +261,24 @@ fn port(e: crate::store::StoreError) -> StepError {
     StepError::Port {
         message: e.to_string(),
         retryable: e.is_retryable(),
+    }
+}
+
+/// When each job's operation asked to be looked at again, this cycle (the
+/// earliest time per job).
+#[derive(Debug, Default)]
+pub struct Looks(Mutex<BTreeMap<String, crate::clock::EpochMs>>);
+
+impl Looks {
+    fn requeue(&self, job_id: &str, at: crate::clock::EpochMs) {
+        if let Ok(mut looks) = self.0.lock() {
+            let when = looks.entry(job_id.to_string()).or_insert(at);
+            *when = (*when).min(at);
+        }
+    }
+
+    /// The time `job_id` asked to be looked at again, taken out.
+    pub fn take(&self, job_id: &str) -> Option<crate::clock::EpochMs> {
+        self.0.lock().ok()?.remove(job_id)
     }
 }

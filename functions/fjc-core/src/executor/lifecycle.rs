@@ -31,7 +31,7 @@ impl<P: Ports> Executor<'_, P> {
         let Some(mut op) = Suspend::resume(&state, carry) else {
             return Ok(Outcome::Done("no suspend in flight".into()));
         };
-        self.drive_within(&mut op, self.carry_budget()).await
+        self.drive(&state.job_id, &mut op).await
     }
 
     /// A savepoint of the running job: its trigger id recorded first
@@ -58,10 +58,11 @@ impl<P: Ports> Executor<'_, P> {
 
     pub(crate) async fn continue_savepoint(&self, state: JobState) -> Step<Outcome> {
         let settings = Settings::of(&self.spec(&state.job_id)?.spec, self.backoff());
+        let job_id = state.job_id.clone();
         let Some(mut op) = TakeSavepoint::resume(state, settings) else {
             return Ok(Outcome::Done("no savepoint in flight".into()));
         };
-        self.drive(&mut op).await
+        self.drive(&job_id, &mut op).await
     }
 
     /// Deploys revision `to` (default: the last stable one) again

@@ -18,10 +18,18 @@ impl<P: Ports> Executor<'_, P> {
     pub(crate) async fn record(&self, job_id: &str, seen: Seen) -> Step<Outcome> {
         let state = self.stored(job_id)?;
         let cause = match RecordSeen::needs_cause(&state, &seen) {
-            Some(id) => Some(self.failure_cause(&state.cluster, &id).await?),
+            Some(id) => match self.failure_cause(job_id, &state.cluster, &id).await? {
+                Some(cause) => Some(cause),
+                None => {
+                    return Ok(Outcome::InProgress(format!(
+                        "waiting for Flink's failure cause of job {id}"
+                    )));
+                }
+            },
             None => None,
         };
-        self.drive(&mut RecordSeen::new(state, seen, cause)).await
+        self.drive(job_id, &mut RecordSeen::new(state, seen, cause))
+            .await
     }
 
     /// Records the spec's fingerprint as deployed; nothing is sent to Flink.
@@ -35,7 +43,8 @@ impl<P: Ports> Executor<'_, P> {
 
     /// Cancels a job this controller submitted that no state accounts for.
     pub(crate) async fn cancel_orphan(&self, cluster: &str, id: &JobId) -> Step<Outcome> {
-        self.drive(&mut CancelOrphan::new(cluster, id)).await
+        // An orphan has no job of ours to requeue: its cancel never waits.
+        self.drive("", &mut CancelOrphan::new(cluster, id)).await
     }
 
     /// Records the delete of a deleted spec's job ([`delete::intent`]), then
@@ -55,6 +64,6 @@ impl<P: Ports> Executor<'_, P> {
         let Some(mut op) = Delete::resume(&state, live) else {
             return Ok(Outcome::Done("no delete in flight".into()));
         };
-        self.drive(&mut op).await
+        self.drive(&state.job_id, &mut op).await
     }
 }

@@ -1,8 +1,6 @@
 //! Replacing a running stream job without losing its state: the carry-over
 //! ([`crate::operation::carry`]) carried out.
 
-use std::time::Duration;
-
 use fjc_flink::JobId;
 use fjc_flink::rest::new_trigger_id;
 
@@ -27,12 +25,5 @@ impl<P: Ports> Executor<'_, P> {
     pub(crate) fn end_wait_ms(&self) -> i64 {
         let wait = self.ctx.settings.cancel_wait_seconds;
         i64::try_from(wait.saturating_mul(1000)).unwrap_or(i64::MAX)
-    }
-
-    /// The in-cycle budget of an operation that carries state over: at least
-    /// the time checkpoint statistics take to settle, since what was seen of
-    /// them is not kept for a later cycle.
-    pub(crate) fn carry_budget(&self) -> Duration {
-        Duration::from_secs(self.ctx.settings.cancel_wait_seconds.max(5))
     }
 }

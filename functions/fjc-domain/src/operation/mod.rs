@@ -5,7 +5,13 @@
 //! a wait) and the time, and says what comes next: an [`Effect`] to carry out, a
 //! time to look again at, or the end. The executor only carries effects out and
 //! feeds their answers back (`fjc_core::executor`'s `drive`); it makes no lifecycle
-//! decision and has no polling loop of its own.
+//! decision and has no polling loop of its own. When an operation asks to be
+//! looked at again, the executor does not wait: the operation pauses (its
+//! progress is saved) and its job is requeued for that time, as a controller's
+//! work queue does; a cycle of the requeued job then goes on from the saved
+//! state (`fjc_core::tick`). So every wait whose bound spans cycles (an old job
+//! ending after its savepoint, statistics settling, a disposal, a failure cause)
+//! keeps its start in the state or takes it from Flink, never in memory.
 //!
 //! Every change an operation must survive a crash with is written through
 //! [`Effect::Save`] before the Flink call that depends on it. A machine rebuilt
@@ -55,9 +61,10 @@ pub enum Outcome {
 pub enum Next<E> {
     /// Carry this out and step again with its [`Answer`].
     Do(Effect),
-    /// Nothing to do before `at`; then step again with no answer. When `at` lies
-    /// beyond what the cycle may wait, the operation is paused (see
-    /// [`Operation::paused`]) and a later cycle goes on from its saved state.
+    /// Nothing to do before `at`. The operation is paused there (see
+    /// [`Operation::paused`]) and its job requeued for `at`: a later cycle goes
+    /// on from its saved state. A machine that is stepped on instead (the unit
+    /// tests' clock jumps) steps again with no answer.
     LookAgainAt {
         /// Epoch milliseconds.
         at: EpochMs,
@@ -311,8 +318,9 @@ pub trait Operation {
     /// wait).
     fn step(&mut self, answer: Option<Answer>, now: EpochMs) -> Next<Self::Ending>;
 
-    /// The cycle may not wait for `why` any longer: what to end with now. The
-    /// saved state is where a later cycle goes on from.
+    /// The operation waits for `why` (it asked to be looked at again): what to
+    /// end this cycle's action with. The saved state is where a later cycle goes
+    /// on from.
     fn paused(&mut self, why: String) -> Self::Ending;
 }
 

@@ -3,7 +3,9 @@
 //! A read right after the job ended may still name a checkpoint that newer ones
 //! have since subsumed and deleted: Flink caches the statistics
 //! (`web.refresh-interval`, 3 s by default). So they are read until the answer
-//! has held for [`SETTLE_MS`].
+//! has held for [`SETTLE_MS`]. The answer and since when it held can be carried
+//! from one cycle to the next ([`SettledCheckpoints::seeded`],
+//! [`SettledCheckpoints::seen`]), so a wait that spans cycles still ends.
 
 use fjc_flink::{CheckpointStats, FlinkError, JobId};
 
@@ -35,6 +37,18 @@ impl<T, P: Fn(CheckpointStats) -> Option<T>> SettledCheckpoints<T, P> {
             pick,
             seen: None,
         }
+    }
+
+    /// Goes on from an answer read earlier (`since` it held), e.g. in an
+    /// earlier cycle.
+    pub fn seeded(mut self, seen: Option<(Option<T>, EpochMs)>) -> Self {
+        self.seen = seen;
+        self
+    }
+
+    /// The last answer and since when it held, to carry to a later cycle.
+    pub fn seen(&self) -> Option<(&Option<T>, EpochMs)> {
+        self.seen.as_ref().map(|(v, since)| (v, *since))
     }
 }
 

@@ -41,7 +41,7 @@ impl StopJob {
     }
 
     /// Waits for `job` to end by itself (after a stop-with-savepoint), without
-    /// cancelling it: ends `false` when the cycle may wait no longer.
+    /// cancelling it: ends `false` when it pauses (the job is not over yet).
     pub fn wait_for_end(cluster: &str, job: &JobId) -> StopJob {
         StopJob {
             cluster: cluster.to_string(),

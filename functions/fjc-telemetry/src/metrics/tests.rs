@@ -102,6 +102,7 @@ fn action(job: &str, action: &'static str, outcome: Outcome, ms: u64) -> ActionR
         action,
         outcome,
         duration_ms: ms,
+        look_again_at: None,
     }
 }
 

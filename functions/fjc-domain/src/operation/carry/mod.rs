@@ -111,6 +111,12 @@ enum Stage {
     CheckingFreshness,
     /// `last-state` after the cancel.
     Settling(SettledCheckpoints<(String, EpochMs), Newest>),
+    /// The statistics' answer so far is being saved; then look again at `at`.
+    SavingSettle {
+        settle: SettledCheckpoints<(String, EpochMs), Newest>,
+        at: EpochMs,
+        why: String,
+    },
     /// `last-state` found no young checkpoint: the switch to a savepoint is saved.
     SwitchingToSavepoint,
     /// The new trigger id is being saved.
@@ -200,7 +206,17 @@ impl CarryOver {
         };
         if let Some(from) = p.restore_from {
             return match p.mode {
-                UpgradeMode::Savepoint => self.wait_end(from, now),
+                UpgradeMode::Savepoint => {
+                    // Waiting since the savepoint was recorded (a later cycle
+                    // goes on with the same deadline).
+                    let since = self
+                        .state
+                        .last_savepoint
+                        .as_ref()
+                        .filter(|s| s.location == from && s.at <= now)
+                        .map_or(now, |s| s.at);
+                    self.wait_end(from, since, now)
+                }
                 _ => self.stop(AfterStop::Ready(Some(from)), now),
             };
         }
@@ -224,13 +240,9 @@ impl CarryOver {
         self.step(None, now)
     }
 
-    fn wait_end(&mut self, from: String, now: EpochMs) -> Next<Carry> {
+    fn wait_end(&mut self, from: String, since: EpochMs, now: EpochMs) -> Next<Carry> {
         let wait = StopJob::wait_for_end(&self.state.cluster, &self.old);
-        self.stage = Stage::Ending {
-            wait,
-            since: now,
-            from,
-        };
+        self.stage = Stage::Ending { wait, since, from };
         self.step(None, now)
     }
 }
@@ -317,10 +329,15 @@ impl Operation for CarryOver {
             (Stage::SavingRestorePoint { location, wait_end }, Some(Answer::Saved(s))) => {
                 self.state = *s;
                 if wait_end {
-                    self.wait_end(location, now)
+                    self.wait_end(location, now, now)
                 } else {
                     Next::Done(Carry::Ready(Some(location)))
                 }
+            }
+            (Stage::SavingSettle { settle, at, why }, Some(Answer::Saved(s))) => {
+                self.state = *s;
+                self.stage = Stage::Settling(settle);
+                Next::LookAgainAt { at, why }
             }
             (Stage::SavingOverrun { message }, Some(Answer::Saved(s))) => {
                 self.state = *s;
@@ -343,7 +360,7 @@ impl Operation for CarryOver {
                 "waiting for old job {} to end after its savepoint",
                 self.old
             )),
-            Stage::Settling(_) => Carry::Wait(format!(
+            Stage::Settling(_) | Stage::SavingSettle { .. } => Carry::Wait(format!(
                 "waiting for job {}'s checkpoint statistics to settle",
                 self.old
             )),

@@ -4,11 +4,11 @@
 
 use fjc_flink::FlinkError;
 
-use super::{AfterStop, Carry, CarryOver, Newest, Stage, newest};
+use super::{AfterStop, Carry, CarryOver, Newest, Stage, newest, progress};
 use crate::clock::EpochMs;
 use crate::operation::settle::SettledCheckpoints;
 use crate::operation::{Answer, Next, Operation, StepError, unexpected};
-use crate::state::SavepointRecord;
+use crate::state::{SavepointRecord, Settling};
 
 impl CarryOver {
     /// A step of a nested machine (stop, wait for the end, settle).
@@ -18,11 +18,18 @@ impl CarryOver {
                 Next::Done(Ok(_)) => match std::mem::replace(then, AfterStop::Settle) {
                     AfterStop::Ready(from) => Next::Done(Carry::Ready(from)),
                     AfterStop::Settle => {
-                        self.stage = Stage::Settling(SettledCheckpoints::new(
-                            &self.state.cluster,
-                            &self.old,
-                            newest as Newest,
-                        ));
+                        // An answer an earlier cycle read goes on holding.
+                        let seen = progress(&mut self.state)
+                            .and_then(|p| p.settling.clone())
+                            .map(|s| (s.newest, s.since));
+                        self.stage = Stage::Settling(
+                            SettledCheckpoints::new(
+                                &self.state.cluster,
+                                &self.old,
+                                newest as Newest,
+                            )
+                            .seeded(seen),
+                        );
                         self.step(None, now)
                     }
                 },
@@ -39,6 +46,7 @@ impl CarryOver {
                 other => lift(other),
             },
             Stage::Settling(settle) => match settle.step(answer, now) {
+                Next::LookAgainAt { at, why } => self.settle_later(at, why),
                 Next::Done(Ok(Some(Some((location, at))))) => {
                     let record = SavepointRecord {
                         location,
@@ -52,6 +60,31 @@ impl CarryOver {
                 other => lift(other),
             },
             _ => unexpected("carry-over", answer),
+        }
+    }
+}
+
+impl CarryOver {
+    /// The statistics are read again at `at`, maybe in a later cycle: the answer
+    /// and since when it held are saved first when they changed.
+    fn settle_later(&mut self, at: EpochMs, why: String) -> Next<Carry> {
+        let Stage::Settling(settle) = std::mem::replace(&mut self.stage, Stage::Begin) else {
+            return Next::Fail(StepError::Defect("settling without a settle".into()));
+        };
+        let mark = settle.seen().map(|(newest, since)| Settling {
+            newest: newest.clone(),
+            since,
+        });
+        match progress(&mut self.state) {
+            Some(p) if p.settling != mark => {
+                p.settling = mark;
+                self.stage = Stage::SavingSettle { settle, at, why };
+                self.save()
+            }
+            _ => {
+                self.stage = Stage::Settling(settle);
+                Next::LookAgainAt { at, why }
+            }
         }
     }
 }

@@ -9,11 +9,13 @@
 //! 2. look at it every [`LOOK_EVERY_MS`] until it completes, fails, or overruns
 //!    `savepoint_timeout`;
 //! 3. completed: record it, with any savepoint of this job that Flink completed
-//!    after an earlier step gave up on it, and end the operation (saved);
-//! 4. dispose of savepoints beyond the retention limits through Flink, never the
-//!    newest, the newest restore point or the one the deployed version started
-//!    from. A savepoint leaves the history only once Flink confirmed its
-//!    disposal (or that it is already gone).
+//!    after an earlier step gave up on it, and the expired savepoints to dispose
+//!    of (saved; with none, the operation ends here);
+//! 4. dispose of them through Flink one after another: never the newest, the
+//!    newest restore point or the one the deployed version started from. A
+//!    savepoint leaves the history only once Flink confirmed its disposal (or
+//!    that it is already gone). The disposal in progress is saved before the
+//!    operation waits for it, so a later cycle asks about the same one.
 
 mod retention;
 
@@ -71,6 +73,8 @@ pub struct TakeSavepoint {
     trigger: String,
     started_at: EpochMs,
     stage: Stage,
+    /// The retention as last saved (a wait saves it only when it changed).
+    saved_retention: Option<crate::state::RetentionProgress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,27 +91,14 @@ enum Stage {
     SavingResult { location: String },
     /// Saving a failure; ends with the message.
     SavingFailure { message: String },
-    /// Disposing of expired savepoints, one after another.
-    Retaining(Retention),
-    /// Saving the history without the disposed savepoints.
+    /// Disposing of the expired savepoints the recorded retention lists.
+    Retaining,
+    /// Saving the retention so far; then look again at `at`.
+    SavingDisposal { at: EpochMs, why: String },
+    /// Saving the history without the disposed savepoints (the end).
     SavingRetention { location: String, disposed: usize },
     /// Over.
     Over,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Retention {
-    location: String,
-    queue: Vec<String>,
-    current: Option<Disposal>,
-    gone: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Disposal {
-    location: String,
-    trigger: Option<String>,
-    since: EpochMs,
 }
 
 /// How a savepoint starts.
@@ -148,6 +139,7 @@ pub fn intent(
         trigger_id: trigger,
         started_at: now,
         manual,
+        retention: None,
     });
     Intent::Record(state)
 }
@@ -159,6 +151,7 @@ impl TakeSavepoint {
             flink_job_id,
             trigger_id,
             started_at,
+            retention,
             ..
         }) = &state.operation
         else {
@@ -168,9 +161,14 @@ impl TakeSavepoint {
             job: flink_job_id.clone(),
             trigger: trigger_id.clone(),
             started_at: *started_at,
+            stage: if retention.is_some() {
+                Stage::Retaining
+            } else {
+                Stage::AskFirst
+            },
+            saved_retention: retention.clone(),
             state,
             settings,
-            stage: Stage::AskFirst,
         })
     }
 
@@ -231,6 +229,9 @@ impl Operation for TakeSavepoint {
     type Ending = Outcome;
 
     fn step(&mut self, answer: Option<Answer>, now: EpochMs) -> Next<Outcome> {
+        if let Some(Answer::Saved(state)) = &answer {
+            self.saved_retention = retention::recorded(state);
+        }
         match (self.stage.clone(), answer) {
             (Stage::AskFirst, None) => self.ask_effect(),
             // A resumed step: Flink knows the trigger, so it is not triggered again.
@@ -295,7 +296,7 @@ impl Operation for TakeSavepoint {
                         "recording a savepoint that completed after its step gave up");
                     self.state.savepoints.push(p);
                 }
-                self.state.operation = None;
+                self.record_retention(location.clone(), now);
                 self.state.next_attempt_at = None;
                 self.stage = Stage::SavingResult { location };
                 self.save()
@@ -303,7 +304,12 @@ impl Operation for TakeSavepoint {
             (Stage::SavingResult { location }, Some(Answer::Saved(state))) => {
                 self.state = *state;
                 tracing::info!(job = %self.state.job_id, %location, "savepoint taken");
-                self.retain(location, now)
+                if self.state.operation.is_none() {
+                    self.stage = Stage::Over;
+                    return Next::Done(done_message(&location, 0));
+                }
+                self.stage = Stage::Retaining;
+                self.next_disposal(now)
             }
             (Stage::SavingFailure { message }, Some(Answer::Saved(state))) => {
                 self.state = *state;
@@ -311,23 +317,13 @@ impl Operation for TakeSavepoint {
                 self.stage = Stage::Over;
                 Next::Done(Outcome::Failed(message))
             }
-            (Stage::Retaining(_), None) => {
-                let Stage::Retaining(Retention {
-                    current:
-                        Some(Disposal {
-                            trigger: Some(t), ..
-                        }),
-                    ..
-                }) = &self.stage
-                else {
-                    return self.next_disposal(now);
-                };
-                Next::Do(Effect::AskDisposal {
-                    cluster: self.state.cluster.clone(),
-                    trigger: t.clone(),
-                })
+            (Stage::Retaining, None) => self.next_disposal(now),
+            (Stage::Retaining, Some(answer)) => self.disposal(answer, now),
+            (Stage::SavingDisposal { at, why }, Some(Answer::Saved(state))) => {
+                self.state = *state;
+                self.stage = Stage::Retaining;
+                Next::LookAgainAt { at, why }
             }
-            (Stage::Retaining(_), Some(answer)) => self.disposal(answer, now),
             (Stage::SavingRetention { location, disposed }, Some(Answer::Saved(state))) => {
                 self.state = *state;
                 self.stage = Stage::Over;
@@ -338,12 +334,7 @@ impl Operation for TakeSavepoint {
     }
 
     fn paused(&mut self, why: String) -> Outcome {
-        match &self.stage {
-            // The savepoint is recorded; only a disposal is left waiting, and the
-            // next savepoint's retention asks again.
-            Stage::Retaining(r) => done_message(&r.location, r.gone.len()),
-            _ => Outcome::InProgress(why),
-        }
+        Outcome::InProgress(why)
     }
 }
 

@@ -1,69 +1,98 @@
 //! Retention of the savepoint history after a savepoint: the expired ones are
 //! disposed of through Flink one after another, and leave the history only once
-//! Flink confirmed it (or that they are already gone).
+//! Flink confirmed it (or that they are already gone). What is left to do is
+//! recorded in the operation ([`RetentionProgress`]), and saved before a wait,
+//! so a later cycle goes on with the same disposal.
 
 use fjc_flink::DisposalStatus;
 
-use super::{
-    DISPOSAL_LOOK_EVERY_MS, DISPOSAL_WAIT_MS, Disposal, Retention, Stage, TakeSavepoint,
-    done_message,
-};
+use super::{DISPOSAL_LOOK_EVERY_MS, DISPOSAL_WAIT_MS, Stage, TakeSavepoint};
 use crate::clock::EpochMs;
 use crate::operation::{Answer, Effect, Next, Outcome, unexpected};
-use crate::state::{JobState, SavepointRecord};
+use crate::state::{
+    DisposalProgress, JobState, Operation as Recorded, RetentionProgress, SavepointRecord,
+};
+
+/// The retention `state`'s operation records, if any.
+pub(super) fn recorded(state: &JobState) -> Option<RetentionProgress> {
+    match &state.operation {
+        Some(Recorded::Savepoint { retention, .. }) => retention.clone(),
+        _ => None,
+    }
+}
+
+/// The retention the operation records, if any.
+fn retention(state: &mut JobState) -> Option<&mut RetentionProgress> {
+    match &mut state.operation {
+        Some(Recorded::Savepoint { retention, .. }) => retention.as_mut(),
+        _ => None,
+    }
+}
 
 impl TakeSavepoint {
-    pub(super) fn retain(&mut self, location: String, now: EpochMs) -> Next<Outcome> {
+    /// The savepoint at `location` is recorded: the expired savepoints to
+    /// dispose of are recorded with it, or the operation ends when there are none.
+    pub(super) fn record_retention(&mut self, location: String, now: EpochMs) {
         let queue = expired(
             &self.state,
             self.settings.keep,
             self.settings.max_age_ms,
             now,
         );
-        self.stage = Stage::Retaining(Retention {
-            location,
-            queue,
-            current: None,
-            gone: Vec::new(),
-        });
-        self.next_disposal(now)
+        match &mut self.state.operation {
+            Some(Recorded::Savepoint { retention, .. }) if !queue.is_empty() => {
+                *retention = Some(RetentionProgress {
+                    location,
+                    queue,
+                    current: None,
+                    disposed: 0,
+                });
+            }
+            _ => self.state.operation = None,
+        }
     }
 
-    /// The next expired savepoint to dispose of, or the end of retention.
+    /// The disposal to ask about or ask for next, or the end of retention.
     pub(super) fn next_disposal(&mut self, now: EpochMs) -> Next<Outcome> {
-        let Stage::Retaining(r) = &mut self.stage else {
+        let cluster = self.state.cluster.clone();
+        let Some(r) = retention(&mut self.state) else {
             return unexpected("retention", None);
         };
-        r.current = None;
-        if let Some(location) = r.queue.pop() {
-            r.current = Some(Disposal {
-                location: location.clone(),
+        if r.current.is_none()
+            && let Some(location) = r.queue.pop()
+        {
+            r.current = Some(DisposalProgress {
+                location,
                 trigger: None,
                 since: now,
             });
-            return Next::Do(Effect::Dispose {
-                cluster: self.state.cluster.clone(),
-                location,
-            });
         }
-        let (location, gone) = (r.location.clone(), std::mem::take(&mut r.gone));
-        if gone.is_empty() {
-            self.stage = Stage::Over;
-            return Next::Done(done_message(&location, 0));
+        match &r.current {
+            Some(DisposalProgress {
+                trigger: Some(trigger),
+                ..
+            }) => Next::Do(Effect::AskDisposal {
+                cluster,
+                trigger: trigger.clone(),
+            }),
+            Some(d) => Next::Do(Effect::Dispose {
+                cluster,
+                location: d.location.clone(),
+            }),
+            None => {
+                let (location, disposed) = (r.location.clone(), r.disposed);
+                self.state.operation = None;
+                self.stage = Stage::SavingRetention { location, disposed };
+                self.save()
+            }
         }
-        self.state
-            .savepoints
-            .retain(|s| !gone.contains(&s.location));
-        self.stage = Stage::SavingRetention {
-            location,
-            disposed: gone.len(),
-        };
-        self.save()
     }
 
-    /// A disposal answered: done, given up, or look again.
+    /// A disposal answered: done, given up, or look again (the retention saved
+    /// first).
     pub(super) fn disposal(&mut self, answer: Answer, now: EpochMs) -> Next<Outcome> {
-        let Stage::Retaining(r) = &mut self.stage else {
+        let cluster = self.state.cluster.clone();
+        let Some(r) = retention(&mut self.state) else {
             return unexpected("disposal", Some(answer));
         };
         let Some(d) = &mut r.current else {
@@ -72,18 +101,20 @@ impl TakeSavepoint {
         let verdict = match answer {
             Answer::Disposing(Ok(trigger)) => {
                 d.trigger = Some(trigger.clone());
-                return Next::Do(Effect::AskDisposal {
-                    cluster: self.state.cluster.clone(),
-                    trigger,
-                });
+                return Next::Do(Effect::AskDisposal { cluster, trigger });
             }
             Answer::Disposal(Ok(DisposalStatus::InProgress))
                 if now - d.since < DISPOSAL_WAIT_MS =>
             {
-                return Next::LookAgainAt {
-                    at: now + DISPOSAL_LOOK_EVERY_MS,
-                    why: format!("disposal of {} in progress", d.location),
-                };
+                let (at, why) = (
+                    now + DISPOSAL_LOOK_EVERY_MS,
+                    format!("disposal of {} in progress", d.location),
+                );
+                if self.saved_retention.as_ref() == Some(&*r) {
+                    return Next::LookAgainAt { at, why };
+                }
+                self.stage = Stage::SavingDisposal { at, why };
+                return self.save();
             }
             Answer::Disposal(Ok(DisposalStatus::Done)) => Ok(()),
             Answer::Disposal(Ok(DisposalStatus::Failed { cause })) if is_missing(&cause) => Ok(()),
@@ -94,9 +125,15 @@ impl TakeSavepoint {
             Answer::Disposing(Err(e)) | Answer::Disposal(Err(e)) => Err(e.to_string()),
             other => return unexpected("disposal", Some(other)),
         };
+        let location = d.location.clone();
+        r.current = None;
         match verdict {
-            Ok(()) => r.gone.push(d.location.clone()),
-            Err(error) => tracing::warn!(job = %self.state.job_id, location = %d.location,
+            Ok(()) => {
+                r.disposed += 1;
+                self.state.savepoints.retain(|s| s.location != location);
+            }
+            // Left in the history: a later savepoint's retention tries again.
+            Err(error) => tracing::warn!(job = %self.state.job_id, %location,
                 %error, "savepoint not disposed of"),
         }
         self.next_disposal(now)

@@ -18,6 +18,7 @@ mod deploy;
 mod lifecycle;
 mod nested;
 mod record;
+mod requeue;
 mod savepoint;
 
 /// A scripted Flink (fake): savepoints complete after `asks_to_complete` looks,
@@ -66,6 +67,12 @@ pub(super) struct ScriptedFlink {
     results: BTreeMap<JobId, fjc_flink::ExecutionResult>,
     /// The failure cause Flink gives for a submitted job that failed.
     job_cause: Option<String>,
+    /// A disposal is in progress for this many asks about it.
+    asks_to_dispose: u32,
+    disposal_asks: BTreeMap<String, u32>,
+    /// The old job keeps running after its stop-savepoint completed.
+    ignores_stop: bool,
+    saves: u32,
     calls: u32,
 }
 
@@ -74,6 +81,7 @@ impl ScriptedFlink {
         self.calls += 1;
         match effect {
             Effect::Save(state) => {
+                self.saves += 1;
                 let mut s = (**state).clone();
                 s.version += 1;
                 *store = Some(s.clone());
@@ -145,7 +153,7 @@ impl ScriptedFlink {
                         cause: cause.clone(),
                     },
                     None if *asks > self.asks_to_complete => {
-                        if self.stopping.contains(trigger) {
+                        if self.stopping.contains(trigger) && !self.ignores_stop {
                             self.running = false;
                         }
                         SavepointStatus::Completed {
@@ -315,6 +323,15 @@ impl ScriptedFlink {
                 Answer::Disposing(Ok(trigger))
             }
             Effect::AskDisposal { trigger, .. } => match self.disposals.get(trigger) {
+                Some(_)
+                    if {
+                        let asks = self.disposal_asks.entry(trigger.clone()).or_default();
+                        *asks += 1;
+                        *asks <= self.asks_to_dispose
+                    } =>
+                {
+                    Answer::Disposal(Ok(DisposalStatus::InProgress))
+                }
                 Some(location) => {
                     if !self.disposed.contains(location) {
                         self.disposed.push(location.clone());
@@ -356,4 +373,25 @@ pub(super) fn run<O: Operation>(
         }
     }
     panic!("operation did not end");
+}
+
+/// Runs `op` as one cycle does: until it ends (`Ok`), or until it asks to be
+/// looked at again (`Err(at)`): then it pauses, and only what it saved is left
+/// for the cycle that looks again (the tick's requeue).
+pub(super) fn run_until_look<O: Operation>(
+    op: &mut O,
+    flink: &mut ScriptedFlink,
+    store: &mut Option<JobState>,
+    now: EpochMs,
+) -> Result<O::Ending, EpochMs> {
+    let mut answer = None;
+    for _ in 0..10_000 {
+        match op.step(answer.take(), now) {
+            Next::Do(effect) => answer = Some(flink.answer(&effect, store)),
+            Next::LookAgainAt { at, .. } => return Err(at.max(now + 1)),
+            Next::Done(ending) => return Ok(ending),
+            Next::Fail(e) => panic!("operation failed: {e}"),
+        }
+    }
+    panic!("operation did not end or pause");
 }

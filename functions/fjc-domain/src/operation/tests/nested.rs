@@ -1,6 +1,6 @@
 //! The small machines other operations nest: stop, failure cause, settling statistics.
 
-use super::super::cause::{ASKS_AGAIN, FailureCause};
+use super::super::cause::{FailureCause, WAIT_MS};
 use super::super::settle::{SETTLE_MS, SettledCheckpoints};
 use super::super::stop::StopJob;
 use super::super::{Answer, Effect, Next, Operation};
@@ -87,7 +87,7 @@ fn a_failure_cause_is_asked_again_until_flink_has_one_then_given_up() {
     };
     let mut now = 0;
     let cause = run(
-        &mut FailureCause::new("default", &job),
+        &mut FailureCause::new("default", &job, Some(0)),
         &mut flink,
         &mut None,
         &mut now,
@@ -95,21 +95,38 @@ fn a_failure_cause_is_asked_again_until_flink_has_one_then_given_up() {
     );
     assert_eq!(
         cause,
-        Some(Ok(Some("java.lang.ArithmeticException: / by zero".into())))
+        Some(Some(Ok(Some(
+            "java.lang.ArithmeticException: / by zero".into()
+        ))))
     );
     assert_eq!((flink.cause_asks, now), (3, 2_000));
 
+    // None at all: asked every second until WAIT_MS after the job ended.
     let mut flink = ScriptedFlink::default();
-    let mut now = 0;
+    let mut now = 1_000;
     let cause = run(
-        &mut FailureCause::new("default", &job),
+        &mut FailureCause::new("default", &job, Some(0)),
         &mut flink,
         &mut None,
         &mut now,
         0,
     );
-    assert_eq!(cause, Some(Ok(None)));
-    assert_eq!(flink.cause_asks, 1 + ASKS_AGAIN);
+    assert_eq!(cause, Some(Some(Ok(None))));
+    assert_eq!((flink.cause_asks, now), (5, WAIT_MS));
+
+    // A job that ended long ago (or whose end Flink did not say) is asked once.
+    for ended_at in [Some(-60_000), None] {
+        let mut flink = ScriptedFlink::default();
+        let cause = run(
+            &mut FailureCause::new("default", &job, ended_at),
+            &mut flink,
+            &mut None,
+            &mut 0,
+            0,
+        );
+        assert_eq!(cause, Some(Some(Ok(None))));
+        assert_eq!(flink.cause_asks, 1, "{ended_at:?}");
+    }
 }
 
 #[test]

@@ -38,6 +38,7 @@ fn savepoint_state(job: &JobId, earlier: &[&str]) -> JobState {
         trigger_id: "t1".into(),
         started_at: 1_000,
         manual: false,
+        retention: None,
     });
     s
 }

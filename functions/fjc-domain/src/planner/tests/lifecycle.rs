@@ -435,6 +435,7 @@ fn cancel_own_orphans_only_when_asked_and_never_foreign_or_known_jobs() {
         trigger_id: "0".repeat(32),
         started_at: NOW,
         manual: false,
+        retention: None,
     });
     let states = BTreeMap::from([("a".to_string(), st)]);
     let mut leftover = job(jid(7), F::Running, 1, 1);
