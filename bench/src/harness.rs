@@ -9,7 +9,7 @@ use fjc_core::apply::{Caller, SourcedSpec, apply};
 use fjc_core::clock::SystemClock;
 use fjc_core::config::{ClusterConfig, Config, ObserveMode, ReconcileConfig};
 use fjc_core::context::{Context, Ports};
-use fjc_core::cycle::{CycleReport, Scope, reconcile};
+use fjc_core::cycle::{CycleReport, Scope};
 use fjc_spec::JobSpec;
 use serde_json::Value;
 
@@ -127,7 +127,28 @@ pub(crate) fn deltas(before: &Value, after: &Value) -> String {
         .join(", ")
 }
 
-/// One measured reconcile cycle, with the stand-in's upload and S3 byte counts.
+/// One tick over the whole fleet, as the `reconcile` Lambda runs it: a cycle,
+/// then the cycles of jobs whose operations asked to be looked at again within
+/// `cancel_wait_seconds`, told as one report (`TickReport::combined`).
+pub(crate) async fn tick_once<P: Ports>(ctx: &Context<P>) -> Result<CycleReport, Error> {
+    let scopes = [Scope::All];
+    let plan = fjc_core::tick::TickPlan {
+        scopes: &scopes,
+        view: false,
+        publish: false,
+        correlation_id: None,
+        deadline: None,
+    };
+    let done = fjc_core::tick::tick::<_, fjc_aws::dashboard::Publisher>(ctx, None, plan, |_, _| {})
+        .await?;
+    if done.requeued > 0 {
+        eprintln!("[bench] the tick ran {} requeued cycle(s)", done.requeued);
+    }
+    done.combined().ok_or_else(|| "a tick ran no cycle".into())
+}
+
+/// One measured tick ([`tick_once`]), with the stand-in's upload and S3 byte
+/// counts.
 pub(crate) async fn measure<P: Ports>(
     ctx: &Context<P>,
     stand_in: &StandInProc,
@@ -137,7 +158,7 @@ pub(crate) async fn measure<P: Ports>(
 ) -> Result<(Sample, CycleReport), Error> {
     let before = stand_in.stats()?;
     let p = begin();
-    let r = reconcile(ctx, &Scope::All).await?;
+    let r = tick_once(ctx).await?;
     let mut sample = Sample::of(n, mode, phase, p, &r);
     let after = stand_in.stats()?;
     sample.upload_bytes = Some(delta(&before, &after, "upload_bytes"));

@@ -18,7 +18,7 @@
 //!   cycle, and the sum of the cycles until every changed job is RUNNING again;
 //! - **1% vanished**: every 100th job (another 1%) disappears from the stand-in,
 //!   as after a JobManager restart without HA, and is recovered from the
-//!   checkpoints discovered on disk. Its first cycle, and the sum until RUNNING.
+//!   checkpoints discovered on disk. Its first tick, and the sum until RUNNING.
 //!
 //! Between scenarios, unmeasured cycles run until the fleet is at rest again
 //! (changed jobs recorded RUNNING, then STABLE after `stable_after`).
@@ -37,13 +37,12 @@ use fjc_aws::wiring;
 use fjc_core::clock::SystemClock;
 use fjc_core::config::ObserveMode;
 use fjc_core::context::{Context, Ports, owner_id};
-use fjc_core::cycle::{Scope, reconcile};
 use fjc_spec::JobSpec;
 
 use crate::Error;
 use crate::harness::{
     StandInProc, apply_all, bench_config, bench_settings, delta, deltas, measure, rand_suffix,
-    report_failures,
+    report_failures, tick_once,
 };
 use crate::report::Sample;
 use fleet::{STABLE_AFTER_S, SetupArtifacts, fleet_spec, upload_jars};
@@ -58,7 +57,7 @@ async fn settle<P: Ports>(ctx: &Context<P>, why: &str) -> Result<(), Error> {
     let mut last_action = Instant::now();
     let mut cycles = 0;
     loop {
-        let r = reconcile(ctx, &Scope::All).await?;
+        let r = tick_once(ctx).await?;
         cycles += 1;
         report_failures(why, &r);
         if !r.actions.is_empty() {

@@ -1,6 +1,7 @@
 //! The measured scenarios on a fleet at rest: 1% of the jobs changed (upgraded with
 //! a savepoint) and 1% vanished from the stand-in (recovered from checkpoints), each
-//! measured for its first cycle and until every job is RUNNING again.
+//! measured for its first tick (a tick: a cycle and the cycles of the jobs it
+//! requeued, as the `reconcile` Lambda runs it) and until every job is RUNNING again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -57,7 +58,7 @@ pub(super) struct Bench<'a, P: Ports> {
 }
 
 impl<P: Ports> Bench<'_, P> {
-    /// The first cycle, then cycles until every job of `old` is RUNNING again
+    /// The first tick, then ticks until every job of `old` is RUNNING again
     /// under a new Flink job id: both samples.
     async fn until_replaced(
         &self,
@@ -108,7 +109,7 @@ impl<P: Ports> Bench<'_, P> {
         let (one, all) = self
             .until_replaced(
                 label,
-                "1% changed: first cycle",
+                "1% changed: first tick",
                 "1% changed: until all RUNNING (sum)",
                 &old,
             )
@@ -149,7 +150,7 @@ impl<P: Ports> Bench<'_, P> {
         let (one, all) = self
             .until_replaced(
                 label,
-                "1% vanished: first cycle",
+                "1% vanished: first tick",
                 "1% vanished: until all RUNNING (sum)",
                 &old,
             )
