@@ -27,6 +27,8 @@ prepare_state_dir() {
 build_test_jobs() {
   local jar
   "$FJC_REPO_ROOT/tests/jobs/build.sh" "$FLINK_HOME" "$JOBS_DIR" >/dev/null
+  # The SQL runner the controller submits for `sql` jobs (FJC_SQL_RUNNER).
+  "$FJC_REPO_ROOT/sql-runner/build.sh" "$FLINK_HOME" "$JOBS_DIR" >/dev/null
   for jar in stream-counter.jar batch-sum.jar; do
     cmp -s "$JOBS_DIR/$jar" "$ARTIFACT_ROOT/$jar" || cp -f "$JOBS_DIR/$jar" "$ARTIFACT_ROOT/$jar"
   done
@@ -38,6 +40,7 @@ summary() {
   log "Flink $FJC_FLINK_VERSION  $FLINK_URL  (taskmanagers $(json_int taskmanagers "$overview" || echo '?'), slots free $(json_int slots-available "$overview" || echo '?')/$(json_int slots-total "$overview" || echo '?'))"
   log "moto         $MOTO_URL"
   log "test jobs    $JOBS_DIR/{stream-counter,batch-sum}.jar"
+  log "sql runner   $JOBS_DIR/fjc-sql-runner.jar"
   log "state        $FJC_LOCAL_DIR"
   log "env          . $ENV_FILE"
 }

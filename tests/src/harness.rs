@@ -180,7 +180,8 @@ impl World {
             settings,
             owner_id("it"),
         )
-        .with_security(security);
+        .with_security(security)
+        .with_runners(env.runners());
         let flink = flink_client(&env.flink_url, Duration::from_secs(10));
         World {
             env,
@@ -235,6 +236,7 @@ impl World {
             settings,
             owner_id(owner),
         )
+        .with_runners(self.env.runners())
     }
 
     /// Where the real cluster keeps checkpoints and savepoints, on this machine

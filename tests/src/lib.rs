@@ -52,6 +52,14 @@ impl LocalEnv {
         }
     }
 
+    /// The programs submitted for jobs that are not jars: the SQL runner built
+    /// next to the test jobs by `localstack/up.sh`.
+    pub fn runners(&self) -> fjc_core::context::Runners {
+        fjc_core::context::Runners {
+            sql: Some(self.jobs_dir.join("fjc-sql-runner.jar")),
+        }
+    }
+
     /// Path of a built test job jar (`stream-counter.jar`, `batch-sum.jar`).
     pub fn job_jar(&self, name: &str) -> PathBuf {
         self.jobs_dir.join(name)

@@ -132,7 +132,10 @@ pub async fn build_with(
         owner_id(owner_prefix),
     )
     .with_security(security)
-    .with_storage(checkpoint_storage(&sdk)))
+    .with_storage(checkpoint_storage(&sdk))
+    .with_runners(fjc_core::context::Runners {
+        sql: config.artifacts.sql_runner.clone(),
+    }))
 }
 
 /// Creates the table named in the configuration if needed, and moves items

@@ -60,6 +60,9 @@ pub struct ArtifactsConfig {
     pub trusted_keys_secret: Option<String>,
     /// Uploads of one object within this many seconds lead to one redeploy.
     pub event_debounce_seconds: u64,
+    /// The SQL runner jar (`fjc-sql-runner.jar`, built by `sql-runner/build.sh`)
+    /// on local disk, submitted for `sql` jobs (`FJC_SQL_RUNNER`).
+    pub sql_runner: Option<PathBuf>,
 }
 
 impl Default for ArtifactsConfig {
@@ -68,6 +71,7 @@ impl Default for ArtifactsConfig {
             trusted_keys: Vec::new(),
             trusted_keys_secret: None,
             event_debounce_seconds: 5,
+            sql_runner: None,
         }
     }
 }

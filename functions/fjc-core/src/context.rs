@@ -74,6 +74,16 @@ pub struct Context<P: Ports> {
     pub owner: String,
     /// Checkpoint storage, read when a restore point is needed.
     pub storage: crate::restore::Storage,
+    /// The programs submitted for jobs that are not jars.
+    pub runners: Runners,
+}
+
+/// The programs the controller submits for job types that are not jars.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Runners {
+    /// The SQL runner jar (`fjc-sql-runner.jar`, built by `sql-runner/build.sh`),
+    /// on local disk: it runs a `sql` job's script as one Flink job.
+    pub sql: Option<std::path::PathBuf>,
 }
 
 impl<S, F, A, C, K> Context<(S, F, A, C, K)>
@@ -104,6 +114,7 @@ where
             settings,
             owner,
             storage: crate::restore::Storage::local(),
+            runners: Runners::default(),
         }
     }
 }
@@ -112,6 +123,12 @@ impl<P: Ports> Context<P> {
     /// Replaces the checkpoint storage reader (e.g. one that can read S3).
     pub fn with_storage(mut self, storage: crate::restore::Storage) -> Self {
         self.storage = storage;
+        self
+    }
+
+    /// Replaces the programs submitted for jobs that are not jars.
+    pub fn with_runners(mut self, runners: Runners) -> Self {
+        self.runners = runners;
         self
     }
 

@@ -10,6 +10,7 @@ pub mod flink_conf;
 pub mod lifecycle;
 pub mod model;
 pub mod schema;
+pub mod sql;
 pub mod units;
 pub mod upgrade;
 pub mod validate;

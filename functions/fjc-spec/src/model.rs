@@ -34,14 +34,24 @@ pub struct JobSpec {
     pub job_id: String,
     /// `stream` (runs until stopped) or `batch` (runs to completion).
     pub job_type: JobType,
-    /// Where the job jar lives: `s3://bucket/key` or a path below the configured artifact root.
+    /// Where the job's artifact lives: `s3://bucket/key` or a path below the
+    /// configured artifact root. A `.jar`, a Flink SQL script (`.sql`), a PyFlink
+    /// script (`.py`) or package (`.zip`, with `python.entry_module`).
     pub artifact_path: String,
+    /// What the artifact is, when its extension does not say (see
+    /// [`JobSpec::artifact_kind`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<ArtifactType>,
     /// Expected digest of the jar, `sha256:<64 hex>`. When set, the controller refuses other bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_signature: Option<String>,
-    /// Main class; when absent Flink uses the jar manifest's `Main-Class`.
+    /// Main class; when absent Flink uses the jar manifest's `Main-Class`. Jar
+    /// artifacts only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_class: Option<String>,
+    /// PyFlink settings (python artifacts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<Python>,
     /// Name of the Flink session cluster (from configuration) the job runs on.
     #[serde(default = "default_cluster")]
     pub cluster: String,
@@ -81,6 +91,77 @@ pub struct JobSpec {
     /// fingerprint (suspending is not a change of what runs).
     #[serde(default, skip_serializing_if = "DesiredState::is_running")]
     pub desired_state: DesiredState,
+}
+
+/// What a job's artifact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactType {
+    /// A Java/Scala job jar, run through its entry class.
+    Jar,
+    /// A Flink SQL script, run as one job by the controller's SQL runner.
+    Sql,
+    /// A PyFlink script (`.py`) or package (`.zip`), run by Flink's Python driver.
+    Python,
+}
+
+impl ArtifactType {
+    /// Its name as written in a spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactType::Jar => "jar",
+            ArtifactType::Sql => "sql",
+            ArtifactType::Python => "python",
+        }
+    }
+}
+
+/// PyFlink settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Python {
+    /// The module to run from a `.zip` package (e.g. `pipelines.orders`); a `.py`
+    /// script runs as itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_module: Option<String>,
+}
+
+impl JobSpec {
+    /// What the artifact is: `artifact_type` when given, else what
+    /// `artifact_path`'s extension says (`.jar`, `.sql`, `.py`, or `.zip` with
+    /// `python.entry_module`). The error says why it cannot be told.
+    pub fn artifact_kind(&self) -> Result<ArtifactType, String> {
+        if let Some(t) = self.artifact_type {
+            return Ok(t);
+        }
+        let file = self
+            .artifact_path
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(&self.artifact_path);
+        let extension = file
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        let has_module = self
+            .python
+            .as_ref()
+            .is_some_and(|p| p.entry_module.is_some());
+        match extension.as_str() {
+            "jar" => Ok(ArtifactType::Jar),
+            "sql" => Ok(ArtifactType::Sql),
+            "py" => Ok(ArtifactType::Python),
+            "zip" if has_module => Ok(ArtifactType::Python),
+            "zip" => Err(format!(
+                "{file:?} is a .zip: a PyFlink package needs python.entry_module (or set \
+                 artifact_type)"
+            )),
+            _ => Err(format!(
+                "cannot tell what {file:?} is from its extension: name a .jar, .sql or .py \
+                 file (or a .zip with python.entry_module), or set artifact_type"
+            )),
+        }
+    }
 }
 
 /// Whether a stream job should run.

@@ -8,6 +8,31 @@ use fjc_core::setup::offline_security;
 use crate::exit::Failure;
 use crate::files;
 
+/// The offline check of each SQL script found below the artifact root (one in S3
+/// is checked when applied): empty, unterminated, client-only or refused
+/// statements, named with the statement and its line.
+fn script_problems(root: Option<&std::path::Path>, specs: &[SourcedSpec]) -> Vec<String> {
+    let Some(root) = root else {
+        return Vec::new();
+    };
+    specs
+        .iter()
+        .filter(|s| s.spec.artifact_kind() == Ok(fjc_spec::ArtifactType::Sql))
+        .filter(|s| !s.spec.artifact_path.starts_with("s3://"))
+        .filter_map(|s| {
+            let text = std::fs::read(root.join(&s.spec.artifact_path)).ok()?;
+            let problem = match String::from_utf8(text) {
+                Ok(script) => fjc_spec::sql::check(&script).err()?.to_string(),
+                Err(_) => "the SQL script is not UTF-8 text".to_string(),
+            };
+            Some(format!(
+                "{}: artifact_path: {}: {problem}",
+                s.source, s.spec.artifact_path
+            ))
+        })
+        .collect()
+}
+
 /// Validates every file, and the specs against the configured namespace policy
 /// (offline: keys held in a secret are not read); prints each problem; fails if
 /// any file is invalid.
@@ -28,10 +53,11 @@ pub fn run(paths: &[PathBuf]) -> Result<(), Failure> {
                         spec,
                     })
                     .collect();
-                let problems: Vec<String> = policy_problems(&security, &sourced, &[])
+                let mut problems: Vec<String> = policy_problems(&security, &sourced, &[])
                     .into_iter()
                     .filter(|p| !(keys_in_secret && p.contains("security.artifact_verification")))
                     .collect();
+                problems.extend(script_problems(config.artifact_root.as_deref(), &sourced));
                 if problems.is_empty() {
                     let ids: Vec<&str> = sourced.iter().map(|s| s.spec.job_id.as_str()).collect();
                     println!("ok: {} ({})", f.display(), ids.join(", "));

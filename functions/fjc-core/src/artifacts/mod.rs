@@ -128,6 +128,15 @@ pub enum ArtifactError {
         /// Why.
         reason: String,
     },
+    /// The artifact cannot run as its job type says (a SQL script that is empty
+    /// or holds a client-only command, a type not supported).
+    #[error("artifact {path}: {reason}")]
+    Unrunnable {
+        /// The path.
+        path: String,
+        /// Why, naming the statement and its line for a script.
+        reason: String,
+    },
     /// Reading or writing failed.
     #[error("artifact {path}: {message}")]
     Io {
@@ -149,7 +158,8 @@ impl ArtifactError {
             ArtifactError::Io { retryable, .. } => *retryable,
             ArtifactError::BadPath { .. }
             | ArtifactError::NoRoot { .. }
-            | ArtifactError::Unverified { .. } => false,
+            | ArtifactError::Unverified { .. }
+            | ArtifactError::Unrunnable { .. } => false,
         }
     }
 
@@ -161,6 +171,7 @@ impl ArtifactError {
             ArtifactError::NoRoot { .. } => "no_root",
             ArtifactError::DigestMismatch { .. } => "digest_mismatch",
             ArtifactError::Unverified { .. } => "unverified",
+            ArtifactError::Unrunnable { .. } => "unrunnable",
             ArtifactError::Io { .. } => "io",
         }
     }

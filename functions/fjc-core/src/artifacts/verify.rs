@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use fjc_spec::JobSpec;
+use fjc_spec::{ArtifactType, JobSpec};
 
 use super::signature::{TrustedKeys, parse_signature, verify_file};
 use super::{ArtifactError, ArtifactInfo, ArtifactSource, FetchedArtifact};
@@ -77,10 +77,51 @@ pub async fn verify_artifact<A: ArtifactSource>(
         trust.signature = Some(STANDARD.encode(signature.to_bytes()));
         trust.signed_by = Some(key);
     }
+    runnable(&fetched, spec).await.map_err(refuse)?;
     Ok(Verified {
         info: fetched.info.clone(),
         trust,
     })
+}
+
+/// The largest SQL script accepted: it travels base64-encoded in the run request.
+pub const MAX_SQL_SCRIPT_BYTES: u64 = 512 * 1024;
+
+/// Whether the fetched artifact can run as the spec's artifact type says: a SQL
+/// script passes the offline check ([`fjc_spec::sql::check`]); PyFlink jobs are
+/// not supported by this release.
+pub async fn runnable(fetched: &FetchedArtifact, spec: &JobSpec) -> Result<(), ArtifactError> {
+    let path = &spec.artifact_path;
+    let unrunnable = |reason: String| ArtifactError::Unrunnable {
+        path: path.clone(),
+        reason,
+    };
+    match spec.artifact_kind().map_err(unrunnable)? {
+        ArtifactType::Jar => Ok(()),
+        ArtifactType::Python => Err(unrunnable(
+            "PyFlink jobs are not supported by this release (only jar and sql artifacts)".into(),
+        )),
+        ArtifactType::Sql => {
+            if fetched.info.size > MAX_SQL_SCRIPT_BYTES {
+                return Err(unrunnable(format!(
+                    "the SQL script is {} bytes; at most {MAX_SQL_SCRIPT_BYTES} are accepted",
+                    fetched.info.size
+                )));
+            }
+            let bytes = tokio::fs::read(&fetched.path)
+                .await
+                .map_err(|e| ArtifactError::Io {
+                    path: path.clone(),
+                    message: e.to_string(),
+                    retryable: true,
+                })?;
+            let script = String::from_utf8(bytes)
+                .map_err(|_| unrunnable("the SQL script is not UTF-8 text".into()))?;
+            fjc_spec::sql::check(&script)
+                .map(|_| ())
+                .map_err(|e| unrunnable(format!("SQL script: {e}")))
+        }
+    }
 }
 
 /// Checks fetched bytes against a signature recorded earlier (base64); returns

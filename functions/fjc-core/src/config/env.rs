@@ -30,6 +30,9 @@ impl Config {
         if let Some(v) = env("FJC_ARTIFACT_ROOT") {
             self.artifact_root = Some(PathBuf::from(v));
         }
+        if let Some(v) = env("FJC_SQL_RUNNER") {
+            self.artifacts.sql_runner = Some(PathBuf::from(v));
+        }
         if let Some(v) = env("FJC_TMP_DIR") {
             self.tmp_dir = PathBuf::from(v);
         }

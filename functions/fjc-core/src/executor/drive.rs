@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use fjc_flink::FlinkApi;
 use tracing::warn;
 
+use super::submit::Program;
 use super::{Executor, Step};
 use crate::artifacts::FetchedArtifact;
 use crate::context::Ports;
@@ -20,8 +21,9 @@ use crate::operation::{Answer, Backoff, Effect, Next, Operation, StepError, Subm
 use crate::store::{HistoryStore, SpecRecord, StateStore};
 use fjc_spec::Fingerprint;
 
-/// An artifact ready to upload and the spec with its secrets resolved.
-type Prepared = (FetchedArtifact, ResolvedSpec);
+/// An artifact fetched and verified (kept until submitted), the spec with its
+/// secrets resolved, and what Flink is to run.
+type Prepared = (FetchedArtifact, ResolvedSpec, Program);
 
 /// What one drive keeps between effects: the artifact a verification fetched,
 /// for the submission that follows it (so a jar is fetched once per step).
@@ -80,11 +82,11 @@ impl<P: Ports> Executor<'_, P> {
                     _ => self.prepare(&record).await,
                 };
                 Answer::Submitted(match prepared {
-                    Ok((artifact, resolved)) => self
+                    Ok((_artifact, resolved, program)) => self
                         .submit(
                             flink,
                             &resolved,
-                            &artifact,
+                            &program,
                             &job,
                             restore_from.as_deref(),
                             false,
@@ -106,8 +108,8 @@ impl<P: Ports> Executor<'_, P> {
             } => {
                 let flink = self.flink(&cluster)?;
                 Answer::RunSubmitted(match self.prepare(&record).await {
-                    Ok((artifact, resolved)) => self
-                        .submit(flink, &resolved, &artifact, &job, None, true)
+                    Ok((_artifact, resolved, program)) => self
+                        .submit(flink, &resolved, &program, &job, None, true)
                         .await
                         .map_err(SubmitError::Flink),
                     Err(e) => Err(e),
@@ -244,7 +246,8 @@ impl<P: Ports> Executor<'_, P> {
         let resolved = resolve_spec(&*self.ctx.secrets, &self.ctx.security, &record.spec)
             .await
             .map_err(|e| refused(e.into()))?;
-        Ok((artifact, resolved))
+        let program = self.program(&resolved, &artifact).await?;
+        Ok((artifact, resolved, program))
     }
 
     /// The controller's retry backoff.

@@ -35,7 +35,7 @@ pub(super) fn artifact_path(s: &str) -> Result<(), String> {
                 "S3 key is missing: expected s3://{bucket}/path/to/job.jar"
             ));
         }
-        return jar_name(key);
+        return file_name(key);
     }
     if s.contains("://") {
         return Err(format!(
@@ -53,14 +53,16 @@ pub(super) fn artifact_path(s: &str) -> Result<(), String> {
     if s.split(['/', '\\']).any(|part| part == "..") {
         return Err("must not contain `..` components".to_string());
     }
-    jar_name(s)
+    file_name(s)
 }
 
-fn jar_name(path: &str) -> Result<(), String> {
+fn file_name(path: &str) -> Result<(), String> {
     let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    match file.strip_suffix(".jar") {
-        Some(stem) if !stem.is_empty() => Ok(()),
-        _ => Err(format!("must name a .jar file, found {path:?}")),
+    match file.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => Ok(()),
+        _ => Err(format!(
+            "must name an artifact file (.jar, .sql, .py or .zip), found {path:?}"
+        )),
     }
 }
 
@@ -210,4 +212,22 @@ pub(super) fn timezone(s: &str) -> Result<(), String> {
     chrono_tz::Tz::from_str(s).map(|_| ()).map_err(|_| {
         format!("unknown time zone {s:?}: use an IANA name such as Europe/Berlin or UTC")
     })
+}
+
+/// A Python module path: dotted identifiers (`pipelines.orders`).
+pub(super) fn python_module(s: &str) -> Result<(), String> {
+    let ident = |p: &str| {
+        let mut chars = p.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if s.split('.').all(ident) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a module path (dotted Python identifiers, e.g. pipelines.orders)"
+        ))
+    }
 }

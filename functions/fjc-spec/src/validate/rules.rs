@@ -2,7 +2,7 @@
 
 use crate::document::key_path;
 use crate::error::Problem;
-use crate::model::{JobSpec, JobType};
+use crate::model::{ArtifactType, JobSpec, JobType};
 use crate::units::{parse_duration, parse_size};
 
 use super::checks;
@@ -25,6 +25,10 @@ pub fn validate(spec: &JobSpec) -> Vec<Problem> {
         checks::signature,
     );
     out.check("entry_class", spec.entry_class.as_ref(), checks::java_class);
+    // What the artifact is, once its path is one (one problem per field).
+    if checks::artifact_path(&spec.artifact_path).is_ok() {
+        artifact(spec, &mut out);
+    }
     out.check("cluster", Some(&spec.cluster), checks::name);
     out.check("namespace", Some(&spec.namespace), checks::name);
     for (i, arg) in spec.args.iter().enumerate() {
@@ -55,6 +59,60 @@ pub fn validate(spec: &JobSpec) -> Vec<Problem> {
     );
     out.size("advanced.taskmanager_heap_size", &adv.taskmanager_heap_size);
     out.0
+}
+
+/// What the artifact's type allows: an entry class for jars only, `python` for
+/// python artifacts only (`entry_module` for packages), no program arguments
+/// for SQL scripts.
+fn artifact(spec: &JobSpec, out: &mut Problems) {
+    let kind = match spec.artifact_kind() {
+        Ok(kind) => kind,
+        Err(why) => return out.push("artifact_path", why),
+    };
+    let extension = spec
+        .artifact_path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    if kind != ArtifactType::Jar && spec.entry_class.is_some() {
+        out.push(
+            "entry_class",
+            format!(
+                "only for jar artifacts: a {} job does not name a main class",
+                kind.as_str()
+            ),
+        );
+    }
+    let module = spec.python.as_ref().and_then(|p| p.entry_module.as_ref());
+    match kind {
+        ArtifactType::Python => {
+            if let Some(m) = module {
+                out.check("python.entry_module", Some(m), checks::python_module);
+                if extension != "zip" {
+                    out.push(
+                        "python.entry_module",
+                        "only for a .zip package (a .py script runs as itself)",
+                    );
+                }
+            } else if extension == "zip" {
+                out.push("python.entry_module", "required for a .zip package");
+            }
+        }
+        _ if spec.python.is_some() => out.push(
+            "python",
+            format!(
+                "only for python artifacts (this is a {} job)",
+                kind.as_str()
+            ),
+        ),
+        _ => {}
+    }
+    if kind == ArtifactType::Sql && !spec.args.is_empty() {
+        out.push(
+            "args",
+            "a SQL job takes no program arguments (set options with SET in the script)",
+        );
+    }
 }
 
 fn deployment(spec: &JobSpec, out: &mut Problems) {

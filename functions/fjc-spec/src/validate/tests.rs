@@ -6,6 +6,19 @@ fn stream() -> Value {
     json!({"job_id": "orders", "job_type": "stream", "artifact_path": "jobs/orders.jar"})
 }
 
+fn sql() -> Value {
+    json!({"job_id": "counts", "job_type": "stream", "artifact_path": "sql/counts.sql"})
+}
+
+fn python_script() -> Value {
+    json!({"job_id": "py", "job_type": "stream", "artifact_path": "py/job.py"})
+}
+
+fn python_package() -> Value {
+    json!({"job_id": "pkg", "job_type": "stream", "artifact_path": "s3://bucket/pkg.zip",
+           "python": {"entry_module": "pipelines.orders"}})
+}
+
 fn batch() -> Value {
     json!({"job_id": "nightly", "job_type": "batch", "artifact_path": "nightly.jar"})
 }
@@ -139,7 +152,7 @@ fn cases() -> Vec<Case> {
             stream,
             "artifact_path",
             json!("s3://bucket/x.zip"),
-            Some(("artifact_path", ".jar")),
+            Some(("artifact_path", "python.entry_module")),
         ),
         (
             stream,
@@ -563,6 +576,66 @@ fn cases() -> Vec<Case> {
             json!(0),
             Some(("batch_config.ttl_seconds", "must be >= 1")),
         ),
+        // Artifact types: by extension, or `artifact_type`.
+        (
+            sql,
+            "artifact_path",
+            json!("s3://bucket/q/counts.SQL"),
+            None,
+        ),
+        (python_script, "args", json!(["--rate", "5"]), None),
+        (python_package, "job_type", json!("batch"), None),
+        (stream, "artifact_type", json!("sql"), None),
+        (
+            stream,
+            "artifact_path",
+            json!("jobs/orders.txt"),
+            Some(("artifact_path", "cannot tell what \"orders.txt\" is")),
+        ),
+        (stream, "artifact_type", json!("jar"), None),
+        (
+            stream,
+            "artifact_type",
+            json!("ruby"),
+            Some(("artifact_type", "")),
+        ),
+        (
+            sql,
+            "entry_class",
+            json!("com.acme.Main"),
+            Some(("entry_class", "only for jar artifacts")),
+        ),
+        (
+            sql,
+            "args",
+            json!(["--x"]),
+            Some(("args", "a SQL job takes no program arguments")),
+        ),
+        (
+            stream,
+            "python",
+            json!({"entry_module": "a.b"}),
+            Some(("python", "only for python artifacts")),
+        ),
+        (
+            python_package,
+            "python/entry_module",
+            json!("9pipelines.orders"),
+            Some(("python.entry_module", "not a module path")),
+        ),
+        (
+            python_script,
+            "python/entry_module",
+            json!("job"),
+            Some(("python.entry_module", "only for a .zip package")),
+        ),
+        (
+            python_package,
+            "python",
+            json!({}),
+            Some(("artifact_path", "needs python.entry_module")),
+        ),
+        (python_package, "artifact_type", json!("python"), None),
     ]
 }
 

@@ -11,9 +11,10 @@ use super::super::savepoint::{Settings, TakeSavepoint};
 use super::super::settle::SETTLE_MS;
 use super::super::{Backoff, Outcome};
 use super::carry::{carry_settings, deploy_state};
+use super::savepoint::savepoint_state;
 use super::{ScriptedFlink, run_until_look};
 use crate::clock::EpochMs;
-use crate::state::{JobState, Operation as Recorded, SavepointRecord};
+use crate::state::{JobState, Operation as Recorded};
 use fjc_flink::JobId;
 use fjc_spec::UpgradeMode;
 
@@ -110,29 +111,6 @@ fn last_state_statistics_settle_across_requeued_cycles() {
         flink.saves
     );
     assert!(cycles > 8, "{cycles} cycles");
-}
-
-fn savepoint_state(job: &JobId, earlier: &[&str]) -> JobState {
-    let mut s = JobState::new("orders", fjc_spec::JobType::Stream, "default", 0);
-    s.flink_job_id = Some(job.clone());
-    s.savepoints = earlier
-        .iter()
-        .enumerate()
-        .map(|(i, l)| SavepointRecord {
-            location: (*l).to_string(),
-            at: i64::try_from(i).unwrap_or(0),
-            from_job: job.clone(),
-            kind: "savepoint".into(),
-        })
-        .collect();
-    s.operation = Some(Recorded::Savepoint {
-        flink_job_id: job.clone(),
-        trigger_id: "t1".into(),
-        started_at: 1_000,
-        manual: false,
-        retention: None,
-    });
-    s
 }
 
 #[test]

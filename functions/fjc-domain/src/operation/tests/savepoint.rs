@@ -20,7 +20,7 @@ fn settings() -> Settings {
     }
 }
 
-fn savepoint_state(job: &JobId, earlier: &[&str]) -> JobState {
+pub(super) fn savepoint_state(job: &JobId, earlier: &[&str]) -> JobState {
     let mut s = JobState::new("orders", fjc_spec::JobType::Stream, "default", 0);
     s.flink_job_id = Some(job.clone());
     s.savepoints = earlier
