@@ -88,3 +88,19 @@ fn batch_sum_example() {
     let batch = spec.batch_config.unwrap_or_default();
     assert_eq!(batch.cron, None);
 }
+
+#[test]
+fn every_example_sql_script_passes_the_offline_check() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir(examples_dir()).unwrap_or_else(|e| panic!("examples/: {e}")) {
+        let path = entry.map(|e| e.path()).unwrap_or_default();
+        if path.extension().is_some_and(|e| e == "sql") {
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            if let Err(e) = fjc_spec::sql::check(&text) {
+                panic!("{}: {e}", path.display());
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 1, "no example SQL script");
+}
