@@ -5,13 +5,10 @@
 //! a wait) and the time, and says what comes next: an [`Effect`] to carry out, a
 //! time to look again at, or the end. The executor only carries effects out and
 //! feeds their answers back (`fjc_core::executor`'s `drive`); it makes no lifecycle
-//! decision and has no polling loop of its own. When an operation asks to be
-//! looked at again, the executor does not wait: the operation pauses (its
-//! progress is saved) and its job is requeued for that time, as a controller's
-//! work queue does; a cycle of the requeued job then goes on from the saved
-//! state (`fjc_core::tick`). So every wait whose bound spans cycles (an old job
-//! ending after its savepoint, statistics settling, a disposal, a failure cause)
-//! keeps its start in the state or takes it from Flink, never in memory.
+//! decision and no polling loop. An operation that asks to be looked at again
+//! pauses with its progress saved, and its job is requeued for then
+//! (`fjc_core::tick`); so a wait whose bound spans cycles keeps its start in the
+//! state or takes it from Flink, never in memory.
 //!
 //! Every change an operation must survive a crash with is written through
 //! [`Effect::Save`] before the Flink call that depends on it. A machine rebuilt
