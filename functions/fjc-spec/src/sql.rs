@@ -19,6 +19,7 @@ mod classify;
 mod split;
 #[cfg(test)]
 mod tests;
+mod text;
 
 /// What a statement does, decided from its leading words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -72,8 +72,8 @@ pub struct CycleReport {
 
 impl CycleReport {
     /// What the dashboard snapshot shows of this cycle.
-    pub fn facts(&self) -> crate::snapshot::CycleFacts<'_> {
-        crate::snapshot::CycleFacts {
+    pub fn facts(&self) -> fjc_domain::snapshot::CycleFacts<'_> {
+        fjc_domain::snapshot::CycleFacts {
             started_at: self.started_at,
             duration_ms: self.duration_ms,
             actions: self.actions.len(),

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::split::{Text, mask, split};
+use super::text::{Text, mask};
 use super::{Kind, ScriptError, Statement};
 
 static WORDS: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z_][A-Za-z0-9_$]*"));
@@ -33,15 +33,19 @@ fn client_only(what: &str) -> String {
     format!("{what} is a SQL client command, not allowed in a job script")
 }
 
-/// The statement numbered `number` at `text[start..end]`, classified.
+/// Splits a statement set's inner statements (given by the splitter, so this
+/// module does not depend on it).
+pub(super) type Inner = fn(&Text, usize, usize, &mut Vec<Statement>) -> Result<(), ScriptError>;
+
+/// The statement numbered `number` at `text[start..end]`, classified; `inner`
+/// splits the statements of an `EXECUTE STATEMENT SET` (top level only).
 pub(super) fn make(
     text: &Text,
     number: usize,
     start: usize,
     end: usize,
-    shape: &str,
-    clean: &str,
-    top: bool,
+    (shape, clean): (&str, &str),
+    inner: Option<Inner>,
 ) -> Result<Statement, ScriptError> {
     let mut written = text.slice(start, end).trim_end().to_string();
     let line = text.line_of(start);
@@ -80,8 +84,10 @@ pub(super) fn make(
             }
             (Kind::Insert, None)
         }
-        "EXECUTE" if w1 == "STATEMENT" && w2 == "SET" && top => {
-            children = block_children(text, start, end, number, line)?;
+        "EXECUTE" if w1 == "STATEMENT" && w2 == "SET" && inner.is_some() => {
+            if let Some(split) = inner {
+                children = block_children(text, (start, end), number, line, split)?;
+            }
             (Kind::StatementSet, None)
         }
         "EXECUTE" if w1 == "PLAN" => refused("EXECUTE PLAN is not supported by fjc-sql".into()),
@@ -121,10 +127,10 @@ fn unquote(v: &str) -> String {
 /// `text[start..end]`, numbered as the set.
 fn block_children(
     text: &Text,
-    start: usize,
-    end: usize,
+    (start, end): (usize, usize),
     number: usize,
     line: usize,
+    split: Inner,
 ) -> Result<Vec<Statement>, ScriptError> {
     let masked: String = mask(text, start, end).into_iter().collect();
     let trimmed = masked.trim_end();
@@ -141,7 +147,6 @@ fn block_children(
         start + chars_before(begin.end()),
         start + chars_before(last.start()),
         &mut inner,
-        false,
     )?;
     Ok(inner
         .into_iter()

@@ -1,45 +1,9 @@
 //! Splitting a script into statements, outside strings, quoted identifiers and
 //! comments (see the module's rules).
 
-use super::classify::make;
+use super::classify::{Inner, make};
+use super::text::Text;
 use super::{ScriptError, Statement};
-
-/// The script's characters and where its lines start (positions count
-/// characters, as the runner's do).
-pub(super) struct Text {
-    pub(super) chars: Vec<char>,
-    line_starts: Vec<usize>,
-}
-
-impl Text {
-    fn of(script: &str) -> Text {
-        let chars: Vec<char> = script.chars().collect();
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            chars
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c == '\n')
-                .map(|(i, _)| i + 1),
-        );
-        Text { chars, line_starts }
-    }
-
-    /// The 1-based line of character `offset`.
-    pub(super) fn line_of(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|s| *s <= offset).max(1)
-    }
-
-    /// The characters `from..to` as a string.
-    pub(super) fn slice(&self, from: usize, to: usize) -> String {
-        self.chars[from..to].iter().collect()
-    }
-
-    fn find(&self, from: usize, what: &str) -> Option<usize> {
-        let what: Vec<char> = what.chars().collect();
-        (from..self.chars.len()).find(|i| self.chars[*i..].starts_with(&what))
-    }
-}
 
 /// Every statement of `script`.
 pub(super) fn split_script(script: &str) -> Result<Vec<Statement>, ScriptError> {
@@ -86,7 +50,7 @@ impl Current {
 /// Splits `text[from..to]` into statements appended to `out`. At the top level,
 /// numbering continues from `out`'s length and `EXECUTE STATEMENT SET` blocks are
 /// recognised.
-pub(super) fn split(
+fn split(
     text: &Text,
     from: usize,
     to: usize,
@@ -169,7 +133,14 @@ pub(super) fn split(
                 continue;
             }
             if let Some(start) = cur.start {
-                let made = make(text, out.len() + 1, start, i, &cur.shape, &cur.clean, top)?;
+                let made = make(
+                    text,
+                    out.len() + 1,
+                    start,
+                    i,
+                    (&cur.shape, &cur.clean),
+                    inner(top),
+                )?;
                 out.push(made);
             }
             cur = Current::default();
@@ -208,7 +179,14 @@ pub(super) fn split(
                 text.line_of(start)
             )));
         }
-        let made = make(text, out.len() + 1, start, to, &cur.shape, &cur.clean, top)?;
+        let made = make(
+            text,
+            out.len() + 1,
+            start,
+            to,
+            (&cur.shape, &cur.clean),
+            inner(top),
+        )?;
         out.push(made);
     }
     Ok(())
@@ -218,46 +196,18 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
-/// `text[from..to]` with string literals, quoted identifiers and comments made
-/// spaces (newlines kept), so words can be found outside them.
-pub(super) fn mask(text: &Text, from: usize, to: usize) -> Vec<char> {
-    let s = &text.chars[from..to];
-    let mut b = s.to_vec();
-    let n = s.len();
-    let mut i = 0;
-    while i < n {
-        let c = s[i];
-        let next = if i + 1 < n { s[i + 1] } else { '\0' };
-        let end = if c == '-' && next == '-' {
-            (i..n).find(|k| s[*k] == '\n').unwrap_or(n)
-        } else if c == '/' && next == '*' {
-            (i + 2..n.saturating_sub(1))
-                .find(|k| s[*k] == '*' && s[k + 1] == '/')
-                .map_or(n, |k| k + 2)
-        } else if matches!(c, '\'' | '"' | '`') {
-            let mut e = i + 1;
-            while e < n {
-                if s[e] == c {
-                    if e + 1 < n && s[e + 1] == c {
-                        e += 2;
-                        continue;
-                    }
-                    e += 1;
-                    break;
-                }
-                e += 1;
-            }
-            e
-        } else {
-            i += 1;
-            continue;
-        };
-        for ch in &mut b[i..end] {
-            if *ch != '\n' {
-                *ch = ' ';
-            }
-        }
-        i = end;
-    }
-    b
+/// How a statement's inner statements (an `EXECUTE STATEMENT SET` block) are
+/// split: only at the top level.
+fn inner(top: bool) -> Option<Inner> {
+    top.then_some(split_inner as Inner)
+}
+
+/// Splits a block's inner statements.
+fn split_inner(
+    text: &Text,
+    from: usize,
+    to: usize,
+    out: &mut Vec<Statement>,
+) -> Result<(), ScriptError> {
+    split(text, from, to, out, false)
 }
