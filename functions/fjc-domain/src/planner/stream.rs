@@ -119,6 +119,31 @@ pub(crate) fn can_roll_back(spec: &SpecRecord, state: &JobState) -> bool {
         )
 }
 
+/// An automatic rollback of a failing new version, unless one was tried and
+/// failed: then it is tried again at its backoff time when its error was
+/// retryable, and otherwise not at all (FAILED, with the rollback's error, until
+/// the spec changes or an operator acts). Without this, a rollback that cannot
+/// start (its revision's artifact gone, say) would be tried every cycle.
+fn roll_back(job_id: String, state: &JobState, now: EpochMs, reason: &str) -> Decision {
+    let tried = state.lifecycle == Lifecycle::Failed && state.rollback.is_some();
+    if tried {
+        let retryable = state.last_error.as_ref().is_some_and(|e| e.retryable);
+        match state.next_attempt_at {
+            Some(at) if retryable && at > now => {
+                return Decision::Wait(format!("rollback retried at {}", rfc3339(at)));
+            }
+            Some(_) if retryable => {}
+            _ => return Decision::Nothing,
+        }
+    }
+    Decision::Act(Action::Rollback {
+        job_id,
+        to: None,
+        reason: reason.to_string(),
+        manual: false,
+    })
+}
+
 /// The deployed job failed or vanished: recover it within the budget, with
 /// backoff; past the budget, FAILED until the spec changes or `fjc restart`.
 pub(crate) fn recover(
@@ -213,12 +238,12 @@ pub(crate) fn judge_deployed(
         }
         FlinkJobState::Failed => {
             if can_roll_back(spec, state) {
-                return Decision::Act(Action::Rollback {
-                    job_id: id,
-                    to: None,
-                    reason: "the new version failed before it was stable".into(),
-                    manual: false,
-                });
+                return roll_back(
+                    id,
+                    state,
+                    now,
+                    "the new version failed before it was stable",
+                );
             }
             return recover(job_id, spec, state, now, true);
         }
@@ -262,12 +287,7 @@ pub(crate) fn judge_deployed(
                 job.tasks_total
             );
             if can_roll_back(spec, state) {
-                return Decision::Act(Action::Rollback {
-                    job_id: id,
-                    to: None,
-                    reason: why,
-                    manual: false,
-                });
+                return roll_back(id, state, now, &why);
             }
             return record(Lifecycle::Failed, false, Some(why));
         }

@@ -94,6 +94,31 @@ fn failed_record(flink_state: &str, cause: bool) -> Action {
     }
 }
 
+/// Revision 2 failed, and the rollback to revision 1 could not start: FAILED
+/// with the rollback recorded and its error (retryable or not, and when).
+fn failed_rollback(retryable: bool, next: Option<i64>) -> St {
+    running(L::Failed).with(|s| {
+        s.revision = 2;
+        s.stable_revision = Some(1);
+        s.running_since = None;
+        s.deployed_at = Some(NOW - 400_000);
+        s.rollback = Some(RollbackRecord {
+            from_revision: 2,
+            to_revision: 1,
+            rejected: fp("f1"),
+            reason: "failed".into(),
+            at: NOW - 60_000,
+        });
+        s.set_error(
+            "revision 1 artifact: digest mismatch",
+            NOW - 60_000,
+            retryable,
+        );
+        s.failed_attempts = 1;
+        s.next_attempt_at = next;
+    })
+}
+
 fn lifecycle_cases() -> Vec<Case> {
     let s = || spec("a", Stream, "f1");
     let up = || vec![job(jid(1), F::Running, 2, 2)];
@@ -163,6 +188,14 @@ fn lifecycle_cases() -> Vec<Case> {
         vec![],
     );
     waiting.skipped = 1;
+    let mut rollback_backoff = case(
+        "a rollback that failed retryably waits for its backoff",
+        s(),
+        failed_rollback(true, Some(NOW + 30_000)),
+        failed(),
+        vec![],
+    );
+    rollback_backoff.skipped = 1;
     vec![
         case(
             "failed job within budget is recovered",
@@ -216,6 +249,28 @@ fn lifecycle_cases() -> Vec<Case> {
             new_version(L::Running),
             failed(),
             vec![rollback(true)],
+        ),
+        rollback_backoff,
+        case(
+            "a rollback that failed retryably is tried again after its backoff",
+            s(),
+            failed_rollback(true, Some(NOW - 1)),
+            failed(),
+            vec![rollback(true)],
+        ),
+        case(
+            "a rollback that failed for good is not tried again",
+            s(),
+            failed_rollback(false, None),
+            failed(),
+            vec![],
+        ),
+        case(
+            "a rollback that failed for good is not tried again past readiness_timeout",
+            s(),
+            failed_rollback(false, None),
+            starting(),
+            vec![],
         ),
         case(
             "auto_rollback false: recovered instead",
