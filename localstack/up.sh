@@ -29,6 +29,8 @@ build_test_jobs() {
   "$FJC_REPO_ROOT/tests/jobs/build.sh" "$FLINK_HOME" "$JOBS_DIR" >/dev/null
   # The SQL runner the controller submits for `sql` jobs (FJC_SQL_RUNNER).
   "$FJC_REPO_ROOT/sql-runner/build.sh" "$FLINK_HOME" "$JOBS_DIR" >/dev/null
+  # The Python runner the controller submits for `python` jobs (FJC_PYTHON_RUNNER).
+  "$FJC_REPO_ROOT/python-runner/build.sh" "$FLINK_HOME" "$JOBS_DIR" >/dev/null
   for jar in stream-counter.jar batch-sum.jar; do
     cmp -s "$JOBS_DIR/$jar" "$ARTIFACT_ROOT/$jar" || cp -f "$JOBS_DIR/$jar" "$ARTIFACT_ROOT/$jar"
   done
@@ -41,6 +43,7 @@ summary() {
   log "moto         $MOTO_URL"
   log "test jobs    $JOBS_DIR/{stream-counter,batch-sum}.jar"
   log "sql runner   $JOBS_DIR/fjc-sql-runner.jar"
+  log "py runner    $JOBS_DIR/fjc-python-runner.jar  (PyFlink: $PYFLINK_VENV/bin/python)"
   log "state        $FJC_LOCAL_DIR"
   log "env          . $ENV_FILE"
 }

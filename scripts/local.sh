@@ -16,9 +16,9 @@ fjc="$CARGO_TARGET_DIR/debug/fjc"
 
 export FJC_TABLE="${FJC_TABLE:-fjc-local}"
 "$fjc" bootstrap
-# The SQL examples' scripts live next to their specs; artifacts are read below
-# the artifact root.
-cp -f examples/*.sql "$FJC_ARTIFACT_ROOT/"
+# The SQL and PyFlink examples' scripts live next to their specs; artifacts are
+# read below the artifact root.
+cp -f examples/*.sql examples/*.py "$FJC_ARTIFACT_ROOT/"
 "$fjc" validate examples/
 "$fjc" apply -f examples/
 # The dashboard: each cycle publishes .local/dashboard/snapshot.json; served in the

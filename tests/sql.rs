@@ -8,7 +8,6 @@
 //! the same verdict on every script of the shared corpus
 //! (`sql-runner/fixtures/`).
 
-use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -16,6 +15,7 @@ use fjc_core::state::Lifecycle;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::LocalEnv;
 use fjc_integration_tests::harness::{World, fjc_binary, unique};
+use fjc_integration_tests::printed::{Row, inserts};
 use fjc_spec::JobSpec;
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -53,63 +53,13 @@ fn write_script(w: &World, id: &str, text: &str) {
     std::fs::write(w.artifact_root.path().join(format!("{id}.sql")), text).expect("script");
 }
 
-/// Every `print` line of `ident` in the TaskManagers' stdout, as (kind, key,
-/// count): `+I[k1, 1]` is ("+I", "k1", 1).
-fn printed(w: &World, ident: &str) -> Vec<(String, String, u64)> {
-    let get = |path: &str| {
-        let out = Command::new("curl")
-            .args([
-                "-fsS",
-                "--max-time",
-                "10",
-                &format!("{}{path}", w.env.flink_url),
-            ])
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let tms: serde_json::Value = serde_json::from_str(&get("/taskmanagers")).unwrap_or_default();
-    let mut lines = Vec::new();
-    for tm in tms["taskmanagers"].as_array().into_iter().flatten() {
-        let id = tm["id"].as_str().unwrap_or_default();
-        for line in get(&format!("/taskmanagers/{id}/stdout")).lines() {
-            let Some(rest) = line.strip_prefix(&format!("{ident}> ")) else {
-                continue;
-            };
-            // "+U[k3, 17]"
-            let (kind, body) = rest.split_at(rest.find('[').unwrap_or(0));
-            let body = body.trim_start_matches('[').trim_end_matches(']');
-            if let Some((k, n)) = body.split_once(", ")
-                && let Ok(n) = n.trim().parse()
-            {
-                lines.push((kind.to_string(), k.to_string(), n));
-            }
-        }
-    }
-    lines
+fn printed(w: &World, ident: &str) -> Vec<Row> {
+    fjc_integration_tests::printed::printed(&w.env.flink_url, ident)
 }
 
 /// Waits until every one of the 4 keys printed a count of at least `n`.
-async fn counted(w: &World, ident: &str, n: u64) -> Vec<(String, String, u64)> {
-    let start = Instant::now();
-    loop {
-        let lines = printed(w, ident);
-        let mut top: BTreeMap<&str, u64> = BTreeMap::new();
-        for (kind, k, c) in &lines {
-            if kind.starts_with('+') {
-                let e = top.entry(k.as_str()).or_default();
-                *e = (*e).max(*c);
-            }
-        }
-        if top.len() == 4 && top.values().all(|c| *c >= n) {
-            return lines;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "counts of {ident} did not reach {n}: {top:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+async fn counted(w: &World, ident: &str, n: u64) -> Vec<Row> {
+    fjc_integration_tests::printed::counted(&w.env.flink_url, ident, 4, n, WAIT).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,12 +107,7 @@ async fn a_streaming_sql_job_is_upgraded_through_a_savepoint_and_its_counts_go_o
     assert!(lines.len() > before, "the new version printed");
     // Each key was inserted once: after the upgrade its count went on from the
     // savepoint, it never started again at 1.
-    let mut inserts: BTreeMap<&str, usize> = BTreeMap::new();
-    for (kind, k, _) in &lines {
-        if kind == "+I" {
-            *inserts.entry(k.as_str()).or_default() += 1;
-        }
-    }
+    let inserts = inserts(&lines);
     assert!(
         inserts.values().all(|n| *n == 1) && inserts.len() == 4,
         "a key started again from 1: {inserts:?}"
@@ -297,4 +242,165 @@ fn fjc_validate_checks_a_local_sql_script() {
         "{}",
         String::from_utf8_lossy(&good.stderr)
     );
+}
+
+/// A bounded job: 1,000 generated orders summed per key and overall, both
+/// INSERTs in one statement set (one Flink job per run).
+fn batch_script(ident: &str) -> String {
+    format!(
+        "SET 'execution.runtime-mode' = 'batch';\n\
+         CREATE TEMPORARY TABLE orders (id BIGINT, k INT, amount INT) WITH (\n\
+           'connector' = 'datagen', 'number-of-rows' = '1000',\n\
+           'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '1000',\n\
+           'fields.k.min' = '0', 'fields.k.max' = '4',\n\
+           'fields.amount.min' = '1', 'fields.amount.max' = '10');\n\
+         CREATE TEMPORARY TABLE per_key (k INT, orders BIGINT) WITH (\n\
+           'connector' = 'blackhole');\n\
+         CREATE TEMPORARY TABLE overall (orders BIGINT, max_id BIGINT) WITH (\n\
+           'connector' = 'print', 'print-identifier' = '{ident}');\n\
+         EXECUTE STATEMENT SET BEGIN\n\
+           INSERT INTO per_key SELECT k, COUNT(*) FROM orders GROUP BY k;\n\
+           INSERT INTO overall SELECT COUNT(*), MAX(id) FROM orders;\n\
+         END;\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_sql_job_on_a_schedule_with_max_runs_2_runs_exactly_twice() {
+    use fjc_core::clock::Clock;
+    use fjc_core::runs::RunStatus;
+    use fjc_core::store::StateStore;
+
+    let w = World::new("sql-batch").await;
+    let id = unique("sql-batch");
+    let ident = format!("b{}", id.replace('-', ""));
+    write_script(&w, &id, &batch_script(&ident));
+    let spec: JobSpec = serde_json::from_value(serde_json::json!({
+        "job_id": id,
+        "job_type": "batch",
+        "artifact_path": format!("{id}.sql"),
+        "deployment": {"parallelism": 1},
+        "batch_config": {"cron": "*/5 * * * *", "max_runs": 2, "cleanup_on_completion": true},
+    }))
+    .expect("batch spec");
+    w.apply(vec![spec]).await;
+    // The schedule is anchored, then each fire time is reached in turn.
+    w.cycle().await;
+    let minute = 60_000;
+    let next_fire = || {
+        let now = w.clock.now_ms();
+        let next = (now / (5 * minute) + 1) * (5 * minute);
+        w.clock.advance(next - now + 1_000);
+    };
+    for n in 1..=2 {
+        next_fire();
+        let start = Instant::now();
+        loop {
+            w.cycle().await;
+            let runs = w.ctx.store.list_runs(&id).await.expect("runs");
+            let done = runs
+                .iter()
+                .filter(|r| r.status == RunStatus::Finished)
+                .count();
+            if done == n {
+                break;
+            }
+            assert!(
+                runs.iter().all(|r| r.status != RunStatus::Failed),
+                "a run failed: {runs:?}"
+            );
+            assert!(start.elapsed() < WAIT, "run {n} did not finish: {runs:?}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    next_fire();
+    let after = w.cycle().await;
+    assert!(after.actions.is_empty(), "no third run: {after:?}");
+    let runs = w.ctx.store.list_runs(&id).await.expect("runs");
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    // Each run printed the overall line once: 1,000 orders, the last id 1,000
+    // (read from the TaskManagers' stdout through the REST API, which may lag
+    // behind the runs' end under load).
+    let start = Instant::now();
+    let overall = loop {
+        let overall: Vec<_> = printed(&w, &ident)
+            .into_iter()
+            .filter(|(kind, _, _)| kind == "+I")
+            .collect();
+        if overall.len() >= 2 || start.elapsed() > WAIT {
+            break overall;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(overall.len(), 2, "{overall:?}");
+    assert!(
+        overall
+            .iter()
+            .all(|(_, orders, max)| orders == "1000" && *max == 1000),
+        "{overall:?}"
+    );
+    w.cleanup().await;
+}
+
+/// [`counts_script`] grouped by key and parity: the aggregate's key type changes,
+/// so its state cannot be restored from a savepoint of the first.
+fn regrouped_script(ident: &str) -> String {
+    counts_script(ident, "v >= 0")
+        .replace(
+            "CREATE TABLE counts (k STRING, n BIGINT)",
+            "CREATE TABLE counts (k STRING, parity INT, n BIGINT)",
+        )
+        .replace(
+            "AS k, COUNT(*) AS n FROM events",
+            "AS k, v % 2 AS parity, COUNT(*) AS n FROM events",
+        )
+        .replace("GROUP BY k;", "GROUP BY k, v % 2;")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incompatible_sql_change_is_rolled_back_with_the_reason_and_the_counts_go_on() {
+    let w = World::new("sql-rb").await;
+    let id = unique("sql-rb");
+    let ident = format!("r{}", id.replace('-', ""));
+    let mut spec = sql_spec(&id);
+    spec.deployment.stable_after = Some("1s".into());
+    spec.deployment.restart_strategy = Some(fjc_spec::RestartStrategy::None);
+    write_script(&w, &id, &counts_script(&ident, "v >= 0"));
+    let v1 = w.apply(vec![spec.clone()]).await[0].fingerprint.clone();
+    w.cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Stable)
+        .await;
+    counted(&w, &ident, 5).await;
+
+    let regrouped = regrouped_script(&ident);
+    assert_ne!(
+        regrouped,
+        counts_script(&ident, "v >= 0"),
+        "the script changed"
+    );
+    write_script(&w, &id, &regrouped);
+    w.apply(vec![spec.clone()]).await;
+    let s = w
+        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::RolledBack)
+        .await;
+    assert_eq!(s.deployed_fingerprint.map(|f| f.0), Some(v1));
+    let rb = s.rollback.expect("the rollback");
+    assert_eq!((rb.from_revision, rb.to_revision), (2, 1));
+    // The reason carries Flink's own: the aggregate's state does not fit the new key.
+    assert!(
+        rb.reason.contains("failed before it was stable")
+            && rb.reason.contains("StateMigrationException"),
+        "{}",
+        rb.reason
+    );
+    let job = s.flink_job_id.expect("the rolled-back job");
+    w.wait_flink_state(&job, FlinkJobState::Running, WAIT).await;
+    // Revision 1 again, from the savepoint: each key still inserted once.
+    let lines = counted(&w, &ident, 20).await;
+    let inserts = inserts(&lines);
+    assert!(
+        inserts.values().all(|n| *n == 1) && inserts.len() == 4,
+        "a key started again from 1: {inserts:?}"
+    );
+    eprintln!("rolled back: {}", rb.reason);
+    w.cleanup().await;
 }

@@ -40,6 +40,9 @@ FJC_PYTHON=${FJC_PYTHON:-python3}
 
 FLINK_VENV=$FJC_CACHE_DIR/venv-flink-$FJC_FLINK_VERSION
 MOTO_VENV=$FJC_CACHE_DIR/venv-moto
+# PyFlink with its Python dependencies (apache-beam, py4j, pemja, ...): the cluster's
+# python.executable and python.client.executable, for PyFlink jobs.
+PYFLINK_VENV=$FJC_CACHE_DIR/venv-pyflink-$FJC_FLINK_VERSION
 
 FLINK_STATE=$FJC_LOCAL_DIR/flink
 FLINK_CONF=$FLINK_STATE/conf

@@ -41,6 +41,7 @@ write_env_file() { # needs FLINK_HOME
     [FJC_ARTIFACT_ROOT]=$ARTIFACT_ROOT
     [FJC_TEST_JOBS_DIR]=$JOBS_DIR
     [FJC_SQL_RUNNER]=$JOBS_DIR/fjc-sql-runner.jar
+    [FJC_PYTHON_RUNNER]=$JOBS_DIR/fjc-python-runner.jar
     [FJC_TEST_OUT_DIR]=$OUT_DIR
     [FJC_SAVEPOINT_DIR]=file://$FLINK_SAVEPOINTS
     [FJC_CHECKPOINT_DIR]=file://$FLINK_CHECKPOINTS

@@ -82,6 +82,8 @@ heartbeat.interval: 3000
 cluster.registration.error-delay: 1000
 cluster.registration.refused-registration-delay: 1000
 jobstore.expiration-time: 3600
+python.executable: $(yaml_quote "$PYFLINK_VENV/bin/python")
+python.client.executable: $(yaml_quote "$PYFLINK_VENV/bin/python")
 EOF
   if [[ -n ${FJC_FLINK_EXTRA_CONF:-} ]]; then
     printf '# From FJC_FLINK_EXTRA_CONF=%s\n' "$FJC_FLINK_EXTRA_CONF"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Python venvs in $FJC_CACHE_DIR: Flink (one per version) and moto. Source after common.sh.
+# Python venvs in $FJC_CACHE_DIR: Flink (one per version), PyFlink with its dependencies, and moto. Source after common.sh.
 
 # ensure_venv DIR PIP_ARGS...: create DIR and pip install PIP_ARGS, unless done before.
 ensure_venv() {
@@ -24,19 +24,27 @@ ensure_flink_venv() {
     "apache-flink==$FJC_FLINK_VERSION" "apache-flink-libraries==$FJC_FLINK_VERSION"
 }
 
+# The Python that runs PyFlink jobs (about 850 MB): apache-flink with its dependencies.
+ensure_pyflink_venv() {
+  ensure_venv "$PYFLINK_VENV" "apache-flink==$FJC_FLINK_VERSION"
+}
+
 ensure_moto_venv() {
   ensure_venv "$MOTO_VENV" "moto[server]"
 }
 
-# Both venvs, installed side by side when missing.
+# The venvs, installed side by side when missing.
 ensure_venvs() {
-  local flink_job moto_job
+  local flink_job moto_job pyflink_job
   ensure_flink_venv &
   flink_job=$!
   ensure_moto_venv &
   moto_job=$!
+  ensure_pyflink_venv &
+  pyflink_job=$!
   wait "$flink_job" || die "Flink install failed"
   wait "$moto_job" || die "moto install failed"
+  wait "$pyflink_job" || die "PyFlink install failed"
 }
 
 # FLINK_HOME is the installed pyflink package dir (bin/, conf/, lib/); cached in the venv.

@@ -12,6 +12,7 @@ pub mod flink;
 pub mod harness;
 pub mod lambda;
 pub mod otlp;
+pub mod printed;
 pub mod security;
 
 use std::path::PathBuf;
@@ -52,11 +53,12 @@ impl LocalEnv {
         }
     }
 
-    /// The programs submitted for jobs that are not jars: the SQL runner built
-    /// next to the test jobs by `localstack/up.sh`.
+    /// The programs submitted for jobs that are not jars: the SQL and Python
+    /// runners built next to the test jobs by `localstack/up.sh`.
     pub fn runners(&self) -> fjc_core::context::Runners {
         fjc_core::context::Runners {
             sql: Some(self.jobs_dir.join("fjc-sql-runner.jar")),
+            python: Some(self.jobs_dir.join("fjc-python-runner.jar")),
         }
     }
 

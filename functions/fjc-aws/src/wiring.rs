@@ -135,6 +135,7 @@ pub async fn build_with(
     .with_storage(checkpoint_storage(&sdk))
     .with_runners(fjc_core::context::Runners {
         sql: config.artifacts.sql_runner.clone(),
+        python: config.artifacts.python_runner.clone(),
     }))
 }
 

@@ -63,6 +63,10 @@ pub struct ArtifactsConfig {
     /// The SQL runner jar (`fjc-sql-runner.jar`, built by `sql-runner/build.sh`)
     /// on local disk, submitted for `sql` jobs (`FJC_SQL_RUNNER`).
     pub sql_runner: Option<PathBuf>,
+    /// The Python runner jar (`fjc-python-runner.jar`, built by
+    /// `python-runner/build.sh`) on local disk, submitted for `python` jobs
+    /// (`FJC_PYTHON_RUNNER`).
+    pub python_runner: Option<PathBuf>,
 }
 
 impl Default for ArtifactsConfig {
@@ -72,6 +76,7 @@ impl Default for ArtifactsConfig {
             trusted_keys_secret: None,
             event_debounce_seconds: 5,
             sql_runner: None,
+            python_runner: None,
         }
     }
 }

@@ -84,6 +84,11 @@ pub struct Runners {
     /// The SQL runner jar (`fjc-sql-runner.jar`, built by `sql-runner/build.sh`),
     /// on local disk: it runs a `sql` job's script as one Flink job.
     pub sql: Option<std::path::PathBuf>,
+    /// The Python runner jar (`fjc-python-runner.jar`, built by
+    /// `python-runner/build.sh`: Flink's `flink-python` jar with the runner
+    /// added), on local disk: it runs a `python` job's script or package through
+    /// Flink's Python driver.
+    pub python: Option<std::path::PathBuf>,
 }
 
 impl<S, F, A, C, K> Context<(S, F, A, C, K)>

@@ -230,6 +230,7 @@ async fn execute<P: Ports>(
         commands: &loaded.commands,
         cluster_configs: crate::executor::ClusterConfigs::new(ctx.clusters.keys()),
         looks: crate::executor::Looks::default(),
+        runs: crate::executor::RunGate::default(),
     };
     let results: Vec<Result<ActionReport, StoreError>> =
         futures::stream::iter(the_plan.actions.iter().map(|a| {

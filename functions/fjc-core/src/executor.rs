@@ -59,12 +59,15 @@ pub struct Executor<'a, P: Ports> {
     pub cluster_configs: ClusterConfigs,
     /// When each job's operation asked to be looked at again (its action paused).
     pub looks: drive::Looks,
+    /// Submissions to each cluster, a PyFlink one alone.
+    pub runs: RunGate,
 }
 
 pub(crate) type Step<T> = Result<T, CoreError>;
 
 mod batch;
 mod drive;
+mod kept;
 mod lifecycle;
 mod record;
 mod restore;
@@ -74,6 +77,7 @@ mod upgrade;
 
 pub use drive::Looks;
 pub use restore::ClusterConfigs;
+pub use submit::RunGate;
 
 use crate::operation::record::Seen;
 

@@ -12,6 +12,10 @@ use crate::record::{ArtifactTrust, SpecRecord};
 /// Revisions kept per job; older ones are deleted.
 pub const REVISIONS_KEPT: usize = 10;
 
+/// The largest script (SQL or PyFlink) a revision keeps (a revision is one DynamoDB item, at
+/// most 400 KB with its spec); a larger one is fetched from its path again.
+pub const KEPT_SCRIPT_MAX_BYTES: usize = 256 * 1024;
+
 /// How a revision fared: defined once in [`fjc_snapshot`] and shared with the
 /// dashboard.
 pub use fjc_snapshot::RevisionOutcome;
@@ -47,6 +51,12 @@ pub struct Revision {
     /// Why it was rolled back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A SQL or PyFlink job's script as it was deployed (at most
+    /// [`KEPT_SCRIPT_MAX_BYTES`]): a rollback or recovery of this revision runs
+    /// these bytes (checked against `artifact_digest`) even after the script's
+    /// file was edited in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
 }
 
 impl Revision {
@@ -71,6 +81,7 @@ impl Revision {
             restored_from,
             outcome: RevisionOutcome::Deployed,
             reason: None,
+            script: None,
         }
     }
 

@@ -9,6 +9,8 @@ pub mod fingerprint;
 pub mod flink_conf;
 pub mod lifecycle;
 pub mod model;
+pub mod program;
+pub mod python;
 pub mod schema;
 pub mod sql;
 pub mod units;

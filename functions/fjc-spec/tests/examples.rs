@@ -89,18 +89,34 @@ fn batch_sum_example() {
     assert_eq!(batch.cron, None);
 }
 
+/// Every example spec whose program is a script (SQL, PyFlink) names one next
+/// to it in examples/, and that script passes the offline check the controller
+/// runs before deploying it.
 #[test]
-fn every_example_sql_script_passes_the_offline_check() {
-    let mut seen = 0;
-    for entry in std::fs::read_dir(examples_dir()).unwrap_or_else(|e| panic!("examples/: {e}")) {
-        let path = entry.map(|e| e.path()).unwrap_or_default();
-        if path.extension().is_some_and(|e| e == "sql") {
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-            if let Err(e) = fjc_spec::sql::check(&text) {
-                panic!("{}: {e}", path.display());
+fn every_example_script_passes_the_offline_check() {
+    let mut seen = std::collections::BTreeSet::new();
+    for path in example_files() {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let specs =
+            parse_specs(&path.display().to_string(), &text).unwrap_or_else(|e| panic!("{e}"));
+        for spec in specs {
+            let kind = spec
+                .artifact_kind()
+                .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            if kind == fjc_spec::ArtifactType::Jar {
+                continue;
             }
-            seen += 1;
+            let script = examples_dir().join(&spec.artifact_path);
+            let bytes = std::fs::read(&script).unwrap_or_else(|e| panic!("{script:?}: {e}"));
+            if let Err(e) = fjc_spec::program::check(&spec, &bytes) {
+                panic!("{}: {e}", script.display());
+            }
+            seen.insert(kind.as_str());
         }
     }
-    assert!(seen >= 1, "no example SQL script");
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["python", "sql"],
+        "an example of each script type"
+    );
 }

@@ -8,23 +8,27 @@ use fjc_core::setup::offline_security;
 use crate::exit::Failure;
 use crate::files;
 
-/// The offline check of each SQL script found below the artifact root (one in S3
-/// is checked when applied): empty, unterminated, client-only or refused
-/// statements, named with the statement and its line.
+/// The offline check of each SQL script or PyFlink program found below the
+/// artifact root (one in S3 is checked when applied): for SQL, empty,
+/// unterminated, client-only or refused statements, named with the statement
+/// and its line; for Python, an empty or non-UTF-8 script, a package that is
+/// not a zip.
 fn script_problems(root: Option<&std::path::Path>, specs: &[SourcedSpec]) -> Vec<String> {
     let Some(root) = root else {
         return Vec::new();
     };
     specs
         .iter()
-        .filter(|s| s.spec.artifact_kind() == Ok(fjc_spec::ArtifactType::Sql))
+        .filter(|s| {
+            matches!(
+                s.spec.artifact_kind(),
+                Ok(fjc_spec::ArtifactType::Sql | fjc_spec::ArtifactType::Python)
+            )
+        })
         .filter(|s| !s.spec.artifact_path.starts_with("s3://"))
         .filter_map(|s| {
-            let text = std::fs::read(root.join(&s.spec.artifact_path)).ok()?;
-            let problem = match String::from_utf8(text) {
-                Ok(script) => fjc_spec::sql::check(&script).err()?.to_string(),
-                Err(_) => "the SQL script is not UTF-8 text".to_string(),
-            };
+            let bytes = std::fs::read(root.join(&s.spec.artifact_path)).ok()?;
+            let problem = fjc_spec::program::check(&s.spec, &bytes).err()?;
             Some(format!(
                 "{}: artifact_path: {}: {problem}",
                 s.source, s.spec.artifact_path

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-pub use digest::sha256_file;
+pub use digest::{sha256_bytes, sha256_file};
 pub use verify::{Refused, Verified, check_signature, verify_artifact};
 
 /// Where a spec's `artifact_path` points.

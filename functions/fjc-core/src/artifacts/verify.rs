@@ -87,41 +87,42 @@ pub async fn verify_artifact<A: ArtifactSource>(
 /// The largest SQL script accepted: it travels base64-encoded in the run request.
 pub const MAX_SQL_SCRIPT_BYTES: u64 = 512 * 1024;
 
+/// The largest PyFlink program (`.py` script or `.zip` package) accepted: it
+/// travels base64-encoded in the run request, well under Flink's REST limit.
+pub const MAX_PYTHON_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Whether the fetched artifact can run as the spec's artifact type says: a SQL
-/// script passes the offline check ([`fjc_spec::sql::check`]); PyFlink jobs are
-/// not supported by this release.
+/// script passes the offline check ([`fjc_spec::sql::check`]); a PyFlink script
+/// is non-empty UTF-8 text, a package a zip archive, each within
+/// [`MAX_PYTHON_BYTES`]. (Python itself judges the code when the job starts: an
+/// import error ends the run with Python's own line.)
 pub async fn runnable(fetched: &FetchedArtifact, spec: &JobSpec) -> Result<(), ArtifactError> {
     let path = &spec.artifact_path;
     let unrunnable = |reason: String| ArtifactError::Unrunnable {
         path: path.clone(),
         reason,
     };
-    match spec.artifact_kind().map_err(unrunnable)? {
-        ArtifactType::Jar => Ok(()),
-        ArtifactType::Python => Err(unrunnable(
-            "PyFlink jobs are not supported by this release (only jar and sql artifacts)".into(),
-        )),
-        ArtifactType::Sql => {
-            if fetched.info.size > MAX_SQL_SCRIPT_BYTES {
-                return Err(unrunnable(format!(
-                    "the SQL script is {} bytes; at most {MAX_SQL_SCRIPT_BYTES} are accepted",
-                    fetched.info.size
-                )));
-            }
-            let bytes = tokio::fs::read(&fetched.path)
-                .await
-                .map_err(|e| ArtifactError::Io {
-                    path: path.clone(),
-                    message: e.to_string(),
-                    retryable: true,
-                })?;
-            let script = String::from_utf8(bytes)
-                .map_err(|_| unrunnable("the SQL script is not UTF-8 text".into()))?;
-            fjc_spec::sql::check(&script)
-                .map(|_| ())
-                .map_err(|e| unrunnable(format!("SQL script: {e}")))
-        }
+    let kind = spec.artifact_kind().map_err(unrunnable)?;
+    let limit = match kind {
+        ArtifactType::Jar => return Ok(()),
+        ArtifactType::Sql => MAX_SQL_SCRIPT_BYTES,
+        ArtifactType::Python => MAX_PYTHON_BYTES,
+    };
+    if fetched.info.size > limit {
+        return Err(unrunnable(format!(
+            "the {} program is {} bytes; at most {limit} are accepted",
+            kind.as_str(),
+            fetched.info.size
+        )));
     }
+    let bytes = tokio::fs::read(&fetched.path)
+        .await
+        .map_err(|e| ArtifactError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+            retryable: true,
+        })?;
+    fjc_spec::program::check(spec, &bytes).map_err(unrunnable)
 }
 
 /// Checks fetched bytes against a signature recorded earlier (base64); returns

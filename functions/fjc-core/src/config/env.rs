@@ -33,6 +33,9 @@ impl Config {
         if let Some(v) = env("FJC_SQL_RUNNER") {
             self.artifacts.sql_runner = Some(PathBuf::from(v));
         }
+        if let Some(v) = env("FJC_PYTHON_RUNNER") {
+            self.artifacts.python_runner = Some(PathBuf::from(v));
+        }
         if let Some(v) = env("FJC_TMP_DIR") {
             self.tmp_dir = PathBuf::from(v);
         }

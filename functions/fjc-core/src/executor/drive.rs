@@ -31,6 +31,23 @@ type Prepared = (FetchedArtifact, ResolvedSpec, Program);
 #[derive(Default)]
 struct Memo {
     prepared: Option<(Fingerprint, Prepared)>,
+    /// A script (SQL or PyFlink) verified this drive, for the revision it deploys.
+    script: Option<(Fingerprint, String)>,
+}
+
+impl Memo {
+    fn prepared(&mut self, fingerprint: &Fingerprint, prepared: &Prepared) {
+        if let Some(text) = &prepared.2.script {
+            self.script = Some((fingerprint.clone(), text.clone()));
+        }
+    }
+
+    fn script_of(&self, fingerprint: &Fingerprint) -> Option<&str> {
+        self.script
+            .as_ref()
+            .filter(|(f, _)| f == fingerprint)
+            .map(|(_, t)| t.as_str())
+    }
 }
 
 impl<P: Ports> Executor<'_, P> {
@@ -65,6 +82,7 @@ impl<P: Ports> Executor<'_, P> {
             }
             Effect::Verify { record } => Answer::Verified(match self.prepare(&record).await {
                 Ok(prepared) => {
+                    memo.prepared(&record.fingerprint, &prepared);
                     memo.prepared = Some((record.fingerprint.clone(), prepared));
                     Ok(())
                 }
@@ -81,9 +99,13 @@ impl<P: Ports> Executor<'_, P> {
                     Some((f, p)) if f == record.fingerprint => Ok(p),
                     _ => self.prepare(&record).await,
                 };
+                if let Ok(p) = &prepared {
+                    memo.prepared(&record.fingerprint, p);
+                }
                 Answer::Submitted(match prepared {
-                    Ok((_artifact, resolved, program)) => self
-                        .submit(
+                    Ok((_artifact, resolved, program)) => {
+                        let _pass = self.runs.enter(&cluster, &program).await;
+                        self.submit(
                             flink,
                             &resolved,
                             &program,
@@ -93,7 +115,8 @@ impl<P: Ports> Executor<'_, P> {
                         )
                         .await
                         .map(|_| ())
-                        .map_err(SubmitError::Flink),
+                        .map_err(SubmitError::Flink)
+                    }
                     Err(e) => Err(e),
                 })
             }
@@ -108,10 +131,12 @@ impl<P: Ports> Executor<'_, P> {
             } => {
                 let flink = self.flink(&cluster)?;
                 Answer::RunSubmitted(match self.prepare(&record).await {
-                    Ok((_artifact, resolved, program)) => self
-                        .submit(flink, &resolved, &program, &job, None, true)
-                        .await
-                        .map_err(SubmitError::Flink),
+                    Ok((_artifact, resolved, program)) => {
+                        let _pass = self.runs.enter(&cluster, &program).await;
+                        self.submit(flink, &resolved, &program, &job, None, true)
+                            .await
+                            .map_err(SubmitError::Flink)
+                    }
                     Err(e) => Err(e),
                 })
             }
@@ -150,7 +175,9 @@ impl<P: Ports> Executor<'_, P> {
             Effect::ReadRevisions { job_id } => {
                 Answer::Revisions(self.ctx.store.list_revisions(&job_id).await.map_err(port))
             }
-            Effect::PutRevision(revision) => {
+            Effect::PutRevision(mut revision) => {
+                let verified = memo.script_of(&revision.fingerprint);
+                self.keep_script(&mut revision, verified).await;
                 self.ctx.store.put_revision(&revision).await?;
                 Answer::Stored(Ok(()))
             }

@@ -8,6 +8,7 @@ use fjc_flink::rest::new_trigger_id;
 
 use super::{Executor, Outcome, Step};
 use crate::context::Ports;
+use crate::executor_secrets::scrub_secrets;
 use crate::operation::rollback;
 use crate::operation::savepoint::{self, Settings, TakeSavepoint};
 use crate::operation::suspend::{self, Suspend};
@@ -87,11 +88,35 @@ impl<P: Ports> Executor<'_, P> {
             self.observed_state(&state.cluster, id)
                 .is_some_and(|s| !s.is_globally_terminal())
         });
+        // An automatic rollback of a version Flink failed says why Flink failed it
+        // (asked again for a few seconds while Flink has no cause yet).
+        let failed = state.flink_job_id.clone().filter(|id| {
+            !manual
+                && self.observed_state(&state.cluster, id)
+                    == Some(&fjc_flink::FlinkJobState::Failed)
+        });
+        let reason = match failed {
+            None => reason.to_string(),
+            Some(id) => match self.failure_cause(job_id, &state.cluster, &id).await? {
+                None => {
+                    return Ok(Outcome::InProgress(format!(
+                        "waiting for Flink's failure cause of job {id}"
+                    )));
+                }
+                Some(Ok(Some(cause))) => {
+                    let cause =
+                        scrub_secrets(&*self.ctx.secrets, &self.ctx.security, &spec.spec, cause)
+                            .await;
+                    format!("{reason}: {cause}")
+                }
+                Some(_) => reason.to_string(),
+            },
+        };
         let start = rollback::Start {
             target: target.as_ref().map_err(String::clone),
             rejected: &spec.fingerprint,
             live,
-            reason,
+            reason: &reason,
             manual,
             now: self.now(),
         };

@@ -1,10 +1,13 @@
 //! Carrying out a submission: the artifact fetched and checked against its
 //! recorded digest and signature, then uploaded and run under the job id the
 //! controller chose, with Flink's messages scrubbed of secret values. A jar runs
-//! through its entry class; a SQL script through the SQL runner jar, which gets
-//! the script in its arguments.
+//! through its entry class; a SQL script through the SQL runner jar and a
+//! PyFlink program through the Python runner jar, which get the bytes in their
+//! arguments (so what runs is what was verified, wherever it is kept).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -24,6 +27,68 @@ use crate::store::SpecRecord;
 /// The SQL runner's entry class (`sql-runner/`).
 pub const SQL_RUNNER_CLASS: &str = "fjc.sql.SqlRunner";
 
+/// The Python runner's entry class (`python-runner/`).
+pub const PYTHON_RUNNER_CLASS: &str = "fjc.python.PythonRunner";
+
+/// The name the Python runner writes a program's bytes under on the JobManager:
+/// the artifact's file name, ending in `.zip` for a package and `.py` for a
+/// script (Flink's Python driver goes by the suffix).
+fn python_file_name(artifact_path: &str, package: bool) -> String {
+    let base = artifact_path
+        .rsplit('/')
+        .next()
+        .filter(|b| !b.is_empty() && !b.starts_with('.'))
+        .unwrap_or("job");
+    let suffix = if package { ".zip" } else { ".py" };
+    if base.to_ascii_lowercase().ends_with(suffix) {
+        base.to_string()
+    } else {
+        format!("{base}{suffix}")
+    }
+}
+
+/// Serializes this process's submissions to a cluster around PyFlink ones. A
+/// Python program builds its job on the Python driver's gateway threads, which
+/// find the submission's context through a JVM-wide static that every jar run
+/// sets and clears; a jar run ending meanwhile on the same JobManager can make
+/// Flink run the Python job in a mini cluster inside the JobManager instead
+/// ("No jobs included in application"). So a Python submission runs alone on
+/// its cluster (the Python runner also serializes Python runs within the
+/// JobManager); jar and SQL submissions run side by side.
+#[derive(Debug, Default)]
+pub struct RunGate(std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::RwLock<()>>>>);
+
+/// A place in a cluster's [`RunGate`], held while a submission runs.
+pub(crate) struct GatePass {
+    _shared: Option<tokio::sync::OwnedRwLockReadGuard<()>>,
+    _alone: Option<tokio::sync::OwnedRwLockWriteGuard<()>>,
+}
+
+impl RunGate {
+    /// Waits for a place to submit `program` to `cluster`.
+    pub(crate) async fn enter(&self, cluster: &str, program: &Program) -> GatePass {
+        let lock = match self.0.lock() {
+            Ok(mut gates) => gates.entry(cluster.to_string()).or_default().clone(),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .entry(cluster.to_string())
+                .or_default()
+                .clone(),
+        };
+        if program.entry_class.as_deref() == Some(PYTHON_RUNNER_CLASS) {
+            GatePass {
+                _shared: None,
+                _alone: Some(lock.write_owned().await),
+            }
+        } else {
+            GatePass {
+                _shared: Some(lock.read_owned().await),
+                _alone: None,
+            }
+        }
+    }
+}
+
 /// What Flink runs for a job: the jar uploaded, its entry class and program
 /// arguments (secret references resolved).
 #[derive(Debug, Clone)]
@@ -31,16 +96,22 @@ pub(crate) struct Program {
     jar: PathBuf,
     entry_class: Option<String>,
     args: Vec<String>,
+    /// A SQL job's script text (kept with the revision it deploys).
+    pub(crate) script: Option<String>,
 }
 
 impl<P: Ports> Executor<'_, P> {
     pub(crate) async fn verified_artifact(&self, record: &SpecRecord) -> Step<FetchedArtifact> {
         let path = &record.spec.artifact_path;
-        let artifact = self
-            .ctx
-            .artifacts
-            .fetch(path, record.artifact_version.as_deref())
-            .await?;
+        let artifact = match self.kept_script(record).await {
+            Some(kept) => kept,
+            None => {
+                self.ctx
+                    .artifacts
+                    .fetch(path, record.artifact_version.as_deref())
+                    .await?
+            }
+        };
         let actual = &artifact.info.digest;
         let expected = record
             .spec
@@ -85,6 +156,7 @@ impl<P: Ports> Executor<'_, P> {
                 jar: artifact.path.clone(),
                 entry_class: spec.entry_class.clone(),
                 args: spec.args.clone(),
+                script: None,
             }),
             ArtifactType::Sql => {
                 let Some(runner) = &self.ctx.runners.sql else {
@@ -102,14 +174,44 @@ impl<P: Ports> Executor<'_, P> {
                 Ok(Program {
                     jar: runner.clone(),
                     entry_class: Some(SQL_RUNNER_CLASS.to_string()),
-                    args: vec!["--script-base64".into(), STANDARD.encode(script)],
+                    args: vec!["--script-base64".into(), STANDARD.encode(&script)],
+                    script: String::from_utf8(script).ok(),
                 })
             }
-            ArtifactType::Python => Err(refused(
-                "PyFlink jobs are not supported by this release (only jar and sql artifacts)"
-                    .into(),
-                false,
-            )),
+            ArtifactType::Python => {
+                let Some(runner) = &self.ctx.runners.python else {
+                    return Err(refused(
+                        "a python job runs through the Python runner, which is not configured: \
+                         set artifacts.python_runner (FJC_PYTHON_RUNNER) to \
+                         fjc-python-runner.jar, built by python-runner/build.sh"
+                            .into(),
+                        false,
+                    ));
+                };
+                let bytes = tokio::fs::read(&artifact.path)
+                    .await
+                    .map_err(|e| refused(format!("{}: {e}", spec.artifact_path), true))?;
+                let module = spec.python.as_ref().and_then(|p| p.entry_module.clone());
+                let mut args = vec![
+                    "--file".into(),
+                    python_file_name(&spec.artifact_path, module.is_some()),
+                    "--base64".into(),
+                    STANDARD.encode(&bytes),
+                ];
+                if let Some(m) = module {
+                    args.extend(["--module".into(), m]);
+                }
+                if !spec.args.is_empty() {
+                    args.push("--".into());
+                    args.extend(spec.args.iter().cloned());
+                }
+                Ok(Program {
+                    jar: runner.clone(),
+                    entry_class: Some(PYTHON_RUNNER_CLASS.to_string()),
+                    args,
+                    script: String::from_utf8(bytes).ok(),
+                })
+            }
         }
     }
 
@@ -126,7 +228,10 @@ impl<P: Ports> Executor<'_, P> {
         keep_jar: bool,
     ) -> Result<Option<fjc_flink::JarId>, FlinkError> {
         let spec = &resolved.spec;
-        let runner = program.entry_class.as_deref() == Some(SQL_RUNNER_CLASS);
+        let runner = matches!(
+            program.entry_class.as_deref(),
+            Some(SQL_RUNNER_CLASS | PYTHON_RUNNER_CLASS)
+        );
         let scrub = |e: FlinkError| {
             e.scrubbed(|m| {
                 let m = resolved.redactor.scrub(m);
@@ -155,14 +260,19 @@ impl<P: Ports> Executor<'_, P> {
     }
 }
 
-/// The SQL runner's own line in a refused run's message (`fjc-sql: statement N
-/// (line L): <Flink's message>`), without Flink's wrapping exceptions; the whole
-/// message when the runner has none.
+/// A runner's own line in a refused run's message (`fjc-sql: statement N (line
+/// L): <Flink's message>`, `fjc-python: <Python's last traceback line>`),
+/// without Flink's wrapping exceptions; the whole message when the runner has
+/// none.
 fn runner_line(message: &str) -> String {
-    let Some(at) = message.find("fjc-sql: ") else {
+    let Some((at, prefix)) = ["fjc-sql: ", "fjc-python: "]
+        .into_iter()
+        .filter_map(|p| message.find(p).map(|at| (at, p)))
+        .min()
+    else {
         return message.to_string();
     };
-    let line = &message[at + "fjc-sql: ".len()..];
+    let line = &message[at + prefix.len()..];
     let end = [line.find('\n'), line.find(" / Caused by: ")]
         .into_iter()
         .flatten()
@@ -185,5 +295,21 @@ mod tests {
             "statement 2 (line 2): Object 'nowhere' not found"
         );
         assert_eq!(runner_line("Connection refused"), "Connection refused");
+        let m = "Could not execute application. / Caused by: java.lang.RuntimeException: \
+                 fjc-python: ModuleNotFoundError: No module named 'nosuch' / Caused by: y";
+        assert_eq!(
+            runner_line(m),
+            "ModuleNotFoundError: No module named 'nosuch'"
+        );
+    }
+
+    #[test]
+    fn python_programs_are_written_under_their_file_name_with_the_drivers_suffix() {
+        use super::python_file_name as name;
+        assert_eq!(name("jobs/orders.py", false), "orders.py");
+        assert_eq!(name("s3://b/k/pipelines.zip", true), "pipelines.zip");
+        assert_eq!(name("jobs/orders", false), "orders.py");
+        assert_eq!(name("jobs/ORDERS.PY", false), "ORDERS.PY");
+        assert_eq!(name("jobs/", false), "job.py");
     }
 }

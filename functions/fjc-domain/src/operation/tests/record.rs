@@ -42,6 +42,7 @@ fn revision(number: u64) -> Revision {
         restored_from: None,
         outcome: RevisionOutcome::Deployed,
         reason: None,
+        script: None,
     }
 }
 

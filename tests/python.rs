@@ -1,0 +1,200 @@
+//! PyFlink jobs on the real Flink 2.3, submitted through the Python runner
+//! (`python-runner/`: Flink's `flink-python` jar with the runner added, built by
+//! `localstack/up.sh`) like any jar, with the cluster's Python from the PyFlink
+//! venv `localstack/up.sh` installs. The program is `examples/py-counts.py` (a
+//! Table API keyed count printed to the TaskManagers' stdout): upgraded through
+//! a savepoint, every key's count goes on. A program Python cannot start ends
+//! FAILED with Python's own last line, and no Flink job is created; an empty
+//! script or a package that is not a zip is refused at apply, and nothing is
+//! stored. (Its recovery after the JobManager is killed is in
+//! tests/disruptive.rs, which runs alone.)
+
+use std::time::Duration;
+
+use fjc_core::state::Lifecycle;
+use fjc_flink::FlinkJobState;
+use fjc_integration_tests::harness::{World, unique};
+use fjc_integration_tests::printed::{Row, counted as counted_keys, inserts, printed};
+use fjc_spec::JobSpec;
+
+const WAIT: Duration = Duration::from_secs(180);
+
+/// The example program, the same file `scripts/local.sh` deploys.
+fn example() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/py-counts.py");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn python_spec(id: &str, file: &str, args: &[&str]) -> JobSpec {
+    serde_json::from_value(serde_json::json!({
+        "job_id": id,
+        "job_type": "stream",
+        "artifact_path": file,
+        "args": args,
+        "deployment": {"parallelism": 1, "checkpoint_interval": "5s", "upgrade_mode": "savepoint"},
+    }))
+    .expect("python spec")
+}
+
+fn write(w: &World, file: &str, bytes: &[u8]) {
+    std::fs::write(w.artifact_root.path().join(file), bytes).expect("program");
+}
+
+async fn counted(w: &World, ident: &str, n: u64) -> Vec<Row> {
+    counted_keys(&w.env.flink_url, ident, 4, n, WAIT).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pyflink_job_is_upgraded_through_a_savepoint_and_its_counts_go_on() {
+    let w = World::new("py-up").await;
+    let id = unique("py-up");
+    let ident = format!("p{}", id.replace('-', ""));
+    let file = format!("{id}.py");
+    write(&w, &file, example().as_bytes());
+    let v1_spec = python_spec(&id, &file, &["--ident", &ident, "--where", "v >= 0"]);
+    let applied = w.apply(vec![v1_spec]).await;
+    let v1 = w
+        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Running)
+        .await;
+    let v1_job = v1.flink_job_id.clone().expect("flink job");
+    let job = w.flink_job(&v1_job).await.expect("listed by Flink");
+    assert_eq!(
+        job.name,
+        format!("fjc:{id}"),
+        "pipeline.name set by the controller"
+    );
+    w.wait_flink_state(&v1_job, FlinkJobState::Running, WAIT)
+        .await;
+    counted(&w, &ident, 5).await;
+
+    // A new filter in the program's args: the same plan shape, so the
+    // aggregate's state carries over through the savepoint.
+    let v2_spec = python_spec(&id, &file, &["--ident", &ident, "--where", "v < 80"]);
+    let changed = w.apply(vec![v2_spec]).await;
+    assert_ne!(changed[0].fingerprint, applied[0].fingerprint);
+    let v2 = w
+        .cycle_until(&id, WAIT, |s| {
+            s.lifecycle == Lifecycle::Running
+                && s.deployed_fingerprint.as_ref().map(|f| &f.0) == Some(&changed[0].fingerprint)
+        })
+        .await;
+    let v2_job = v2.flink_job_id.clone().expect("flink job");
+    assert_ne!(v2_job, v1_job);
+    let sp = v2.last_savepoint.clone().expect("a savepoint was taken");
+    assert_eq!((sp.kind.as_str(), &sp.from_job), ("savepoint", &v1_job));
+    assert_eq!(v2.restored_from.as_deref(), Some(sp.location.as_str()));
+    w.wait_flink_state(&v2_job, FlinkJobState::Running, WAIT)
+        .await;
+    let before = printed(&w.env.flink_url, &ident).len();
+    let lines = counted(&w, &ident, 25).await;
+    assert!(lines.len() > before, "the new version printed");
+    let inserts = inserts(&lines);
+    assert!(
+        inserts.values().all(|n| *n == 1) && inserts.len() == 4,
+        "a key started again from 1: {inserts:?}"
+    );
+    assert_eq!(w.live_jobs(&id).await.len(), 1, "exactly one job runs");
+    w.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_program_python_cannot_start_ends_failed_with_pythons_line_and_nothing_runs() {
+    let w = World::new("py-bad").await;
+    let id = unique("py-import");
+    let file = format!("{id}.py");
+    write(
+        &w,
+        &file,
+        b"import fjc_no_such_module_anywhere\n\nprint('never')\n",
+    );
+    w.apply(vec![python_spec(&id, &file, &[])]).await;
+    let s = w
+        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Failed)
+        .await;
+    let error = s.last_error.expect("the reason").message;
+    assert!(
+        error.contains("ModuleNotFoundError: No module named 'fjc_no_such_module_anywhere'"),
+        "{error}"
+    );
+    assert!(!error.contains("Caused by"), "Python's line only: {error}");
+    assert!(!error.contains("\tat "), "no stack trace: {error}");
+    eprintln!("recorded: {error}");
+    let jobs = w.jobs_named(&format!("fjc:{id}")).await;
+    assert!(jobs.is_empty(), "no Flink job was created: {jobs:?}");
+    w.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_script_or_a_package_that_is_not_a_zip_is_refused_at_apply() {
+    let w = World::new("py-refused").await;
+    let empty = unique("py-empty");
+    write(&w, &format!("{empty}.py"), b"# nothing but a comment\n\n");
+    let err = w
+        .try_apply(vec![python_spec(&empty, &format!("{empty}.py"), &[])])
+        .await
+        .expect_err("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("{empty}.py")) && message.contains("the Python script is empty"),
+        "{message}"
+    );
+    assert!(w.spec_record(&empty).await.is_none(), "nothing stored");
+
+    let package = unique("py-package");
+    write(&w, &format!("{package}.zip"), example().as_bytes());
+    let mut spec = python_spec(&package, &format!("{package}.zip"), &[]);
+    spec.python = Some(fjc_spec::Python {
+        entry_module: Some("pipelines.counts".into()),
+    });
+    let err = w.try_apply(vec![spec]).await.expect_err("refused");
+    assert!(err.to_string().contains("must be a .zip archive"), "{err}");
+    assert!(w.spec_record(&package).await.is_none(), "nothing stored");
+    w.cleanup().await;
+}
+
+/// Flink finds a Python program's submission context through a JVM-wide static
+/// that every jar run on the JobManager sets and clears. Two controllers (as two
+/// shards would) submit at once to one cluster: a PyFlink job from one, four
+/// batch jars from the other, three times over. Each PyFlink job runs on the
+/// session under the id its controller chose, never in a mini cluster inside
+/// the JobManager ("No jobs included in application").
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pyflink_submissions_among_another_controllers_jar_submissions_run_under_their_ids() {
+    let py = World::new("py-race").await;
+    let jars = World::new("py-race-jars").await;
+    for round in 0..3 {
+        let id = unique("py-race");
+        let ident = format!("r{}", id.replace('-', ""));
+        let file = format!("{id}.py");
+        write(&py, &file, example().as_bytes());
+        py.apply(vec![python_spec(&id, &file, &["--ident", &ident])])
+            .await;
+        let batch = (0..4)
+            .map(|k| jars.batch_spec(&unique(&format!("race{round}-{k}")), 1000))
+            .collect();
+        jars.apply(batch).await;
+        let (py_cycle, jar_cycle) = tokio::join!(py.one_cycle(), jars.one_cycle());
+        let submitted = jar_cycle
+            .actions
+            .iter()
+            .filter(|a| a.job_id.starts_with(&format!("race{round}-")))
+            .count();
+        assert_eq!(submitted, 4, "{:?}", jar_cycle.actions);
+        assert_eq!(py_cycle.actions.len(), 1, "{:?}", py_cycle.actions);
+        let s = py
+            .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Running)
+            .await;
+        assert!(s.last_error.is_none(), "{:?}", s.last_error);
+        let job = s.flink_job_id.expect("the job");
+        let listed = py
+            .flink_job(&job)
+            .await
+            .expect("on the session under its id");
+        assert_eq!(listed.name, format!("fjc:{id}"));
+        py.wait_flink_state(&job, FlinkJobState::Running, WAIT)
+            .await;
+        counted(&py, &ident, 1).await;
+    }
+    py.cleanup().await;
+    jars.cleanup().await;
+}
