@@ -13,6 +13,7 @@ use fjc_core::store::StateStore;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::counter;
 use fjc_integration_tests::harness::{World, unique};
+use fjc_integration_tests::printed;
 
 const T: Duration = Duration::from_secs(120);
 
@@ -188,6 +189,51 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
         assert!(counter::resets(&after).is_empty(), "{id}: reset: {after:?}");
         assert!(counter::gaps(&after).is_empty(), "{id}: gap: {after:?}");
     }
+    w.cleanup().await;
+}
+
+/// A PyFlink job (`examples/py-counts.py`, checkpoints every 5 s) loses its
+/// JobManager (no HA: the cluster forgets it) long after the last cycle. Within
+/// 2 cycles of the cluster coming back it runs again through the Python runner,
+/// restored from its newest checkpoint in storage: no key's count starts over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disruptive_killed_jobmanager_pyflink_job_recovers_from_its_newest_checkpoint() {
+    let w = World::new("jm-py").await;
+    let id = unique("jm-py");
+    let ident = format!("j{}", id.replace('-', ""));
+    w.apply(vec![w.python_spec(&id, &["--ident", &ident])])
+        .await;
+    let s = w
+        .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
+        .await;
+    let old = s.flink_job_id.expect("the job");
+    w.wait_flink_state(&old, FlinkJobState::Running, T).await;
+    printed::counted(&w.env.flink_url, &ident, 4, 5, T).await;
+    // A checkpoint after every key counted to 5; no cycle runs meanwhile.
+    w.wait_newer_checkpoint(&old, T).await;
+    let before = printed::printed(&w.env.flink_url, &ident);
+    let top = before.iter().map(|(_, _, n)| *n).max().unwrap_or(0);
+    restart_jobmanager_losing_all_jobs();
+    assert!(w.flink_job(&old).await.is_none(), "JM forgot the job");
+
+    w.cycle().await;
+    w.cycle().await;
+    let s = w.state(&id).await.expect("state");
+    let new = s.flink_job_id.clone().expect("a new job");
+    assert_ne!(new, old, "{s:?}");
+    assert_eq!(s.recoveries.len(), 1, "{s:?}");
+    let from = s.restored_from.clone().unwrap_or_default();
+    assert!(
+        from.contains(old.as_str()) && from.contains("chk-"),
+        "restored from {from:?}"
+    );
+    w.wait_flink_state(&new, FlinkJobState::Running, T).await;
+    let after = printed::counted(&w.env.flink_url, &ident, 4, top + 5, T).await;
+    let inserts = printed::inserts(&after);
+    assert!(
+        inserts.values().all(|n| *n == 1) && inserts.len() == 4,
+        "a key started again from 1: {inserts:?}"
+    );
     w.cleanup().await;
 }
 

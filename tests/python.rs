@@ -2,7 +2,8 @@
 //! (`python-runner/`: Flink's `flink-python` jar with the runner added, built by
 //! `localstack/up.sh`) like any jar, with the cluster's Python from the PyFlink
 //! venv `localstack/up.sh` installs. The program is `examples/py-counts.py` (a
-//! Table API keyed count printed to the TaskManagers' stdout): upgraded through
+//! Table API keyed count printed to the TaskManagers' stdout,
+//! [`World::python_spec`]): upgraded through
 //! a savepoint, every key's count goes on. A program Python cannot start ends
 //! FAILED with Python's own last line, and no Flink job is created; an empty
 //! script or a package that is not a zip is refused at apply, and nothing is
@@ -19,19 +20,13 @@ use fjc_spec::JobSpec;
 
 const WAIT: Duration = Duration::from_secs(180);
 
-/// The example program, the same file `scripts/local.sh` deploys.
-fn example() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/py-counts.py");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn python_spec(id: &str, file: &str, args: &[&str]) -> JobSpec {
+/// A PyFlink stream spec for the program `file` below the artifact root.
+fn program_spec(id: &str, file: &str) -> JobSpec {
     serde_json::from_value(serde_json::json!({
         "job_id": id,
         "job_type": "stream",
         "artifact_path": file,
-        "args": args,
-        "deployment": {"parallelism": 1, "checkpoint_interval": "5s", "upgrade_mode": "savepoint"},
+        "deployment": {"parallelism": 1},
     }))
     .expect("python spec")
 }
@@ -49,9 +44,7 @@ async fn a_pyflink_job_is_upgraded_through_a_savepoint_and_its_counts_go_on() {
     let w = World::new("py-up").await;
     let id = unique("py-up");
     let ident = format!("p{}", id.replace('-', ""));
-    let file = format!("{id}.py");
-    write(&w, &file, example().as_bytes());
-    let v1_spec = python_spec(&id, &file, &["--ident", &ident, "--where", "v >= 0"]);
+    let v1_spec = w.python_spec(&id, &["--ident", &ident, "--where", "v >= 0"]);
     let applied = w.apply(vec![v1_spec]).await;
     let v1 = w
         .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Running)
@@ -69,7 +62,7 @@ async fn a_pyflink_job_is_upgraded_through_a_savepoint_and_its_counts_go_on() {
 
     // A new filter in the program's args: the same plan shape, so the
     // aggregate's state carries over through the savepoint.
-    let v2_spec = python_spec(&id, &file, &["--ident", &ident, "--where", "v < 80"]);
+    let v2_spec = w.python_spec(&id, &["--ident", &ident, "--where", "v < 80"]);
     let changed = w.apply(vec![v2_spec]).await;
     assert_ne!(changed[0].fingerprint, applied[0].fingerprint);
     let v2 = w
@@ -107,7 +100,7 @@ async fn a_program_python_cannot_start_ends_failed_with_pythons_line_and_nothing
         &file,
         b"import fjc_no_such_module_anywhere\n\nprint('never')\n",
     );
-    w.apply(vec![python_spec(&id, &file, &[])]).await;
+    w.apply(vec![program_spec(&id, &file)]).await;
     let s = w
         .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Failed)
         .await;
@@ -130,7 +123,7 @@ async fn an_empty_script_or_a_package_that_is_not_a_zip_is_refused_at_apply() {
     let empty = unique("py-empty");
     write(&w, &format!("{empty}.py"), b"# nothing but a comment\n\n");
     let err = w
-        .try_apply(vec![python_spec(&empty, &format!("{empty}.py"), &[])])
+        .try_apply(vec![program_spec(&empty, &format!("{empty}.py"))])
         .await
         .expect_err("refused");
     let message = err.to_string();
@@ -141,8 +134,12 @@ async fn an_empty_script_or_a_package_that_is_not_a_zip_is_refused_at_apply() {
     assert!(w.spec_record(&empty).await.is_none(), "nothing stored");
 
     let package = unique("py-package");
-    write(&w, &format!("{package}.zip"), example().as_bytes());
-    let mut spec = python_spec(&package, &format!("{package}.zip"), &[]);
+    write(
+        &w,
+        &format!("{package}.zip"),
+        b"print('a script, not a package')\n",
+    );
+    let mut spec = program_spec(&package, &format!("{package}.zip"));
     spec.python = Some(fjc_spec::Python {
         entry_module: Some("pipelines.counts".into()),
     });
@@ -165,9 +162,7 @@ async fn pyflink_submissions_among_another_controllers_jar_submissions_run_under
     for round in 0..3 {
         let id = unique("py-race");
         let ident = format!("r{}", id.replace('-', ""));
-        let file = format!("{id}.py");
-        write(&py, &file, example().as_bytes());
-        py.apply(vec![python_spec(&id, &file, &["--ident", &ident])])
+        py.apply(vec![py.python_spec(&id, &["--ident", &ident])])
             .await;
         let batch = (0..4)
             .map(|k| jars.batch_spec(&unique(&format!("race{round}-{k}")), 1000))

@@ -277,6 +277,25 @@ impl World {
         .expect("stream spec")
     }
 
+    /// A PyFlink stream spec running `examples/py-counts.py` (the example
+    /// `scripts/local.sh` deploys), copied below this world's artifact root as
+    /// `<job_id>.py`, with `args`, checkpoints every 5 s and savepoint upgrades.
+    pub fn python_spec(&self, job_id: &str, args: &[&str]) -> JobSpec {
+        let example =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/py-counts.py");
+        let file = format!("{job_id}.py");
+        std::fs::copy(&example, self.artifact_root.path().join(&file))
+            .unwrap_or_else(|e| panic!("{}: {e}", example.display()));
+        serde_json::from_value(serde_json::json!({
+            "job_id": job_id,
+            "job_type": "stream",
+            "artifact_path": file,
+            "args": args,
+            "deployment": {"parallelism": 1, "checkpoint_interval": "5s", "upgrade_mode": "savepoint"},
+        }))
+        .expect("python spec")
+    }
+
     /// A batch spec summing 1..=n into a file of this world's out dir.
     pub fn batch_spec(&self, job_id: &str, n: u64) -> JobSpec {
         let out = self.out_dir.join(format!("{job_id}.txt"));
