@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Lambda deployment zips with cargo-lambda (from PyPI, installed when missing):
-#   infra/.build/<function>.zip   (bootstrap + config/, what template.yaml's CodeUri points at)
+#   infra/.build/<function>.zip   (bootstrap + config/ + runners/, what template.yaml's CodeUri
+#                                  points at; runners/ holds the SQL and Python runner jars the
+#                                  functions submit for sql and python jobs, built by
+#                                  infra/runners.sh: about 42 MB, so the zips deploy through S3)
 # Usage: infra/build.sh [--arm64]
 #   x86_64 by default (the template's default Architecture). --arm64 needs the
 #   aarch64-unknown-linux-gnu Rust target installed (rustup target add); pass the same
@@ -56,11 +59,28 @@ cargo lambda build --release --locked "$arch_flag" "${packages[@]}" \
   ${FJC_LAMBDA_COMPILER:+--compiler "$FJC_LAMBDA_COMPILER"} \
   --output-format zip --include config --lambda-dir "$lambda_dir"
 
+# The runner jars, under runners/ in each zip (FJC_SQL_RUNNER, FJC_PYTHON_RUNNER in the
+# template name /var/task/runners/...).
+runners=$out/runners
+"$FJC_INFRA_DIR/runners.sh" "$runners"
+for jar in fjc-sql-runner.jar fjc-python-runner.jar; do
+  grep -q "/var/task/runners/$jar" "$FJC_INFRA_DIR/template.yaml" ||
+    die "template.yaml does not point a function at /var/task/runners/$jar"
+done
+
 for ((i = 1; i < ${#packages[@]}; i += 2)); do
   name=${packages[i]}
   zip=$lambda_dir/$name/bootstrap.zip
   [[ -f $zip ]] || die "cargo lambda did not produce $zip"
   cp -f "$zip" "$out/$name.zip"
+  "${FJC_PYTHON:-python3}" - "$out/$name.zip" "$runners" <<'PY'
+import pathlib, sys, zipfile
+zip_path, runners = sys.argv[1], pathlib.Path(sys.argv[2])
+with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED) as z:
+    for jar in ("fjc-sql-runner.jar", "fjc-python-runner.jar"):
+        # Jars are compressed already: stored as they are.
+        z.write(runners / jar, f"runners/{jar}", compress_type=zipfile.ZIP_STORED)
+PY
   log "$out/$name.zip  $(du -h "$out/$name.zip" | cut -f1)"
 done
 

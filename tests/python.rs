@@ -193,3 +193,57 @@ async fn pyflink_submissions_among_another_controllers_jar_submissions_run_under
     py.cleanup().await;
     jars.cleanup().await;
 }
+
+/// A cluster whose Python cannot be started (here: the run's
+/// `python.client.executable` names no program) refuses the run with one line
+/// that says what the cluster needs, never a stack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_without_python_refuses_the_run_saying_what_it_needs() {
+    use fjc_flink::{FlinkApi, JobId, RunRequest};
+    use fjc_integration_tests::LocalEnv;
+    use fjc_integration_tests::harness::flink_client;
+
+    let env = LocalEnv::from_env();
+    let runner = env.runners().python.expect("the Python runner");
+    let flink = flink_client(&env.flink_url, Duration::from_secs(60));
+    let jar = flink.upload_jar(&runner).await.expect("upload");
+    let script = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/py-counts.py"),
+    )
+    .expect("example");
+    use base64::Engine;
+    let request = RunRequest {
+        job_id: Some(JobId::random()),
+        entry_class: Some("fjc.python.PythonRunner".into()),
+        program_args: vec![
+            "--file".into(),
+            "counts.py".into(),
+            "--base64".into(),
+            base64::engine::general_purpose::STANDARD.encode(script),
+        ],
+        parallelism: Some(1),
+        savepoint_path: None,
+        allow_non_restored_state: false,
+        flink_configuration: [(
+            "python.client.executable".to_string(),
+            "/nonexistent/python3".to_string(),
+        )]
+        .into(),
+    };
+    let err = flink.run_jar(&jar, &request).await.expect_err("refused");
+    let _ = flink.delete_jar(&jar).await;
+    let message = err.to_string();
+    assert!(
+        message.contains(
+            "fjc-python: the cluster cannot start Python (/nonexistent/python3): set \
+             python.client.executable and python.executable to a Python with apache-flink \
+             installed"
+        ),
+        "{message}"
+    );
+    let jobs = flink.list_jobs().await.expect("overview");
+    assert!(
+        jobs.iter().all(|j| Some(&j.id) != request.job_id.as_ref()),
+        "no job was created"
+    );
+}

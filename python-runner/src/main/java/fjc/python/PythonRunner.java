@@ -99,20 +99,20 @@ public final class PythonRunner {
         return found;
     }
 
-    /** A failure with no traceback: the innermost cause's message, naming a missing Python. */
+    /** A failure with no traceback: a missing Python named as such, else the innermost cause. */
     static String explain(Throwable e) {
+        Pattern cannotRun = Pattern.compile("Cannot run program \"([^\"]*)\"");
         Throwable inner = e;
-        while (inner.getCause() != null && inner.getCause() != inner) {
-            inner = inner.getCause();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            Matcher m = cannotRun.matcher(String.valueOf(t.getMessage()));
+            if (m.find()) {
+                return "the cluster cannot start Python (" + m.group(1) + "): set"
+                        + " python.client.executable and python.executable to a Python with"
+                        + " apache-flink installed";
+            }
+            inner = t;
         }
-        String message = String.valueOf(inner.getMessage());
-        if (inner instanceof IOException && message.contains("Cannot run program")) {
-            Matcher m = Pattern.compile("Cannot run program \"([^\"]*)\"").matcher(message);
-            String program = m.find() ? m.group(1) : "python";
-            return "the cluster cannot start Python (" + program + "): set python.client.executable"
-                    + " and python.executable to a Python with apache-flink installed";
-        }
-        return inner.getClass().getSimpleName() + ": " + message;
+        return inner.getClass().getSimpleName() + ": " + inner.getMessage();
     }
 
     private static void deleteQuietly(Path dir) {
