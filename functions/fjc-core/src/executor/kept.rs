@@ -24,10 +24,10 @@ fn digest(text: &str) -> String {
 fn keeps_script(spec: &fjc_spec::JobSpec) -> bool {
     match spec.artifact_kind() {
         Ok(ArtifactType::Sql) => true,
-        Ok(ArtifactType::Python) => !spec
+        Ok(ArtifactType::Python) => spec
             .python
             .as_ref()
-            .is_some_and(|p| p.entry_module.is_some()),
+            .is_none_or(|p| p.entry_module.is_none()),
         _ => false,
     }
 }
