@@ -438,3 +438,66 @@ async fn specs_outside_the_namespace_allowlist_are_refused_and_held() {
     );
     assert!(w.state(&id).await.is_none(), "never deployed");
 }
+
+/// A PyFlink script in S3, signed: deployed from `s3://`, then a new signed
+/// version uploaded. The upload trigger verifies it like a jar (digest,
+/// signature, the offline check) and the job is upgraded through a savepoint; an
+/// empty script uploaded next is refused and the job keeps running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_python_script_is_verified_and_upgrades_its_job() {
+    const PY: &str = "jobs/counts.py";
+    let signer = Signer25519::generate();
+    let w = signed_world("evt-py", &signer).await;
+    let (s3, bucket) = versioned_bucket().await;
+    let id = unique("evt-py");
+    let mut spec = w.python_spec(&id, &["--ident", &format!("e{}", id.replace('-', ""))]);
+    let script = std::fs::read(w.artifact_root.path().join(&spec.artifact_path)).unwrap();
+    spec.artifact_path = format!("s3://{bucket}/{PY}");
+    spec.security.artifact_verification = true;
+    let upload = |bytes: Vec<u8>| {
+        let (s3, bucket, signer) = (&s3, &bucket, &signer);
+        async move {
+            let version = put(s3, bucket, PY, bytes.clone()).await;
+            put(s3, bucket, &format!("{PY}.sig"), signer.sign(&bytes)).await;
+            version
+        }
+    };
+    upload(script.clone()).await;
+    w.apply(vec![spec]).await;
+    let before = running(&w, &id).await;
+
+    let mut v2 = script.clone();
+    v2.extend_from_slice(b"\n# v2: rebuilt\n");
+    let version = upload(v2).await;
+    let report = on_upload(&w, &bucket, PY, &version).await;
+    assert_eq!(report.objects[0].accepted, vec![id.clone()], "{report:?}");
+    let record = w.spec_record(&id).await.unwrap();
+    let after = w
+        .cycle_until(&id, WAIT, |s| {
+            s.lifecycle == Lifecycle::Running
+                && s.deployed_fingerprint.as_ref() == Some(&record.fingerprint)
+        })
+        .await;
+    assert_ne!(after.flink_job_id, before.flink_job_id);
+    let sp = after
+        .last_savepoint
+        .clone()
+        .expect("upgraded through a savepoint");
+    assert_eq!(after.restored_from.as_deref(), Some(sp.location.as_str()));
+
+    let version = upload(b"# nothing left\n".to_vec()).await;
+    let report = on_upload(&w, &bucket, PY, &version).await;
+    assert!(report.objects[0].accepted.is_empty(), "{report:?}");
+    let refused = format!("{:?}", report.objects[0]);
+    assert!(refused.contains("the Python script is empty"), "{refused}");
+    assert_eq!(
+        w.spec_record(&id).await.unwrap().fingerprint,
+        record.fingerprint
+    );
+    assert_eq!(
+        w.state(&id).await.unwrap().flink_job_id,
+        after.flink_job_id,
+        "the job keeps running"
+    );
+    w.cleanup().await;
+}
