@@ -247,3 +247,45 @@ async fn a_cluster_without_python_refuses_the_run_saying_what_it_needs() {
         "no job was created"
     );
 }
+
+/// A PyFlink package: a `.zip` holding `pipelines/counts.py` (the example) run as
+/// `python.entry_module: pipelines.counts`, with its `args`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pyflink_package_runs_its_entry_module() {
+    let w = World::new("py-zip").await;
+    let id = unique("py-zip");
+    let ident = format!("z{}", id.replace('-', ""));
+    let example = w.python_spec(&id, &[]);
+    let script = w.artifact_root.path().join(&example.artifact_path);
+    let zip = w.artifact_root.path().join(format!("{id}.zip"));
+    let made = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\n\
+             with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
+             \x20   z.writestr('pipelines/__init__.py', '')\n\
+             \x20   z.write(sys.argv[2], 'pipelines/counts.py')\n",
+        ])
+        .arg(&zip)
+        .arg(&script)
+        .status()
+        .expect("python3");
+    assert!(made.success());
+    let mut spec = program_spec(&id, &format!("{id}.zip"));
+    spec.args = vec!["--ident".into(), ident.clone()];
+    spec.python = Some(fjc_spec::Python {
+        entry_module: Some("pipelines.counts".into()),
+    });
+    w.apply(vec![spec]).await;
+    let s = w
+        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Running)
+        .await;
+    let job = s.flink_job_id.expect("the job");
+    assert_eq!(
+        w.flink_job(&job).await.expect("listed").name,
+        format!("fjc:{id}")
+    );
+    w.wait_flink_state(&job, FlinkJobState::Running, WAIT).await;
+    counted(&w, &ident, 3).await;
+    w.cleanup().await;
+}

@@ -166,6 +166,32 @@ async fn a_script_that_cannot_run_is_refused_at_apply_and_one_flink_refuses_ends
     assert!(!error.contains("\tat "), "no stack trace: {error}");
     eprintln!("recorded: {error}");
     assert!(w.live_jobs(&id).await.is_empty());
+
+    // A syntax error past the offline check: Flink's parser names it.
+    let id = unique("sql-syntax");
+    write_script(
+        &w,
+        &id,
+        "CREATE TABLE sink (k INT) WITH ('connector' = 'blackhole');
+         INSERT INTO sink
+SELEC 1;
+",
+    );
+    w.apply(vec![sql_spec(&id)]).await;
+    let s = w
+        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Failed)
+        .await;
+    let error = s.last_error.expect("the reason").message;
+    assert!(
+        error.contains("statement 2 (line 2): SQL parse failed."),
+        "{error}"
+    );
+    assert!(!error.contains("\tat "), "no stack trace: {error}");
+    eprintln!("recorded: {error}");
+    assert!(
+        w.jobs_named(&format!("fjc:{id}")).await.is_empty(),
+        "no Flink job"
+    );
     w.cleanup().await;
 }
 
