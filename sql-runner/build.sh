@@ -13,49 +13,21 @@
 # itself, loaded in its own class loader) and flink-table-runtime-*.jar; the jar holds only
 # fjc.sql classes.
 set -euo pipefail
-
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 FLINK_HOME OUT_DIR" >&2
-  exit 2
-fi
-flink_home=$1
-out_dir=$2
-src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/src/main/java" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib/javac.sh
+source "$here/../scripts/lib/javac.sh"
+javac_args "$0" "$@"
+src_dir=$here/src/main/java
 jar_file=$out_dir/fjc-sql-runner.jar
 stamp=$out_dir/.fjc-sql-runner.built-against
+table_jar=$(javac_one lib 'flink-table-api-java-uber-*.jar')
+dist_jar=$(javac_one lib 'flink-dist-*.jar')
 
-if [[ ! -d $flink_home/lib ]]; then
-  echo "build.sh: no lib/ under FLINK_HOME=$flink_home" >&2
-  exit 1
-fi
-
-classpath=""
-for pattern in 'flink-table-api-java-uber-*.jar' 'flink-dist-*.jar'; do
-  found=("$flink_home"/lib/$pattern)
-  if [[ ${#found[@]} -ne 1 || ! -f ${found[0]} ]]; then
-    echo "build.sh: expected one $pattern in $flink_home/lib" >&2
-    exit 1
-  fi
-  classpath+=${classpath:+:}${found[0]}
-done
-
-up_to_date() {
-  [[ -f $stamp && $(<"$stamp") == "$flink_home" ]] || return 1
-  [[ -f $jar_file ]] || return 1
-  [[ -z $(find "$src_dir" -name '*.java' -newer "$jar_file" -print -quit) ]]
-}
-
-if up_to_date; then
+if javac_up_to_date "$stamp" "$src_dir" "$jar_file"; then
   echo "sql runner up to date in $out_dir"
   exit 0
 fi
-
-mkdir -p "$out_dir"
-classes=$(mktemp -d "$out_dir/.sql-runner-classes.XXXXXX")
-trap 'rm -rf "$classes"' EXIT
-
-mapfile -t sources < <(find "$src_dir" -name '*.java' | sort)
-javac -nowarn --release 11 -encoding UTF-8 -cp "$classpath" -d "$classes" "${sources[@]}"
+javac_compile "$src_dir" "$table_jar:$dist_jar"
 
 tmp=$out_dir/.fjc-sql-runner.jar.tmp
 jar --create --file "$tmp" --main-class fjc.sql.SqlRunner -C "$classes" .

@@ -15,7 +15,7 @@ use std::time::Duration;
 use fjc_core::state::Lifecycle;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::harness::{World, unique};
-use fjc_integration_tests::printed::{Row, counted as counted_keys, inserts, printed};
+use fjc_integration_tests::printed::{Row, counted as counted_keys, upgraded_keeping_counts};
 use fjc_spec::JobSpec;
 
 const WAIT: Duration = Duration::from_secs(180);
@@ -65,28 +65,7 @@ async fn a_pyflink_job_is_upgraded_through_a_savepoint_and_its_counts_go_on() {
     let v2_spec = w.python_spec(&id, &["--ident", &ident, "--where", "v < 80"]);
     let changed = w.apply(vec![v2_spec]).await;
     assert_ne!(changed[0].fingerprint, applied[0].fingerprint);
-    let v2 = w
-        .cycle_until(&id, WAIT, |s| {
-            s.lifecycle == Lifecycle::Running
-                && s.deployed_fingerprint.as_ref().map(|f| &f.0) == Some(&changed[0].fingerprint)
-        })
-        .await;
-    let v2_job = v2.flink_job_id.clone().expect("flink job");
-    assert_ne!(v2_job, v1_job);
-    let sp = v2.last_savepoint.clone().expect("a savepoint was taken");
-    assert_eq!((sp.kind.as_str(), &sp.from_job), ("savepoint", &v1_job));
-    assert_eq!(v2.restored_from.as_deref(), Some(sp.location.as_str()));
-    w.wait_flink_state(&v2_job, FlinkJobState::Running, WAIT)
-        .await;
-    let before = printed(&w.env.flink_url, &ident).len();
-    let lines = counted(&w, &ident, 25).await;
-    assert!(lines.len() > before, "the new version printed");
-    let inserts = inserts(&lines);
-    assert!(
-        inserts.values().all(|n| *n == 1) && inserts.len() == 4,
-        "a key started again from 1: {inserts:?}"
-    );
-    assert_eq!(w.live_jobs(&id).await.len(), 1, "exactly one job runs");
+    upgraded_keeping_counts(&w, &id, &changed[0].fingerprint, &v1_job, &ident, WAIT).await;
     w.cleanup().await;
 }
 

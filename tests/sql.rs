@@ -15,7 +15,7 @@ use fjc_core::state::Lifecycle;
 use fjc_flink::FlinkJobState;
 use fjc_integration_tests::LocalEnv;
 use fjc_integration_tests::harness::{World, fjc_binary, unique};
-use fjc_integration_tests::printed::{Row, inserts};
+use fjc_integration_tests::printed::{Row, inserts, upgraded_keeping_counts};
 use fjc_spec::JobSpec;
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -90,30 +90,27 @@ async fn a_streaming_sql_job_is_upgraded_through_a_savepoint_and_its_counts_go_o
         changed[0].fingerprint, applied[0].fingerprint,
         "the script's digest is in the fingerprint"
     );
-    let v2 = w
-        .cycle_until(&id, WAIT, |s| {
-            s.lifecycle == Lifecycle::Running
-                && s.deployed_fingerprint.as_ref().map(|f| &f.0) == Some(&changed[0].fingerprint)
-        })
-        .await;
-    let v2_job = v2.flink_job_id.clone().expect("flink job");
-    assert_ne!(v2_job, v1_job);
-    let sp = v2.last_savepoint.clone().expect("a savepoint was taken");
-    assert_eq!((sp.kind.as_str(), &sp.from_job), ("savepoint", &v1_job));
-    w.wait_flink_state(&v2_job, FlinkJobState::Running, WAIT)
-        .await;
-    let before = printed(&w, &ident).len();
-    let lines = counted(&w, &ident, 25).await;
-    assert!(lines.len() > before, "the new version printed");
-    // Each key was inserted once: after the upgrade its count went on from the
-    // savepoint, it never started again at 1.
-    let inserts = inserts(&lines);
-    assert!(
-        inserts.values().all(|n| *n == 1) && inserts.len() == 4,
-        "a key started again from 1: {inserts:?}"
-    );
-    assert_eq!(w.live_jobs(&id).await.len(), 1, "exactly one job runs");
+    upgraded_keeping_counts(&w, &id, &changed[0].fingerprint, &v1_job, &ident, WAIT).await;
     w.cleanup().await;
+}
+
+/// Applies `script` (it passes the offline check), cycles until the job is
+/// FAILED, and returns its error: Flink's line with the runner's statement,
+/// never a stack; no Flink job was created.
+async fn refused_by_flink(w: &World, script: &str) -> String {
+    let id = unique("sql-refused");
+    write_script(w, &id, script);
+    w.apply(vec![sql_spec(&id)]).await;
+    let s = w
+        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Failed)
+        .await;
+    let error = s.last_error.expect("the reason").message;
+    assert!(!error.contains("Caused by"), "Flink's line only: {error}");
+    assert!(!error.contains("\tat "), "no stack trace: {error}");
+    eprintln!("recorded: {error}");
+    let jobs = w.jobs_named(&format!("fjc:{id}")).await;
+    assert!(jobs.is_empty(), "no Flink job: {jobs:?}");
+    error
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,52 +142,28 @@ async fn a_script_that_cannot_run_is_refused_at_apply_and_one_flink_refuses_ends
     }
 
     // Offline it is fine; Flink's planner refuses it (no such table).
-    let id = unique("sql-missing");
-    write_script(
+    let error = refused_by_flink(
         &w,
-        &id,
         "CREATE TABLE sink (k INT) WITH ('connector' = 'blackhole');\n\
          INSERT INTO sink\nSELECT k FROM nowhere;\n",
-    );
-    w.apply(vec![sql_spec(&id)]).await;
-    let s = w
-        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Failed)
-        .await;
-    let error = s.last_error.expect("the reason").message;
+    )
+    .await;
     assert!(
         error.contains("statement 2 (line 2): SQL validation failed.")
             && error.contains("Object 'nowhere' not found"),
         "{error}"
     );
-    assert!(!error.contains("Caused by"), "Flink's line only: {error}");
-    assert!(!error.contains("\tat "), "no stack trace: {error}");
-    eprintln!("recorded: {error}");
-    assert!(w.live_jobs(&id).await.is_empty());
 
     // A syntax error past the offline check: Flink's parser names it.
-    let id = unique("sql-syntax");
-    write_script(
+    let error = refused_by_flink(
         &w,
-        &id,
-        "CREATE TABLE sink (k INT) WITH ('connector' = 'blackhole');
-         INSERT INTO sink
-SELEC 1;
-",
-    );
-    w.apply(vec![sql_spec(&id)]).await;
-    let s = w
-        .cycle_until(&id, WAIT, |s| s.lifecycle == Lifecycle::Failed)
-        .await;
-    let error = s.last_error.expect("the reason").message;
+        "CREATE TABLE sink (k INT) WITH ('connector' = 'blackhole');\n\
+         INSERT INTO sink\nSELEC 1;\n",
+    )
+    .await;
     assert!(
         error.contains("statement 2 (line 2): SQL parse failed."),
         "{error}"
-    );
-    assert!(!error.contains("\tat "), "no stack trace: {error}");
-    eprintln!("recorded: {error}");
-    assert!(
-        w.jobs_named(&format!("fjc:{id}")).await.is_empty(),
-        "no Flink job"
     );
     w.cleanup().await;
 }

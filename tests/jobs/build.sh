@@ -3,42 +3,19 @@
 # Usage: tests/jobs/build.sh FLINK_HOME OUT_DIR
 # Rebuilds only when a source is newer than a jar or FLINK_HOME changed.
 set -euo pipefail
-
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 FLINK_HOME OUT_DIR" >&2
-  exit 2
-fi
-flink_home=$1
-out_dir=$2
-src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/src" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib/javac.sh
+source "$here/../../scripts/lib/javac.sh"
+javac_args "$0" "$@"
+src_dir=$here/src
 jars=("$out_dir/stream-counter.jar" "$out_dir/batch-sum.jar")
 stamp=$out_dir/.built-against
 
-if [[ ! -d $flink_home/lib ]]; then
-  echo "build.sh: no lib/ under FLINK_HOME=$flink_home" >&2
-  exit 1
-fi
-
-up_to_date() {
-  local jar
-  [[ -f $stamp && $(<"$stamp") == "$flink_home" ]] || return 1
-  for jar in "${jars[@]}"; do
-    [[ -f $jar ]] || return 1
-    [[ -z $(find "$src_dir" -name '*.java' -newer "$jar" -print -quit) ]] || return 1
-  done
-}
-
-if up_to_date; then
+if javac_up_to_date "$stamp" "$src_dir" "${jars[@]}"; then
   echo "test jobs up to date in $out_dir"
   exit 0
 fi
-
-mkdir -p "$out_dir"
-classes=$(mktemp -d "$out_dir/.classes.XXXXXX")
-trap 'rm -rf "$classes"' EXIT
-
-mapfile -t sources < <(find "$src_dir" -name '*.java' | sort)
-javac -nowarn --release 11 -encoding UTF-8 -cp "$flink_home/lib/*" -d "$classes" "${sources[@]}"
+javac_compile "$src_dir" "$flink_home/lib/*"
 
 build_jar() { # name main-class
   local tmp=$out_dir/.$1.jar.tmp

@@ -7,6 +7,11 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use fjc_core::state::{JobState, Lifecycle};
+use fjc_flink::{FlinkJobState, JobId};
+
+use crate::harness::World;
+
 /// One printed row: (kind, first field, second field as a number), so
 /// `+I[k1, 1]` is ("+I", "k1", 1).
 pub type Row = (String, String, u64);
@@ -81,4 +86,43 @@ pub fn inserts(lines: &[Row]) -> BTreeMap<&str, usize> {
         }
     }
     out
+}
+
+/// After a change of a job printing keyed counts as `ident` (4 keys) was
+/// applied: cycles until `fingerprint` runs, and checks that it replaced
+/// `old_job` through a savepoint of it, that it printed, and that every key's
+/// count went on from the savepoint (each key inserted once); exactly one job
+/// runs. Returns the state.
+pub async fn upgraded_keeping_counts(
+    w: &World,
+    job_id: &str,
+    fingerprint: &str,
+    old_job: &JobId,
+    ident: &str,
+    wait: Duration,
+) -> JobState {
+    let state = w
+        .cycle_until(job_id, wait, |s| {
+            s.lifecycle == Lifecycle::Running
+                && s.deployed_fingerprint.as_ref().map(|f| f.0.as_str()) == Some(fingerprint)
+        })
+        .await;
+    let job = state.flink_job_id.clone().expect("flink job");
+    assert_ne!(&job, old_job);
+    let sp = state.last_savepoint.clone().expect("a savepoint was taken");
+    assert_eq!((sp.kind.as_str(), &sp.from_job), ("savepoint", old_job));
+    assert_eq!(state.restored_from.as_deref(), Some(sp.location.as_str()));
+    w.wait_flink_state(&job, FlinkJobState::Running, wait).await;
+    let before = printed(&w.env.flink_url, ident).len();
+    let lines = counted(&w.env.flink_url, ident, 4, 25, wait).await;
+    assert!(lines.len() > before, "the new version printed");
+    // Each key was inserted once: after the upgrade its count went on from the
+    // savepoint, it never started again at 1.
+    let inserts = inserts(&lines);
+    assert!(
+        inserts.values().all(|n| *n == 1) && inserts.len() == 4,
+        "a key started again from 1: {inserts:?}"
+    );
+    assert_eq!(w.live_jobs(job_id).await.len(), 1, "exactly one job runs");
+    state
 }

@@ -119,6 +119,20 @@ pub(crate) fn can_roll_back(spec: &SpecRecord, state: &JobState) -> bool {
         )
 }
 
+/// After a failed attempt at `what`: `None` when it may be tried again now, else
+/// what to do instead: wait for its backoff time when its error was retryable,
+/// nothing when it was not.
+fn not_yet(state: &JobState, now: EpochMs, what: &str) -> Option<Decision> {
+    let retryable = state.last_error.as_ref().is_some_and(|e| e.retryable);
+    match state.next_attempt_at {
+        Some(at) if retryable && at > now => {
+            Some(Decision::Wait(format!("{what} retried at {}", rfc3339(at))))
+        }
+        Some(_) if retryable => None,
+        _ => Some(Decision::Nothing),
+    }
+}
+
 /// An automatic rollback of a failing new version, unless one was tried and
 /// failed: then it is tried again at its backoff time when its error was
 /// retryable, and otherwise not at all (FAILED, with the rollback's error, until
@@ -126,15 +140,8 @@ pub(crate) fn can_roll_back(spec: &SpecRecord, state: &JobState) -> bool {
 /// start (its revision's artifact gone, say) would be tried every cycle.
 fn roll_back(job_id: String, state: &JobState, now: EpochMs, reason: &str) -> Decision {
     let tried = state.lifecycle == Lifecycle::Failed && state.rollback.is_some();
-    if tried {
-        let retryable = state.last_error.as_ref().is_some_and(|e| e.retryable);
-        match state.next_attempt_at {
-            Some(at) if retryable && at > now => {
-                return Decision::Wait(format!("rollback retried at {}", rfc3339(at)));
-            }
-            Some(_) if retryable => {}
-            _ => return Decision::Nothing,
-        }
+    if tried && let Some(instead) = not_yet(state, now, "rollback") {
+        return instead;
     }
     Decision::Act(Action::Rollback {
         job_id,
@@ -154,15 +161,10 @@ pub(crate) fn recover(
     flink_failed: bool,
 ) -> Decision {
     let job_id = job_id.to_string();
-    if state.lifecycle == Lifecycle::Failed {
-        let retry = state.last_error.as_ref().is_some_and(|e| e.retryable);
-        match state.next_attempt_at {
-            Some(at) if retry && at > now => {
-                return Decision::Wait(format!("recovery retried at {}", rfc3339(at)));
-            }
-            Some(_) if retry => {}
-            _ => return Decision::Nothing,
-        }
+    if state.lifecycle == Lifecycle::Failed
+        && let Some(instead) = not_yet(state, now, "recovery")
+    {
+        return instead;
     }
     let s = &spec.spec;
     let window = ms(s.recovery_window());
