@@ -8,7 +8,7 @@
 //! `fjc validate` uses this module so a script is refused before anything is
 //! deployed. Both are held to one corpus of scripts with their expected
 //! outcomes (`sql-runner/fixtures/`), which the unit tests here and
-//! `sql-runner/test.sh` both check.
+//! `tests/sql.rs` (running the runner's own check) both compare.
 //!
 //! Splitting: `;` ends a statement except inside `'…'` strings (with `''`
 //! escapes), `"…"` and `` `…` `` quoted identifiers, `--` line comments and

@@ -70,20 +70,6 @@ fn every_fixture_gives_what_the_runner_gives() {
 }
 
 #[test]
-fn the_runners_examples_are_runnable_scripts() {
-    for name in ["counts", "counts-filtered", "counts-regrouped", "batch"] {
-        let path = repo().join(format!("sql-runner/examples/{name}.sql"));
-        let script = std::fs::read_to_string(&path).expect("example");
-        let statements = check(&script).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(
-            statements
-                .iter()
-                .any(|s| s.kind == Kind::Insert || s.kind == Kind::StatementSet)
-        );
-    }
-}
-
-#[test]
 fn set_statements_give_their_key_and_value() {
     let s = check("SET 'a.b' = 'it''s';\nset x = y;\nINSERT INTO t SELECT 1").expect("ok");
     assert_eq!(s[0].set, Some(("a.b".into(), "it's".into())));
