@@ -392,6 +392,10 @@ async fn periodic_savepoints_rotate_and_an_overrun_savepoint_is_reported_never_l
     let config = spec.stream_config.get_or_insert_default();
     config.savepoint_trigger_interval = Some("2s".into());
     config.savepoint_history_max_count = Some(2);
+    // Each snapshot takes 800 ms: the upgrade's savepoint below is still in
+    // progress when first asked about, whatever the machine's speed.
+    spec.args
+        .extend(["--snapshot-delay-ms".into(), "800".into()]);
     let id = spec.job_id.clone();
     w.apply(vec![spec.clone()]).await;
     running(&w, &id, Lifecycle::Running).await;

@@ -12,6 +12,9 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -24,7 +27,9 @@ import org.apache.flink.util.Collector;
  * --fail-after-events N (optional: fail once a key's count passes N), --counter-uid UID (default
  * "counter"; another uid makes a savepoint of the default one incompatible: its state has no
  * operator to go to), --fail-once-marker PATH (optional: fail when the file PATH exists, deleting
- * it first, so exactly one failure follows each creation of the file).
+ * it first, so exactly one failure follows each creation of the file), --snapshot-delay-ms MS
+ * (optional: each checkpoint or savepoint takes at least MS, the sink's snapshot sleeping that
+ * long, so a savepoint is surely still in progress when first asked about).
  *
  * <p>Each sink subtask appends "epochMillis key count" lines to DIR/counter-SUBTASK.log. After a
  * stop-with-savepoint and a restore from it, each key's count continues where it stopped.
@@ -40,6 +45,7 @@ public final class StreamCounter {
         long failAfter = args.getLong("fail-after-events", -1);
         String counterUid = args.get("counter-uid", "counter");
         String failMarker = args.get("fail-once-marker", "");
+        long snapshotDelay = args.getLong("snapshot-delay-ms", 0);
         if (rate <= 0 || keys <= 0) {
             throw new IllegalArgumentException("--rate and --keys must be positive");
         }
@@ -60,7 +66,7 @@ public final class StreamCounter {
                 .process(new Counter(failAfter, failMarker))
                 .uid(counterUid)
                 .name("counter")
-                .process(new LineAppender(outDir))
+                .process(new LineAppender(outDir, snapshotDelay))
                 .uid("sink")
                 .name("sink");
 
@@ -100,13 +106,31 @@ public final class StreamCounter {
         }
     }
 
-    /** The sink: appends each line to OUT_DIR/counter-SUBTASK.log and flushes it. */
-    static final class LineAppender extends ProcessFunction<String, Void> {
+    /**
+     * The sink: appends each line to OUT_DIR/counter-SUBTASK.log and flushes it; its snapshot
+     * takes at least snapshotDelay ms.
+     */
+    static final class LineAppender extends ProcessFunction<String, Void>
+            implements CheckpointedFunction {
         private final String outDir;
+        private final long snapshotDelay;
         private transient Writer writer;
 
-        LineAppender(String outDir) {
+        LineAppender(String outDir, long snapshotDelay) {
             this.outDir = outDir;
+            this.snapshotDelay = snapshotDelay;
+        }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) throws Exception {
+            if (snapshotDelay > 0) {
+                Thread.sleep(snapshotDelay);
+            }
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) {
+            // No state: the lines are the output.
         }
 
         @Override
