@@ -9,13 +9,14 @@
 use std::time::Duration;
 
 use fjc_aws::sts::caller_identity;
-use fjc_aws::wiring::{RealContext, aws_config, build};
-use fjc_core::artifact_event::{EventReport, handle_event_until};
+use fjc_aws::wiring::{aws_config, build};
+use fjc_core::artifact_event::{EventReport, ObjectOutcome, handle_event_until};
 use fjc_core::config::Config;
 use fjc_core::executor::Outcome;
 use fjc_telemetry::emf;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use tracing::Instrument;
 
 #[tokio::main]
@@ -40,17 +41,17 @@ async fn main() -> Result<(), Error> {
         .instrument(span)
         .await;
         telemetry.flush().await;
-        let answer = summary(ctx, &result?);
+        let answer = EventAnswer::of(result?);
         emit_metrics(&answer);
-        Ok::<Value, Error>(answer)
+        Ok::<EventAnswer, Error>(answer)
     }))
     .await
 }
 
 /// CloudWatch metrics (Embedded Metric Format, namespace `FJC`) of one event:
 /// artifacts accepted and refused, deploy actions and failures.
-fn emit_metrics(answer: &Value) {
-    let n = |k: &str| answer[k].as_f64().unwrap_or(0.0);
+fn emit_metrics(answer: &EventAnswer) {
+    let n = |count: usize| count as f64;
     let metric = |name, value| emf::Metric {
         name,
         value,
@@ -60,10 +61,10 @@ fn emit_metrics(answer: &Value) {
         "FJC",
         &[("Function", "artifact-event")],
         &[
-            metric("ArtifactAccepted", n("accepted")),
-            metric("ArtifactRefused", n("refused")),
-            metric("ArtifactDeployActions", n("actions")),
-            metric("ArtifactDeployFailures", n("failed")),
+            metric("ArtifactAccepted", n(answer.accepted)),
+            metric("ArtifactRefused", n(answer.refused)),
+            metric("ArtifactDeployActions", n(answer.actions)),
+            metric("ArtifactDeployFailures", n(answer.failed)),
         ],
         chrono_now_ms(),
     );
@@ -78,21 +79,46 @@ fn chrono_now_ms() -> i64 {
 }
 
 /// The invocation's answer: per object what happened, and the reconcile's outcome.
-fn summary(_ctx: &RealContext, report: &EventReport) -> Value {
-    let actions = report.cycles.iter().flat_map(|c| &c.actions);
-    let failed = actions
-        .clone()
-        .filter(|a| matches!(a.outcome, Outcome::Failed(_)))
-        .count();
-    let deployed = actions.count() - failed;
-    json!({
-        "objects": report.objects,
-        "ignored": report.ignored,
-        "accepted": report.objects.iter().map(|o| o.accepted.len()).sum::<usize>(),
-        "refused": report.objects.iter().map(|o| o.refused.len()).sum::<usize>(),
-        "actions": deployed,
-        "failed": failed,
-        "leases": report.cycles.iter().map(|c| format!("{:?}", c.lease)).collect::<Vec<_>>(),
-        "requeued": report.requeued.len(),
-    })
+#[derive(Debug, Serialize)]
+struct EventAnswer {
+    /// What became of each uploaded object.
+    objects: Vec<ObjectOutcome>,
+    /// Records of the event that were not object creations.
+    ignored: Vec<String>,
+    /// Jobs whose spec took the new object.
+    accepted: usize,
+    /// Jobs whose spec refused it (digest, signature, offline check).
+    refused: usize,
+    /// Actions of the scoped cycles that did not fail.
+    actions: usize,
+    /// Actions that failed.
+    failed: usize,
+    /// The lease each scoped cycle held.
+    leases: Vec<String>,
+    /// Requeued cycles run within the invocation.
+    requeued: usize,
+}
+
+impl EventAnswer {
+    fn of(report: EventReport) -> EventAnswer {
+        let actions = report.cycles.iter().flat_map(|c| &c.actions);
+        let failed = actions
+            .clone()
+            .filter(|a| matches!(a.outcome, Outcome::Failed(_)))
+            .count();
+        EventAnswer {
+            accepted: report.objects.iter().map(|o| o.accepted.len()).sum(),
+            refused: report.objects.iter().map(|o| o.refused.len()).sum(),
+            actions: actions.count() - failed,
+            failed,
+            leases: report
+                .cycles
+                .iter()
+                .map(|c| format!("{:?}", c.lease))
+                .collect(),
+            requeued: report.requeued.len(),
+            objects: report.objects,
+            ignored: report.ignored,
+        }
+    }
 }
