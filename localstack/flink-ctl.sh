@@ -7,6 +7,9 @@
 #   restart-jobmanager  stop (SIGTERM) and start the JobManager
 #   kill-taskmanager    SIGKILL the TaskManager
 #   start-taskmanager   start the TaskManager; wait until it has registered (if the JM runs)
+#   start-second-taskmanager  start a second TaskManager (the slots double); wait until the
+#                       JobManager counts its slots
+#   stop-second-taskmanager   stop it (SIGTERM)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 
@@ -19,7 +22,7 @@ source "$here/lib/install.sh"
 source "$here/lib/flink.sh"
 
 usage() {
-  sed -n '3,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '3,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
@@ -44,6 +47,17 @@ start_taskmanager() {
   fi
 }
 
+# Waits until the JobManager counts two TaskManagers.
+start_second_taskmanager() {
+  local t0=$SECONDS
+  flink_start_second_taskmanager
+  two_registered() {
+    [[ $(json_int taskmanagers "$(curl -fsS --max-time 3 "$FLINK_URL/overview" 2>/dev/null)") == 2 ]]
+  }
+  flink_wait 120 "a second TaskManager registered at $FLINK_URL" two_registered
+  log "second TaskManager registered ($((SECONDS - t0)) s)"
+}
+
 [[ $# -eq 1 ]] || usage
 [[ -f $FLINK_CONF/config.yaml && -f $FLINK_CONF/jobmanager.params ]] ||
   die "no Flink config in $FLINK_CONF: run localstack/up.sh first"
@@ -59,5 +73,7 @@ case $1 in
     ;;
   kill-taskmanager) flink_stop_role TaskManager "$TM_PID_FILE" "$TM_CLASS" KILL ;;
   start-taskmanager) start_taskmanager ;;
+  start-second-taskmanager) start_second_taskmanager ;;
+  stop-second-taskmanager) flink_stop_role "second TaskManager" "$TM2_PID_FILE" "$TM_CLASS" ;;
   *) usage ;;
 esac

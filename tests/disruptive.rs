@@ -192,6 +192,69 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
     w.cleanup().await;
 }
 
+/// Slot admission: a stream job needing one slot more than the cluster has is
+/// not submitted (no Flink job is created) and its status says why; once a
+/// second TaskManager registers, the next cycle deploys it and it runs with all
+/// its tasks. (It adds a TaskManager to the shared cluster, so it runs here.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disruptive_a_job_waits_for_slots_and_deploys_once_a_taskmanager_is_added() {
+    use fjc_flink::FlinkApi;
+    let w = World::new("slots").await;
+    let flink = fjc_integration_tests::harness::flink_client(&w.env.flink_url, T);
+    let total = flink
+        .cluster_overview()
+        .await
+        .expect("overview")
+        .slots_total;
+    let id = unique("slots");
+    let mut spec = w.stream_spec(&id);
+    let needed = total + 1;
+    spec.deployment.parallelism = i64::from(needed);
+    w.apply(vec![spec]).await;
+    for _ in 0..2 {
+        w.cycle().await;
+    }
+    let s = w.state(&id).await.expect("state");
+    let error = s.last_error.clone().map(|e| e.message).unwrap_or_default();
+    assert!(
+        error.starts_with(&format!("waiting for {needed} slots, "))
+            && error.ends_with(&format!("free on cluster default ({total} in all)")),
+        "{error}"
+    );
+    assert!(s.operation.is_some(), "the deployment waits: {s:?}");
+    let jobs = w.jobs_named(&format!("fjc:{id}")).await;
+    assert!(jobs.is_empty(), "no Flink job was created: {jobs:?}");
+    let status = w.fjc(&["status"]);
+    let shown = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        shown.contains(&format!("waiting for {needed} slots")),
+        "{shown}"
+    );
+
+    flink_ctl("start-second-taskmanager");
+    let result = async {
+        let s = w
+            .cycle_until(&id, T, |s| s.lifecycle == Lifecycle::Running)
+            .await;
+        let job = s.flink_job_id.clone().expect("the job");
+        w.wait_flink_state(&job, FlinkJobState::Running, T).await;
+        let start = std::time::Instant::now();
+        loop {
+            let j = w.flink_job(&job).await.expect("listed");
+            if j.tasks_running == j.tasks_total {
+                break s;
+            }
+            assert!(start.elapsed() < T, "not all tasks run: {j:?}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    .await;
+    assert!(result.last_error.is_none(), "{:?}", result.last_error);
+    assert_eq!(result.deployed_parallelism, Some(needed));
+    w.cleanup().await;
+    flink_ctl("stop-second-taskmanager");
+}
+
 /// A PyFlink job (`examples/py-counts.py`, checkpoints every 5 s) loses its
 /// JobManager (no HA: the cluster forgets it) long after the last cycle. Within
 /// 2 cycles of the cluster coming back it runs again through the Python runner,

@@ -55,6 +55,8 @@ FLINK_CHECKPOINTS=$FLINK_STATE/checkpoints
 JM_PID_FILE=$FLINK_PID_DIR/jobmanager.pid
 TM_PID_FILE=$FLINK_PID_DIR/taskmanager.pid
 TM_ID_FILE=$FLINK_PID_DIR/taskmanager.id
+# A second TaskManager, started only by `flink-ctl.sh start-second-taskmanager` (slot tests).
+TM2_PID_FILE=$FLINK_PID_DIR/taskmanager2.pid
 JM_CLASS=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
 TM_CLASS=org.apache.flink.runtime.taskexecutor.TaskManagerRunner
 

@@ -208,6 +208,19 @@ flink_start_taskmanager() {
   log "Flink TaskManager started (pid $(pid_read "$TM_PID_FILE"), resource id $id)"
 }
 
+# A second TaskManager with the same configuration (its own resource id, logs and pid file):
+# the cluster's slots double.
+flink_start_second_taskmanager() {
+  local pid
+  if pid=$(pid_read "$TM2_PID_FILE") && pid_matches "$pid" "$TM_CLASS"; then
+    log "second Flink TaskManager already running (pid $pid)"
+    return 0
+  fi
+  cp -f "$FLINK_CONF/taskmanager.params" "$FLINK_CONF/taskmanager2.params"
+  flink_launch taskmanager2 "$TM_CLASS" "$TM2_PID_FILE" -D "taskmanager.resource-id=fjc-tm2-$(date +%s%N)"
+  log "second Flink TaskManager started (pid $(pid_read "$TM2_PID_FILE"))"
+}
+
 # Fail (with the log tails) if a JVM died or the condition does not hold in time.
 flink_wait() { # timeout description condition-function
   local timeout=$1 what=$2 cond=$3 deadline
@@ -254,6 +267,7 @@ flink_stop_role() {
 flink_stop_all() {
   local pids=() pid
   pid=$(pid_read "$TM_PID_FILE") && pid_matches "$pid" "$TM_CLASS" && pids+=("$pid")
+  pid=$(pid_read "$TM2_PID_FILE") && pid_matches "$pid" "$TM_CLASS" && pids+=("$pid")
   pid=$(pid_read "$JM_PID_FILE") && pid_matches "$pid" "$JM_CLASS" && pids+=("$pid")
   # Also JVMs of this state dir whose pid file is gone.
   while IFS= read -r pid; do
@@ -263,5 +277,5 @@ flink_stop_all() {
     log "stopping Flink (pids ${pids[*]})"
     stop_pids 10 "${pids[@]}"
   fi
-  rm -f "$JM_PID_FILE" "$TM_PID_FILE" "$TM_ID_FILE"
+  rm -f "$JM_PID_FILE" "$TM_PID_FILE" "$TM2_PID_FILE" "$TM_ID_FILE"
 }

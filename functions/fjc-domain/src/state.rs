@@ -277,6 +277,10 @@ pub struct JobState {
     /// The savepoint or checkpoint the deployed version started from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restored_from: Option<String>,
+    /// The task slots the deployed version holds (its parallelism): what an
+    /// upgrade counts as freed when it is admitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_parallelism: Option<u32>,
     /// Revision number of the deployed version (0: none yet).
     #[serde(default)]
     pub revision: u64,
@@ -338,6 +342,7 @@ impl JobState {
             running_since: None,
             flink_started_at: None,
             restored_from: None,
+            deployed_parallelism: None,
             revision: 0,
             revisions_made: 0,
             stable_revision: None,

@@ -105,17 +105,21 @@ impl<P: Ports> Executor<'_, P> {
                 Answer::Submitted(match prepared {
                     Ok((_artifact, resolved, program)) => {
                         let _pass = self.runs.enter(&cluster, &program).await;
-                        self.submit(
-                            flink,
-                            &resolved,
-                            &program,
-                            &job,
-                            restore_from.as_deref(),
-                            false,
-                        )
-                        .await
-                        .map(|_| ())
-                        .map_err(SubmitError::Flink)
+                        let submitted = self
+                            .submit(
+                                flink,
+                                &resolved,
+                                &program,
+                                &job,
+                                restore_from.as_deref(),
+                                false,
+                            )
+                            .await;
+                        if submitted.is_ok() {
+                            self.runs
+                                .take(&cluster, resolved.spec.deployment.parallelism);
+                        }
+                        submitted.map(|_| ()).map_err(SubmitError::Flink)
                     }
                     Err(e) => Err(e),
                 })
@@ -216,6 +220,21 @@ impl<P: Ports> Executor<'_, P> {
             Effect::FindRestorePoints { state } => {
                 let spec = self.specs.get(&state.job_id).map(|r| &r.spec);
                 Answer::RestorePoints(Box::pin(self.restore_chain(&state, spec)).await)
+            }
+            Effect::AskSlots { cluster } => {
+                // One overview per cluster and cycle; later asks count what this
+                // cycle's submissions took since.
+                let read = match self.runs.read(&cluster) {
+                    Some(read) => Ok(read),
+                    None => self.flink(&cluster)?.cluster_overview().await.map(|o| {
+                        self.runs
+                            .remember(&cluster, o.slots_available, o.slots_total)
+                    }),
+                };
+                Answer::Slots(read.map(|(free, total)| crate::operation::Slots {
+                    free: free.saturating_sub(self.runs.taken(&cluster)),
+                    total,
+                }))
             }
             Effect::AskJob { cluster, job } => {
                 Answer::Job(self.flink(&cluster)?.job(&job).await.map(|d| d.state))

@@ -55,8 +55,16 @@ fn python_file_name(artifact_path: &str, package: bool) -> String {
 /// ("No jobs included in application"). So a Python submission runs alone on
 /// its cluster (the Python runner also serializes Python runs within the
 /// JobManager); jar and SQL submissions run side by side.
+///
+/// It also counts the task slots this cycle's submissions took per cluster, which
+/// Flink's overview may not show yet when the next admission asks.
 #[derive(Debug, Default)]
-pub struct RunGate(std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::RwLock<()>>>>);
+pub struct RunGate {
+    gates: std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::RwLock<()>>>>,
+    taken: std::sync::Mutex<BTreeMap<String, u32>>,
+    /// Each cluster's (free, total) slots as first read this cycle.
+    read: std::sync::Mutex<BTreeMap<String, (u32, u32)>>,
+}
 
 /// A place in a cluster's [`RunGate`], held while a submission runs.
 pub(crate) struct GatePass {
@@ -65,9 +73,39 @@ pub(crate) struct GatePass {
 }
 
 impl RunGate {
+    /// `cluster`'s (free, total) slots as read earlier this cycle.
+    pub(crate) fn read(&self, cluster: &str) -> Option<(u32, u32)> {
+        self.read.lock().ok()?.get(cluster).copied()
+    }
+
+    /// Keeps `cluster`'s slots as read now. (What this cycle submitted before
+    /// stays counted as taken: Flink's overview lags behind a submission.)
+    pub(crate) fn remember(&self, cluster: &str, free: u32, total: u32) -> (u32, u32) {
+        if let Ok(mut read) = self.read.lock() {
+            read.insert(cluster.to_string(), (free, total));
+        }
+        (free, total)
+    }
+
+    /// Slots this cycle's submissions to `cluster` took.
+    pub(crate) fn taken(&self, cluster: &str) -> u32 {
+        self.taken
+            .lock()
+            .map(|t| t.get(cluster).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// Counts `parallelism` slots as taken on `cluster` by a submission.
+    pub(crate) fn take(&self, cluster: &str, parallelism: i64) {
+        if let Ok(mut t) = self.taken.lock() {
+            let n = t.entry(cluster.to_string()).or_default();
+            *n = n.saturating_add(u32::try_from(parallelism.max(1)).unwrap_or(u32::MAX));
+        }
+    }
+
     /// Waits for a place to submit `program` to `cluster`.
     pub(crate) async fn enter(&self, cluster: &str, program: &Program) -> GatePass {
-        let lock = match self.0.lock() {
+        let lock = match self.gates.lock() {
             Ok(mut gates) => gates.entry(cluster.to_string()).or_default().clone(),
             Err(poisoned) => poisoned
                 .into_inner()

@@ -7,8 +7,9 @@
 //!    it is the FAILED job Flink leaves under the id of a submission it refused
 //!    for a missing restore point (then go on with the next candidate);
 //! 2. the spec changed before anything was submitted: deploy the new one;
-//! 3. verify the artifact (and resolve secrets) before touching the running job,
-//!    so a bad artifact leaves the old version running;
+//! 3. wait for the task slots the job needs ([`admit`]), then verify the artifact
+//!    (and resolve secrets) before touching the running job, so a bad artifact
+//!    leaves the old version running;
 //! 4. carry the replaced job's state over ([`super::carry`]);
 //! 5. submit; an unconfirmed submission is looked up next time, never repeated
 //!    blindly; a refused restore point moves on to the next candidate under a new
@@ -16,6 +17,7 @@
 //! 6. record what runs: the revision first, then the state that names it, then
 //!    prune old revisions.
 
+pub mod admit;
 mod record;
 pub mod start;
 mod submit;
@@ -61,6 +63,8 @@ enum Stage {
     ReadingRevision { to: u64 },
     AskingCause { missing: String },
     SavingFingerprint,
+    AskingSlots,
+    SavingWait { reason: String },
     Verifying,
     Carrying(Box<CarryOver>),
     Submitting { restore_from: Option<String> },
@@ -180,6 +184,11 @@ impl Operation for Deploy {
             (Stage::SavingFingerprint | Stage::SavingNext, Some(Answer::Saved(s))) => {
                 self.state = *s;
                 self.look(now)
+            }
+            (Stage::AskingSlots, Some(Answer::Slots(slots))) => self.slots_known(slots, now),
+            (Stage::SavingWait { reason }, Some(Answer::Saved(s))) => {
+                self.state = *s;
+                self.over_waiting(reason)
             }
             (Stage::Verifying, Some(Answer::Verified(result))) => match result {
                 Ok(()) => self.carry(now),

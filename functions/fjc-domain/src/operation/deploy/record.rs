@@ -35,6 +35,9 @@ impl Deploy {
             version: r.artifact_version.clone(),
         });
         s.restored_from = upgrade.and_then(|u| u.restore_from);
+        s.deployed_parallelism = record
+            .as_ref()
+            .and_then(|r| u32::try_from(r.spec.deployment.parallelism).ok());
         s.deployed_at = Some(now);
         s.running_since = None;
         s.flink_started_at = None;

@@ -45,6 +45,11 @@ impl Deploy {
             self.stage = Stage::SavingFingerprint;
             return self.save();
         }
+        self.ask_slots()
+    }
+
+    /// Step 3c: verify the artifact and resolve secrets.
+    pub(super) fn verify(&mut self) -> Next<Outcome> {
         self.stage = Stage::Verifying;
         Next::Do(Effect::Verify {
             record: Box::new(self.record().clone()),

@@ -459,3 +459,76 @@ mod start {
         assert_eq!(state.lifecycle, Lifecycle::Deploying);
     }
 }
+
+/// Slot admission: with too few free slots nothing is submitted, the running
+/// version is untouched, and the reason is the job's error (written once, not
+/// again while it holds); once the slots are there it deploys. An upgrade counts
+/// the slots of the version it replaces.
+#[test]
+fn a_deploy_waits_for_the_slots_its_parallelism_needs() {
+    let mut spec = record('s');
+    spec.spec.deployment.parallelism = 4;
+    let start = intent('s', None, None, Purpose::Deploy);
+    let mut flink = ScriptedFlink {
+        free_slots: Some(3),
+        ..ScriptedFlink::default()
+    };
+    let mut store = Some(start.clone());
+    let mut now = 2_000;
+    let mut op = Deploy::resume(start, inputs(spec.clone(), None, false)).expect("deploy");
+    let ending = run(&mut op, &mut flink, &mut store, &mut now, 0);
+    let reason = "waiting for 4 slots, 3 free on cluster default (64 in all)";
+    assert_eq!(ending, Some(Outcome::InProgress(reason.into())));
+    assert_eq!(flink.runs, 0, "nothing submitted");
+    let waiting = store.clone().expect("state");
+    assert_eq!(
+        waiting.last_error.as_ref().map(|e| e.message.as_str()),
+        Some(reason)
+    );
+    assert!(waiting.operation.is_some(), "the intent stays");
+    // The next cycle, still short: no write.
+    let saves = flink.saves;
+    let mut op = Deploy::resume(waiting, inputs(spec.clone(), None, false)).expect("deploy");
+    run(&mut op, &mut flink, &mut store, &mut now, 0);
+    assert_eq!(flink.saves, saves, "the same reason is not written again");
+    // Slots added: deployed.
+    flink.free_slots = Some(4);
+    let (ending, state) = deploy_with_crash(store.expect("state"), &spec, 0, &mut flink);
+    assert!(matches!(ending, Some(Outcome::Done(_))), "{ending:?}");
+    assert_eq!(flink.runs, 1);
+    assert_eq!(state.deployed_parallelism, Some(4));
+    assert!(state.last_error.is_none());
+
+    // An upgrade from parallelism 2 to 4 with 2 free: the old job's 2 count.
+    let mut upgrade = intent(
+        's',
+        Some(old()),
+        Some(UpgradeProgress::new(UpgradeMode::Savepoint, None)),
+        Purpose::Deploy,
+    );
+    upgrade.deployed_parallelism = Some(2);
+    let mut flink = ScriptedFlink {
+        running: true,
+        free_slots: Some(2),
+        ..ScriptedFlink::default()
+    };
+    let (ending, _) = deploy_with_crash(upgrade.clone(), &spec, 0, &mut flink);
+    assert!(matches!(ending, Some(Outcome::Done(_))), "{ending:?}");
+    assert_eq!(flink.runs, 1);
+    // With 1 free, it waits, and the running version is not stopped.
+    let mut flink = ScriptedFlink {
+        running: true,
+        free_slots: Some(1),
+        ..ScriptedFlink::default()
+    };
+    let (ending, _) = deploy_with_crash(upgrade, &spec, 0, &mut flink);
+    assert_eq!(
+        ending,
+        Some(Outcome::InProgress(
+            "waiting for 4 slots, 1 free on cluster default and 2 held by the running version \
+             (64 in all)"
+                .into()
+        ))
+    );
+    assert!(flink.running && flink.savepoints_taken == 0 && flink.runs == 0);
+}

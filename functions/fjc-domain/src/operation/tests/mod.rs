@@ -72,6 +72,8 @@ pub(super) struct ScriptedFlink {
     disposal_asks: BTreeMap<String, u32>,
     /// The old job keeps running after its stop-savepoint completed.
     ignores_stop: bool,
+    /// Free task slots (`None`: plenty).
+    free_slots: Option<u32>,
     saves: u32,
     calls: u32,
 }
@@ -196,6 +198,10 @@ impl ScriptedFlink {
                     "java.io.FileNotFoundException: Cannot find checkpoint or savepoint".into()
                 }))))
             }
+            Effect::AskSlots { .. } => Answer::Slots(Ok(crate::operation::Slots {
+                free: self.free_slots.unwrap_or(64),
+                total: 64,
+            })),
             Effect::Verify { .. } => Answer::Verified(match &self.refuse_artifact {
                 Some(why) => Err(SubmitError::Refused {
                     message: why.clone(),
