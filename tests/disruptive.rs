@@ -192,13 +192,15 @@ async fn disruptive_killed_jobmanager_stream_jobs_recover_from_the_newest_checkp
     w.cleanup().await;
 }
 
-/// Slot admission: a stream job needing one slot more than the cluster has is
-/// not submitted (no Flink job is created) and its status says why; once a
+/// Slot admission: a stream job and a batch run needing one slot more than the
+/// cluster has are not submitted (no Flink job is created) and say why; once a
 /// second TaskManager registers, the next cycle deploys it and it runs with all
 /// its tasks. (It adds a TaskManager to the shared cluster, so it runs here.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disruptive_a_job_waits_for_slots_and_deploys_once_a_taskmanager_is_added() {
     use fjc_flink::FlinkApi;
+    // One TaskManager, whatever an earlier run left.
+    flink_ctl("stop-second-taskmanager");
     let w = World::new("slots").await;
     let flink = fjc_integration_tests::harness::flink_client(&w.env.flink_url, T);
     let total = flink
@@ -210,7 +212,11 @@ async fn disruptive_a_job_waits_for_slots_and_deploys_once_a_taskmanager_is_adde
     let mut spec = w.stream_spec(&id);
     let needed = total + 1;
     spec.deployment.parallelism = i64::from(needed);
-    w.apply(vec![spec]).await;
+    // A batch run as wide: it stays STARTING, not submitted, with the reason.
+    let batch_id = unique("slots-batch");
+    let mut batch = w.batch_spec(&batch_id, 1000);
+    batch.deployment.parallelism = i64::from(needed);
+    w.apply(vec![spec, batch]).await;
     for _ in 0..2 {
         w.cycle().await;
     }
@@ -229,6 +235,20 @@ async fn disruptive_a_job_waits_for_slots_and_deploys_once_a_taskmanager_is_adde
     assert!(
         shown.contains(&format!("waiting for {needed} slots")),
         "{shown}"
+    );
+    let runs = w.ctx.store.list_runs(&batch_id).await.expect("runs");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].status, RunStatus::Starting);
+    assert!(
+        runs[0]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(&format!("waiting for {needed} slots, "))),
+        "{runs:?}"
+    );
+    assert!(
+        w.jobs_named(&format!("fjc:{batch_id}")).await.is_empty(),
+        "no Flink job for the run"
     );
 
     flink_ctl("start-second-taskmanager");
@@ -251,6 +271,24 @@ async fn disruptive_a_job_waits_for_slots_and_deploys_once_a_taskmanager_is_adde
     .await;
     assert!(result.last_error.is_none(), "{:?}", result.last_error);
     assert_eq!(result.deployed_parallelism, Some(needed));
+    // The run was submitted once the slots were there: Flink took it under the
+    // run's recorded job id. (How it ends is Flink's: 9 batch subtasks over these
+    // two small TaskManagers can run out of network buffers.)
+    let start = std::time::Instant::now();
+    loop {
+        w.cycle().await;
+        let runs = w.ctx.store.list_runs(&batch_id).await.expect("runs");
+        assert_eq!(runs.len(), 1, "one run: {runs:?}");
+        if runs[0].started_at.is_some() {
+            assert!(
+                w.flink_job(&runs[0].flink_job_id).await.is_some(),
+                "submitted under its id: {runs:?}"
+            );
+            break;
+        }
+        assert!(start.elapsed() < T, "the run was not submitted: {runs:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     w.cleanup().await;
     flink_ctl("stop-second-taskmanager");
 }

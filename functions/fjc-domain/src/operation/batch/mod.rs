@@ -16,7 +16,8 @@ use fjc_flink::{FlinkError, FlinkJobState, JarId, JobId};
 use fjc_spec::BatchConfig;
 use tracing::{info, warn};
 
-use super::{Answer, Effect, Next, Operation, Outcome, StepError, SubmitError, unexpected};
+use super::deploy::admit::admit;
+use super::{Answer, Effect, Next, Operation, Outcome, Slots, StepError, SubmitError, unexpected};
 use crate::clock::EpochMs;
 use crate::planner::{BatchStep, RunEnd};
 use crate::record::SpecRecord;
@@ -55,6 +56,8 @@ enum Phase {
     Cleaning,
     /// The state with the runs' writes is being committed.
     Committing,
+    /// The cluster's slots were asked before submitting this run.
+    AskingSlots(String),
     /// This run was submitted.
     Submitting(String),
 }
@@ -249,19 +252,17 @@ impl BatchRun {
         })
     }
 
-    /// Submits the next recorded run, or ends the step.
+    /// Submits the next recorded run (once its cluster has the slots), or ends
+    /// the step.
     fn next_submit(&mut self) -> Next<Outcome> {
         while let Some(run_id) = self.submits.pop_front() {
-            let Some(pos) = self.active(&run_id) else {
+            if self.active(&run_id).is_none() {
                 self.done.push(format!("{run_id}: not active"));
                 continue;
-            };
-            let job = self.b.active[pos].flink_job_id.clone();
-            self.at = Phase::Submitting(run_id);
-            return Next::Do(Effect::SubmitRun {
+            }
+            self.at = Phase::AskingSlots(run_id);
+            return Next::Do(Effect::AskSlots {
                 cluster: self.cluster(),
-                record: Box::new(self.record.clone()),
-                job,
             });
         }
         Next::Done(Outcome::Done(if self.done.is_empty() {
@@ -269,6 +270,42 @@ impl BatchRun {
         } else {
             self.done.join("; ")
         }))
+    }
+
+    /// Submits `run_id` when the slots its parallelism needs are free (or cannot
+    /// be told); else it stays STARTING, its reason says why, and the next cycle
+    /// tries again (a STARTING run Flink does not list is submitted again).
+    fn slots_known(
+        &mut self,
+        run_id: String,
+        slots: Result<Slots, FlinkError>,
+        now: EpochMs,
+    ) -> Next<Outcome> {
+        let Some(pos) = self.active(&run_id) else {
+            return self.next_submit();
+        };
+        let needed =
+            u32::try_from(self.record.spec.deployment.parallelism.max(1)).unwrap_or(u32::MAX);
+        if let Ok(slots) = slots
+            && let Err(reason) = admit(&self.state.cluster, needed, slots, 0)
+        {
+            info!(job = %self.record.spec.job_id, run = run_id, %reason, "run not submitted yet");
+            self.done.push(format!("{run_id}: {reason}"));
+            let run = &mut self.b.active[pos];
+            if run.reason.as_deref() == Some(reason.as_str()) {
+                return self.next_submit();
+            }
+            run.reason = Some(reason);
+            self.writes.push(RunWrite::Put(run.clone()));
+            return self.commit(now);
+        }
+        let job = self.b.active[pos].flink_job_id.clone();
+        self.at = Phase::Submitting(run_id);
+        Next::Do(Effect::SubmitRun {
+            cluster: self.cluster(),
+            record: Box::new(self.record.clone()),
+            job,
+        })
     }
 
     /// What the submission of `run_id` came to.
@@ -302,6 +339,7 @@ impl BatchRun {
                 run.status = RunStatus::Running;
                 run.started_at = Some(now);
                 run.jar = jar;
+                run.reason = None;
                 info!(job = %job_id, run = run_id, flink_job = %flink_job, "run started");
                 self.writes.push(RunWrite::Put(run.clone()));
                 self.done.push(format!("{run_id} started"));
@@ -335,6 +373,9 @@ impl Operation for BatchRun {
                 self.b = stored.batch.take().unwrap_or_default();
                 self.state = *stored;
                 self.next_submit()
+            }
+            (Phase::AskingSlots(run_id), Some(Answer::Slots(slots))) => {
+                self.slots_known(run_id, slots, now)
             }
             (Phase::Submitting(run_id), Some(Answer::RunSubmitted(result))) => {
                 self.submitted(run_id, result, now)

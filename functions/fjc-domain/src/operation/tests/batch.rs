@@ -126,7 +126,10 @@ fn only_run(flink: &ScriptedFlink) -> &crate::runs::Run {
 fn a_run_is_submitted_once_whatever_the_crash_point() {
     let spec = record(serde_json::json!({}));
     let first = effects(&spec, &ScriptedFlink::default(), &None, 1_000);
-    assert_eq!(first, 3, "commit the run, submit it, commit it running");
+    assert_eq!(
+        first, 4,
+        "commit the run, ask the slots, submit it, commit it running"
+    );
     for crash in 0..=first {
         let (mut flink, mut store, mut now) = (ScriptedFlink::default(), None, 1_000);
         cycle(&spec, &mut flink, &mut store, &mut now, crash);
@@ -278,4 +281,43 @@ fn history_beyond_its_limits_goes_with_its_jars() {
     assert_eq!(flink.run_items.len(), 1, "the pruned runs' items deleted");
     assert_eq!(flink.jars.len(), 1, "only the kept run's jar stays");
     assert_eq!(flink.deleted_jars.len(), flink.runs as usize - 1);
+}
+
+/// A run whose parallelism the cluster's free slots do not cover stays STARTING
+/// with the reason (written once), is not submitted, and starts in the first
+/// cycle after the slots are there.
+#[test]
+fn a_run_waits_for_the_slots_its_parallelism_needs() {
+    let mut spec = record(serde_json::json!({}));
+    spec.spec.deployment.parallelism = 4;
+    let mut flink = ScriptedFlink {
+        free_slots: Some(3),
+        ..ScriptedFlink::default()
+    };
+    let (mut store, mut now) = (None, 1_000);
+    cycle(&spec, &mut flink, &mut store, &mut now, 0).expect("a batch step");
+    assert_eq!(flink.runs, 0, "not submitted");
+    let run = only_run(&flink).clone();
+    assert_eq!(run.status, RunStatus::Starting);
+    assert_eq!(
+        run.reason.as_deref(),
+        Some("waiting for 4 slots, 3 free on cluster default (64 in all)")
+    );
+    let version = store.as_ref().map(|s| s.version);
+    now += 60_000;
+    cycle(&spec, &mut flink, &mut store, &mut now, 0).expect("the run is tried again");
+    assert_eq!(flink.runs, 0);
+    assert_eq!(
+        store.as_ref().map(|s| s.version),
+        version.map(|v| v + 1),
+        "the step's own commit only: the same reason is not written again"
+    );
+
+    flink.free_slots = Some(4);
+    now += 60_000;
+    settle(&spec, &mut flink, &mut store, &mut now);
+    assert_eq!(flink.runs, 1, "started once the slots are there");
+    let run = only_run(&flink);
+    assert_eq!(run.status, RunStatus::Running);
+    assert_eq!(run.reason, None);
 }
