@@ -45,6 +45,16 @@ impl Deploy {
             self.stage = Stage::SavingFingerprint;
             return self.save();
         }
+        // Admission comes before the replaced job is touched: once its stop has
+        // begun (a savepoint trigger recorded) or it is gone, waiting for slots
+        // would only keep the job down, so the submission goes ahead.
+        let Some((_, replaces, _, upgrade)) = self.op() else {
+            return self.over("no deploy in flight");
+        };
+        let stopping = upgrade.is_some_and(|u| u.trigger_id.is_some());
+        if replaces.is_some() && (stopping || !self.inputs.old_live) {
+            return self.verify();
+        }
         self.ask_slots()
     }
 

@@ -531,4 +531,20 @@ fn a_deploy_waits_for_the_slots_its_parallelism_needs() {
         ))
     );
     assert!(flink.running && flink.savepoints_taken == 0 && flink.runs == 0);
+
+    // Resumed after its stop-with-savepoint began: no more waiting for slots
+    // (the old job is stopping; holding back would only keep the job down).
+    let mut progress = UpgradeProgress::new(UpgradeMode::Savepoint, None);
+    progress.trigger_id = Some("t1".into());
+    progress.savepoint_started_at = Some(1_500);
+    let mut resumed = intent('s', Some(old()), Some(progress), Purpose::Deploy);
+    resumed.deployed_parallelism = Some(2);
+    let mut flink = ScriptedFlink {
+        running: true,
+        free_slots: Some(0),
+        ..ScriptedFlink::default()
+    };
+    let (ending, _) = deploy_with_crash(resumed, &spec, 0, &mut flink);
+    assert!(matches!(ending, Some(Outcome::Done(_))), "{ending:?}");
+    assert_eq!(flink.runs, 1, "submitted without asking for slots again");
 }
