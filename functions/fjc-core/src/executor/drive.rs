@@ -31,22 +31,15 @@ type Prepared = (FetchedArtifact, ResolvedSpec, Program);
 #[derive(Default)]
 struct Memo {
     prepared: Option<(Fingerprint, Prepared)>,
-    /// A script (SQL or PyFlink) verified this drive, for the revision it deploys.
-    script: Option<(Fingerprint, String)>,
 }
 
 impl Memo {
-    fn prepared(&mut self, fingerprint: &Fingerprint, prepared: &Prepared) {
-        if let Some(text) = &prepared.2.script {
-            self.script = Some((fingerprint.clone(), text.clone()));
-        }
-    }
-
-    fn script_of(&self, fingerprint: &Fingerprint) -> Option<&str> {
-        self.script
+    /// What was prepared for `fingerprint` this drive.
+    fn of(&self, fingerprint: &Fingerprint) -> Option<&Prepared> {
+        self.prepared
             .as_ref()
             .filter(|(f, _)| f == fingerprint)
-            .map(|(_, t)| t.as_str())
+            .map(|(_, p)| p)
     }
 }
 
@@ -82,7 +75,6 @@ impl<P: Ports> Executor<'_, P> {
             }
             Effect::Verify { record } => Answer::Verified(match self.prepare(&record).await {
                 Ok(prepared) => {
-                    memo.prepared(&record.fingerprint, &prepared);
                     memo.prepared = Some((record.fingerprint.clone(), prepared));
                     Ok(())
                 }
@@ -99,17 +91,15 @@ impl<P: Ports> Executor<'_, P> {
                     Some((f, p)) if f == record.fingerprint => Ok(p),
                     _ => self.prepare(&record).await,
                 };
-                if let Ok(p) = &prepared {
-                    memo.prepared(&record.fingerprint, p);
-                }
                 Answer::Submitted(match prepared {
-                    Ok((_artifact, resolved, program)) => {
-                        let _pass = self.runs.enter(&cluster, &program).await;
+                    Ok(prepared) => {
+                        let (_, resolved, program) = &prepared;
+                        let _pass = self.runs.enter(&cluster, program).await;
                         let submitted = self
                             .submit(
                                 flink,
-                                &resolved,
-                                &program,
+                                resolved,
+                                program,
                                 &job,
                                 restore_from.as_deref(),
                                 false,
@@ -119,6 +109,8 @@ impl<P: Ports> Executor<'_, P> {
                             self.runs
                                 .take(&cluster, resolved.spec.deployment.parallelism);
                         }
+                        // Kept: the revision this leads to keeps the verified script.
+                        memo.prepared = Some((record.fingerprint.clone(), prepared));
                         submitted.map(|_| ()).map_err(SubmitError::Flink)
                     }
                     Err(e) => Err(e),
@@ -180,7 +172,9 @@ impl<P: Ports> Executor<'_, P> {
                 Answer::Revisions(self.ctx.store.list_revisions(&job_id).await.map_err(port))
             }
             Effect::PutRevision(mut revision) => {
-                let verified = memo.script_of(&revision.fingerprint);
+                let verified = memo
+                    .of(&revision.fingerprint)
+                    .and_then(|(_, _, program)| program.script.as_deref());
                 self.keep_script(&mut revision, verified).await;
                 self.ctx.store.put_revision(&revision).await?;
                 Answer::Stored(Ok(()))
