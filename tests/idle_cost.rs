@@ -1,12 +1,14 @@
-//! A fleet of checkpointing stream jobs at rest costs nothing, seen from outside
-//! the controller (issue 15, item 6): the controller's Flink client and its
+//! A fleet of checkpointing stream jobs at rest costs one overview per cycle plus
+//! at most the health-probe budget, seen from outside the controller (issue 15,
+//! item 6; issue 19, "cost at rest"): the controller's Flink client and its
 //! DynamoDB client both go through a counting proxy, five stream jobs
 //! checkpointing every 1 s, 5 s, 10 s, 30 s and 60 s run and have completed
-//! checkpoints, and then each idle cycle makes exactly one `GET /jobs/overview`
-//! (the only Flink call: checkpoints are not polled, restore points are found in
-//! storage when needed) and writes nothing to DynamoDB (no lease either). The
-//! DynamoDB reads are reported, and the proxies' counts must agree with the
-//! cycle reports' own counters.
+//! checkpoints, and then each of 10 idle cycles makes exactly one
+//! `GET /jobs/overview` and at most `reconcile.health_probe_budget` (3 here, for
+//! 5 jobs) `GET /jobs/:id/metrics`, the jobs taking turns, and writes nothing to
+//! DynamoDB (no lease either: healthy signals are not written). With the budget
+//! at 0, the overview is the only call. The DynamoDB reads are reported, and
+//! the proxies' counts must agree with the cycle reports' own counters.
 //!
 //! The heartbeat (one write and one `GET /overview` every
 //! `reconcile.heartbeat_seconds`) is periodic bookkeeping, not idle cost: the
@@ -37,7 +39,17 @@ const WAIT: Duration = Duration::from_secs(180);
 const INTERVALS: [&str; 5] = ["1s", "5s", "10s", "30s", "60s"];
 
 /// Idle cycles measured.
-const IDLE_CYCLES: usize = 3;
+const IDLE_CYCLES: usize = 10;
+
+/// Health probe calls a cycle may make (fewer than the jobs: they take turns).
+const BUDGET: u32 = 3;
+
+/// The Flink job a `GET /jobs/<id>/metrics` probed, if the path is one.
+fn probed(path: &str) -> Option<&str> {
+    path.strip_prefix("/jobs/")?
+        .strip_suffix("/metrics")
+        .filter(|id| !id.contains('/'))
+}
 
 struct Proxies {
     flink: CountingProxy,
@@ -190,13 +202,14 @@ async fn an_idle_fleet_of_checkpointing_jobs_costs_one_overview_per_cycle_and_no
     };
     // The controller's Flink client through one proxy, its store through the other.
     let mut w = World::with_flink_url("idle", Some(&proxies.flink.url)).await;
+    w.ctx.settings.health_probe_budget = BUDGET;
     let sdk = wiring::aws_config().await;
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&sdk)
         .endpoint_url(&proxies.dynamo.url)
         .build();
     w.ctx.store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo), &w.table);
 
-    let outcome = AssertUnwindSafe(idle_fleet(&w, &proxies))
+    let outcome = AssertUnwindSafe(idle_fleet(&mut w, &proxies))
         .catch_unwind()
         .await;
     w.cleanup().await;
@@ -205,7 +218,7 @@ async fn an_idle_fleet_of_checkpointing_jobs_costs_one_overview_per_cycle_and_no
     }
 }
 
-async fn idle_fleet(w: &World, p: &Proxies) {
+async fn idle_fleet(w: &mut World, p: &Proxies) {
     let ids: Vec<String> = INTERVALS
         .iter()
         .map(|every| unique(&format!("idle-{every}")))
@@ -313,24 +326,46 @@ async fn idle_fleet(w: &World, p: &Proxies) {
         dynamo: Vec::new(),
         reports: Vec::new(),
     };
+    let mut probes_per_job: BTreeMap<String, usize> = BTreeMap::new();
     for i in 1..=IDLE_CYCLES {
         let one = measure(w, p, 1).await;
+        let paths = by_path(&one.flink);
         assert_eq!(
-            by_path(&one.flink),
-            BTreeMap::from([("GET /jobs/overview".to_string(), 1)]),
-            "idle cycle {i}: exactly one GET /jobs/overview and no other Flink call"
+            paths.get("GET /jobs/overview"),
+            Some(&1),
+            "idle cycle {i}: exactly one GET /jobs/overview: {paths:?}"
         );
+        let probes: Vec<&str> = one.flink.iter().filter_map(|s| probed(&s.path)).collect();
+        assert!(
+            probes.len() <= BUDGET as usize,
+            "idle cycle {i}: {} probes, budget {BUDGET}: {paths:?}",
+            probes.len()
+        );
+        assert_eq!(
+            one.flink.len(),
+            1 + probes.len(),
+            "idle cycle {i}: nothing but the overview and the probes: {paths:?}"
+        );
+        for id in probes {
+            *probes_per_job.entry(id.to_string()).or_default() += 1;
+        }
         idle.flink.extend(one.flink);
         idle.dynamo.extend(one.dynamo);
         idle.reports.extend(one.reports);
     }
     idle.print("idle cycles");
-
-    assert_eq!(idle.flink.len(), IDLE_CYCLES, "{:?}", by_path(&idle.flink));
+    println!("health probes per Flink job over {IDLE_CYCLES} cycles: {probes_per_job:?}");
+    // The jobs took turns: every one was probed, none starved.
+    let job_ids: Vec<String> = jobs.iter().map(ToString::to_string).collect();
+    for id in &job_ids {
+        assert!(
+            probes_per_job.get(id).is_some_and(|n| *n >= 2),
+            "{id} probed too rarely: {probes_per_job:?}"
+        );
+    }
     assert!(
-        idle.flink
-            .iter()
-            .all(|s| s.method == "GET" && s.path == "/jobs/overview"),
+        idle.flink.iter().all(|s| s.method == "GET"
+            && (s.path == "/jobs/overview" || probed(&s.path).is_some())),
         "{:?}",
         by_path(&idle.flink)
     );
@@ -351,8 +386,20 @@ async fn idle_fleet(w: &World, p: &Proxies) {
         assert!(!r.has_errors(), "{:?}", r.clusters);
     }
     idle.assert_counters_agree();
-    assert_eq!(idle.controller_flink(), (IDLE_CYCLES as u64, 0));
+    assert_eq!(idle.controller_flink().1, 0, "no Flink write");
     assert_eq!(idle.controller_store().1, 0);
+    // The probes cost what the budget allows, not more.
+    assert!(idle.controller_flink().0 <= (IDLE_CYCLES as u64) * u64::from(1 + BUDGET));
+
+    // With no budget, the overview is the only call.
+    w.ctx.settings.health_probe_budget = 0;
+    let off = measure(w, p, 3).await;
+    off.print("idle cycles, health_probe_budget 0");
+    assert_eq!(
+        by_path(&off.flink),
+        BTreeMap::from([("GET /jobs/overview".to_string(), 3)]),
+    );
+    assert_eq!(dynamo_writes(&off.dynamo), 0);
 
     // The jobs kept checkpointing meanwhile (the 1 s one at least).
     let after = completed(w, &jobs).await;

@@ -18,7 +18,9 @@ const T: Duration = Duration::from_secs(90);
 async fn apply_reconcile_runs_job_under_persisted_id_then_steady_state_writes_nothing() {
     let w = World::new("run").await;
     let id = unique("counter");
-    let applied = w.apply(vec![w.stream_spec(&id)]).await;
+    let mut spec = w.stream_spec(&id);
+    spec.deployment.stable_after = Some("2s".into());
+    let applied = w.apply(vec![spec]).await;
     assert_eq!(applied[0].outcome.as_str(), "created");
 
     let first = w.cycle().await;
@@ -40,12 +42,14 @@ async fn apply_reconcile_runs_job_under_persisted_id_then_steady_state_writes_no
     let job = w.flink_job(&flink_id).await.unwrap();
     assert_eq!(job.name, format!("fjc:{id}"));
 
-    // The next cycle records RUNNING (with all tasks); the one after has nothing
-    // to do at all, checkpointing or not: restore points are found in storage
-    // when they are needed, never polled.
+    // The next cycles record RUNNING (with all tasks), then STABLE once its
+    // gates held for stable_after (a health probe saw a completed checkpoint and
+    // no restart); after that a cycle has nothing to do: restore points are
+    // found in storage when they are needed, never polled, and healthy signals
+    // are not written.
     let state = w
         .cycle_until(&id, T, |s| {
-            s.lifecycle == Lifecycle::Running && s.running_since.is_some()
+            s.lifecycle == Lifecycle::Stable && s.health.is_some()
         })
         .await;
     let version = state.version;
@@ -54,7 +58,10 @@ async fn apply_reconcile_runs_job_under_persisted_id_then_steady_state_writes_no
     assert_eq!(steady.lease, LeaseReport::NotNeeded);
     assert_eq!(steady.store.writes, 0, "steady state wrote to DynamoDB");
     assert_eq!(steady.flink.writes, 0, "steady state wrote to Flink");
-    assert_eq!(steady.flink.reads, 1, "one /jobs/overview call per cluster");
+    assert_eq!(
+        steady.flink.reads, 2,
+        "one /jobs/overview per cluster, and the checkpointing job's health probe (budget 20)"
+    );
     assert_eq!(w.state(&id).await.unwrap().version, version);
 
     // Only one Flink job exists for the spec.
@@ -217,12 +224,14 @@ async fn per_job_observation_reaches_the_same_steady_state() {
     w.ctx.settings.observe = fjc_core::config::ObserveMode::PerJob;
     let id = unique("perjob");
     let mut spec = w.stream_spec(&id);
-    // No checkpoints to record: a steady cycle makes only the observation call.
+    // No checkpoints to record: once STABLE (its rollout gates passed), a steady
+    // cycle makes only the observation call.
     spec.deployment.checkpoint_interval = None;
+    spec.deployment.stable_after = Some("1s".into());
     w.apply(vec![spec]).await;
     let st = w
         .cycle_until(&id, Duration::from_secs(120), |s| {
-            s.lifecycle == Lifecycle::Running && s.running_since.is_some()
+            s.lifecycle == Lifecycle::Stable
         })
         .await;
     let job = st.flink_job_id.clone().expect("job");

@@ -138,6 +138,12 @@ pub struct ReconcileConfig {
     /// is reconciled by its own invocation under its own lease; see
     /// [`crate::shard`].
     pub shards: u32,
+    /// Extra Flink calls a cycle may spend on health signals (checkpoints,
+    /// restarts, backpressure) of running stream jobs, beyond its one
+    /// `/jobs/overview` per cluster (default 20; 0: no signals, and a rollout is
+    /// gated on running with all tasks only). Jobs in a rollout's gate window
+    /// come first; the rest take turns.
+    pub health_probe_budget: u32,
 }
 
 /// How a cycle observes a cluster.
@@ -177,6 +183,7 @@ impl Default for ReconcileConfig {
             breaker: Default::default(),
             heartbeat_seconds: 60,
             shards: 1,
+            health_probe_budget: 20,
         }
     }
 }

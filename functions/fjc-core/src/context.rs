@@ -76,6 +76,10 @@ pub struct Context<P: Ports> {
     pub storage: crate::restore::Storage,
     /// The programs submitted for jobs that are not jars.
     pub runners: Runners,
+    /// The health probes' turn: one step per cycle in this process (a warm
+    /// Lambda or `fjc reconcile --every` takes the jobs strictly in turn), from a
+    /// random start in a new one. A hint kept in memory, never state.
+    pub probe_turns: std::sync::atomic::AtomicU64,
 }
 
 /// The programs the controller submits for job types that are not jars.
@@ -120,6 +124,7 @@ where
             owner,
             storage: crate::restore::Storage::local(),
             runners: Runners::default(),
+            probe_turns: std::sync::atomic::AtomicU64::new(rand::random()),
         }
     }
 }

@@ -12,6 +12,7 @@
 mod health;
 mod lease;
 mod load;
+mod probe;
 mod report;
 
 use std::collections::BTreeMap;
@@ -140,7 +141,8 @@ async fn reconcile_inner<P: Ports>(
                 // Look again under the lease: another reconciler may have acted
                 // since we looked.
                 let work = async {
-                    loaded = load(ctx, scope).await?;
+                    let probes = std::mem::take(&mut loaded.probes);
+                    loaded = load::load_with(ctx, scope, Some(probes)).await?;
                     the_plan = plan_of(&loaded, ctx.clock.now_ms());
                     let (done, lost) = execute(ctx, &lease, &loaded, &the_plan).await;
                     actions = done;

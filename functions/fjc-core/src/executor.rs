@@ -124,6 +124,7 @@ impl<P: Ports> Executor<'_, P> {
                 running,
                 restarted_by_flink_at,
                 flink_started_at,
+                health,
                 ..
             } => {
                 let seen = Seen {
@@ -134,6 +135,7 @@ impl<P: Ports> Executor<'_, P> {
                     running: *running,
                     restarted_by_flink_at: *restarted_by_flink_at,
                     flink_started_at: *flink_started_at,
+                    health: health.as_deref().cloned(),
                 };
                 Box::pin(self.record(&job_id, seen)).await
             }

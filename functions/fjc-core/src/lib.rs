@@ -47,5 +47,6 @@ pub mod tick;
 pub use error::CoreError;
 /// The pure domain, under the paths the engine has always used.
 pub use fjc_domain::{
-    breaker, clock, operation, planner, revisions, runs, schedule, scope, shard, state, status,
+    breaker, clock, operation, planner, revisions, runs, schedule, scope, shard, signals, state,
+    status,
 };

@@ -7,7 +7,8 @@
 //! - The records they decide over: [`state`] (a job's state, the write-ahead
 //!   log), [`runs`] (batch runs), [`revisions`], [`record`] (a stored spec),
 //!   [`restore`] (restore point candidates).
-//! - Rules: [`schedule`] (cron), [`shard`], [`scope`], [`breaker`], [`status`].
+//! - Rules: [`schedule`] (cron), [`shard`], [`scope`], [`breaker`], [`status`],
+//!   [`signals`] (health signals and rollout gates).
 //!
 //! Time is given ([`clock`]); the engine (`fjc-core`) carries decisions out.
 
@@ -22,6 +23,7 @@ pub mod runs;
 pub mod schedule;
 pub mod scope;
 pub mod shard;
+pub mod signals;
 pub mod snapshot;
 pub mod state;
 pub mod status;

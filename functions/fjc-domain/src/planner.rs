@@ -54,6 +54,11 @@ pub struct PlanInput<'a> {
     /// Cancel orphans this controller submitted (only when every job's state
     /// was read, so nothing in flight is mistaken for one).
     pub cancel_orphans: bool,
+    /// This cycle's health probes by job id (see [`crate::signals`]).
+    pub probes: &'a BTreeMap<String, crate::signals::Probe>,
+    /// Whether the controller probes health at all (a budget above 0): without
+    /// it a rollout is gated on running with all tasks only.
+    pub probing: bool,
     /// The time.
     pub now: EpochMs,
 }
@@ -116,6 +121,8 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
         let extra = stream::StreamInput {
             jobs,
             commands: input.commands.get(id),
+            probe: input.probes.get(id),
+            probing: input.probing,
             now: input.now,
         };
         match decide(id, spec, state, input.run_requests, &extra) {

@@ -281,6 +281,10 @@ pub struct JobState {
     /// upgrade counts as freed when it is admitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployed_parallelism: Option<u32>,
+    /// Health signals of the deployed Flink job, written when they change in a
+    /// way that matters (see [`crate::signals`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::signals::Health>,
     /// Revision number of the deployed version (0: none yet).
     #[serde(default)]
     pub revision: u64,
@@ -343,6 +347,7 @@ impl JobState {
             flink_started_at: None,
             restored_from: None,
             deployed_parallelism: None,
+            health: None,
             revision: 0,
             revisions_made: 0,
             stable_revision: None,

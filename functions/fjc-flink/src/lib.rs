@@ -84,6 +84,12 @@ pub trait FlinkApi: Send + Sync {
         &self,
         id: &JobId,
     ) -> impl Future<Output = Result<CheckpointStats, FlinkError>> + Send;
+    /// `GET /jobs/:id/metrics?get=…`: restarts and checkpoint counts in one call
+    /// (see [`JobMetrics`]).
+    fn job_metrics(
+        &self,
+        id: &JobId,
+    ) -> impl Future<Output = Result<JobMetrics, FlinkError>> + Send;
     /// `GET /jobmanager/config`: the cluster's effective configuration, key → value
     /// (e.g. `state.checkpoints.dir`, `state.savepoints.dir`).
     fn cluster_config(
@@ -116,6 +122,7 @@ macro_rules! for_each_flink_call {
             write dispose_savepoint(location: &str) -> String;
             read disposal_status(trigger_id: &str) -> $crate::DisposalStatus;
             read checkpoints(id: &$crate::JobId) -> $crate::CheckpointStats;
+            read job_metrics(id: &$crate::JobId) -> $crate::JobMetrics;
             read cluster_config() -> std::collections::BTreeMap<String, String>;
         }
     };

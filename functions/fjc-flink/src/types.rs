@@ -178,6 +178,11 @@ pub struct JobDetails {
     pub tasks_total: u32,
     /// Subtasks running.
     pub tasks_running: u32,
+    /// The share of time the most backpressured vertex spent backpressured since
+    /// its tasks started (`accumulated-backpressured-time` over the sum of
+    /// backpressured, busy and idle time), in `[0, 1]`; `None` until Flink has
+    /// measured any time.
+    pub backpressure: Option<f64>,
 }
 
 impl JobDetails {
@@ -193,6 +198,32 @@ impl JobDetails {
             tasks_running: self.tasks_running,
         }
     }
+}
+
+/// `GET /jobs/:id/metrics`: the job-level numbers a health probe reads, in one
+/// call. Flink refreshes them every `metrics.fetcher.update-interval` (10 s by
+/// default), so they may lag that much; a job Flink does not know answers with
+/// none of them (`None` here), not an error.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JobMetrics {
+    /// `numRestarts`: restarts Flink made of this job since it was submitted.
+    pub restarts: Option<u64>,
+    /// `numberOfCompletedCheckpoints` of this job (a restored checkpoint not counted).
+    pub checkpoints_completed: Option<u64>,
+    /// `numberOfFailedCheckpoints`.
+    pub checkpoints_failed: Option<u64>,
+    /// `lastCheckpointCompletedTimestamp` (epoch ms), when a checkpoint completed.
+    pub last_checkpoint_at: Option<i64>,
+}
+
+impl JobMetrics {
+    /// The metric names asked for, in the order of the fields.
+    pub const NAMES: [&'static str; 4] = [
+        "numRestarts",
+        "numberOfCompletedCheckpoints",
+        "numberOfFailedCheckpoints",
+        "lastCheckpointCompletedTimestamp",
+    ];
 }
 
 /// `/overview`, reduced.

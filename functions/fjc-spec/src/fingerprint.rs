@@ -53,7 +53,7 @@ pub fn fingerprint(spec: &JobSpec, artifact_digest: &str) -> Fingerprint {
 
 /// Fields whose change never restarts a job (the "ignore" change class): they
 /// steer the controller (upgrade strategy, policy, alerting), not the job.
-const IGNORE_CLASS: [(&str, Option<&str>); 14] = [
+const IGNORE_CLASS: [(&str, Option<&str>); 15] = [
     ("monitoring", None),
     ("namespace", None),
     ("deployment", Some("upgrade_mode")),
@@ -65,6 +65,7 @@ const IGNORE_CLASS: [(&str, Option<&str>); 14] = [
     ("deployment", Some("readiness_timeout")),
     ("deployment", Some("stable_after")),
     ("deployment", Some("auto_rollback")),
+    ("deployment", Some("max_backpressure")),
     ("stream_config", Some("savepoint_trigger_interval")),
     ("stream_config", Some("savepoint_history_max_count")),
     ("stream_config", Some("savepoint_history_max_age")),

@@ -79,6 +79,22 @@ impl JobSpec {
         self.deployment.auto_rollback.unwrap_or(true)
     }
 
+    /// How often the job checkpoints, when the spec says it does
+    /// (`deployment.checkpoint_interval`; a cluster-wide default the spec does
+    /// not name is not known here).
+    pub fn checkpoint_interval(&self) -> Option<Duration> {
+        self.deployment
+            .checkpoint_interval
+            .as_deref()
+            .and_then(|d| parse_duration(d).ok())
+            .filter(|d| !d.is_zero())
+    }
+
+    /// The backpressure share that holds a rollout, when set.
+    pub fn max_backpressure(&self) -> Option<f64> {
+        self.deployment.max_backpressure
+    }
+
     /// How often the controller takes a savepoint, if at all.
     pub fn savepoint_interval(&self) -> Option<Duration> {
         self.stream_config

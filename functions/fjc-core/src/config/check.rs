@@ -36,6 +36,9 @@ impl Config {
         if !(1..=256).contains(&r.max_concurrency) {
             return bad("reconcile.max_concurrency: must be between 1 and 256".into());
         }
+        if r.health_probe_budget > 1000 {
+            return bad("reconcile.health_probe_budget: must be between 0 and 1000".into());
+        }
         if r.interval_seconds == 0 {
             return bad("reconcile.interval_seconds: must be >= 1".into());
         }

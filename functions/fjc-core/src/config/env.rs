@@ -104,6 +104,9 @@ impl Config {
         if let Some(v) = num("FJC_MAX_CONCURRENCY")? {
             self.reconcile.max_concurrency = v as usize;
         }
+        if let Some(v) = num("FJC_HEALTH_PROBE_BUDGET")? {
+            self.reconcile.health_probe_budget = u32::try_from(v).unwrap_or(u32::MAX);
+        }
         if let Some(v) = num("FJC_CANCEL_WAIT_SECONDS")? {
             self.reconcile.cancel_wait_seconds = v;
         }

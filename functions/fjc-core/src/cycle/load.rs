@@ -22,13 +22,26 @@ pub fn plan_of(l: &Loaded, now: EpochMs) -> Plan {
         held: &l.held,
         commands: &l.commands,
         cancel_orphans: l.cancel_orphans,
+        probes: &l.probes,
+        probing: l.probing,
         now,
     })
 }
 
 /// Reads the store and observes every cluster the jobs in scope use (one
-/// `/jobs/overview` call each).
+/// `/jobs/overview` call each), and probes the health of the running stream
+/// jobs whose turn it is (within `reconcile.health_probe_budget` calls).
 pub async fn load<P: Ports>(ctx: &Context<P>, scope: &Scope) -> Result<Loaded, StoreError> {
+    load_with(ctx, scope, None).await
+}
+
+/// [`load`], keeping `probes` (the cycle's first look's) instead of probing
+/// again, when given.
+pub(crate) async fn load_with<P: Ports>(
+    ctx: &Context<P>,
+    scope: &Scope,
+    probes: Option<BTreeMap<String, crate::signals::Probe>>,
+) -> Result<Loaded, StoreError> {
     let (specs, states, run_requests, commands, control) = futures::try_join!(
         ctx.store.list_specs_in(scope.shard()),
         ctx.store.list_states_in(scope.shard()),
@@ -73,7 +86,13 @@ pub async fn load<P: Ports>(ctx: &Context<P>, scope: &Scope) -> Result<Loaded, S
         .into_iter()
         .filter(|(job, _)| scope.contains(job))
         .collect();
+    let probes = match probes {
+        Some(kept) => kept,
+        None => super::probe::probe_health(ctx, &specs, &states, &observed).await,
+    };
     Ok(Loaded {
+        probes,
+        probing: ctx.settings.health_probe_budget > 0,
         held,
         specs,
         states,

@@ -120,6 +120,11 @@ pub struct Loaded {
     pub control: crate::health::Control,
     /// How each cluster's observation call went.
     pub calls: BTreeMap<String, ClusterCall>,
+    /// This cycle's health probes by job id (taken once per cycle: the look
+    /// under the lease keeps the first look's).
+    pub probes: BTreeMap<String, crate::signals::Probe>,
+    /// Whether health is probed at all (`reconcile.health_probe_budget` > 0).
+    pub probing: bool,
 }
 
 impl Loaded {
@@ -130,6 +135,7 @@ impl Loaded {
         self.states.extend(later.states.clone());
         self.observed.extend(later.observed.clone());
         self.calls.extend(later.calls.clone());
+        self.probes.extend(later.probes.clone());
         self.held.extend(later.held.clone());
         self.control = later.control.clone();
     }

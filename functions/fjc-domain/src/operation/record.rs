@@ -28,6 +28,8 @@ pub struct Seen {
     pub restarted_by_flink_at: Option<EpochMs>,
     /// Its start time on Flink's clock.
     pub flink_started_at: Option<EpochMs>,
+    /// New health signals to keep (see [`crate::signals`]).
+    pub health: Option<crate::signals::Health>,
 }
 
 /// Records `seen` in the job's state: the message (with Flink's failure cause,
@@ -100,6 +102,9 @@ impl RecordSeen {
         }
         if seen.flink_started_at.is_some() {
             state.flink_started_at = seen.flink_started_at;
+        }
+        if let Some(health) = &seen.health {
+            state.health = Some(health.clone());
         }
         let from = state.lifecycle;
         state.lifecycle = seen.lifecycle;

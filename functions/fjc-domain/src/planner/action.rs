@@ -132,6 +132,8 @@ pub enum Action {
         /// The observed job's start time (Flink's clock), kept to tell such a
         /// restart apart.
         flink_started_at: Option<EpochMs>,
+        /// New health signals to keep, when a probe found a change worth writing.
+        health: Option<Box<crate::signals::Health>>,
     },
 }
 

@@ -10,12 +10,17 @@ use super::{Action, Decision, DeployReason};
 use crate::clock::{EpochMs, rfc3339};
 use crate::record::SpecRecord;
 use crate::revisions::Commands;
+use crate::signals::{self, Gates, Probe};
 use crate::state::{JobState, Lifecycle};
 
 /// What the stream planner needs beyond the job itself.
 pub(crate) struct StreamInput<'a> {
     pub jobs: &'a BTreeMap<JobId, JobSummary>,
     pub commands: Option<&'a Commands>,
+    /// This cycle's health probe of the job, if it had one.
+    pub probe: Option<&'a Probe>,
+    /// Whether health is probed at all.
+    pub probing: bool,
     pub now: EpochMs,
 }
 
@@ -88,6 +93,7 @@ pub(crate) fn suspension(
                 running: false,
                 restarted_by_flink_at: None,
                 flink_started_at: None,
+                health: None,
             }));
         };
         if let Some(at) = state.next_attempt_at.filter(|at| *at > now) {
@@ -189,6 +195,7 @@ pub(crate) fn recover(
             running: false,
             restarted_by_flink_at: None,
             flink_started_at: None,
+            health: None,
         });
     }
     if let Some(last) = recent.iter().max() {
@@ -218,6 +225,12 @@ pub(crate) fn judge_deployed(
     let id = job_id.to_string();
     let all_running = job.state == FlinkJobState::Running && job.tasks_running >= job.tasks_total;
     let restarted_by_flink_at = restarted_by_flink(state, job);
+    // What this cycle's probe changed in the kept signals, judged with them.
+    let health = input.probe.and_then(|p| signals::fold(spec, state, p));
+    let mut judged = std::borrow::Cow::Borrowed(state);
+    if let Some(h) = &health {
+        judged.to_mut().health = Some(h.clone());
+    }
     let record = |lifecycle: Lifecycle, fetch_cause: bool, note: Option<String>| {
         Decision::Act(Action::Record {
             job_id: id.clone(),
@@ -228,6 +241,7 @@ pub(crate) fn judge_deployed(
             running: all_running,
             restarted_by_flink_at,
             flink_started_at: Some(job.start_time_ms),
+            health: health.clone().map(Box::new),
         })
     };
     match &job.state {
@@ -266,24 +280,35 @@ pub(crate) fn judge_deployed(
         match state.lifecycle {
             Lifecycle::RolledBack | Lifecycle::RollingBack => Lifecycle::RolledBack,
             Lifecycle::Stable => Lifecycle::Stable,
-            _ if state
-                .running_since
-                .is_some_and(|t| now - t >= ms(spec.spec.stable_after())) =>
-            {
-                Lifecycle::Stable
-            }
-            _ => Lifecycle::Running,
+            _ => match signals::gates(spec, &judged, input.probing, now) {
+                Gates::Held { since } if now - since >= ms(spec.spec.stable_after()) => {
+                    Lifecycle::Stable
+                }
+                Gates::Waiting(why)
+                    if input.probe.is_some() && past_readiness(spec, state, now) =>
+                {
+                    // Judged on this cycle's probe, never on an old reading.
+                    let why = format!(
+                        "not promoted within readiness_timeout ({}s): {why}",
+                        ms(spec.spec.readiness_timeout()) / 1000
+                    );
+                    if can_roll_back(spec, state) {
+                        return roll_back(id, state, now, &why);
+                    }
+                    Lifecycle::Running
+                }
+                _ => Lifecycle::Running,
+            },
         }
     } else {
         let waiting = matches!(
             state.lifecycle,
             Lifecycle::Deploying | Lifecycle::Recovering | Lifecycle::RollingBack
         );
-        let timeout = ms(spec.spec.readiness_timeout());
-        if waiting && state.deployed_at.is_some_and(|t| now - t > timeout) {
+        if waiting && past_readiness(spec, state, now) {
             let why = format!(
                 "not RUNNING with all tasks within readiness_timeout ({}s; Flink {}, {}/{} tasks)",
-                timeout / 1000,
+                ms(spec.spec.readiness_timeout()) / 1000,
                 job.state.as_str(),
                 job.tasks_running,
                 job.tasks_total
@@ -303,6 +328,7 @@ pub(crate) fn judge_deployed(
         || state.flink_state.as_deref() != Some(flink_state)
         || state.running_since.is_some() != all_running
         || restarted_by_flink_at.is_some()
+        || health.is_some()
     {
         return record(lifecycle, false, None);
     }
@@ -310,6 +336,13 @@ pub(crate) fn judge_deployed(
         return Decision::Act(action);
     }
     Decision::Nothing
+}
+
+/// Whether the deployed version was submitted longer ago than its
+/// `readiness_timeout`.
+fn past_readiness(spec: &SpecRecord, state: &JobState, now: EpochMs) -> bool {
+    let timeout = ms(spec.spec.readiness_timeout());
+    state.deployed_at.is_some_and(|t| now - t > timeout)
 }
 
 /// How much later than its submission a job's Flink start time must be to count as

@@ -123,6 +123,8 @@ fn run(c: &Case) -> Plan {
         held: &BTreeMap::new(),
         commands: &c.commands,
         cancel_orphans: false,
+        probes: &BTreeMap::new(),
+        probing: false,
         now: NOW,
     })
 }
@@ -145,6 +147,7 @@ fn record(id: &str, l: Lifecycle, flink: &str, cause: bool, note: bool) -> Actio
         running: flink == "RUNNING",
         restarted_by_flink_at: None,
         flink_started_at: None,
+        health: None,
     }
 }
 
@@ -366,6 +369,7 @@ fn normalise(actions: Vec<Action>) -> Vec<Action> {
                 running,
                 restarted_by_flink_at,
                 flink_started_at: None,
+                health: None,
             },
             other => other,
         })
@@ -414,6 +418,8 @@ fn unconfigured_cluster_is_skipped_with_reason() {
         held: &BTreeMap::new(),
         commands: &BTreeMap::new(),
         cancel_orphans: false,
+        probes: &BTreeMap::new(),
+        probing: false,
         now: NOW,
     });
     assert!(p.actions.is_empty());
@@ -516,4 +522,5 @@ fn an_abandoned_upgrade_waits_for_its_retry_time() {
     );
 }
 
+mod gates;
 mod lifecycle;

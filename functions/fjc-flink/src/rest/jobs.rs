@@ -7,7 +7,9 @@ use serde::Deserialize;
 use super::call::{Call, decode};
 use super::client::RestClient;
 use super::errors::reduce_stack_trace;
-use crate::{ClusterOverview, FlinkError, FlinkJobState, JobDetails, JobId, JobSummary};
+use crate::{
+    ClusterOverview, FlinkError, FlinkJobState, JobDetails, JobId, JobMetrics, JobSummary,
+};
 
 fn minus_one() -> i64 {
     -1
@@ -57,6 +59,37 @@ struct WireJob {
 struct WireVertex {
     #[serde(default)]
     tasks: std::collections::BTreeMap<String, u32>,
+    #[serde(default)]
+    metrics: WireVertexMetrics,
+}
+
+/// A vertex's accumulated times (ms since its tasks started).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+struct WireVertexMetrics {
+    #[serde(default)]
+    accumulated_backpressured_time: f64,
+    #[serde(default)]
+    accumulated_busy_time: f64,
+    #[serde(default)]
+    accumulated_idle_time: f64,
+}
+
+impl WireVertexMetrics {
+    /// Backpressured time over all measured time, when any was measured.
+    fn backpressure(&self) -> Option<f64> {
+        let bp = self.accumulated_backpressured_time.max(0.0);
+        let all = bp + self.accumulated_busy_time.max(0.0) + self.accumulated_idle_time.max(0.0);
+        (all > 0.0 && all.is_finite()).then(|| (bp / all).clamp(0.0, 1.0))
+    }
+}
+
+/// One entry of `GET /jobs/:id/metrics?get=…`.
+#[derive(Deserialize)]
+struct WireMetric {
+    id: String,
+    #[serde(default)]
+    value: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -142,7 +175,13 @@ pub(crate) fn parse_job(body: &[u8]) -> Result<JobDetails, FlinkError> {
             .sum()
     };
     let (tasks_total, tasks_running) = (count(None), count(Some("RUNNING")));
+    let backpressure = j
+        .vertices
+        .iter()
+        .filter_map(|v| v.metrics.backpressure())
+        .reduce(f64::max);
     Ok(JobDetails {
+        backpressure,
         id: j.id("job")?,
         state: FlinkJobState::from_flink(&j.state),
         start_time_ms: j.start_time,
@@ -151,6 +190,30 @@ pub(crate) fn parse_job(body: &[u8]) -> Result<JobDetails, FlinkError> {
         tasks_running,
         name: j.name,
     })
+}
+
+/// Parses `GET /jobs/:id/metrics?get=…` (values are strings; a metric Flink does
+/// not have yet, or a negative one, is `None`).
+pub(crate) fn parse_job_metrics(body: &[u8]) -> Result<JobMetrics, FlinkError> {
+    let entries: Vec<WireMetric> = decode("job_metrics", body)?;
+    let mut out = JobMetrics::default();
+    for m in entries {
+        let value = m
+            .value
+            .as_deref()
+            .and_then(|v| v.trim().parse::<f64>().ok());
+        let value = value.filter(|v| v.is_finite() && *v >= 0.0);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let (count, time) = (value.map(|v| v as u64), value.map(|v| v as i64));
+        match m.id.as_str() {
+            "numRestarts" => out.restarts = count,
+            "numberOfCompletedCheckpoints" => out.checkpoints_completed = count,
+            "numberOfFailedCheckpoints" => out.checkpoints_failed = count,
+            "lastCheckpointCompletedTimestamp" => out.last_checkpoint_at = time.filter(|t| *t > 0),
+            _ => {}
+        }
+    }
+    Ok(out)
 }
 
 /// Parses `GET /jobs/:id/exceptions` into the newest failure, reduced to one line.
@@ -230,6 +293,24 @@ pub(super) async fn job(client: &RestClient, id: &JobId) -> Result<JobDetails, F
         return Err(answer.error(&format!("job {id}")));
     }
     parse_job(answer.body())
+}
+
+pub(super) async fn job_metrics(client: &RestClient, id: &JobId) -> Result<JobMetrics, FlinkError> {
+    let names = JobMetrics::NAMES.join(",");
+    let answer = client
+        .call(
+            Call::new(
+                "job_metrics",
+                Method::GET,
+                &["jobs", id.as_str(), "metrics"],
+            )
+            .query("get", &names),
+        )
+        .await?;
+    if !answer.is_success() {
+        return Err(answer.error(&format!("metrics of job {id}")));
+    }
+    parse_job_metrics(answer.body())
 }
 
 pub(super) async fn job_failure_cause(

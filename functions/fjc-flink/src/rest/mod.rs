@@ -26,7 +26,7 @@ pub use savepoints::{is_valid_trigger_id, new_trigger_id};
 
 use crate::{
     CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
-    JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
+    JobDetails, JobId, JobMetrics, JobSummary, RunRequest, SavepointStatus,
 };
 
 impl FlinkApi for RestClient {
@@ -44,6 +44,10 @@ impl FlinkApi for RestClient {
 
     async fn job_failure_cause(&self, id: &JobId) -> Result<Option<String>, FlinkError> {
         jobs::job_failure_cause(self, id).await
+    }
+
+    async fn job_metrics(&self, id: &JobId) -> Result<JobMetrics, FlinkError> {
+        jobs::job_metrics(self, id).await
     }
 
     /// Streams the file from disk, never holding it in memory.

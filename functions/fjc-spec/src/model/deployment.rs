@@ -68,6 +68,11 @@ pub struct Deployment {
     /// (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_rollback: Option<bool>,
+    /// A new version is promoted to STABLE only while its most backpressured
+    /// operator spends less than this share of its time backpressured (a number
+    /// in `(0, 1]`, e.g. `0.8`); unset, backpressure does not hold a rollout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_backpressure: Option<f64>,
 }
 
 /// How a running stream job is replaced by a new version.
@@ -116,6 +121,7 @@ impl Default for Deployment {
             readiness_timeout: None,
             stable_after: None,
             auto_rollback: None,
+            max_backpressure: None,
         }
     }
 }

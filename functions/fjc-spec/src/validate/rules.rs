@@ -148,6 +148,14 @@ fn deployment(spec: &JobSpec, out: &mut Problems) {
     ] {
         out.duration(&key_path("deployment", field), value);
     }
+    if let Some(max) = d.max_backpressure
+        && !(max > 0.0 && max <= 1.0)
+    {
+        out.push(
+            "deployment.max_backpressure",
+            "must be a share of time in (0, 1], e.g. 0.8",
+        );
+    }
     if spec.job_type == JobType::Batch && !spec.desired_state.is_running() {
         out.push(
             "desired_state",

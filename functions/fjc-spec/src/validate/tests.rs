@@ -384,6 +384,26 @@ fn cases() -> Vec<Case> {
             json!("lots"),
             Some(("resources.network_memory", "invalid size")),
         ),
+        (stream, "deployment/max_backpressure", json!(0.8), None),
+        (stream, "deployment/max_backpressure", json!(1), None),
+        (
+            stream,
+            "deployment/max_backpressure",
+            json!(0),
+            Some((
+                "deployment.max_backpressure",
+                "must be a share of time in (0, 1]",
+            )),
+        ),
+        (
+            stream,
+            "deployment/max_backpressure",
+            json!(80),
+            Some((
+                "deployment.max_backpressure",
+                "must be a share of time in (0, 1]",
+            )),
+        ),
         (stream, "resources/cpu_cores", json!(0.5), None),
         (stream, "resources/cpu_cores", json!(2), None),
         (

@@ -8,7 +8,7 @@ use std::path::Path;
 use fjc_core::clock::EpochMs;
 use fjc_flink::{
     CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
-    JobDetails, JobId, JobSummary, RunRequest, SavepointStatus,
+    JobDetails, JobId, JobMetrics, JobSummary, RunRequest, SavepointStatus,
 };
 
 use super::model::Cluster;
@@ -57,6 +57,10 @@ impl FlinkApi for ScriptedFlink {
 
     async fn job_failure_cause(&self, id: &JobId) -> Result<Option<String>, FlinkError> {
         self.answer("job_failure_cause", id, |c, _| c.failure_cause(id))
+    }
+
+    async fn job_metrics(&self, id: &JobId) -> Result<JobMetrics, FlinkError> {
+        self.answer("job_metrics", id, |c, now| Ok(c.job_metrics(id, now)))
     }
 
     /// Reads the file's metadata (a missing or odd file is

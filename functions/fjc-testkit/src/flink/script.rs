@@ -45,6 +45,22 @@ impl ScriptedFlink {
         self.cluster().complete_checkpoint(id, now)
     }
 
+    /// Flink restarts the job by itself (its `numRestarts` grows; still RUNNING).
+    pub fn restart_job(&self, id: &JobId) -> Result<(), FlinkError> {
+        self.cluster().restart(id)
+    }
+
+    /// The job's most backpressured vertex spends `share` of its time
+    /// backpressured (`None`: nothing measured yet).
+    pub fn set_backpressure(&self, id: &JobId, share: Option<f64>) -> Result<(), FlinkError> {
+        self.cluster().set_backpressure(id, share)
+    }
+
+    /// A checkpoint of the job fails.
+    pub fn fail_checkpoint(&self, id: &JobId) -> Result<(), FlinkError> {
+        self.cluster().fail_checkpoint(id)
+    }
+
     /// Completes every savepoint still in progress.
     pub fn settle(&self) {
         let now = self.now();

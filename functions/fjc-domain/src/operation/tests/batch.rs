@@ -76,6 +76,8 @@ fn cycle(
         held: &BTreeMap::new(),
         commands: &BTreeMap::new(),
         cancel_orphans: false,
+        probes: &BTreeMap::new(),
+        probing: false,
         now: *now,
     });
     let step = plan.actions.iter().find_map(|a| match a {

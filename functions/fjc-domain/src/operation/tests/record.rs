@@ -55,6 +55,7 @@ fn seen(lifecycle: Lifecycle, fetch_cause: bool, note: Option<&str>) -> Seen {
         running: true,
         restarted_by_flink_at: Some(7),
         flink_started_at: Some(7),
+        health: None,
     }
 }
 

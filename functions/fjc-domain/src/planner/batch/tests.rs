@@ -91,6 +91,8 @@ fn step_of(
         held: &BTreeMap::new(),
         commands: &BTreeMap::new(),
         cancel_orphans: false,
+        probes: &BTreeMap::new(),
+        probing: false,
         now,
     });
     p.actions.into_iter().find_map(|a| match a {

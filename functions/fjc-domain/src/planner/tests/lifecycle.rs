@@ -91,6 +91,7 @@ fn failed_record(flink_state: &str, cause: bool) -> Action {
         running: false,
         restarted_by_flink_at: None,
         flink_started_at: None,
+        health: None,
     }
 }
 
@@ -389,6 +390,7 @@ fn a_job_flink_started_again_by_itself_is_adopted_and_recorded_once() {
         running: flink == "RUNNING",
         restarted_by_flink_at: at,
         flink_started_at: None,
+        health: None,
     };
     let mut near = job(jid(1), F::Running, 2, 2);
     // Started within the margin after the submission: that start was ours.
@@ -475,6 +477,8 @@ fn a_checkpointing_job_at_rest_needs_nothing() {
         held: &BTreeMap::new(),
         commands: &BTreeMap::new(),
         cancel_orphans: false,
+        probes: &BTreeMap::new(),
+        probing: false,
         now: NOW + 86_400_000,
     })
     .actions;
@@ -517,6 +521,8 @@ fn cancel_own_orphans_only_when_asked_and_never_foreign_or_known_jobs() {
             held: &BTreeMap::new(),
             commands: &BTreeMap::new(),
             cancel_orphans,
+            probes: &BTreeMap::new(),
+            probing: false,
             now: NOW,
         })
         .actions

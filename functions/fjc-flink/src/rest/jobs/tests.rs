@@ -81,6 +81,41 @@ fn parses_job_details() {
 }
 
 #[test]
+fn backpressure_is_the_most_backpressured_vertex_share() {
+    let running = parse_job(&fixture("job-running-2.3.json")).unwrap();
+    let idle = running.backpressure.unwrap_or(0.0);
+    assert!(idle < 0.01, "{idle}");
+    let slow = parse_job(&fixture("job-backpressured-2.3.json")).unwrap();
+    // Source: 29,204 ms backpressured of 29,204 + 337 + 680.
+    let share = slow.backpressure.unwrap();
+    assert!((share - 29_204.0 / 30_221.0).abs() < 1e-9, "{share}");
+    // Nothing measured yet: no share, rather than 0.
+    let body = br#"{"jid":"aaaabbbbccccddddeeeeffff00003333","state":"RUNNING","vertices":[
+        {"tasks":{"RUNNING":1},"metrics":{"accumulated-backpressured-time":0,
+        "accumulated-idle-time":0,"accumulated-busy-time":0.0}}]}"#;
+    assert_eq!(parse_job(body).unwrap().backpressure, None);
+}
+
+#[test]
+fn parses_job_metrics() {
+    let m = parse_job_metrics(&fixture("job-metrics-2.3.json")).unwrap();
+    assert_eq!(
+        m,
+        JobMetrics {
+            restarts: Some(0),
+            checkpoints_completed: Some(3),
+            checkpoints_failed: Some(1),
+            last_checkpoint_at: Some(1_796_295_668_342),
+        }
+    );
+    // A job Flink does not know answers `[]`; odd values are not numbers.
+    assert_eq!(parse_job_metrics(b"[]").unwrap(), JobMetrics::default());
+    let odd = br#"[{"id":"numRestarts","value":"-1"},{"id":"lastCheckpointCompletedTimestamp","value":"0"},{"id":"numberOfFailedCheckpoints"}]"#;
+    assert_eq!(parse_job_metrics(odd).unwrap(), JobMetrics::default());
+    assert_eq!(parse_job_metrics(b"{}").unwrap_err().kind(), "decode");
+}
+
+#[test]
 fn failure_cause_of_a_failed_batch_job() {
     let cause = parse_failure_cause(&fixture("exceptions-batch-fail-2.3.json"))
         .unwrap()

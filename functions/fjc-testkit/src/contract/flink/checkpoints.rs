@@ -35,6 +35,32 @@ pub(super) async fn checkpoints<F: FlinkApi>(run: &Run<'_, F>) {
     let stats = run.checkpoints(&id).await;
     assert!(stats.counts.completed >= 1, "{stats:?}");
     assert_eq!(stats.counts.restored, 0, "{stats:?}");
+    // The health probe's one call: restarts and checkpoint counts (Flink's job
+    // metrics lag its statistics by up to the fetcher interval).
+    let metrics = run
+        .wait(
+            &format!("job metrics of {id} with a checkpoint"),
+            || async {
+                let m = flink.job_metrics(&id).await.map_err(|e| e.to_string())?;
+                Ok(m.checkpoints_completed.is_some_and(|n| n >= 1).then_some(m))
+            },
+        )
+        .await;
+    assert_eq!(metrics.restarts, Some(0), "{metrics:?}");
+    assert!(
+        metrics.last_checkpoint_at.is_some_and(|t| t > 0),
+        "{metrics:?}"
+    );
+    let details = ok("job", flink.job(&id).await);
+    assert!(
+        details
+            .backpressure
+            .is_none_or(|b| (0.0..=1.0).contains(&b)),
+        "{details:?}"
+    );
+    // A job the cluster does not know has no metrics: not an error.
+    let unknown = ok("job_metrics", flink.job_metrics(&JobId::random()).await);
+    assert_eq!(unknown, fjc_flink::JobMetrics::default());
     assert_eq!(stats.latest_restored, None);
 
     // Cancelled, the job keeps its newest checkpoint (retained on cancellation),

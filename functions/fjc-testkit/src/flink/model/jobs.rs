@@ -93,6 +93,8 @@ impl Cluster {
             latest_completed: None,
             latest_savepoint: None,
             restored: None,
+            restarts: 0,
+            backpressure: None,
         };
         if let Some(from) = &request.savepoint_path {
             let Some(point) = self.point(from) else {
@@ -132,8 +134,10 @@ impl Cluster {
     }
 
     pub(in crate::flink) fn details(&self, id: &JobId) -> Result<JobDetails, FlinkError> {
-        let s = self.job(id)?.summary(id);
+        let job = self.job(id)?;
+        let s = job.summary(id);
         Ok(JobDetails {
+            backpressure: job.backpressure,
             id: s.id,
             name: s.name,
             state: s.state,

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use fjc_core::clock::EpochMs;
 use fjc_flink::{
     CheckpointCounts, CheckpointRef, CheckpointStats, DisposalStatus, FlinkError, FlinkJobState,
-    JobId, JobSummary, SavepointStatus,
+    JobId, JobMetrics, JobSummary, SavepointStatus,
 };
 
 use super::messages;
@@ -68,6 +68,10 @@ pub(super) struct Job {
     latest_completed: Option<CheckpointRef>,
     latest_savepoint: Option<CheckpointRef>,
     restored: Option<CheckpointRef>,
+    /// Restarts Flink made of the job (`numRestarts`).
+    restarts: u64,
+    /// The most backpressured vertex's share of time, when scripted.
+    backpressure: Option<f64>,
 }
 
 impl Job {

@@ -71,6 +71,51 @@ impl Cluster {
         })
     }
 
+    /// `GET /jobs/:id/metrics`: a job the cluster does not know has none (as in
+    /// Flink, not an error). Looking completes a checkpoint as
+    /// [`Cluster::checkpoints`] does, when the fake is set up so.
+    pub(in crate::flink) fn job_metrics(&mut self, id: &JobId, now: EpochMs) -> JobMetrics {
+        if !self.jobs.contains_key(id) {
+            return JobMetrics::default();
+        }
+        let Ok(stats) = self.checkpoints(id, now) else {
+            return JobMetrics::default();
+        };
+        let restarts = self.jobs.get(id).map_or(0, |j| j.restarts);
+        JobMetrics {
+            restarts: Some(restarts),
+            checkpoints_completed: Some(stats.counts.completed),
+            checkpoints_failed: Some(stats.counts.failed),
+            last_checkpoint_at: stats.latest_completed.and_then(|c| c.completed_at),
+        }
+    }
+
+    /// Flink restarts the job by itself (a task failed): counted, still RUNNING.
+    pub(in crate::flink) fn restart(&mut self, id: &JobId) -> Result<(), FlinkError> {
+        let job = self.jobs.get_mut(id).ok_or_else(|| job_not_found(id))?;
+        job.restarts += 1;
+        Ok(())
+    }
+
+    /// Sets the job's backpressure share (what `GET /jobs/:id` reports).
+    pub(in crate::flink) fn set_backpressure(
+        &mut self,
+        id: &JobId,
+        share: Option<f64>,
+    ) -> Result<(), FlinkError> {
+        let job = self.jobs.get_mut(id).ok_or_else(|| job_not_found(id))?;
+        job.backpressure = share;
+        Ok(())
+    }
+
+    /// A checkpoint of the job fails (counted as failed).
+    pub(in crate::flink) fn fail_checkpoint(&mut self, id: &JobId) -> Result<(), FlinkError> {
+        let job = self.jobs.get_mut(id).ok_or_else(|| job_not_found(id))?;
+        job.counts.total += 1;
+        job.counts.failed += 1;
+        Ok(())
+    }
+
     // --- savepoints ---------------------------------------------------------
 
     pub(in crate::flink) fn trigger(

@@ -29,7 +29,9 @@ import org.apache.flink.util.Collector;
  * operator to go to), --fail-once-marker PATH (optional: fail when the file PATH exists, deleting
  * it first, so exactly one failure follows each creation of the file), --snapshot-delay-ms MS
  * (optional: each checkpoint or savepoint takes at least MS, the sink's snapshot sleeping that
- * long, so a savepoint is surely still in progress when first asked about).
+ * long, so a savepoint is surely still in progress when first asked about), --sink-delay-ms MS
+ * (optional: the sink takes MS per line, a slow operator that backpressures the ones before it
+ * once the rate is more than it can take).
  *
  * <p>Each sink subtask appends "epochMillis key count" lines to DIR/counter-SUBTASK.log. After a
  * stop-with-savepoint and a restore from it, each key's count continues where it stopped.
@@ -46,6 +48,7 @@ public final class StreamCounter {
         String counterUid = args.get("counter-uid", "counter");
         String failMarker = args.get("fail-once-marker", "");
         long snapshotDelay = args.getLong("snapshot-delay-ms", 0);
+        long sinkDelay = args.getLong("sink-delay-ms", 0);
         if (rate <= 0 || keys <= 0) {
             throw new IllegalArgumentException("--rate and --keys must be positive");
         }
@@ -66,7 +69,7 @@ public final class StreamCounter {
                 .process(new Counter(failAfter, failMarker))
                 .uid(counterUid)
                 .name("counter")
-                .process(new LineAppender(outDir, snapshotDelay))
+                .process(new LineAppender(outDir, snapshotDelay, sinkDelay))
                 .uid("sink")
                 .name("sink");
 
@@ -114,11 +117,13 @@ public final class StreamCounter {
             implements CheckpointedFunction {
         private final String outDir;
         private final long snapshotDelay;
+        private final long sinkDelay;
         private transient Writer writer;
 
-        LineAppender(String outDir, long snapshotDelay) {
+        LineAppender(String outDir, long snapshotDelay, long sinkDelay) {
             this.outDir = outDir;
             this.snapshotDelay = snapshotDelay;
+            this.sinkDelay = sinkDelay;
         }
 
         @Override
@@ -145,7 +150,10 @@ public final class StreamCounter {
 
         @Override
         public void processElement(String line, Context ctx, Collector<Void> out)
-                throws IOException {
+                throws IOException, InterruptedException {
+            if (sinkDelay > 0) {
+                Thread.sleep(sinkDelay);
+            }
             writer.write(line);
             writer.write('\n');
             writer.flush();

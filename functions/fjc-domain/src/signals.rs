@@ -1,0 +1,351 @@
+//! Health signals of running stream jobs, and the gates a new version must pass
+//! to become STABLE. Pure: which jobs a cycle probes within its budget
+//! ([`select`]), what a probe means for the stored signals ([`fold`]), and
+//! whether a version's gates hold ([`gates`]).
+//!
+//! A probe is one `GET /jobs/:id/metrics` (restarts, checkpoint counts, the last
+//! completed checkpoint's time), plus one `GET /jobs/:id` (the backpressured
+//! share of time) for jobs that watch backpressure. The signals are written to
+//! the job's state only when something a person or a gate acts on changed (a
+//! restart, a failed checkpoint, the first checkpoint, checkpoints overdue or
+//! back, backpressure crossing its threshold or moving by 10 points), so a
+//! healthy fleet at rest writes nothing; the live values go to metrics.
+
+use fjc_flink::{JobId, JobMetrics};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::EpochMs;
+use crate::record::SpecRecord;
+use crate::state::{JobState, Lifecycle};
+
+#[cfg(test)]
+mod tests;
+
+/// The backpressure share above which a job counts as backpressured for alerts
+/// and status, when the spec sets no `deployment.max_backpressure`.
+pub const DEFAULT_BACKPRESSURE_THRESHOLD: f64 = 0.5;
+
+/// Checkpoints count as overdue when the newest completed one is older than this
+/// many checkpoint intervals (and at least [`OVERDUE_FLOOR_MS`]): Flink's job
+/// metrics lag by up to 10 s, and a checkpoint may take longer than its interval.
+pub const OVERDUE_INTERVALS: i64 = 3;
+
+/// The least age at which checkpoints count as overdue.
+pub const OVERDUE_FLOOR_MS: EpochMs = 60_000;
+
+/// What one probe of a running job read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// The Flink job probed.
+    pub flink_job_id: JobId,
+    /// When (the controller's clock).
+    pub at: EpochMs,
+    /// Restarts and checkpoint counts.
+    pub metrics: JobMetrics,
+    /// The most backpressured vertex's share of time, when asked and measured.
+    pub backpressure: Option<f64>,
+}
+
+/// The health signals kept for the deployed Flink job (see the module docs for
+/// when they are written).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// The Flink job these signals are of (older ones are ignored).
+    pub flink_job_id: JobId,
+    /// When these values were read.
+    pub at: EpochMs,
+    /// Restarts Flink made of the job since it started.
+    pub restarts: u64,
+    /// Failed checkpoints of the job since it started.
+    pub checkpoints_failed: u64,
+    /// Failed checkpoints found since the look before (for alerts and status).
+    #[serde(default)]
+    pub checkpoints_failed_new: u64,
+    /// When a probe first saw a completed checkpoint of the job (controller clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_checkpoint_at: Option<EpochMs>,
+    /// The newest completed checkpoint's time as of [`Health::at`] (Flink's clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_checkpoint_at: Option<EpochMs>,
+    /// Checkpoints were overdue at [`Health::at`].
+    #[serde(default)]
+    pub checkpoints_overdue: bool,
+    /// The backpressured share of time, in percent, when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backpressure_percent: Option<u8>,
+    /// Since when the share has been over its threshold (controller clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backpressured_since: Option<EpochMs>,
+}
+
+impl Health {
+    /// The signals of `state`'s deployed Flink job, if any were kept.
+    pub fn of(state: &JobState) -> Option<&Health> {
+        state
+            .health
+            .as_ref()
+            .filter(|h| state.flink_job_id.as_ref() == Some(&h.flink_job_id))
+    }
+}
+
+/// Whether a job's version is inside its rollout's gate window: deployed,
+/// running with all tasks, and not yet STABLE (nor a rolled-back revision, whose
+/// target was stable already).
+pub fn in_gate_window(state: &JobState) -> bool {
+    state.running_since.is_some()
+        && matches!(
+            state.lifecycle,
+            Lifecycle::Deploying | Lifecycle::Running | Lifecycle::Recovering
+        )
+}
+
+/// What a job's probe costs and how urgent it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Spec job id.
+    pub job_id: String,
+    /// Flink calls the probe makes (1, or 2 with backpressure).
+    pub calls: u32,
+    /// In a rollout's gate window: probed before the others.
+    pub urgent: bool,
+}
+
+/// The probe a running stream job needs, if any: every job in a gate window
+/// (restarts decide there), a checkpointing job, a job that watches
+/// backpressure. Only jobs running with all tasks are probed.
+pub fn candidate(spec: &SpecRecord, state: &JobState) -> Option<Candidate> {
+    let s = &spec.spec;
+    if s.job_type != fjc_spec::JobType::Stream || state.running_since.is_none() {
+        return None;
+    }
+    state.flink_job_id.as_ref()?;
+    let urgent = in_gate_window(state);
+    let backpressure = watches_backpressure(spec);
+    let wanted = urgent || s.checkpoint_interval().is_some() || backpressure;
+    wanted.then(|| Candidate {
+        job_id: s.job_id.clone(),
+        calls: if backpressure { 2 } else { 1 },
+        urgent,
+    })
+}
+
+/// Whether the job's probe reads backpressure (`GET /jobs/:id`).
+pub fn watches_backpressure(spec: &SpecRecord) -> bool {
+    spec.spec.monitoring.alert_on_backpressure || spec.spec.max_backpressure().is_some()
+}
+
+/// The jobs a cycle probes within `budget` Flink calls: the urgent ones first,
+/// then the others in turn. `turn` (the cycle's number in the process) moves
+/// each group's starting point by as many jobs as a turn
+/// takes from it, so over consecutive cycles every candidate gets its probe.
+/// A probe that does not fit what is left is skipped for one that does.
+pub fn select(mut candidates: Vec<Candidate>, budget: u32, turn: u64) -> Vec<String> {
+    candidates.sort_by(|a, b| a.job_id.cmp(&b.job_id));
+    let (urgent, rest): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|c| c.urgent);
+    let mut left = budget;
+    let mut chosen = Vec::new();
+    for group in [urgent, rest] {
+        let n = group.len();
+        if n == 0 {
+            continue;
+        }
+        let take = |start: usize, left: &mut u32| -> Vec<&Candidate> {
+            let mut out = Vec::new();
+            for c in group.iter().cycle().skip(start).take(n) {
+                if c.calls <= *left {
+                    *left -= c.calls;
+                    out.push(c);
+                }
+            }
+            out
+        };
+        let per_turn = take(0, &mut left.clone()).len().max(1) as u64;
+        let start = usize::try_from(turn.wrapping_mul(per_turn) % n as u64).unwrap_or(0);
+        chosen.extend(take(start, &mut left).into_iter().map(|c| c.job_id.clone()));
+    }
+    chosen
+}
+
+/// The checkpoint age past which checkpoints are overdue, for a job that
+/// checkpoints every `interval_ms`.
+pub fn overdue_after(interval_ms: EpochMs) -> EpochMs {
+    interval_ms
+        .saturating_mul(OVERDUE_INTERVALS)
+        .max(OVERDUE_FLOOR_MS)
+}
+
+/// The job's backpressure threshold: `deployment.max_backpressure`, else
+/// [`DEFAULT_BACKPRESSURE_THRESHOLD`].
+pub fn backpressure_threshold(spec: &SpecRecord) -> f64 {
+    spec.spec
+        .max_backpressure()
+        .unwrap_or(DEFAULT_BACKPRESSURE_THRESHOLD)
+}
+
+fn ms(d: std::time::Duration) -> EpochMs {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// What `probe` means for the job's kept signals: the new signals when something
+/// worth writing changed (see the module docs), else `None`. A probe of another
+/// Flink job than the deployed one changes nothing.
+pub fn fold(spec: &SpecRecord, state: &JobState, probe: &Probe) -> Option<Health> {
+    if state.flink_job_id.as_ref() != Some(&probe.flink_job_id) {
+        return None;
+    }
+    let before = Health::of(state);
+    let m = &probe.metrics;
+    let restarts = m.restarts.unwrap_or(before.map_or(0, |h| h.restarts));
+    let failed = m
+        .checkpoints_failed
+        .unwrap_or(before.map_or(0, |h| h.checkpoints_failed));
+    let completed = m.checkpoints_completed.unwrap_or(0) > 0 || m.last_checkpoint_at.is_some();
+    let first_checkpoint_at = before
+        .and_then(|h| h.first_checkpoint_at)
+        .or(completed.then_some(probe.at));
+    let last_checkpoint_at = m
+        .last_checkpoint_at
+        .or(before.and_then(|h| h.last_checkpoint_at));
+    let overdue = spec.spec.checkpoint_interval().is_some_and(|every| {
+        let since = last_checkpoint_at
+            .or(state.running_since)
+            .unwrap_or(probe.at);
+        probe.at - since > overdue_after(ms(every))
+    });
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let percent = probe
+        .backpressure
+        .map(|b| (b.clamp(0.0, 1.0) * 100.0).round() as u8)
+        .or(before.and_then(|h| h.backpressure_percent));
+    let over = probe.backpressure.map(|b| b > backpressure_threshold(spec));
+    let backpressured_since = match over {
+        Some(true) => before
+            .and_then(|h| h.backpressured_since)
+            .or(Some(probe.at)),
+        Some(false) => None,
+        None => before.and_then(|h| h.backpressured_since),
+    };
+    let failed_before = before.map_or(0, |h| h.checkpoints_failed);
+    let next = Health {
+        flink_job_id: probe.flink_job_id.clone(),
+        at: probe.at,
+        restarts,
+        checkpoints_failed: failed,
+        checkpoints_failed_new: failed.saturating_sub(failed_before),
+        first_checkpoint_at,
+        last_checkpoint_at,
+        checkpoints_overdue: overdue,
+        backpressure_percent: percent,
+        backpressured_since,
+    };
+    let Some(b) = before else {
+        return Some(next);
+    };
+    let tens = |p: Option<u8>| p.map(|p| p / 10);
+    let changed = b.restarts != next.restarts
+        || b.checkpoints_failed != next.checkpoints_failed
+        || b.first_checkpoint_at != next.first_checkpoint_at
+        || b.checkpoints_overdue != next.checkpoints_overdue
+        || b.backpressured_since.is_some() != next.backpressured_since.is_some()
+        || tens(b.backpressure_percent) != tens(next.backpressure_percent);
+    changed.then_some(next)
+}
+
+/// Where a version stands with its gates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gates {
+    /// Every gate has held since this time.
+    Held {
+        /// Since when.
+        since: EpochMs,
+    },
+    /// A gate does not hold (yet): which one, in words ("no completed checkpoint
+    /// in 5m", "restarted 2 times since it started", "backpressured 97% of the
+    /// time, over max_backpressure 80%"). Past `readiness_timeout` this rolls
+    /// the version back.
+    Waiting(String),
+    /// Not known yet: no probe has read the signal the gate needs. Never a
+    /// reason to roll back (the controller's budget is not the version's fault).
+    Unknown(String),
+}
+
+impl Gates {
+    /// The gate that does not hold, in words, if any.
+    pub fn waiting_for(&self) -> Option<&str> {
+        match self {
+            Gates::Held { .. } => None,
+            Gates::Waiting(why) | Gates::Unknown(why) => Some(why),
+        }
+    }
+}
+
+/// Whether the gates of the deployed version hold at `now`, given the kept
+/// signals. `probing` is false when the controller spends no calls on signals
+/// (`reconcile.health_probe_budget: 0`): then only "running with all tasks"
+/// gates the rollout. Without a probe yet, the version waits for one.
+pub fn gates(spec: &SpecRecord, state: &JobState, probing: bool, now: EpochMs) -> Gates {
+    let Some(running_since) = state.running_since else {
+        return Gates::Unknown("not running with all tasks yet".into());
+    };
+    if !probing {
+        return Gates::Held {
+            since: running_since,
+        };
+    }
+    let started = state
+        .deployed_at
+        .unwrap_or(running_since)
+        .min(running_since);
+    let Some(h) = Health::of(state) else {
+        return Gates::Unknown(format!("no health signal yet in {}", human(now - started)));
+    };
+    if h.restarts > 0 {
+        return Gates::Waiting(format!(
+            "restarted {} time{} since it started",
+            h.restarts,
+            if h.restarts == 1 { "" } else { "s" }
+        ));
+    }
+    let mut since = running_since;
+    if spec.spec.checkpoint_interval().is_some() {
+        match h.first_checkpoint_at {
+            Some(t) => since = since.max(t),
+            None => {
+                return Gates::Waiting(format!(
+                    "no completed checkpoint in {}",
+                    human(now - started)
+                ));
+            }
+        }
+    }
+    if let Some(max) = spec.spec.max_backpressure() {
+        match h.backpressure_percent {
+            Some(p) if f64::from(p) / 100.0 > max => {
+                return Gates::Waiting(format!(
+                    "backpressured {p}% of the time, over max_backpressure {}%",
+                    (max * 100.0).round()
+                ));
+            }
+            Some(_) => {}
+            None => {
+                return Gates::Unknown(format!(
+                    "backpressure not measured in {}",
+                    human(now - started)
+                ));
+            }
+        }
+    }
+    Gates::Held { since }
+}
+
+/// A duration in the spec's style, rounded down: `45s`, `5m`, `2h`.
+pub fn human(ms: EpochMs) -> String {
+    let s = ms.max(0) / 1000;
+    if s < 120 {
+        format!("{s}s")
+    } else if s < 7200 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{}h", s / 3600)
+    }
+}
