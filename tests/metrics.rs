@@ -99,6 +99,14 @@ async fn prometheus_endpoint_shows_deploy_failure_and_recovery() {
     assert!(value(&text, "fjc_flink_calls_total{kind=\"write\"}").unwrap_or(0.0) >= 2.0);
     assert!(value(&text, "flink_job_deployment_duration_seconds_count") == Some(1.0));
     counter::counted(&w.out_dir.join(&id), 4, 5, WAIT).await;
+    // Its health signals, labelled by job, from the cycles' probes.
+    let restarts = format!("fjc_job_restarts{{job=\"{id}\"}}");
+    let age = format!("fjc_job_checkpoint_age_seconds{{job=\"{id}\"}}");
+    let text = until("health probed", &|t| {
+        value(t, &restarts) == Some(0.0) && value(t, &age).is_some()
+    });
+    let age = value(&text, &age).unwrap_or(f64::MAX);
+    assert!((0.0..60.0).contains(&age), "checkpoints every 2 s: {age}");
 
     // The job fails once; the controller recovers it: a second successful deployment.
     std::fs::write(&marker, b"").unwrap();

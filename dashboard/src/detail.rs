@@ -220,6 +220,20 @@ fn Detail(
     };
     let updated = j.updated_at;
     let applied_at = j.applied_at;
+    // The same line `fjc status` prints (`HealthView::summary`).
+    let health = j.health.clone();
+    let health_problem = health.as_ref().is_some_and(|h| {
+        h.gate.is_some()
+            || h.checkpoints_overdue
+            || h.backpressured_since.is_some()
+            || h.restarts > 0
+    });
+    let health_text = move || {
+        health.as_ref().map_or_else(
+            || "no signal kept (not running, or not probed yet)".to_string(),
+            |h| h.summary(now.get()),
+        )
+    };
     view! {
         <p><a href="#/" id="back">"← All jobs"</a></p>
         <article aria-labelledby="job-h" class="detail">
@@ -239,6 +253,7 @@ fn Detail(
                     <dt>"Revision"</dt><dd id="revision">{opt(revision)}</dd>
                     <dt>"Deployed"</dt><dd>{when_opt(j.deployed_at, now)}</dd>
                     <dt>"Restored from"</dt><dd id="restored-from">{restored}</dd>
+                    <dt>"Health"</dt><dd id="health" class:problem=health_problem>{health_text}</dd>
                 })}
                 <dt>"Spec fingerprint"</dt><dd><code>{fp(&d.spec_fingerprint)}</code></dd>
                 <dt>"Deployed fingerprint"</dt><dd><code>{fp(&d.deployed_fingerprint)}</code>

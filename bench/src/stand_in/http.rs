@@ -90,6 +90,12 @@ pub(super) async fn answer(c: &Cluster, req: Request<Incoming>) -> Response<Full
                 None => not_found(id),
             }
         }
+        (Method::GET, ["jobs", id, "metrics"]) => {
+            count(&s.metrics);
+            // Flink answers `[]` for a job it does not know.
+            let body = c.jobs().get(*id).map_or_else(|| json!([]), job_metrics);
+            reply(StatusCode::OK, body)
+        }
         (Method::GET, ["jobs", id, "checkpoints"]) => {
             count(&s.checkpoints);
             match c.jobs().get(*id) {
@@ -230,7 +236,7 @@ pub(super) fn stats(c: &Cluster) -> Response<Full<Bytes>> {
         StatusCode::OK,
         json!({
             "overview": v(&s.overview), "job": v(&s.job), "checkpoints": v(&s.checkpoints),
-            "config": v(&s.config), "savepoint_trigger": v(&s.savepoint_trigger),
+            "metrics": v(&s.metrics), "config": v(&s.config), "savepoint_trigger": v(&s.savepoint_trigger),
             "savepoint_status": v(&s.savepoint_status), "upload": v(&s.upload),
             "upload_bytes": v(&s.upload_bytes), "run": v(&s.run),
             "run_from_checkpoint": v(&s.run_from_checkpoint),

@@ -125,6 +125,7 @@ struct Served {
     overview: AtomicU64,
     job: AtomicU64,
     checkpoints: AtomicU64,
+    metrics: AtomicU64,
     config: AtomicU64,
     savepoint_trigger: AtomicU64,
     savepoint_status: AtomicU64,

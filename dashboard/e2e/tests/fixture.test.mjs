@@ -212,6 +212,11 @@ test("clicks-enrich's page: revisions, rollback, savepoints, recoveries, refusal
   assert.equal(await page.textContent("#flink-state"), "RUNNING");
   assert.match(await page.textContent("#revision"), /^3 · last stable: 1$/);
   assert.match(await page.textContent("#restored-from"), /savepoint-f1c000-2/);
+  // Health signals: the line `fjc status` prints.
+  assert.match(
+    await page.textContent("#health"),
+    /^last checkpoint 5s ago · 1 restart · 2 failed checkpoints \(1 new\) · backpressure 86%, over threshold since \d+m ago · as of \d+(s|m) ago$/,
+  );
   // Revisions, newest first; revision 2 rolled back with the reason.
   const revs = await page.$$eval("#revisions tbody tr", (rs) => rs.map((r) => r.innerText));
   assert.equal(revs.length, j.revisions.length);

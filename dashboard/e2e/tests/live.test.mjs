@@ -189,6 +189,9 @@ test("a real job goes STABLE, gets a savepoint, and a failing version is rolled 
     await page.goto(`${server.url}?refresh=1#/job/default/${id}`);
     await page.waitForFunction(() => /STABLE/.test(document.querySelector("#job-h")?.textContent || ""));
     assert.match(await text("#revision"), /^1 \(stable\)$/);
+    // Promoted on a health probe: its signals, as the snapshot has them.
+    assert.equal(stable.health?.restarts, 0);
+    assert.match(await text("#health"), /0 restarts · (.* · )?as of /);
     assert.equal(await text("#flink-state"), "RUNNING");
     assert.match(await text("#revisions tbody tr[data-revision='1']"), /stable/);
     await screenshot(page, "live-lc-1-stable");

@@ -12,6 +12,7 @@
 //! healthy fleet at rest writes nothing; the live values go to metrics.
 
 use fjc_flink::{JobId, JobMetrics};
+use fjc_snapshot::HealthView;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::EpochMs;
@@ -336,6 +337,30 @@ pub fn gates(spec: &SpecRecord, state: &JobState, probing: bool, now: EpochMs) -
         }
     }
     Gates::Held { since }
+}
+
+/// What `fjc status` and the dashboard show of the kept signals of `state`'s
+/// deployed Flink job: the values, and for a version in its gate window the
+/// gate it waits on. `None` when no signal was kept for that job.
+pub fn view(spec: Option<&SpecRecord>, state: &JobState, now: EpochMs) -> Option<HealthView> {
+    let h = Health::of(state)?;
+    let gate = match spec {
+        Some(spec) if in_gate_window(state) => gates(spec, state, true, now)
+            .waiting_for()
+            .map(str::to_string),
+        _ => None,
+    };
+    Some(HealthView {
+        at: h.at,
+        restarts: h.restarts,
+        checkpoints_failed: h.checkpoints_failed,
+        checkpoints_failed_new: h.checkpoints_failed_new,
+        last_checkpoint_at: h.last_checkpoint_at,
+        checkpoints_overdue: h.checkpoints_overdue,
+        backpressure_percent: h.backpressure_percent,
+        backpressured_since: h.backpressured_since,
+        gate,
+    })
 }
 
 /// A duration in the spec's style, rounded down: `45s`, `5m`, `2h`.

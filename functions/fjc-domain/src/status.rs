@@ -83,6 +83,10 @@ pub struct JobStatus {
     pub restore_point: Option<String>,
     /// Stream: savepoints the controller keeps.
     pub savepoints: usize,
+    /// Stream: health signals of the deployed Flink job, as last kept, and the
+    /// rollout gate it waits on (the same view the dashboard shows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<fjc_snapshot::HealthView>,
 }
 
 /// Flink's state of the job's deployed version and where it comes from: what
@@ -230,6 +234,7 @@ pub fn job_statuses(
                     .and_then(|s| s.last_savepoint.as_ref())
                     .map(|p| format!("{} {} ({})", p.kind, p.location, rfc3339(p.at))),
                 savepoints: state.map_or(0, |s| s.savepoints.len()),
+                health: state.and_then(|s| crate::signals::view(spec, s, now)),
                 deployed_artifact: state.and_then(|s| s.deployed_artifact.as_ref()).map(|a| {
                     format!(
                         "{} (version {})",

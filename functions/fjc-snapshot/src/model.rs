@@ -4,10 +4,12 @@
 
 mod cluster;
 mod detail;
+mod health;
 mod job;
 
 pub use cluster::*;
 pub use detail::*;
+pub use health::*;
 pub use job::*;
 
 use serde::{Deserialize, Serialize};

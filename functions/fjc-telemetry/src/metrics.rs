@@ -21,10 +21,13 @@ pub enum Kind {
     Counter,
     /// The last value.
     Gauge,
+    /// A job's health signal, set when a cycle probes the job (the jobs take
+    /// turns within the probe budget): kept across cycles until its next probe.
+    Probe,
 }
 
 /// Name, help text and kind of every metric.
-pub const METRICS: [(&str, &str, Kind); 17] = [
+pub const METRICS: [(&str, &str, Kind); 21] = [
     (
         "flink_job_deployments_total",
         "Deployments (deploy, recovery, resume, restart, rollback) by outcome and job type.",
@@ -109,6 +112,26 @@ pub const METRICS: [(&str, &str, Kind); 17] = [
         "fjc_dynamodb_requests_total",
         "DynamoDB requests by kind (read, write).",
         Kind::Counter,
+    ),
+    (
+        "fjc_job_checkpoint_age_seconds",
+        "Time since the job's newest completed checkpoint, at its last health probe.",
+        Kind::Probe,
+    ),
+    (
+        "fjc_job_checkpoints_failed",
+        "Failed checkpoints of the job's Flink job since it started, at its last health probe.",
+        Kind::Probe,
+    ),
+    (
+        "fjc_job_restarts",
+        "Restarts Flink made of the job's Flink job since it started, at its last health probe.",
+        Kind::Probe,
+    ),
+    (
+        "fjc_job_backpressure_ratio",
+        "Share of time the job's most backpressured operator spent backpressured since it started (0 to 1), at its last health probe.",
+        Kind::Probe,
     ),
 ];
 
@@ -269,6 +292,30 @@ pub fn cycle_samples(report: &CycleReport) -> Vec<Sample> {
             n as f64,
         ));
     }
+    out.extend(probe_samples(report));
+    out
+}
+
+/// The live values of the cycle's health probes, labelled by job.
+fn probe_samples(report: &CycleReport) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for (job, p) in &report.loaded.probes {
+        let m = &p.metrics;
+        let labels = [("job", job.as_str())];
+        if let Some(t) = m.last_checkpoint_at {
+            let age = (p.at - t).max(0) as f64 / 1000.0;
+            out.push(sample("fjc_job_checkpoint_age_seconds", &labels, age));
+        }
+        if let Some(n) = m.checkpoints_failed {
+            out.push(sample("fjc_job_checkpoints_failed", &labels, n as f64));
+        }
+        if let Some(n) = m.restarts {
+            out.push(sample("fjc_job_restarts", &labels, n as f64));
+        }
+        if let Some(b) = p.backpressure {
+            out.push(sample("fjc_job_backpressure_ratio", &labels, b));
+        }
+    }
     out
 }
 
@@ -287,7 +334,10 @@ pub struct Registry {
 
 impl Registry {
     /// Adds a cycle's samples: counters accumulate, gauges are replaced (a gauge
-    /// series the cycle did not report is dropped, e.g. a lifecycle no job has).
+    /// series the cycle did not report is dropped, e.g. a lifecycle no job has),
+    /// and a job's health signals are replaced when the cycle probed the job
+    /// (kept otherwise: the jobs take turns; a deleted job's series stay until
+    /// the process restarts).
     pub fn observe(&mut self, samples: &[Sample]) {
         let reported: std::collections::BTreeSet<&str> = samples
             .iter()
@@ -299,7 +349,7 @@ impl Registry {
             let v = self.series.entry((s.name, s.labels.clone())).or_default();
             match kind_of(s.name) {
                 Kind::Counter => *v += s.value,
-                Kind::Gauge => *v = s.value,
+                Kind::Gauge | Kind::Probe => *v = s.value,
             }
         }
     }
@@ -323,7 +373,7 @@ impl Registry {
             if family == name {
                 let t = match kind {
                     Kind::Counter => "counter",
-                    Kind::Gauge => "gauge",
+                    Kind::Gauge | Kind::Probe => "gauge",
                 };
                 let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {t}");
             } else if name.ends_with("_sum") {
@@ -373,6 +423,8 @@ pub fn emf_lines(function: &str, samples: &[Sample], timestamp_ms: i64) -> Vec<S
                     value: s.value,
                     unit: if s.name.contains("seconds") {
                         "Seconds"
+                    } else if s.name.ends_with("_ratio") {
+                        "None"
                     } else {
                         "Count"
                     },

@@ -65,6 +65,18 @@ pub(super) fn point(p: &Point, parallelism: u32) -> Value {
     })
 }
 
+/// `GET /jobs/:id/metrics?get=…` (the health probe's names) as Flink 2.3
+/// writes it: a list of `{id, value}` with string values.
+pub(super) fn job_metrics(j: &Job) -> Value {
+    let last = j.retained.back().map_or(0, |p| p.at);
+    json!([
+        {"id": "numRestarts", "value": "0"},
+        {"id": "numberOfCompletedCheckpoints", "value": j.completed.to_string()},
+        {"id": "numberOfFailedCheckpoints", "value": "0"},
+        {"id": "lastCheckpointCompletedTimestamp", "value": last.to_string()},
+    ])
+}
+
 /// `GET /jobs/:id/checkpoints` as Flink 2.3 writes it.
 pub(super) fn checkpoints(j: &Job) -> Value {
     let stat = |v: u64| {

@@ -255,6 +255,9 @@ pub async fn run(json: bool, full: bool) -> Result<(), Failure> {
         if let Some(point) = &r.restore_point {
             println!("{:<28} restore point: {point}", "");
         }
+        if let Some(health) = &r.health {
+            println!("{:<28} health: {}", "", health.summary(now));
+        }
     }
     Ok(())
 }

@@ -111,6 +111,9 @@ pub struct JobView {
     /// Why the namespace policy holds the spec back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_by_policy: Option<String>,
+    /// Health signals of a running stream job, as last kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<super::HealthView>,
     /// Last change of the controller's record (the last transition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<EpochMs>,
@@ -158,6 +161,7 @@ impl JobView {
             operation: None,
             artifact_refused: None,
             held_by_policy: None,
+            health: None,
             updated_at: None,
             detail_version: None,
             detail: None,

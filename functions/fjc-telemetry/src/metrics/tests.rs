@@ -323,3 +323,54 @@ fn transitions_are_timed_from_their_recorded_intent() {
     }
     assert!(!text.contains("transition=\"record\""), "{text}");
 }
+
+#[test]
+fn health_signals_are_labelled_by_job_and_kept_until_the_next_probe() {
+    let probe = |n: u8, restarts: u64, backpressure: Option<f64>| fjc_core::signals::Probe {
+        flink_job_id: fjc_flink::JobId::parse(&format!("{n:032x}")).unwrap(),
+        at: 100_000,
+        metrics: fjc_flink::JobMetrics {
+            restarts: Some(restarts),
+            checkpoints_completed: Some(9),
+            checkpoints_failed: Some(2),
+            last_checkpoint_at: Some(96_000),
+        },
+        backpressure,
+    };
+    let mut r = Registry::default();
+    let mut first = report(vec![], true);
+    first.loaded.probes = BTreeMap::from([("a".to_string(), probe(1, 0, Some(0.25)))]);
+    r.observe(&cycle_samples(&first));
+    // The next cycle probes b only (its turn): a's signals stay.
+    let mut second = report(vec![], true);
+    second.loaded.probes = BTreeMap::from([("b".to_string(), probe(2, 3, None))]);
+    let samples = cycle_samples(&second);
+    r.observe(&samples);
+    let text = r.render();
+    for line in [
+        "# TYPE fjc_job_checkpoint_age_seconds gauge",
+        "fjc_job_checkpoint_age_seconds{job=\"a\"} 4",
+        "fjc_job_checkpoint_age_seconds{job=\"b\"} 4",
+        "fjc_job_checkpoints_failed{job=\"a\"} 2",
+        "fjc_job_restarts{job=\"a\"} 0",
+        "fjc_job_restarts{job=\"b\"} 3",
+        "fjc_job_backpressure_ratio{job=\"a\"} 0.25",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    assert!(
+        !text.contains("fjc_job_backpressure_ratio{job=\"b\"}"),
+        "{text}"
+    );
+    // EMF: one line per job, the job a dimension.
+    let lines = emf_lines("reconcile", &samples, 0);
+    let b = lines
+        .iter()
+        .find(|l| l.contains("\"job\":\"b\""))
+        .expect("an EMF line for job b");
+    assert!(b.contains("fjc_job_restarts"), "{b}");
+    assert!(b.contains("[\"Function\",\"job\"]"), "{b}");
+}

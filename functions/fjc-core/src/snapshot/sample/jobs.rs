@@ -173,6 +173,19 @@ pub(super) fn add_jobs(
     s.savepoints = vec![sp(now - 80 * MIN, 1), sp(now - 30 * MIN, 2)];
     s.last_savepoint = Some(sp(now - 30 * MIN, 2));
     s.recoveries = vec![now - 55 * MIN, now - 50 * MIN, now - 40 * MIN];
+    // Its health signals: checkpointing, restarted once, backpressured.
+    s.health = Some(crate::signals::Health {
+        flink_job_id: running.clone(),
+        at: now - MIN,
+        restarts: 1,
+        checkpoints_failed: 2,
+        checkpoints_failed_new: 1,
+        first_checkpoint_at: Some(now - 4 * MIN),
+        last_checkpoint_at: Some(now - MIN - 5_000),
+        checkpoints_overdue: false,
+        backpressure_percent: Some(86),
+        backpressured_since: Some(now - 3 * MIN),
+    });
     s.rollback = Some(RollbackRecord {
         from_revision: 2,
         to_revision: 1,
