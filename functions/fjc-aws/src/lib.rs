@@ -7,6 +7,8 @@
 //!   bucket, as one publisher for the dashboard hook.
 //! - [`dynamo`]: the [`Store`](fjc_core::store::Store) on one DynamoDB table
 //!   ([`DynamoStore`](dynamo::DynamoStore)), its creation and key migration.
+//! - [`events`]: EventBridge `PutEvents`, lifecycle events and alerts
+//!   ([`EventSink`](fjc_core::events::EventSink)).
 //! - [`fanout`]: Lambda's asynchronous `Invoke`, one per shard
 //!   ([`Fanout`](fjc_core::fanout::Fanout)).
 //! - [`s3`]: checkpoint storage on S3, read by restore discovery
@@ -26,6 +28,7 @@
 pub mod artifacts;
 pub mod dashboard;
 pub mod dynamo;
+pub mod events;
 pub mod fanout;
 pub mod s3;
 pub mod secrets;

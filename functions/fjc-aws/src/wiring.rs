@@ -122,7 +122,7 @@ pub async fn build_with(
     if !security.enforces_namespaces() && first_time("no-namespaces") {
         tracing::warn!("no namespaces are configured: every spec is allowed any artifact location");
     }
-    Ok(Context::new(
+    let context = Context::new(
         store(&sdk, config),
         flink_clients(config, &secrets)?,
         artifacts(&sdk, config),
@@ -136,7 +136,13 @@ pub async fn build_with(
     .with_runners(fjc_core::context::Runners {
         sql: config.artifacts.sql_runner.clone(),
         python: config.artifacts.python_runner.clone(),
-    }))
+    });
+    Ok(match &config.events.bus {
+        Some(bus) => context.with_events(std::sync::Arc::new(crate::events::EventBridgeSink::new(
+            &sdk, bus,
+        ))),
+        None => context,
+    })
 }
 
 /// Creates the table named in the configuration if needed, and moves items

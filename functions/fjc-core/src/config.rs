@@ -21,6 +21,8 @@
 //! | `FJC_HEARTBEAT_SECONDS` | how often a full cycle refreshes the heartbeat |
 //! | `FJC_FLINK_RETRY_ATTEMPTS`, `FJC_FLINK_CALL_DEADLINE_SECONDS` | Flink call retries and deadline |
 //! | `FJC_DASHBOARD_DIR` / `FJC_DASHBOARD_BUCKET` | publish the dashboard snapshot to a directory / S3 bucket |
+//! | `FJC_EVENT_BUS` | EventBridge bus for lifecycle events and alerts |
+//! | `FJC_HEALTH_PROBE_BUDGET` | Flink calls a cycle may spend on health signals |
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -252,6 +254,17 @@ pub struct Config {
     pub artifacts: ArtifactsConfig,
     /// Secret caching.
     pub secrets: SecretsConfig,
+    /// Where lifecycle events and alerts go.
+    pub events: EventsConfig,
+}
+
+/// Lifecycle events and alerts (see [`crate::events`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// The EventBridge bus (name or ARN) events are put on; none: no events are
+    /// made (`FJC_EVENT_BUS`).
+    pub bus: Option<String>,
 }
 
 impl Default for Config {
@@ -270,6 +283,7 @@ impl Default for Config {
             namespaces: BTreeMap::new(),
             artifacts: Default::default(),
             secrets: Default::default(),
+            events: Default::default(),
         }
     }
 }

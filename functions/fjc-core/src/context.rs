@@ -80,6 +80,9 @@ pub struct Context<P: Ports> {
     /// Lambda or `fjc reconcile --every` takes the jobs strictly in turn), from a
     /// random start in a new one. A hint kept in memory, never state.
     pub probe_turns: std::sync::atomic::AtomicU64,
+    /// Where lifecycle events and alerts go (`FJC_EVENT_BUS`); none: no events
+    /// are made.
+    pub events: Option<Arc<dyn crate::events::EventSink>>,
 }
 
 /// The programs the controller submits for job types that are not jars.
@@ -125,6 +128,7 @@ where
             storage: crate::restore::Storage::local(),
             runners: Runners::default(),
             probe_turns: std::sync::atomic::AtomicU64::new(rand::random()),
+            events: None,
         }
     }
 }
@@ -133,6 +137,12 @@ impl<P: Ports> Context<P> {
     /// Replaces the checkpoint storage reader (e.g. one that can read S3).
     pub fn with_storage(mut self, storage: crate::restore::Storage) -> Self {
         self.storage = storage;
+        self
+    }
+
+    /// Sends lifecycle events and alerts to `sink`.
+    pub fn with_events(mut self, sink: Arc<dyn crate::events::EventSink>) -> Self {
+        self.events = Some(sink);
         self
     }
 

@@ -144,7 +144,8 @@ async fn reconcile_inner<P: Ports>(
                     let probes = std::mem::take(&mut loaded.probes);
                     loaded = load::load_with(ctx, scope, Some(probes)).await?;
                     the_plan = plan_of(&loaded, ctx.clock.now_ms());
-                    let (done, lost) = execute(ctx, &lease, &loaded, &the_plan).await;
+                    let (done, lost) =
+                        execute(ctx, &lease, &loaded, &the_plan, correlation_id).await;
                     actions = done;
                     lost.map_or(Ok(()), Err)
                 };
@@ -222,6 +223,7 @@ async fn execute<P: Ports>(
     lease: &crate::store::LeaseGrant,
     loaded: &Loaded,
     the_plan: &Plan,
+    correlation_id: &str,
 ) -> (Vec<ActionReport>, Option<StoreError>) {
     let executor = Executor {
         ctx,
@@ -233,6 +235,8 @@ async fn execute<P: Ports>(
         cluster_configs: crate::executor::ClusterConfigs::new(ctx.clusters.keys()),
         looks: crate::executor::Looks::default(),
         runs: crate::executor::RunGate::default(),
+        correlation_id,
+        unsent: Default::default(),
     };
     let results: Vec<Result<ActionReport, StoreError>> =
         futures::stream::iter(the_plan.actions.iter().map(|a| {

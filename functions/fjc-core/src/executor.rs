@@ -61,12 +61,18 @@ pub struct Executor<'a, P: Ports> {
     pub looks: drive::Looks,
     /// Submissions to each cluster, a PyFlink one alone.
     pub runs: RunGate,
+    /// The cycle's correlation id (events carry it).
+    pub correlation_id: &'a str,
+    /// Per job, the newest state written this cycle whose event outbox is not
+    /// empty: sent and cleared when the job's action ends.
+    pub unsent: std::sync::Mutex<BTreeMap<String, JobState>>,
 }
 
 pub(crate) type Step<T> = Result<T, CoreError>;
 
 mod batch;
 mod drive;
+mod events;
 mod kept;
 mod lifecycle;
 mod record;
@@ -116,6 +122,7 @@ impl<P: Ports> Executor<'_, P> {
             }
             Action::Batch { step, .. } => Box::pin(self.batch_step(&job_id, step)).await,
             Action::Adopt { .. } => self.adopt(&job_id).await,
+            Action::Announce { .. } => self.announce(&job_id),
             Action::Record {
                 lifecycle,
                 flink_state,
@@ -146,6 +153,14 @@ impl<P: Ports> Executor<'_, P> {
             Err(e) => {
                 warn!(job = %job_id, error = %e, "action failed");
                 Outcome::Failed(e.to_string())
+            }
+        };
+        let outcome = match Box::pin(self.send_events(&job_id)).await {
+            Ok(()) => outcome,
+            Err(CoreError::Store(e @ StoreError::LeaseLost { .. })) => return Err(e),
+            Err(e) => {
+                warn!(job = %job_id, error = %e, "events not cleared; sent again next cycle");
+                outcome
             }
         };
         let look_again_at = match action {
@@ -200,7 +215,9 @@ impl<P: Ports> Executor<'_, P> {
 
     async fn save(&self, state: &mut JobState) -> Step<()> {
         state.updated_at = self.now();
+        self.stamp(state);
         state.version = self.ctx.store.put_state(state, self.lease).await?;
+        self.written(state);
         Ok(())
     }
 

@@ -30,6 +30,7 @@ pub mod context;
 pub mod counted;
 pub mod cycle;
 pub mod error;
+pub mod events;
 pub mod executor;
 mod executor_secrets;
 pub mod fanout;

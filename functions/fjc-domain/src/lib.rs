@@ -8,12 +8,14 @@
 //!   log), [`runs`] (batch runs), [`revisions`], [`record`] (a stored spec),
 //!   [`restore`] (restore point candidates).
 //! - Rules: [`schedule`] (cron), [`shard`], [`scope`], [`breaker`], [`status`],
-//!   [`signals`] (health signals and rollout gates).
+//!   [`signals`] (health signals and rollout gates), [`events`] (the outbox of
+//!   lifecycle events and alerts).
 //!
 //! Time is given ([`clock`]); the engine (`fjc-core`) carries decisions out.
 
 pub mod breaker;
 pub mod clock;
+pub mod events;
 pub mod operation;
 pub mod planner;
 pub mod record;

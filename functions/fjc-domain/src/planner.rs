@@ -125,7 +125,16 @@ pub fn plan(input: PlanInput<'_>) -> Plan {
             probing: input.probing,
             now: input.now,
         };
-        match decide(id, spec, state, input.run_requests, &extra) {
+        let decision = match decide(id, spec, state, input.run_requests, &extra) {
+            // Events a cycle could not send go out when nothing else is to do.
+            Decision::Nothing | Decision::Wait(_)
+                if state.is_some_and(|s| !s.outbox.is_empty()) =>
+            {
+                Decision::Act(Action::Announce { job_id: id.clone() })
+            }
+            d => d,
+        };
+        match decision {
             Decision::Act(action) => out.actions.push(action),
             Decision::Wait(reason) => out.skipped.push(Skipped {
                 job_id: id.clone(),

@@ -77,6 +77,10 @@ pub struct Health {
     /// Since when the share has been over its threshold (controller clock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backpressured_since: Option<EpochMs>,
+    /// Over the threshold for [`crate::events::SUSTAINED_BACKPRESSURE_MS`] at
+    /// [`Health::at`]: sustained (alerted once per episode).
+    #[serde(default)]
+    pub backpressure_sustained: bool,
 }
 
 impl Health {
@@ -226,6 +230,8 @@ pub fn fold(spec: &SpecRecord, state: &JobState, probe: &Probe) -> Option<Health
         Some(false) => None,
         None => before.and_then(|h| h.backpressured_since),
     };
+    let sustained = backpressured_since
+        .is_some_and(|t| probe.at - t >= crate::events::SUSTAINED_BACKPRESSURE_MS);
     let failed_before = before.map_or(0, |h| h.checkpoints_failed);
     let next = Health {
         flink_job_id: probe.flink_job_id.clone(),
@@ -238,6 +244,7 @@ pub fn fold(spec: &SpecRecord, state: &JobState, probe: &Probe) -> Option<Health
         checkpoints_overdue: overdue,
         backpressure_percent: percent,
         backpressured_since,
+        backpressure_sustained: sustained,
     };
     let Some(b) = before else {
         return Some(next);
@@ -248,6 +255,7 @@ pub fn fold(spec: &SpecRecord, state: &JobState, probe: &Probe) -> Option<Health
         || b.first_checkpoint_at != next.first_checkpoint_at
         || b.checkpoints_overdue != next.checkpoints_overdue
         || b.backpressured_since.is_some() != next.backpressured_since.is_some()
+        || b.backpressure_sustained != next.backpressure_sustained
         || tens(b.backpressure_percent) != tens(next.backpressure_percent);
     changed.then_some(next)
 }

@@ -285,6 +285,19 @@ pub struct JobState {
     /// way that matters (see [`crate::signals`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<crate::signals::Health>,
+    /// The lifecycle last put in the event outbox (`None` in records older than
+    /// events: taken as told; see [`crate::events`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_told: Option<Lifecycle>,
+    /// The start of the backpressure episode last alerted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backpressure_told: Option<EpochMs>,
+    /// Events made for the job (numbers their ids).
+    #[serde(default)]
+    pub events_made: u64,
+    /// Events not sent yet, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outbox: Vec<crate::events::JobEvent>,
     /// Revision number of the deployed version (0: none yet).
     #[serde(default)]
     pub revision: u64,
@@ -348,6 +361,10 @@ impl JobState {
             restored_from: None,
             deployed_parallelism: None,
             health: None,
+            lifecycle_told: Some(Lifecycle::Created),
+            backpressure_told: None,
+            events_made: 0,
+            outbox: Vec::new(),
             revision: 0,
             revisions_made: 0,
             stable_revision: None,

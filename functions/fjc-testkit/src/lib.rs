@@ -8,6 +8,9 @@
 //!   model of a Flink 2.3 session cluster's REST semantics as the controller uses
 //!   them, which a test can script (fail or finish a job, complete a checkpoint,
 //!   forget every job as a JobManager restart does, make the next call fail).
+//! - [`MemoryEvents`]: a fake [`EventSink`](fjc_core::events::EventSink) that
+//!   keeps what it is sent and can be made to fail (the EventBridge adapter's
+//!   stand-in).
 //! - [`contract`]: the suites, as generic async functions. The fakes pass them in
 //!   this crate's unit tests; the real adapters pass the same suites against moto
 //!   and a real Flink in `tests/contract.rs`. A behaviour a test relies on belongs
@@ -22,10 +25,12 @@
 //! ```
 
 pub mod contract;
+pub mod events;
 pub mod flink;
 pub mod store;
 
-pub use contract::{FlinkContract, flink_contract, store_contract};
+pub use contract::{FlinkContract, events_contract, flink_contract, store_contract};
+pub use events::MemoryEvents;
 pub use flink::ScriptedFlink;
 pub use store::InMemoryStore;
 

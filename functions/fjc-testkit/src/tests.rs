@@ -257,3 +257,28 @@ async fn checkpoints_are_retained_and_discarded_as_the_job_says() {
     assert!(flink.has_restore_point(&format!("file://{}/", copy.display())));
     assert!(flink.storage().is_some());
 }
+
+#[tokio::test]
+async fn the_memory_sink_passes_the_events_contract() {
+    let sink = crate::MemoryEvents::new();
+    contract::events_contract(&sink, "memory", |_| async {
+        sink.sent()
+            .into_iter()
+            .map(|e| (e.kind.detail_type().to_string(), e))
+            .collect()
+    })
+    .await;
+    // Told to fail, it sends nothing, then works again.
+    sink.fail_next(1);
+    let more = contract::events::sample_events("memory", 2);
+    assert!(
+        fjc_core::events::EventSink::send(&sink, &more)
+            .await
+            .is_err()
+    );
+    assert_eq!(sink.sent().len(), 12);
+    fjc_core::events::EventSink::send(&sink, &more)
+        .await
+        .expect("send");
+    assert_eq!(sink.sent().len(), 14);
+}

@@ -220,6 +220,7 @@ fn describe(a: &Action) -> String {
             flink_state,
             ..
         } => format!("record {} (Flink {flink_state})", lifecycle.as_str()),
+        Action::Announce { .. } => "send the events a cycle could not send".into(),
         Action::Batch { step, .. } => {
             let mut parts = Vec::new();
             for (run, how) in &step.end {

@@ -86,6 +86,9 @@ impl Config {
                 c.credentials_secret = Some(id).filter(|v| !v.is_empty());
             }
         }
+        if let Some(v) = env("FJC_EVENT_BUS") {
+            self.events.bus = Some(v).filter(|v| !v.trim().is_empty());
+        }
         if let Some(v) = env("FJC_TRUSTED_KEYS_SECRET").filter(|v| !v.is_empty()) {
             self.artifacts.trusted_keys_secret = Some(v);
         }

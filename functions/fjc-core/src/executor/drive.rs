@@ -117,7 +117,9 @@ impl<P: Ports> Executor<'_, P> {
                 })
             }
             Effect::Commit { mut state, writes } => {
+                self.stamp(&mut state);
                 state.version = self.ctx.store.commit(&state, &writes, self.lease).await?;
+                self.written(&state);
                 Answer::Saved(state)
             }
             Effect::SubmitRun {

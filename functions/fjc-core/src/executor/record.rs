@@ -11,7 +11,6 @@ use crate::operation::delete::{self, Delete};
 use crate::operation::orphan::CancelOrphan;
 use crate::operation::record::{RecordSeen, Seen, adopted};
 use crate::state::JobState;
-use crate::store::StateStore;
 
 impl<P: Ports> Executor<'_, P> {
     /// Records `seen`, Flink's failure cause asked first when needed.
@@ -35,7 +34,7 @@ impl<P: Ports> Executor<'_, P> {
     /// Records the spec's fingerprint as deployed; nothing is sent to Flink.
     pub(crate) async fn adopt(&self, job_id: &str) -> Step<Outcome> {
         let mut state = adopted(self.stored(job_id)?, self.spec(job_id)?, self.now());
-        state.version = self.ctx.store.put_state(&state, self.lease).await?;
+        self.save(&mut state).await?;
         Ok(Outcome::Done(
             "spec change needs no restart (monitoring or upgrade settings only)".into(),
         ))

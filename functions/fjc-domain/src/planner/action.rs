@@ -112,6 +112,12 @@ pub enum Action {
         /// The Flink job.
         flink_job_id: JobId,
     },
+    /// Send the job's outbox of events (left by a cycle that could not send
+    /// it) and clear it; nothing else to do for the job this cycle.
+    Announce {
+        /// Spec job id.
+        job_id: String,
+    },
     /// Record what Flink shows for a deployed job.
     Record {
         /// Spec job id.
@@ -150,13 +156,17 @@ impl Action {
             | Action::Savepoint { job_id, .. }
             | Action::Rollback { job_id, .. }
             | Action::CancelOrphan { job_id, .. }
+            | Action::Announce { job_id }
             | Action::Record { job_id, .. } => job_id,
         }
     }
 
     /// Whether the action calls Flink with a write (submit, cancel).
     pub fn writes_to_flink(&self) -> bool {
-        !matches!(self, Action::Record { .. } | Action::Adopt { .. })
+        !matches!(
+            self,
+            Action::Record { .. } | Action::Adopt { .. } | Action::Announce { .. }
+        )
     }
 
     /// Short name for logs and reports.
@@ -168,6 +178,7 @@ impl Action {
             Action::Batch { .. } => "batch",
             Action::Adopt { .. } => "adopt",
             Action::Record { .. } => "record",
+            Action::Announce { .. } => "announce",
             Action::Suspend { .. } => "suspend",
             Action::Savepoint { .. } => "savepoint",
             Action::Rollback { .. } => "rollback",

@@ -7,6 +7,7 @@
 //! Each suite runs its checks concurrently, and reports every failing check (by
 //! name, with its message) in one panic at the end.
 
+pub mod events;
 pub mod flink;
 pub mod store;
 
@@ -18,6 +19,7 @@ use std::time::Instant;
 use fjc_core::store::Store;
 use futures::FutureExt;
 
+pub use events::events_contract;
 pub use flink::{FlinkContract, flink_contract};
 pub use store::{STORE_CHECKS, store_check};
 

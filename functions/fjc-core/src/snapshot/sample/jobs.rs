@@ -185,6 +185,7 @@ pub(super) fn add_jobs(
         checkpoints_overdue: false,
         backpressure_percent: Some(86),
         backpressured_since: Some(now - 3 * MIN),
+        backpressure_sustained: false,
     });
     s.rollback = Some(RollbackRecord {
         from_revision: 2,

@@ -229,3 +229,23 @@ fn a_stable_job_at_rest_is_left_alone() {
         Some((Lifecycle::Stable, Some(1)))
     );
 }
+
+#[test]
+fn events_left_unsent_go_out_when_nothing_else_is_to_do() {
+    let spec = gated(serde_json::json!({}));
+    let mut state = rollout(3_600_000);
+    state.lifecycle = Lifecycle::Stable;
+    state.stable_revision = Some(2);
+    state.lifecycle_told = Some(Lifecycle::Running);
+    crate::events::stamp(&mut state, Some(&spec), "c", NOW);
+    assert_eq!(state.outbox.len(), 1);
+    let p = plan_with(&spec, &state, None);
+    assert_eq!(p.actions, vec![Action::Announce { job_id: "a".into() }]);
+    // With something to do, that is done (its end sends the outbox).
+    state.flink_job_id = Some(jid(9));
+    let p = plan_with(&spec, &state, None);
+    assert!(
+        matches!(p.actions.as_slice(), [Action::Deploy { .. }]),
+        "{p:?}"
+    );
+}
