@@ -11,152 +11,19 @@
 //!   at the send step, named as such below) loses nothing and repeats nothing:
 //!   the outbox stays in the job's record and a later cycle sends it once.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use fjc_aws::events::{EventBridgeSink, SOURCE};
+use fjc_aws::events::EventBridgeSink;
 use fjc_core::events::{AlertKind, EventError, EventKind, EventSink, JobEvent};
 use fjc_core::state::Lifecycle;
+use fjc_integration_tests::bus::Bus;
 use fjc_integration_tests::harness::{World, unique};
 use fjc_spec::JobSpec;
 use futures::future::BoxFuture;
 
 const WAIT: Duration = Duration::from_secs(150);
-
-/// A bus, a queue, and a rule sending every `fjc` event from the bus to the
-/// queue.
-struct Bus {
-    name: String,
-    events: aws_sdk_eventbridge::Client,
-    sqs: aws_sdk_sqs::Client,
-    queue: String,
-    /// Every event read so far, by job.
-    seen: std::sync::Mutex<BTreeMap<String, Vec<(String, JobEvent)>>>,
-}
-
-impl Bus {
-    async fn new(name: &str) -> Bus {
-        let sdk = fjc_aws::wiring::aws_config().await;
-        let events = aws_sdk_eventbridge::Client::new(&sdk);
-        let sqs = aws_sdk_sqs::Client::new(&sdk);
-        let name = unique(name);
-        events
-            .create_event_bus()
-            .name(&name)
-            .send()
-            .await
-            .expect("create bus");
-        let queue = sqs
-            .create_queue()
-            .queue_name(&name)
-            .send()
-            .await
-            .expect("create queue")
-            .queue_url
-            .expect("queue url");
-        let arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("queue attributes")
-            .attributes
-            .and_then(|a| {
-                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .cloned()
-            })
-            .expect("queue arn");
-        events
-            .put_rule()
-            .name("all-fjc")
-            .event_bus_name(&name)
-            .event_pattern(serde_json::json!({"source": [SOURCE]}).to_string())
-            .send()
-            .await
-            .expect("rule");
-        events
-            .put_targets()
-            .rule("all-fjc")
-            .event_bus_name(&name)
-            .targets(
-                aws_sdk_eventbridge::types::Target::builder()
-                    .id("queue")
-                    .arn(arn)
-                    .build()
-                    .expect("target"),
-            )
-            .send()
-            .await
-            .expect("targets");
-        Bus {
-            name,
-            events,
-            sqs,
-            queue,
-            seen: Default::default(),
-        }
-    }
-
-    fn sink(&self) -> EventBridgeSink {
-        EventBridgeSink::from_client(self.events.clone(), &self.name)
-    }
-
-    /// Reads what the queue holds now into `seen`.
-    async fn drain(&self) {
-        loop {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .send()
-                .await
-                .expect("receive");
-            let messages = out.messages.unwrap_or_default();
-            if messages.is_empty() {
-                return;
-            }
-            for m in messages {
-                let body: serde_json::Value =
-                    serde_json::from_str(m.body().unwrap_or("{}")).expect("an event envelope");
-                assert_eq!(body["source"], SOURCE, "{body}");
-                let detail_type = body["detail-type"].as_str().unwrap_or("").to_string();
-                let event: JobEvent =
-                    serde_json::from_value(body["detail"].clone()).expect("the event as detail");
-                self.seen
-                    .lock()
-                    .unwrap()
-                    .entry(event.job_id.clone())
-                    .or_default()
-                    .push((detail_type, event));
-                if let Some(handle) = m.receipt_handle() {
-                    let _ = self
-                        .sqs
-                        .delete_message()
-                        .queue_url(&self.queue)
-                        .receipt_handle(handle)
-                        .send()
-                        .await;
-                }
-            }
-        }
-    }
-
-    /// What arrived for `job` so far.
-    async fn of(&self, job: &str) -> Vec<(String, JobEvent)> {
-        self.drain().await;
-        self.seen
-            .lock()
-            .unwrap()
-            .get(job)
-            .cloned()
-            .unwrap_or_default()
-    }
-}
 
 /// FAULT INJECTION (a fake, on purpose): an event sink that fails its first
 /// `failures` sends and hands the rest to the real adapter. It stands in for a

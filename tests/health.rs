@@ -8,11 +8,13 @@
 
 use std::time::Duration;
 
+use fjc_core::events::{AlertKind, EventKind, JobEvent};
 use fjc_core::revisions::RevisionOutcome;
 use fjc_core::signals::Health;
 use fjc_core::state::{JobState, Lifecycle};
 use fjc_core::store::HistoryStore;
 use fjc_flink::FlinkJobState;
+use fjc_integration_tests::bus::Bus;
 use fjc_integration_tests::counter;
 use fjc_integration_tests::harness::{World, unique};
 use fjc_spec::JobSpec;
@@ -137,13 +139,18 @@ async fn versions_that_restart_or_never_checkpoint_are_rolled_back_naming_the_ga
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backpressure_is_measured_and_a_saturated_version_is_rolled_back() {
-    let w = World::new("gate-bp").await;
+async fn backpressure_is_measured_alerted_and_a_saturated_version_is_rolled_back() {
+    let bus = Bus::new("gate-bp").await;
+    let mut w = World::new("gate-bp").await;
+    w.ctx.events = Some(std::sync::Arc::new(bus.sink()));
     let mut v1 = gated(&w, "gate-bp");
     // No checkpoints: backpressure is the gate under test.
     v1.deployment.checkpoint_interval = None;
     v1.deployment.max_backpressure = Some(0.5);
     v1.monitoring.alert_on_backpressure = true;
+    // Sustained after 10 s over the threshold (two probes apart), well within
+    // the 40 s the saturated version runs before its rollback.
+    v1.monitoring.backpressure_alert_after = Some("10s".into());
     let id = v1.job_id.clone();
     w.apply(vec![v1.clone()]).await;
     let (s1, health) = promoted(&w, &id).await;
@@ -181,5 +188,31 @@ async fn backpressure_is_measured_and_a_saturated_version_is_rolled_back() {
     );
     assert_ne!(s.flink_job_id, s1.flink_job_id);
     counts_go_on(&w, &s).await;
+
+    // The alerts on the bus: the sustained backpressure of v2, then its rollback.
+    let start = std::time::Instant::now();
+    let alerts = loop {
+        let alerts: Vec<JobEvent> = bus
+            .of(&id)
+            .await
+            .into_iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.kind == EventKind::Alert)
+            .collect();
+        if alerts.len() >= 2 || start.elapsed() > Duration::from_secs(30) {
+            break alerts;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let mut alerts = alerts;
+    alerts.sort_by_key(|e| e.at);
+    let kinds: Vec<_> = alerts.iter().map(|e| e.alert).collect();
+    assert_eq!(
+        kinds,
+        vec![Some(AlertKind::Backpressure), Some(AlertKind::RolledBack)],
+        "{alerts:?}"
+    );
+    let sustained = alerts[0].reason.clone().unwrap_or_default();
+    assert!(sustained.contains("backpressured"), "{sustained}");
     w.cleanup().await;
 }

@@ -4,6 +4,7 @@
 //! cluster and moto). They read its `env.sh` exports from the process environment and
 //! fail loudly, never skip, when a service is missing.
 
+pub mod bus;
 pub mod counter;
 pub mod counting_proxy;
 pub mod crash;

@@ -22,10 +22,6 @@ mod tests;
 /// beyond this, so an unreachable bus never grows a job's record without end).
 pub const OUTBOX_MAX: usize = 50;
 
-/// How long backpressure must stay over the job's threshold before it is
-/// alerted ("sustained").
-pub const SUSTAINED_BACKPRESSURE_MS: EpochMs = 5 * 60_000;
-
 /// What an event is: its EventBridge `detail-type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,7 +54,7 @@ pub enum AlertKind {
     /// A new version was rolled back.
     RolledBack,
     /// Backpressure stayed over the job's threshold for
-    /// [`SUSTAINED_BACKPRESSURE_MS`].
+    /// `monitoring.backpressure_alert_after`.
     Backpressure,
 }
 

@@ -77,8 +77,8 @@ pub struct Health {
     /// Since when the share has been over its threshold (controller clock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backpressured_since: Option<EpochMs>,
-    /// Over the threshold for [`crate::events::SUSTAINED_BACKPRESSURE_MS`] at
-    /// [`Health::at`]: sustained (alerted once per episode).
+    /// Over the threshold for `monitoring.backpressure_alert_after` (5 minutes by
+    /// default) at [`Health::at`]: sustained (alerted once per episode).
     #[serde(default)]
     pub backpressure_sustained: bool,
 }
@@ -231,7 +231,7 @@ pub fn fold(spec: &SpecRecord, state: &JobState, probe: &Probe) -> Option<Health
         None => before.and_then(|h| h.backpressured_since),
     };
     let sustained = backpressured_since
-        .is_some_and(|t| probe.at - t >= crate::events::SUSTAINED_BACKPRESSURE_MS);
+        .is_some_and(|t| probe.at - t >= ms(spec.spec.backpressure_alert_after()));
     let failed_before = before.map_or(0, |h| h.checkpoints_failed);
     let next = Health {
         flink_job_id: probe.flink_job_id.clone(),

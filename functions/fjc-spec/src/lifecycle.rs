@@ -18,6 +18,8 @@ pub const MAX_RECOVERY_BACKOFF: Duration = Duration::from_secs(600);
 pub const DEFAULT_READINESS_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default time a version must run to be STABLE.
 pub const DEFAULT_STABLE_AFTER: Duration = Duration::from_secs(60);
+/// Default time backpressure must stay over its threshold to be sustained.
+pub const DEFAULT_BACKPRESSURE_ALERT_AFTER: Duration = Duration::from_secs(300);
 /// Savepoints kept by default.
 pub const DEFAULT_SAVEPOINT_HISTORY: usize = 5;
 /// Default savepoint age limit.
@@ -88,6 +90,14 @@ impl JobSpec {
             .as_deref()
             .and_then(|d| parse_duration(d).ok())
             .filter(|d| !d.is_zero())
+    }
+
+    /// How long backpressure must stay over its threshold to be sustained.
+    pub fn backpressure_alert_after(&self) -> Duration {
+        dur(
+            self.monitoring.backpressure_alert_after.as_deref(),
+            DEFAULT_BACKPRESSURE_ALERT_AFTER,
+        )
     }
 
     /// The backpressure share that holds a rollout, when set.

@@ -169,11 +169,11 @@ fn sustained_backpressure_alerts_once_per_episode() {
     stamp(&mut s, Some(&watched), "c", NOW);
     assert!(s.outbox.is_empty());
     // 5 minutes later, still over: sustained, written, alerted.
-    let p = probe(NOW + SUSTAINED_BACKPRESSURE_MS, 0.92);
+    let p = probe(NOW + 300_000, 0.92);
     let h = fold(&watched, &s, &p);
     assert!(h.as_ref().is_some_and(|h| h.backpressure_sustained));
     s.health = h;
-    stamp(&mut s, Some(&watched), "c", NOW + SUSTAINED_BACKPRESSURE_MS);
+    stamp(&mut s, Some(&watched), "c", NOW + 300_000);
     assert_eq!(s.outbox.len(), 1);
     assert_eq!(s.outbox[0].alert, Some(AlertKind::Backpressure));
     assert!(
@@ -183,12 +183,7 @@ fn sustained_backpressure_alerts_once_per_episode() {
             .is_some_and(|r| r.contains("92%"))
     );
     // Written again in the same episode: no second alert.
-    stamp(
-        &mut s,
-        Some(&watched),
-        "c",
-        NOW + SUSTAINED_BACKPRESSURE_MS + 1,
-    );
+    stamp(&mut s, Some(&watched), "c", NOW + 300_000 + 1);
     assert_eq!(s.outbox.len(), 1);
     // Without alert_on_backpressure: nothing.
     let mut q = s.clone();

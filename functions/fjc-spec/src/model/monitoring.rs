@@ -20,6 +20,10 @@ pub struct Monitoring {
     /// Alert on sustained backpressure.
     #[serde(default)]
     pub alert_on_backpressure: bool,
+    /// How long backpressure must stay over the job's threshold to be sustained
+    /// (alerted once per episode), a duration such as `5m` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backpressure_alert_after: Option<String>,
     /// A canary: it must be converged (deployed and running) after every full
     /// cycle, or `fjc health` reports the controller unhealthy.
     #[serde(default)]
@@ -37,6 +41,7 @@ impl Default for Monitoring {
             log_level: LogLevel::default(),
             alert_on_failure: true,
             alert_on_backpressure: false,
+            backpressure_alert_after: None,
             canary: false,
         }
     }

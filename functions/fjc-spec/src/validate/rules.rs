@@ -44,6 +44,10 @@ pub fn validate(spec: &JobSpec) -> Vec<Problem> {
     {
         out.push("monitoring.metrics_port", "must be between 1 and 65535");
     }
+    out.duration(
+        "monitoring.backpressure_alert_after",
+        &spec.monitoring.backpressure_alert_after,
+    );
     for name in spec.env_vars.keys() {
         out.check(
             &key_path("env_vars", name),
