@@ -25,6 +25,27 @@ pub struct SpecRecord {
     pub version: u64,
 }
 
+/// For tests: stream job `a` (artifact `x.jar`) with the top-level fields of
+/// `extra` laid over it, stored with fingerprint `fingerprint`.
+#[cfg(test)]
+pub(crate) fn test_record(fingerprint: &str, extra: serde_json::Value) -> SpecRecord {
+    let mut json = serde_json::json!({
+        "job_id": "a", "job_type": "stream", "artifact_path": "x.jar"
+    });
+    if let (Some(base), Some(more)) = (json.as_object_mut(), extra.as_object()) {
+        base.extend(more.clone());
+    }
+    SpecRecord {
+        spec: serde_json::from_value(json).expect("a test spec"),
+        fingerprint: Fingerprint(fingerprint.to_string()),
+        artifact_digest: "sha256:00".into(),
+        artifact_version: None,
+        trust: ArtifactTrust::default(),
+        updated_at: 0,
+        version: 1,
+    }
+}
+
 /// What was verified about a spec's artifact beyond its digest.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArtifactTrust {

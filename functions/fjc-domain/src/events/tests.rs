@@ -1,7 +1,7 @@
 //! What `stamp` adds to the outbox for each transition, and what it leaves alone.
 
 use fjc_flink::{JobId, JobMetrics};
-use fjc_spec::{Fingerprint, JobSpec, JobType};
+use fjc_spec::{Fingerprint, JobType};
 
 use super::*;
 use crate::signals::{Probe, fold};
@@ -10,21 +10,13 @@ use crate::state::{LastError, RollbackRecord};
 const NOW: EpochMs = 1_700_000_000_000;
 
 fn spec(monitoring: serde_json::Value) -> SpecRecord {
-    let json = serde_json::json!({
-        "job_id": "a", "job_type": "stream", "artifact_path": "x.jar",
-        "namespace": "team", "monitoring": monitoring,
-        "deployment": {"max_backpressure": 0.5}
-    });
-    let spec: JobSpec = serde_json::from_value(json).unwrap();
-    SpecRecord {
-        spec,
-        fingerprint: Fingerprint("f".into()),
-        artifact_digest: "sha256:00".into(),
-        artifact_version: None,
-        trust: Default::default(),
-        updated_at: 0,
-        version: 1,
-    }
+    crate::record::test_record(
+        "f",
+        serde_json::json!({
+            "namespace": "team", "monitoring": monitoring,
+            "deployment": {"max_backpressure": 0.5}
+        }),
+    )
 }
 
 fn fresh() -> JobState {

@@ -2,7 +2,7 @@
 //! where a version stands with its gates.
 
 use fjc_flink::{JobId, JobMetrics};
-use fjc_spec::{Fingerprint, JobSpec, JobType};
+use fjc_spec::JobType;
 
 use super::*;
 
@@ -13,22 +13,7 @@ fn jid(n: u8) -> JobId {
 }
 
 fn spec(extra: serde_json::Value) -> SpecRecord {
-    let mut json = serde_json::json!({
-        "job_id": "a", "job_type": "stream", "artifact_path": "x.jar"
-    });
-    if let (Some(base), Some(more)) = (json.as_object_mut(), extra.as_object()) {
-        base.extend(more.clone());
-    }
-    let spec: JobSpec = serde_json::from_value(json).unwrap();
-    SpecRecord {
-        spec,
-        fingerprint: Fingerprint("f".into()),
-        artifact_digest: "sha256:00".into(),
-        artifact_version: None,
-        trust: Default::default(),
-        updated_at: 0,
-        version: 1,
-    }
+    crate::record::test_record("f", extra)
 }
 
 fn checkpointing() -> SpecRecord {

@@ -9,16 +9,13 @@ use crate::signals::{self, Probe};
 
 fn gated(extra: serde_json::Value) -> SpecRecord {
     let mut json = serde_json::json!({
-        "job_id": "a", "job_type": "stream", "artifact_path": "x.jar",
         "deployment": {"checkpoint_interval": "5s", "stable_after": "1m",
                        "readiness_timeout": "5m"}
     });
     if let (Some(base), Some(more)) = (json.as_object_mut(), extra.as_object()) {
         base.extend(more.clone());
     }
-    let mut r = spec("a", JobType::Stream, "f2");
-    r.spec = serde_json::from_value(json).unwrap();
-    r
+    crate::record::test_record("f2", json)
 }
 
 /// Revision 2 (revision 1 was stable), deployed `ago` ms before NOW and
@@ -50,25 +47,7 @@ fn probe(restarts: u64, completed: u64, backpressure: Option<f64>) -> Probe {
 }
 
 fn plan_with(spec: &SpecRecord, state: &JobState, probe: Option<Probe>) -> Plan {
-    let specs = BTreeMap::from([("a".to_string(), spec.clone())]);
-    let states = BTreeMap::from([("a".to_string(), state.clone())]);
-    let clusters = BTreeMap::from([(
-        "default".to_string(),
-        Observation::from_jobs(vec![job(jid(1), FlinkJobState::Running, 2, 2)]),
-    )]);
-    let probes: BTreeMap<String, Probe> = probe.into_iter().map(|p| ("a".into(), p)).collect();
-    plan(PlanInput {
-        specs: &specs,
-        states: &states,
-        clusters: &clusters,
-        run_requests: &BTreeMap::new(),
-        held: &BTreeMap::new(),
-        commands: &BTreeMap::new(),
-        cancel_orphans: false,
-        probes: &probes,
-        probing: true,
-        now: NOW,
-    })
+    plan(input_of(spec, state, probe.as_ref()))
 }
 
 fn recorded(p: &Plan) -> Option<(Lifecycle, Option<signals::Health>)> {
@@ -106,7 +85,7 @@ fn a_healthy_rollout_is_promoted_once_its_gates_held_for_stable_after() {
     later.at = NOW + 30_000;
     let p = plan(PlanInput {
         now: NOW + 30_000,
-        ..input_of(&spec, &state, &later)
+        ..input_of(&spec, &state, Some(&later))
     });
     assert_eq!(p.actions, vec![], "{p:?}");
     // Another 31 s: the gates held for stable_after: STABLE.
@@ -114,27 +93,33 @@ fn a_healthy_rollout_is_promoted_once_its_gates_held_for_stable_after() {
     last.at = NOW + 61_000;
     let p = plan(PlanInput {
         now: NOW + 61_000,
-        ..input_of(&spec, &state, &last)
+        ..input_of(&spec, &state, Some(&last))
     });
     assert_eq!(recorded(&p).map(|r| r.0), Some(Lifecycle::Stable), "{p:?}");
     // Without a probe that cycle the kept signals decide the same.
     let p = plan(PlanInput {
         now: NOW + 61_000,
         probes: &BTreeMap::new(),
-        ..input_of(&spec, &state, &last)
+        ..input_of(&spec, &state, Some(&last))
     });
     assert_eq!(recorded(&p).map(|r| r.0), Some(Lifecycle::Stable), "{p:?}");
 }
 
-/// A PlanInput over leaked maps, for struct-update syntax in the cases.
-fn input_of<'a>(spec: &SpecRecord, state: &JobState, probe: &Probe) -> PlanInput<'a> {
+/// A PlanInput over leaked maps, for struct-update syntax in the cases: job
+/// `a` running with all tasks as Flink job 1, and this cycle's probe of it.
+fn input_of<'a>(spec: &SpecRecord, state: &JobState, probe: Option<&Probe>) -> PlanInput<'a> {
     let specs = Box::leak(Box::new(BTreeMap::from([("a".to_string(), spec.clone())])));
     let states = Box::leak(Box::new(BTreeMap::from([("a".to_string(), state.clone())])));
     let clusters = Box::leak(Box::new(BTreeMap::from([(
         "default".to_string(),
         Observation::from_jobs(vec![job(jid(1), FlinkJobState::Running, 2, 2)]),
     )])));
-    let probes = Box::leak(Box::new(BTreeMap::from([("a".to_string(), probe.clone())])));
+    let probes: &BTreeMap<String, Probe> = Box::leak(Box::new(
+        probe
+            .map(|p| ("a".to_string(), p.clone()))
+            .into_iter()
+            .collect(),
+    ));
     let empty_runs = Box::leak(Box::new(BTreeMap::new()));
     let empty_held = Box::leak(Box::new(BTreeMap::new()));
     let empty_commands = Box::leak(Box::new(BTreeMap::new()));
@@ -214,7 +199,7 @@ fn a_stable_job_at_rest_is_left_alone() {
     again.metrics.last_checkpoint_at = Some(NOW + 58_000);
     let p = plan(PlanInput {
         now: NOW + 60_000,
-        ..input_of(&spec, &state, &again)
+        ..input_of(&spec, &state, Some(&again))
     });
     assert_eq!(p.actions, vec![], "{p:?}");
     // A restart is recorded (and stays STABLE: gates decide a rollout only).
@@ -222,7 +207,7 @@ fn a_stable_job_at_rest_is_left_alone() {
     restarted.metrics.restarts = Some(1);
     let p = plan(PlanInput {
         now: NOW + 60_000,
-        ..input_of(&spec, &state, &restarted)
+        ..input_of(&spec, &state, Some(&restarted))
     });
     assert_eq!(
         recorded(&p).map(|(l, h)| (l, h.map(|h| h.restarts))),

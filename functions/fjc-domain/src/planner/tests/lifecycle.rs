@@ -7,15 +7,7 @@ use crate::revisions::{Command, Commands};
 use crate::state::RollbackRecord;
 
 fn with_spec(f: &str, extra: serde_json::Value) -> SpecRecord {
-    let mut json = serde_json::json!({
-        "job_id": "a", "job_type": "stream", "artifact_path": "x.jar"
-    });
-    if let (Some(base), Some(more)) = (json.as_object_mut(), extra.as_object()) {
-        base.extend(more.clone());
-    }
-    let mut r = spec("a", Stream, f);
-    r.spec = serde_json::from_value(json).unwrap();
-    r
+    crate::record::test_record(f, extra)
 }
 
 fn running(l: Lifecycle) -> St {
