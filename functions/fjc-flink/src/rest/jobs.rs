@@ -63,16 +63,31 @@ struct WireVertex {
     metrics: WireVertexMetrics,
 }
 
-/// A vertex's accumulated times (ms since its tasks started).
+/// A vertex's accumulated times (ms since its tasks started). Flink writes a
+/// time it could not measure as the string `"NaN"` (e.g. the busy time of a
+/// finished vertex): such a value, or any other odd one, counts as 0, so the
+/// job's answer still parses.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 struct WireVertexMetrics {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_ms")]
     accumulated_backpressured_time: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_ms")]
     accumulated_busy_time: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_ms")]
     accumulated_idle_time: f64,
+}
+
+/// A number, or a string holding one; anything else (`"NaN"`, null, a
+/// negative or infinite value) is 0.
+fn lenient_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    let n = match &v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    Ok(n.filter(|n| n.is_finite() && *n >= 0.0).unwrap_or(0.0))
 }
 
 impl WireVertexMetrics {
@@ -88,8 +103,9 @@ impl WireVertexMetrics {
 #[derive(Deserialize)]
 struct WireMetric {
     id: String,
+    /// A string in Flink 2.3; a number or null is read too.
     #[serde(default)]
-    value: Option<String>,
+    value: serde_json::Value,
 }
 
 #[derive(Deserialize, Default)]
@@ -198,10 +214,11 @@ pub(crate) fn parse_job_metrics(body: &[u8]) -> Result<JobMetrics, FlinkError> {
     let entries: Vec<WireMetric> = decode("job_metrics", body)?;
     let mut out = JobMetrics::default();
     for m in entries {
-        let value = m
-            .value
-            .as_deref()
-            .and_then(|v| v.trim().parse::<f64>().ok());
+        let value = match &m.value {
+            serde_json::Value::String(v) => v.trim().parse::<f64>().ok(),
+            serde_json::Value::Number(n) => n.as_f64(),
+            _ => None,
+        };
         let value = value.filter(|v| v.is_finite() && *v >= 0.0);
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let (count, time) = (value.map(|v| v as u64), value.map(|v| v as i64));

@@ -94,6 +94,11 @@ fn backpressure_is_the_most_backpressured_vertex_share() {
         {"tasks":{"RUNNING":1},"metrics":{"accumulated-backpressured-time":0,
         "accumulated-idle-time":0,"accumulated-busy-time":0.0}}]}"#;
     assert_eq!(parse_job(body).unwrap().backpressure, None);
+    // A finished vertex's busy time is the string "NaN" (a PyFlink job stopped
+    // with a savepoint): the answer still parses, that time counts as 0.
+    let finished = parse_job(&fixture("job-finished-python-2.3.json")).unwrap();
+    assert_eq!(finished.state, FlinkJobState::Finished);
+    assert_eq!(finished.backpressure, Some(0.0));
 }
 
 #[test]
@@ -110,8 +115,11 @@ fn parses_job_metrics() {
     );
     // A job Flink does not know answers `[]`; odd values are not numbers.
     assert_eq!(parse_job_metrics(b"[]").unwrap(), JobMetrics::default());
-    let odd = br#"[{"id":"numRestarts","value":"-1"},{"id":"lastCheckpointCompletedTimestamp","value":"0"},{"id":"numberOfFailedCheckpoints"}]"#;
+    let odd = br#"[{"id":"numRestarts","value":"-1"},{"id":"lastCheckpointCompletedTimestamp","value":"0"},{"id":"numberOfFailedCheckpoints"},{"id":"numberOfCompletedCheckpoints","value":"NaN"}]"#;
     assert_eq!(parse_job_metrics(odd).unwrap(), JobMetrics::default());
+    let numbers =
+        br#"[{"id":"numRestarts","value":2},{"id":"numberOfFailedCheckpoints","value":null}]"#;
+    assert_eq!(parse_job_metrics(numbers).unwrap().restarts, Some(2));
     assert_eq!(parse_job_metrics(b"{}").unwrap_err().kind(), "decode");
 }
 
