@@ -349,11 +349,13 @@ pub fn gates(spec: &SpecRecord, state: &JobState, probing: bool, now: EpochMs) -
 
 /// What `fjc status` and the dashboard show of the kept signals of `state`'s
 /// deployed Flink job: the values, and for a version in its gate window the
-/// gate it waits on. `None` when no signal was kept for that job.
-pub fn view(spec: Option<&SpecRecord>, state: &JobState, now: EpochMs) -> Option<HealthView> {
+/// gate it waits on, as of the signals' reading (so the view changes only when
+/// they are written, never by the clock alone). `None` when no signal was kept
+/// for that job.
+pub fn view(spec: Option<&SpecRecord>, state: &JobState) -> Option<HealthView> {
     let h = Health::of(state)?;
     let gate = match spec {
-        Some(spec) if in_gate_window(state) => gates(spec, state, true, now)
+        Some(spec) if in_gate_window(state) => gates(spec, state, true, h.at)
             .waiting_for()
             .map(str::to_string),
         _ => None,

@@ -234,7 +234,7 @@ pub fn job_statuses(
                     .and_then(|s| s.last_savepoint.as_ref())
                     .map(|p| format!("{} {} ({})", p.kind, p.location, rfc3339(p.at))),
                 savepoints: state.map_or(0, |s| s.savepoints.len()),
-                health: state.and_then(|s| crate::signals::view(spec, s, now)),
+                health: state.and_then(|s| crate::signals::view(spec, s)),
                 deployed_artifact: state.and_then(|s| s.deployed_artifact.as_ref()).map(|a| {
                     format!(
                         "{} (version {})",

@@ -306,3 +306,21 @@ fn durations_read_like_the_spec() {
     assert_eq!(human(3 * 3_600_000), "3h");
     assert_eq!(human(-5), "0s");
 }
+
+#[test]
+fn the_view_changes_only_when_the_signals_are_written() {
+    let spec = checkpointing();
+    let mut state = rolling_out();
+    state.health = fold(&spec, &state, &probe(metrics(0, 0, 0, None), None));
+    let a = view(Some(&spec), &state);
+    assert_eq!(
+        a.as_ref().and_then(|v| v.gate.clone()).as_deref(),
+        Some("no completed checkpoint in 2m"),
+        "as of the reading: {a:?}"
+    );
+    // Later, nothing written: the same view (a snapshot at rest stays unchanged).
+    assert_eq!(view(Some(&spec), &state), a);
+    // Stable: no gate shown.
+    state.lifecycle = Lifecycle::Stable;
+    assert_eq!(view(Some(&spec), &state).and_then(|v| v.gate), None);
+}

@@ -177,7 +177,7 @@ fn job_view(
         d.savepoints = s.savepoints.iter().rev().map(savepoint).collect();
         d.restored_from = s.restored_from.clone();
         v.deployed_at = s.deployed_at;
-        v.health = crate::signals::view(spec, s, i.now);
+        v.health = crate::signals::view(spec, s);
         let window = spec.map_or(3_600_000, |r| {
             i64::try_from(r.spec.recovery_window().as_millis()).unwrap_or(i64::MAX)
         });
