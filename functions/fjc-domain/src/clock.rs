@@ -31,6 +31,11 @@ pub fn human_age(ms: i64) -> String {
     }
 }
 
+/// A duration in milliseconds (saturating), for arithmetic with [`EpochMs`].
+pub fn millis(d: std::time::Duration) -> EpochMs {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Formats epoch milliseconds as RFC 3339 (UTC) for humans.
 pub fn rfc3339(ms: EpochMs) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

@@ -134,7 +134,7 @@ pub fn stamp(state: &mut JobState, spec: Option<&SpecRecord>, correlation_id: &s
             let reason = format!(
                 "backpressured {}% of the time, over its threshold for {}",
                 percent.map_or_else(|| "?".into(), |p| p.to_string()),
-                crate::signals::human(now - since)
+                crate::clock::human_age(now - since)
             );
             let base = event(
                 state,

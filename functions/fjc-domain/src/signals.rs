@@ -15,7 +15,7 @@ use fjc_flink::{JobId, JobMetrics};
 use fjc_snapshot::HealthView;
 use serde::{Deserialize, Serialize};
 
-use crate::clock::EpochMs;
+use crate::clock::{EpochMs, human_age, millis as ms};
 use crate::record::SpecRecord;
 use crate::state::{JobState, Lifecycle};
 
@@ -187,10 +187,6 @@ pub fn backpressure_threshold(spec: &SpecRecord) -> f64 {
         .unwrap_or(DEFAULT_BACKPRESSURE_THRESHOLD)
 }
 
-fn ms(d: std::time::Duration) -> EpochMs {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// What `probe` means for the job's kept signals: the new signals when something
 /// worth writing changed (see the module docs), else `None`. A probe of another
 /// Flink job than the deployed one changes nothing.
@@ -306,7 +302,10 @@ pub fn gates(spec: &SpecRecord, state: &JobState, probing: bool, now: EpochMs) -
         .unwrap_or(running_since)
         .min(running_since);
     let Some(h) = Health::of(state) else {
-        return Gates::Unknown(format!("no health signal yet in {}", human(now - started)));
+        return Gates::Unknown(format!(
+            "no health signal yet in {}",
+            human_age(now - started)
+        ));
     };
     if h.restarts > 0 {
         return Gates::Waiting(format!(
@@ -322,7 +321,7 @@ pub fn gates(spec: &SpecRecord, state: &JobState, probing: bool, now: EpochMs) -
             None => {
                 return Gates::Waiting(format!(
                     "no completed checkpoint in {}",
-                    human(now - started)
+                    human_age(now - started)
                 ));
             }
         }
@@ -339,7 +338,7 @@ pub fn gates(spec: &SpecRecord, state: &JobState, probing: bool, now: EpochMs) -
             None => {
                 return Gates::Unknown(format!(
                     "backpressure not measured in {}",
-                    human(now - started)
+                    human_age(now - started)
                 ));
             }
         }
@@ -371,16 +370,4 @@ pub fn view(spec: Option<&SpecRecord>, state: &JobState) -> Option<HealthView> {
         backpressured_since: h.backpressured_since,
         gate,
     })
-}
-
-/// A duration in the spec's style, rounded down: `45s`, `5m`, `2h`.
-pub fn human(ms: EpochMs) -> String {
-    let s = ms.max(0) / 1000;
-    if s < 120 {
-        format!("{s}s")
-    } else if s < 7200 {
-        format!("{}m", s / 60)
-    } else {
-        format!("{}h", s / 3600)
-    }
 }

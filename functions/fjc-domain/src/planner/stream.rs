@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use fjc_flink::{FlinkJobState, JobId, JobSummary};
 
 use super::{Action, Decision, DeployReason};
-use crate::clock::{EpochMs, rfc3339};
+use crate::clock::{EpochMs, millis as ms, rfc3339};
 use crate::record::SpecRecord;
 use crate::revisions::Commands;
 use crate::signals::{self, Gates, Probe};
@@ -22,10 +22,6 @@ pub(crate) struct StreamInput<'a> {
     /// Whether health is probed at all.
     pub probing: bool,
     pub now: EpochMs,
-}
-
-fn ms(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// The request time of a command of `kind`, if not handled yet.

@@ -299,12 +299,13 @@ fn gates_of_a_rollout() {
     assert!(matches!(gates(&spec, &state, true, NOW), Gates::Unknown(_)));
 }
 
+/// The gates' durations (`crate::clock::human_age`) read like the spec's.
 #[test]
 fn durations_read_like_the_spec() {
-    assert_eq!(human(45_000), "45s");
-    assert_eq!(human(300_000), "5m");
-    assert_eq!(human(3 * 3_600_000), "3h");
-    assert_eq!(human(-5), "0s");
+    assert_eq!(human_age(45_000), "45s");
+    assert_eq!(human_age(300_000), "5m");
+    assert_eq!(human_age(3 * 3_600_000), "3h");
+    assert_eq!(human_age(-5), "0s");
 }
 
 #[test]

@@ -64,7 +64,7 @@ pub struct Settings {
 impl Settings {
     /// The settings of `spec`, with the controller's.
     pub fn of(spec: &fjc_spec::JobSpec, backoff: Backoff, end_wait_ms: i64) -> Settings {
-        let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let ms = crate::clock::millis;
         Settings {
             target: spec.deployment.savepoint_path.clone(),
             savepoint_timeout_ms: ms(spec.savepoint_timeout()),

@@ -52,7 +52,7 @@ pub struct Settings {
 impl Settings {
     /// The settings of `spec`, with the controller's retry backoff.
     pub fn of(spec: &fjc_spec::JobSpec, backoff: Backoff) -> Settings {
-        let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let ms = crate::clock::millis;
         Settings {
             target: spec.deployment.savepoint_path.clone(),
             timeout_ms: ms(spec.savepoint_timeout()),
