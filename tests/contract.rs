@@ -11,7 +11,7 @@ use fjc_aws::wiring;
 use fjc_core::config::Config;
 use fjc_flink::JobId;
 use fjc_integration_tests::LocalEnv;
-use fjc_integration_tests::flink::{Cleanup, client, stream_counter, unique_out_dir};
+use fjc_integration_tests::flink::{Cleanup, client, client_with, stream_counter, unique_out_dir};
 use fjc_integration_tests::harness::unique;
 use fjc_testkit::contract::{self, FlinkContract};
 
@@ -38,23 +38,19 @@ async fn dynamo_store_keeps_the_store_contract() {
     contract::store_contract(fresh_store).await;
 }
 
-#[tokio::test]
-async fn rest_client_keeps_the_flink_contract_on_flink() {
-    let env = LocalEnv::from_env();
-    let flink = client(&env);
-    // Cancels the contract's jobs even if this test is stopped half-way.
-    let cleanup = Cleanup::new(&env);
-    let run = unique("fjc:contract");
+/// The contract's setup on the cluster at `flink_url`: jobs named apart,
+/// cancelled by `cleanup` even if the test is stopped half-way.
+fn setup<'a>(env: &LocalEnv, cleanup: &'a Cleanup) -> FlinkContract<'a> {
     let out = env.out_dir.clone();
-    let setup = FlinkContract {
+    FlinkContract {
         jar: env.job_jar("stream-counter.jar"),
         request: Box::new(move |id: &JobId, name: &str| {
             stream_counter(id, name, &out.join(format!("contract-{id}")))
         }),
-        name_prefix: run,
+        name_prefix: unique("fjc:contract"),
         savepoint_target: format!(
             "file://{}",
-            unique_out_dir(&env, "contract-savepoints").display()
+            unique_out_dir(env, "contract-savepoints").display()
         ),
         on_submit: Box::new(|id: &JobId| cleanup.job(id)),
         // Generous: two cores, and other tests share the cluster.
@@ -62,6 +58,34 @@ async fn rest_client_keeps_the_flink_contract_on_flink() {
         poll: Duration::from_millis(200),
         // `web.refresh-interval`, Flink's default.
         stats_max_age: Duration::from_secs(3),
+    }
+}
+
+#[tokio::test]
+async fn rest_client_keeps_the_flink_contract_on_flink() {
+    let env = LocalEnv::from_env();
+    let flink = client(&env);
+    let cleanup = Cleanup::new(&env);
+    contract::flink_contract(&flink, &setup(&env, &cleanup)).await;
+}
+
+/// Under the default scheduler (the main cluster) and the adaptive one
+/// (`localstack/adaptive-up.sh`, whose env.sh sets `FJC_ADAPTIVE_FLINK_URL`):
+/// Flink waits 30 s after a job started before it rescales it.
+#[tokio::test]
+async fn rest_client_keeps_the_rescale_contract_under_both_schedulers() {
+    let env = LocalEnv::from_env();
+    let cleanup = Cleanup::new(&env);
+    let patience = Duration::from_secs(120);
+    contract::rescale_contract(&client(&env), &setup(&env, &cleanup), patience).await;
+    let url = std::env::var("FJC_ADAPTIVE_FLINK_URL").expect(
+        "FJC_ADAPTIVE_FLINK_URL is not set: run localstack/adaptive-up.sh and source .local-adaptive/env.sh",
+    );
+    let adaptive = LocalEnv {
+        flink_url: url.clone(),
+        ..env.clone()
     };
-    contract::flink_contract(&flink, &setup).await;
+    let cleanup = Cleanup::new(&adaptive);
+    let flink = client_with(&url, |_| {});
+    contract::rescale_contract(&flink, &setup(&adaptive, &cleanup), patience).await;
 }

@@ -90,6 +90,21 @@ pub trait FlinkApi: Send + Sync {
         &self,
         id: &JobId,
     ) -> impl Future<Output = Result<JobMetrics, FlinkError>> + Send;
+    /// `GET /jobs/:id/resource-requirements`: each vertex's parallelism bounds.
+    /// A job under the default scheduler has none to change: Flink answers with
+    /// an error ([`FlinkError::Server`]).
+    fn resource_requirements(
+        &self,
+        id: &JobId,
+    ) -> impl Future<Output = Result<ResourceRequirements, FlinkError>> + Send;
+    /// `PUT /jobs/:id/resource-requirements`: new bounds for every vertex of a
+    /// job under the adaptive scheduler, which rescales it in place (from its
+    /// newest checkpoint, under the same job id). Idempotent.
+    fn set_resource_requirements(
+        &self,
+        id: &JobId,
+        requirements: &ResourceRequirements,
+    ) -> impl Future<Output = Result<(), FlinkError>> + Send;
     /// `GET /jobmanager/config`: the cluster's effective configuration, key → value
     /// (e.g. `state.checkpoints.dir`, `state.savepoints.dir`).
     fn cluster_config(
@@ -124,6 +139,8 @@ macro_rules! for_each_flink_call {
             read checkpoints(id: &$crate::JobId) -> $crate::CheckpointStats;
             read job_metrics(id: &$crate::JobId) -> $crate::JobMetrics;
             read cluster_config() -> std::collections::BTreeMap<String, String>;
+            read resource_requirements(id: &$crate::JobId) -> $crate::ResourceRequirements;
+            write set_resource_requirements(id: &$crate::JobId, requirements: &$crate::ResourceRequirements) -> ();
         }
     };
 }

@@ -159,6 +159,23 @@ pub struct JobSummary {
     pub tasks_total: u32,
     /// Number of tasks running.
     pub tasks_running: u32,
+    /// Number of tasks finished while the job goes on (a source subtask with
+    /// no split to read finishes at once, e.g. after a rescale).
+    pub tasks_finished: u32,
+    /// The job runs under the adaptive scheduler (`schedulerType: Adaptive`):
+    /// its parallelism can change in place through
+    /// [`FlinkApi::set_resource_requirements`](crate::FlinkApi::set_resource_requirements).
+    pub adaptive: bool,
+}
+
+impl JobSummary {
+    /// RUNNING, with every task running or finished (at least one running):
+    /// the job does all it was given to do.
+    pub fn runs_all_tasks(&self) -> bool {
+        self.state == FlinkJobState::Running
+            && self.tasks_running > 0
+            && self.tasks_running.saturating_add(self.tasks_finished) >= self.tasks_total
+    }
 }
 
 /// `/jobs/:id`, reduced.
@@ -178,6 +195,10 @@ pub struct JobDetails {
     pub tasks_total: u32,
     /// Subtasks running.
     pub tasks_running: u32,
+    /// Subtasks finished while the job goes on.
+    pub tasks_finished: u32,
+    /// Runs under the adaptive scheduler (see [`JobSummary::adaptive`]).
+    pub adaptive: bool,
     /// The share of time the most backpressured vertex spent backpressured since
     /// its tasks started (`accumulated-backpressured-time` over the sum of
     /// backpressured, busy and idle time), in `[0, 1]`; `None` until Flink has
@@ -196,6 +217,8 @@ impl JobDetails {
             end_time_ms: self.end_time_ms,
             tasks_total: self.tasks_total,
             tasks_running: self.tasks_running,
+            tasks_finished: self.tasks_finished,
+            adaptive: self.adaptive,
         }
     }
 }
@@ -342,3 +365,18 @@ pub enum DisposalStatus {
         cause: String,
     },
 }
+
+/// The parallelism a job vertex may run with under the adaptive scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParallelismBounds {
+    /// The least it runs with (it waits for slots below that).
+    pub lower_bound: u32,
+    /// The most it takes when slots are free.
+    pub upper_bound: u32,
+}
+
+/// `GET|PUT /jobs/:id/resource-requirements`: per job vertex id, its
+/// parallelism bounds (`{"<vertex>": {"parallelism": {"lowerBound": 1,
+/// "upperBound": 4}}}`).
+pub type ResourceRequirements = std::collections::BTreeMap<String, ParallelismBounds>;

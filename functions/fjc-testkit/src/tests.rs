@@ -72,6 +72,24 @@ async fn the_scripted_flink_passes_the_flink_contract_with_files_and_slow_savepo
 }
 
 #[tokio::test]
+async fn the_scripted_flink_passes_the_rescale_contract_under_both_schedulers() {
+    let dir = tempfile::tempdir().unwrap();
+    let patience = std::time::Duration::from_secs(1);
+    let default = ScriptedFlink::new();
+    contract::rescale_contract(&default, &setup(&dir, "default"), patience).await;
+    let adaptive = ScriptedFlink::new().with_adaptive_scheduler();
+    contract::rescale_contract(&adaptive, &setup(&dir, "adaptive"), patience).await;
+    assert!(
+        adaptive
+            .jobs()
+            .iter()
+            .all(|j| j.adaptive && j.state.is_globally_terminal()),
+        "{:?}",
+        adaptive.jobs()
+    );
+}
+
+#[tokio::test]
 async fn clones_of_the_in_memory_store_share_the_table() {
     let one = InMemoryStore::new();
     let two = one.clone();
@@ -139,7 +157,7 @@ async fn an_injected_failure_refuses_the_call_or_loses_its_answer() {
     assert_eq!(flink.job(&id).await.unwrap().state, FlinkJobState::Running);
     let err = flink.fail_next("run", FlinkError::ConnectionRefused { url: "x".into() });
     assert!(err.unwrap_err().contains("run_jar"));
-    assert_eq!(FLINK_CALLS.len(), 17);
+    assert_eq!(FLINK_CALLS.len(), 19);
     let calls: Vec<&str> = flink.calls().iter().map(|c| c.name).collect();
     assert_eq!(
         calls,

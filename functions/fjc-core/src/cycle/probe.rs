@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use fjc_flink::{FlinkApi, FlinkJobState};
+use fjc_flink::FlinkApi;
 use futures::StreamExt;
 use tracing::{debug, warn};
 
@@ -37,7 +37,7 @@ pub(crate) async fn probe_health<P: Ports>(
             .flink_job_id
             .as_ref()
             .and_then(|id| jobs.get(id))
-            .is_some_and(|j| j.state == FlinkJobState::Running && j.tasks_running >= j.tasks_total)
+            .is_some_and(fjc_flink::JobSummary::runs_all_tasks)
     };
     let candidates: Vec<_> = specs
         .iter()

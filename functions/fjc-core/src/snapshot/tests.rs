@@ -78,6 +78,8 @@ fn summary(id: JobId, name: &str, state: FlinkJobState) -> JobSummary {
         end_time_ms: -1,
         tasks_total: 1,
         tasks_running: 1,
+        tasks_finished: 0,
+        adaptive: false,
     }
 }
 

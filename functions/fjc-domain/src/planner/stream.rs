@@ -219,7 +219,7 @@ pub(crate) fn judge_deployed(
 ) -> Decision {
     let now = input.now;
     let id = job_id.to_string();
-    let all_running = job.state == FlinkJobState::Running && job.tasks_running >= job.tasks_total;
+    let all_running = job.runs_all_tasks();
     let restarted_by_flink_at = restarted_by_flink(state, job);
     // What this cycle's probe changed in the kept signals, judged with them.
     let health = input.probe.and_then(|p| signals::fold(spec, state, p));

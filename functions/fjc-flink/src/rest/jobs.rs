@@ -9,6 +9,7 @@ use super::client::RestClient;
 use super::errors::reduce_stack_trace;
 use crate::{
     ClusterOverview, FlinkError, FlinkJobState, JobDetails, JobId, JobMetrics, JobSummary,
+    ParallelismBounds, ResourceRequirements,
 };
 
 fn minus_one() -> i64 {
@@ -50,6 +51,10 @@ struct WireJob {
     end_time: i64,
     #[serde(default)]
     tasks: WireTasks,
+    /// `Default` or `Adaptive` (Flink 1.17 and later; null for a job that
+    /// failed before it was scheduled).
+    #[serde(default, rename = "schedulerType")]
+    scheduler_type: Option<String>,
     /// `GET /jobs/:id` only: subtask counts by state, per vertex.
     #[serde(default)]
     vertices: Vec<WireVertex>,
@@ -114,9 +119,17 @@ struct WireTasks {
     total: u32,
     #[serde(default)]
     running: u32,
+    #[serde(default)]
+    finished: u32,
 }
 
 impl WireJob {
+    fn adaptive(&self) -> bool {
+        self.scheduler_type
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("adaptive"))
+    }
+
     fn id(&self, operation: &str) -> Result<JobId, FlinkError> {
         JobId::parse(&self.jid).map_err(|message| FlinkError::Decode {
             operation: operation.to_string(),
@@ -173,6 +186,8 @@ pub(crate) fn parse_jobs_overview(body: &[u8]) -> Result<Vec<JobSummary>, FlinkE
                 end_time_ms: j.end_time,
                 tasks_total: j.tasks.total,
                 tasks_running: j.tasks.running,
+                tasks_finished: j.tasks.finished,
+                adaptive: j.adaptive(),
                 name: j.name,
             })
         })
@@ -190,7 +205,8 @@ pub(crate) fn parse_job(body: &[u8]) -> Result<JobDetails, FlinkError> {
             .map(|(_, n)| *n)
             .sum()
     };
-    let (tasks_total, tasks_running) = (count(None), count(Some("RUNNING")));
+    let (tasks_total, tasks_running, tasks_finished) =
+        (count(None), count(Some("RUNNING")), count(Some("FINISHED")));
     let backpressure = j
         .vertices
         .iter()
@@ -204,6 +220,8 @@ pub(crate) fn parse_job(body: &[u8]) -> Result<JobDetails, FlinkError> {
         end_time_ms: j.end_time,
         tasks_total,
         tasks_running,
+        tasks_finished,
+        adaptive: j.adaptive(),
         name: j.name,
     })
 }
@@ -358,6 +376,62 @@ pub(super) async fn cancel(client: &RestClient, id: &JobId) -> Result<(), FlinkE
         }),
         _ => Err(answer.error(&format!("job {id}"))),
     }
+}
+
+/// One vertex of `/jobs/:id/resource-requirements`.
+#[derive(serde::Serialize, Deserialize)]
+struct WireRequirement {
+    parallelism: ParallelismBounds,
+}
+
+/// Parses `GET /jobs/:id/resource-requirements`.
+pub(crate) fn parse_resource_requirements(body: &[u8]) -> Result<ResourceRequirements, FlinkError> {
+    let wire: std::collections::BTreeMap<String, WireRequirement> =
+        decode("resource_requirements", body)?;
+    Ok(wire.into_iter().map(|(v, r)| (v, r.parallelism)).collect())
+}
+
+/// The body of `PUT /jobs/:id/resource-requirements`.
+pub(crate) fn resource_requirements_body(requirements: &ResourceRequirements) -> serde_json::Value {
+    let wire: std::collections::BTreeMap<&String, WireRequirement> = requirements
+        .iter()
+        .map(|(v, b)| (v, WireRequirement { parallelism: *b }))
+        .collect();
+    serde_json::to_value(wire).unwrap_or_default()
+}
+
+pub(super) async fn resource_requirements(
+    client: &RestClient,
+    id: &JobId,
+) -> Result<ResourceRequirements, FlinkError> {
+    let answer = client
+        .call(Call::new(
+            "resource_requirements",
+            Method::GET,
+            &["jobs", id.as_str(), "resource-requirements"],
+        ))
+        .await?;
+    if !answer.is_success() {
+        return Err(answer.error(&format!("resource requirements of job {id}")));
+    }
+    parse_resource_requirements(answer.body())
+}
+
+pub(super) async fn set_resource_requirements(
+    client: &RestClient,
+    id: &JobId,
+    requirements: &ResourceRequirements,
+) -> Result<(), FlinkError> {
+    let segments = ["jobs", id.as_str(), "resource-requirements"];
+    let mut call = Call::new("set_resource_requirements", Method::PUT, &segments)
+        .json(resource_requirements_body(requirements));
+    // The same bounds twice are the same bounds.
+    call.idempotent = true;
+    let answer = client.call(call).await?;
+    if !answer.is_success() {
+        return Err(answer.error(&format!("rescale of job {id}")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

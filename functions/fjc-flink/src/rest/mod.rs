@@ -26,7 +26,7 @@ pub use savepoints::{is_valid_trigger_id, new_trigger_id};
 
 use crate::{
     CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
-    JobDetails, JobId, JobMetrics, JobSummary, RunRequest, SavepointStatus,
+    JobDetails, JobId, JobMetrics, JobSummary, ResourceRequirements, RunRequest, SavepointStatus,
 };
 
 impl FlinkApi for RestClient {
@@ -48,6 +48,18 @@ impl FlinkApi for RestClient {
 
     async fn job_metrics(&self, id: &JobId) -> Result<JobMetrics, FlinkError> {
         jobs::job_metrics(self, id).await
+    }
+
+    async fn resource_requirements(&self, id: &JobId) -> Result<ResourceRequirements, FlinkError> {
+        jobs::resource_requirements(self, id).await
+    }
+
+    async fn set_resource_requirements(
+        &self,
+        id: &JobId,
+        requirements: &ResourceRequirements,
+    ) -> Result<(), FlinkError> {
+        jobs::set_resource_requirements(self, id, requirements).await
     }
 
     /// Streams the file from disk, never holding it in memory.

@@ -30,6 +30,8 @@ fn report(actions: Vec<ActionReport>, reachable: bool) -> CycleReport {
             end_time_ms: -1,
             tasks_total: 1,
             tasks_running: 1,
+            tasks_finished: 0,
+            adaptive: false,
         },
         JobSummary {
             id: jid(2),
@@ -39,6 +41,8 @@ fn report(actions: Vec<ActionReport>, reachable: bool) -> CycleReport {
             end_time_ms: 1,
             tasks_total: 1,
             tasks_running: 0,
+            tasks_finished: 0,
+            adaptive: false,
         },
     ];
     let observed = if reachable {

@@ -20,7 +20,7 @@ use fjc_core::store::Store;
 use futures::FutureExt;
 
 pub use events::events_contract;
-pub use flink::{FlinkContract, flink_contract};
+pub use flink::{FlinkContract, flink_contract, rescale_contract};
 pub use store::{STORE_CHECKS, store_check};
 
 /// A named check, ready to run.

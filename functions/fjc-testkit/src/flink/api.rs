@@ -8,7 +8,7 @@ use std::path::Path;
 use fjc_core::clock::EpochMs;
 use fjc_flink::{
     CheckpointStats, ClusterOverview, DisposalStatus, ExecutionResult, FlinkApi, FlinkError, JarId,
-    JobDetails, JobId, JobMetrics, JobSummary, RunRequest, SavepointStatus,
+    JobDetails, JobId, JobMetrics, JobSummary, ResourceRequirements, RunRequest, SavepointStatus,
 };
 
 use super::model::Cluster;
@@ -156,6 +156,20 @@ impl FlinkApi for ScriptedFlink {
 
     async fn checkpoints(&self, id: &JobId) -> Result<CheckpointStats, FlinkError> {
         self.answer("checkpoints", id, |c, now| c.checkpoints(id, now))
+    }
+
+    async fn resource_requirements(&self, id: &JobId) -> Result<ResourceRequirements, FlinkError> {
+        self.answer("resource_requirements", id, |c, _| c.requirements(id))
+    }
+
+    async fn set_resource_requirements(
+        &self,
+        id: &JobId,
+        requirements: &ResourceRequirements,
+    ) -> Result<(), FlinkError> {
+        self.answer("set_resource_requirements", id, |c, _| {
+            c.set_requirements(id, requirements)
+        })
     }
 
     async fn cluster_config(&self) -> Result<BTreeMap<String, String>, FlinkError> {

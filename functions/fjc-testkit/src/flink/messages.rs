@@ -132,3 +132,17 @@ pub(super) fn bad_trigger_id(trigger_id: &str) -> FlinkError {
         message: format!("not a Flink trigger id (32 hex characters): {trigger_id:?}"),
     }
 }
+
+/// `GET|PUT /jobs/:id/resource-requirements` of a job under the default
+/// scheduler: HTTP 500.
+pub(super) fn default_scheduler() -> FlinkError {
+    let server_side = "<Exception on server side:\njava.lang.UnsupportedOperationException: The \
+         DefaultScheduler does not support changing the parallelism without a job restart. This \
+         feature is currently only expected to work with the AdaptiveScheduler.\n\
+         \tat org.apache.flink.runtime.scheduler.SchedulerNG.requestJobResourceRequirements(SchedulerNG.java:225)\n\
+         \nEnd of exception on server side>";
+    FlinkError::Server {
+        status: 500,
+        message: reduce_error_body(&body(&["Internal server error.", server_side])),
+    }
+}

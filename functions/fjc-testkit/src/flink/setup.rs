@@ -41,6 +41,7 @@ impl ScriptedFlink {
             checkpoint_when_looked_at: true,
             storage: None,
             upload_dir: "/scripted-flink/web-upload/flink-web-upload".into(),
+            adaptive: false,
         };
         ScriptedFlink {
             inner: Arc::new(Shared {
@@ -80,6 +81,13 @@ impl ScriptedFlink {
                 slots_each.to_string(),
             );
         }
+        self
+    }
+
+    /// `jobmanager.scheduler: adaptive`: jobs submitted from now on rescale in
+    /// place through `PUT /jobs/:id/resource-requirements`.
+    pub fn with_adaptive_scheduler(self) -> ScriptedFlink {
+        self.cluster().settings.adaptive = true;
         self
     }
 

@@ -358,5 +358,7 @@ pub(super) fn summary(id: &JobId, job_id: &str, state: FlinkJobState, now: Epoch
         end_time_ms: -1,
         tasks_total: 2,
         tasks_running: 2,
+        tasks_finished: 0,
+        adaptive: false,
     }
 }

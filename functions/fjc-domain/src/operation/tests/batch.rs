@@ -47,6 +47,8 @@ fn observed(flink: &ScriptedFlink) -> BTreeMap<String, Observation> {
             end_time_ms: -1,
             tasks_total: 1,
             tasks_running: 1,
+            tasks_finished: 0,
+            adaptive: false,
         })
         .collect();
     BTreeMap::from([("default".to_string(), Observation::from_jobs(jobs))])

@@ -69,6 +69,8 @@ fn job(n: u8, st: FlinkJobState) -> JobSummary {
         end_time_ms: -1,
         tasks_total: 1,
         tasks_running: 1,
+        tasks_finished: 0,
+        adaptive: false,
     }
 }
 

@@ -166,3 +166,47 @@ fn newest_history_entry_wins() {
         Some("b.New: second")
     );
 }
+
+#[test]
+fn parses_the_scheduler_and_the_tasks_of_a_rescaled_job() {
+    let jobs = parse_jobs_overview(&fixture("jobs-overview-adaptive-2.3.json")).unwrap();
+    let job = &jobs[0];
+    assert!(job.adaptive, "schedulerType: Adaptive");
+    assert_eq!(
+        (job.tasks_total, job.tasks_running, job.tasks_finished),
+        (4, 4, 0)
+    );
+    assert!(job.runs_all_tasks());
+    let default = parse_jobs_overview(&fixture("jobs-overview-2.3.json")).unwrap();
+    assert!(
+        default.iter().all(|j| !j.adaptive),
+        "schedulerType: Default"
+    );
+}
+
+#[test]
+fn a_finished_subtask_of_a_running_job_counts_as_done() {
+    let mut job =
+        parse_jobs_overview(&fixture("jobs-overview-adaptive-2.3.json")).unwrap()[0].clone();
+    (job.tasks_running, job.tasks_finished) = (3, 1);
+    assert!(job.runs_all_tasks());
+    (job.tasks_running, job.tasks_finished) = (2, 1);
+    assert!(!job.runs_all_tasks(), "one task not running");
+    (job.tasks_running, job.tasks_finished) = (0, 4);
+    assert!(!job.runs_all_tasks(), "nothing runs");
+}
+
+#[test]
+fn resource_requirements_round_trip() {
+    let r = parse_resource_requirements(&fixture("resource-requirements-2.3.json")).unwrap();
+    assert_eq!(r.len(), 2);
+    assert!(r.values().all(|b| (b.lower_bound, b.upper_bound) == (1, 2)));
+    let body = resource_requirements_body(&r);
+    let again = parse_resource_requirements(body.to_string().as_bytes()).unwrap();
+    assert_eq!(again, r);
+    assert_eq!(
+        body[r.keys().next().unwrap()]["parallelism"]["upperBound"],
+        2,
+        "Flink's shape: {body}"
+    );
+}

@@ -28,10 +28,12 @@ use super::{Check, run_all};
 mod checkpoints;
 mod lifecycle;
 mod refusals;
+mod rescale;
 
 use checkpoints::checkpoints;
 use lifecycle::lifecycle;
 use refusals::refusals;
+pub use rescale::rescale_contract;
 
 /// Makes the run request of the contract's job under a job id, with a name.
 pub type RequestFor<'a> = Box<dyn Fn(&JobId, &str) -> RunRequest + 'a>;

@@ -8,11 +8,14 @@ use fjc_core::clock::EpochMs;
 use fjc_flink::rest::reduce_stack_trace;
 use fjc_flink::{
     CheckpointCounts, CheckpointRef, ClusterOverview, ExecutionResult, FlinkError, FlinkJobState,
-    JarId, JobDetails, JobId, JobSummary, RunRequest,
+    JarId, JobDetails, JobId, JobSummary, ParallelismBounds, ResourceRequirements, RunRequest,
 };
 
 use super::{Cluster, Job, RETENTION, job_not_found};
 use crate::flink::messages;
+
+/// The id of the one vertex a fake job has.
+pub(in crate::flink) const VERTEX: &str = "cbc357ccb763df2852fee8c4fc7d55f2";
 
 impl Cluster {
     // --- jars -------------------------------------------------------------
@@ -95,6 +98,8 @@ impl Cluster {
             restored: None,
             restarts: 0,
             backpressure: None,
+            adaptive: self.settings.adaptive,
+            lower_bound: 1,
         };
         if let Some(from) = &request.savepoint_path {
             let Some(point) = self.point(from) else {
@@ -127,6 +132,10 @@ impl Cluster {
         self.jobs.get(id).ok_or_else(|| job_not_found(id))
     }
 
+    fn job_mut(&mut self, id: &JobId) -> Result<&mut Job, FlinkError> {
+        self.jobs.get_mut(id).ok_or_else(|| job_not_found(id))
+    }
+
     pub(in crate::flink) fn list(&self) -> Vec<JobSummary> {
         let mut jobs: Vec<JobSummary> = self.jobs.iter().map(|(id, j)| j.summary(id)).collect();
         jobs.sort_by_key(|j| std::cmp::Reverse(j.start_time_ms));
@@ -145,6 +154,8 @@ impl Cluster {
             end_time_ms: s.end_time_ms,
             tasks_total: s.tasks_total,
             tasks_running: s.tasks_running,
+            tasks_finished: s.tasks_finished,
+            adaptive: s.adaptive,
         })
     }
 
@@ -177,6 +188,51 @@ impl Cluster {
             state: job.state.clone(),
             cause,
         }))
+    }
+
+    /// The job's one vertex and its parallelism bounds; an error like Flink's
+    /// under the default scheduler.
+    pub(in crate::flink) fn requirements(
+        &self,
+        id: &JobId,
+    ) -> Result<ResourceRequirements, FlinkError> {
+        let job = self.job(id)?;
+        if !job.adaptive {
+            return Err(messages::default_scheduler());
+        }
+        let bounds = ParallelismBounds {
+            lower_bound: job.lower_bound,
+            upper_bound: job.parallelism,
+        };
+        Ok([(VERTEX.to_string(), bounds)].into())
+    }
+
+    /// New bounds: a running job rescales at once to as much of the upper bound
+    /// as the free slots allow, from its newest checkpoint (one restart), as
+    /// the adaptive scheduler does.
+    pub(in crate::flink) fn set_requirements(
+        &mut self,
+        id: &JobId,
+        requirements: &ResourceRequirements,
+    ) -> Result<(), FlinkError> {
+        self.requirements(id)?;
+        let Some(bounds) = requirements.get(VERTEX) else {
+            return Err(FlinkError::BadRequest {
+                message: format!("no requirements for vertex {VERTEX} of job {id}"),
+            });
+        };
+        let free = self.overview().slots_available;
+        let job = self.job_mut(id)?;
+        job.lower_bound = bounds.lower_bound;
+        let held = job.parallelism;
+        let next = bounds.upper_bound.min(held + free).max(1);
+        if next != held && job.state == FlinkJobState::Running {
+            job.parallelism = next;
+            job.tasks = next;
+            job.restarts += 1;
+            job.restored = job.latest_completed.clone();
+        }
+        Ok(())
     }
 
     pub(in crate::flink) fn overview(&self) -> ClusterOverview {

@@ -47,6 +47,8 @@ pub(super) struct Settings {
     pub(super) checkpoint_when_looked_at: bool,
     pub(super) storage: Option<PathBuf>,
     pub(super) upload_dir: String,
+    /// `jobmanager.scheduler: adaptive`: jobs rescale in place.
+    pub(super) adaptive: bool,
 }
 
 /// One job.
@@ -72,6 +74,10 @@ pub(super) struct Job {
     restarts: u64,
     /// The most backpressured vertex's share of time, when scripted.
     backpressure: Option<f64>,
+    /// Submitted to an adaptive-scheduler cluster.
+    adaptive: bool,
+    /// The lower bound of its parallelism (the adaptive scheduler's).
+    lower_bound: u32,
 }
 
 impl Job {
@@ -89,6 +95,8 @@ impl Job {
             end_time_ms: self.end,
             tasks_total: self.tasks,
             tasks_running: running,
+            tasks_finished: 0,
+            adaptive: self.adaptive,
         }
     }
 }
