@@ -105,6 +105,12 @@ impl<P: Ports> Executor<'_, P> {
             Action::Suspend { flink_job_id, .. } => {
                 Box::pin(self.start_suspend(&job_id, flink_job_id)).await
             }
+            Action::Rescale {
+                flink_job_id,
+                from,
+                to,
+                ..
+            } => Box::pin(self.start_rescale(&job_id, flink_job_id, *from, *to)).await,
             Action::Savepoint { manual, .. } => {
                 Box::pin(self.start_savepoint(&job_id, *manual)).await
             }
@@ -286,6 +292,7 @@ impl<P: Ports> Executor<'_, P> {
             Some(Operation::Delete { .. }) => self.continue_delete(state).await,
             Some(Operation::Suspend { .. }) => self.continue_suspend(state).await,
             Some(Operation::Savepoint { .. }) => self.continue_savepoint(state).await,
+            Some(Operation::Rescale { .. }) => self.continue_rescale(state).await,
             None => Ok(Outcome::Done("nothing to resume".into())),
         }
     }

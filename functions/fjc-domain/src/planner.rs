@@ -14,6 +14,7 @@ use crate::state::{JobState, Lifecycle, Operation};
 mod action;
 pub mod batch;
 pub mod orphans;
+mod rescale;
 mod stream;
 
 pub use action::{Action, DeployReason};
@@ -236,6 +237,10 @@ fn decide(
         .as_ref()
         .is_some_and(|r| r.rejected == spec.fingerprint);
     if state.deployed_fingerprint.as_ref() != Some(&spec.fingerprint) && !rejected {
+        // Only the parallelism changed, under the adaptive scheduler: in place.
+        if let Some(action) = rescale::in_place(id, spec, state, jobs) {
+            return Decision::Act(action);
+        }
         // Only "ignore"-class fields changed (monitoring, upgrade settings): adopt
         // the new fingerprint without touching the running job.
         if state.deployed_fingerprint.is_some()

@@ -196,11 +196,18 @@ pub fn fold(spec: &SpecRecord, state: &JobState, probe: &Probe) -> Option<Health
     }
     let before = Health::of(state);
     let m = &probe.metrics;
-    let restarts = m.restarts.unwrap_or(before.map_or(0, |h| h.restarts));
+    // Counted since the deployed version started on this Flink job.
+    let base = state.baseline.clone().unwrap_or_default();
+    let restarts = m
+        .restarts
+        .map(|r| r.saturating_sub(base.restarts))
+        .unwrap_or(before.map_or(0, |h| h.restarts));
     let failed = m
         .checkpoints_failed
+        .map(|f| f.saturating_sub(base.checkpoints_failed))
         .unwrap_or(before.map_or(0, |h| h.checkpoints_failed));
-    let completed = m.checkpoints_completed.unwrap_or(0) > 0 || m.last_checkpoint_at.is_some();
+    let completed = m.checkpoints_completed.unwrap_or(0) > base.checkpoints_completed
+        || (state.baseline.is_none() && m.last_checkpoint_at.is_some());
     let first_checkpoint_at = before
         .and_then(|h| h.first_checkpoint_at)
         .or(completed.then_some(probe.at));
@@ -254,6 +261,29 @@ pub fn fold(spec: &SpecRecord, state: &JobState, probe: &Probe) -> Option<Health
         || b.backpressure_sustained != next.backpressure_sustained
         || tens(b.backpressure_percent) != tens(next.backpressure_percent);
     changed.then_some(next)
+}
+
+/// What Flink had counted for a Flink job when the version now deployed on it
+/// started (see [`JobState::baseline`]): the signals count from there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Baseline {
+    /// `numRestarts` then.
+    pub restarts: u64,
+    /// `numberOfCompletedCheckpoints` then.
+    pub checkpoints_completed: u64,
+    /// `numberOfFailedCheckpoints` then.
+    pub checkpoints_failed: u64,
+}
+
+impl Baseline {
+    /// The counts of `metrics` (a count Flink did not give is 0).
+    pub fn of(metrics: &JobMetrics) -> Baseline {
+        Baseline {
+            restarts: metrics.restarts.unwrap_or(0),
+            checkpoints_completed: metrics.checkpoints_completed.unwrap_or(0),
+            checkpoints_failed: metrics.checkpoints_failed.unwrap_or(0),
+        }
+    }
 }
 
 /// Where a version stands with its gates.

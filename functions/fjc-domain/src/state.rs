@@ -85,6 +85,24 @@ pub enum Operation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retention: Option<RetentionProgress>,
     },
+    /// Only the parallelism changed, and the job runs under the adaptive
+    /// scheduler: change its vertices' parallelism in place (no savepoint, the
+    /// same Flink job, restarted by Flink from its newest checkpoint).
+    Rescale {
+        /// The running job.
+        flink_job_id: JobId,
+        /// The spec fingerprint rescaled to.
+        fingerprint: Fingerprint,
+        /// The parallelism it runs with.
+        from: u32,
+        /// The parallelism asked for.
+        to: u32,
+        /// Flink's count of the job's restarts before the rescale (the rescale
+        /// itself restarts it once).
+        restarts_before: u64,
+        /// When the operation started.
+        started_at: EpochMs,
+    },
     /// The spec was deleted: cancel `flink_job_ids`, then forget the job.
     Delete {
         /// The jobs to cancel (the deployed job, or a batch job's active runs).
@@ -100,6 +118,7 @@ impl Operation {
         match self {
             Operation::Deploy { started_at, .. }
             | Operation::Delete { started_at, .. }
+            | Operation::Rescale { started_at, .. }
             | Operation::Suspend { started_at, .. }
             | Operation::Savepoint { started_at, .. } => *started_at,
         }
@@ -114,7 +133,9 @@ impl Operation {
                 ..
             } => std::iter::once(flink_job_id).chain(replaces).collect(),
             Operation::Delete { flink_job_ids, .. } => flink_job_ids.iter().collect(),
-            Operation::Suspend { flink_job_id, .. } | Operation::Savepoint { flink_job_id, .. } => {
+            Operation::Suspend { flink_job_id, .. }
+            | Operation::Savepoint { flink_job_id, .. }
+            | Operation::Rescale { flink_job_id, .. } => {
                 vec![flink_job_id]
             }
         }
@@ -127,6 +148,7 @@ impl Operation {
             Operation::Delete { .. } => "delete",
             Operation::Suspend { .. } => "suspend",
             Operation::Savepoint { .. } => "savepoint",
+            Operation::Rescale { .. } => "rescale",
         }
     }
 }
@@ -285,6 +307,11 @@ pub struct JobState {
     /// way that matters (see [`crate::signals`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<crate::signals::Health>,
+    /// What Flink had counted for the deployed Flink job when the deployed
+    /// version started on it: `None` for a job the controller submitted (Flink
+    /// counts from zero); an in-place rescale keeps the job and its counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::signals::Baseline>,
     /// The lifecycle last put in the event outbox (`None` in records older than
     /// events: taken as told; see [`crate::events`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -361,6 +388,7 @@ impl JobState {
             restored_from: None,
             deployed_parallelism: None,
             health: None,
+            baseline: None,
             lifecycle_told: Some(Lifecycle::Created),
             backpressure_told: None,
             events_made: 0,

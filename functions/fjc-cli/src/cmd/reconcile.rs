@@ -197,6 +197,15 @@ fn describe(a: &Action) -> String {
         Action::Suspend { flink_job_id, .. } => {
             format!("suspend: stop Flink job {flink_job_id} with a savepoint")
         }
+        Action::Rescale {
+            flink_job_id,
+            from,
+            to,
+            ..
+        } => format!(
+            "rescale Flink job {flink_job_id} in place from parallelism {from} to {to} \
+             (adaptive scheduler, no savepoint)"
+        ),
         Action::Savepoint { manual: true, .. } => "take a savepoint (fjc savepoint)".into(),
         Action::Savepoint { .. } => "take a periodic savepoint".into(),
         Action::Rollback { to, reason, .. } => match to {

@@ -235,6 +235,24 @@ impl<P: Ports> Executor<'_, P> {
             Effect::AskJob { cluster, job } => {
                 Answer::Job(self.flink(&cluster)?.job(&job).await.map(|d| d.state))
             }
+            Effect::AskTasks { cluster, job } => {
+                Answer::Tasks(self.flink(&cluster)?.job(&job).await.map(|d| d.summary()))
+            }
+            Effect::AskMetrics { cluster, job } => {
+                Answer::Metrics(self.flink(&cluster)?.job_metrics(&job).await)
+            }
+            Effect::AskRequirements { cluster, job } => {
+                Answer::Requirements(self.flink(&cluster)?.resource_requirements(&job).await)
+            }
+            Effect::SetRequirements {
+                cluster,
+                job,
+                requirements,
+            } => Answer::Called(
+                self.flink(&cluster)?
+                    .set_resource_requirements(&job, &requirements)
+                    .await,
+            ),
             Effect::Cancel { cluster, job } => {
                 Answer::Called(self.flink(&cluster)?.cancel(&job).await)
             }

@@ -9,6 +9,7 @@ use fjc_flink::rest::new_trigger_id;
 use super::{Executor, Outcome, Step};
 use crate::context::Ports;
 use crate::executor_secrets::scrub_secrets;
+use crate::operation::rescale::Rescale;
 use crate::operation::rollback;
 use crate::operation::savepoint::{self, Settings, TakeSavepoint};
 use crate::operation::suspend::{self, Suspend};
@@ -33,6 +34,31 @@ impl<P: Ports> Executor<'_, P> {
             return Ok(Outcome::Done("no suspend in flight".into()));
         };
         self.drive(&state.job_id, &mut op).await
+    }
+
+    /// An in-place rescale of the running job under the adaptive scheduler
+    /// ([`Rescale`]): slots first, then its intent recorded before Flink is
+    /// called.
+    pub(crate) async fn start_rescale(
+        &self,
+        job_id: &str,
+        job: &JobId,
+        from: u32,
+        to: u32,
+    ) -> Step<Outcome> {
+        let record = self.spec(job_id)?.clone();
+        let mut op = Rescale::start(self.stored(job_id)?, record, job.clone(), from, to);
+        self.drive(job_id, &mut op).await
+    }
+
+    /// Carries the rescale recorded in `state` on.
+    pub(crate) async fn continue_rescale(&self, state: JobState) -> Step<Outcome> {
+        let record = self.spec(&state.job_id)?.clone();
+        let job_id = state.job_id.clone();
+        let Some(mut op) = Rescale::resume(state, record) else {
+            return Ok(Outcome::Done("no rescale in flight".into()));
+        };
+        self.drive(&job_id, &mut op).await
     }
 
     /// A savepoint of the running job: its trigger id recorded first

@@ -3,7 +3,7 @@
 
 use fjc_flink::{
     CheckpointStats, DisposalStatus, ExecutionResult, FlinkError, FlinkJobState, JarId, JobId,
-    SavepointStatus,
+    JobMetrics, JobSummary, ResourceRequirements, SavepointStatus,
 };
 
 use super::{StepError, SubmitError};
@@ -71,6 +71,39 @@ pub enum Effect {
         cluster: String,
         /// The Flink job.
         job: JobId,
+    },
+    /// A Flink job's state and task counts, from `GET /jobs/:id`
+    /// ([`Answer::Tasks`]).
+    AskTasks {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+    },
+    /// A Flink job's restart and checkpoint counts ([`Answer::Metrics`]).
+    AskMetrics {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+    },
+    /// The parallelism bounds of a job's vertices under the adaptive scheduler
+    /// ([`Answer::Requirements`]).
+    AskRequirements {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+    },
+    /// New parallelism bounds: the adaptive scheduler rescales the job in place
+    /// ([`Answer::Called`]).
+    SetRequirements {
+        /// The job's cluster.
+        cluster: String,
+        /// The Flink job.
+        job: JobId,
+        /// Every vertex's bounds.
+        requirements: ResourceRequirements,
     },
     /// Cancel a Flink job ([`Answer::Called`]).
     Cancel {
@@ -223,6 +256,12 @@ pub enum Answer {
     Job(Result<FlinkJobState, FlinkError>),
     /// A cluster's task slots.
     Slots(Result<Slots, FlinkError>),
+    /// A Flink job as `/jobs/overview` would list it.
+    Tasks(Result<JobSummary, FlinkError>),
+    /// A Flink job's counts.
+    Metrics(Result<JobMetrics, FlinkError>),
+    /// A job's vertices' parallelism bounds.
+    Requirements(Result<ResourceRequirements, FlinkError>),
     /// A failed job's failure cause, when Flink has one yet.
     FailureCause(Result<Option<String>, FlinkError>),
     /// How a job ended (`None` while it still runs).

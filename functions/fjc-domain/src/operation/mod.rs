@@ -27,6 +27,7 @@ pub mod deploy;
 mod effect;
 pub mod orphan;
 pub mod record;
+pub mod rescale;
 pub mod rollback;
 pub mod savepoint;
 pub mod settle;

@@ -77,6 +77,18 @@ pub enum Action {
         /// Spec job id.
         job_id: String,
     },
+    /// Only the parallelism changed and the job runs under the adaptive
+    /// scheduler: rescale it in place (see [`crate::operation::rescale`]).
+    Rescale {
+        /// Spec job id.
+        job_id: String,
+        /// The running Flink job.
+        flink_job_id: JobId,
+        /// The parallelism it runs with.
+        from: u32,
+        /// The spec's parallelism.
+        to: u32,
+    },
     /// Stop the running job with a savepoint (`desired_state: suspended`).
     Suspend {
         /// Spec job id.
@@ -153,6 +165,7 @@ impl Action {
             | Action::Batch { job_id, .. }
             | Action::Adopt { job_id }
             | Action::Suspend { job_id, .. }
+            | Action::Rescale { job_id, .. }
             | Action::Savepoint { job_id, .. }
             | Action::Rollback { job_id, .. }
             | Action::CancelOrphan { job_id, .. }
@@ -180,6 +193,7 @@ impl Action {
             Action::Record { .. } => "record",
             Action::Announce { .. } => "announce",
             Action::Suspend { .. } => "suspend",
+            Action::Rescale { .. } => "rescale",
             Action::Savepoint { .. } => "savepoint",
             Action::Rollback { .. } => "rollback",
             Action::CancelOrphan { .. } => "cancel-orphan",

@@ -86,6 +86,8 @@ fn job(id: JobId, state: FlinkJobState, running: u32, total: u32) -> JobSummary 
         end_time_ms: -1,
         tasks_total: total,
         tasks_running: running,
+        tasks_finished: 0,
+        adaptive: false,
     }
 }
 
@@ -524,3 +526,4 @@ fn an_abandoned_upgrade_waits_for_its_retry_time() {
 
 mod gates;
 mod lifecycle;
+mod rescale;

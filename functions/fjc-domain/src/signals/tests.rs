@@ -325,3 +325,38 @@ fn the_view_changes_only_when_the_signals_are_written() {
     state.lifecycle = Lifecycle::Stable;
     assert_eq!(view(Some(&spec), &state).and_then(|v| v.gate), None);
 }
+
+#[test]
+fn after_an_in_place_rescale_the_signals_count_from_its_baseline() {
+    let spec = checkpointing();
+    let mut state = rolling_out();
+    // The rescale restarted the job once; 9 checkpoints and 1 failure before it.
+    state.baseline = Some(Baseline::of(&metrics(1, 9, 1, Some(NOW - 60_000))));
+    let same = fold(
+        &spec,
+        &state,
+        &probe(metrics(1, 9, 1, Some(NOW - 60_000)), None),
+    )
+    .expect("a first reading is written");
+    assert_eq!((same.restarts, same.checkpoints_failed), (0, 0), "{same:?}");
+    assert_eq!(
+        same.first_checkpoint_at, None,
+        "no checkpoint since the rescale"
+    );
+    state.health = Some(same);
+    assert!(matches!(
+        gates(&spec, &state, true, NOW),
+        Gates::Waiting(why) if why.starts_with("no completed checkpoint")
+    ));
+    let next = fold(&spec, &state, &probe(metrics(1, 10, 1, Some(NOW)), None))
+        .expect("the first checkpoint since is written");
+    assert_eq!(next.first_checkpoint_at, Some(NOW));
+    state.health = Some(next);
+    assert!(matches!(
+        gates(&spec, &state, true, NOW),
+        Gates::Held { .. }
+    ));
+    let again = fold(&spec, &state, &probe(metrics(2, 11, 1, Some(NOW)), None))
+        .expect("a restart after the rescale is written");
+    assert_eq!(again.restarts, 1);
+}

@@ -272,7 +272,9 @@ fn operation_view(o: &Operation) -> OperationView {
             upgrade,
             ..
         } => (Some(flink_job_id.to_string()), upgrade.restore_from.clone()),
-        Operation::Savepoint { flink_job_id, .. } => (Some(flink_job_id.to_string()), None),
+        Operation::Savepoint { flink_job_id, .. } | Operation::Rescale { flink_job_id, .. } => {
+            (Some(flink_job_id.to_string()), None)
+        }
         Operation::Delete { .. } => (None, None),
     };
     OperationView {

@@ -19,7 +19,11 @@ mod lifecycle;
 mod nested;
 mod record;
 mod requeue;
+mod rescale;
 mod savepoint;
+
+/// The one vertex of a job of the scripted Flink.
+const VERTEX: &str = "cbc357ccb763df2852fee8c4fc7d55f2";
 
 /// A scripted Flink (fake): savepoints complete after `asks_to_complete` looks,
 /// jobs stop after `asks_to_stop` looks once cancelled, disposals succeed.
@@ -74,6 +78,23 @@ pub(super) struct ScriptedFlink {
     ignores_stop: bool,
     /// Free task slots (`None`: plenty).
     free_slots: Option<u32>,
+    /// The adaptive scheduler runs the old job: its parallelism can change in
+    /// place.
+    adaptive: bool,
+    /// The old job's parallelism, and the upper bound last set.
+    parallelism: u32,
+    requested: u32,
+    /// Looks at the job before a new upper bound takes effect (`u32::MAX`: never).
+    asks_to_rescale: u32,
+    rescale_asks: u32,
+    /// Bounds set, and restarts Flink made of the old job.
+    requirement_sets: u32,
+    restarts: u64,
+    /// Checkpoint statistics name no completed checkpoint.
+    checkpointless: bool,
+    /// Metrics answers after a rescale that still show the count before it
+    /// (Flink refreshes them every 10 s).
+    stale_metrics: u32,
     saves: u32,
     calls: u32,
 }
@@ -298,6 +319,9 @@ impl ScriptedFlink {
                     && self.cause_asks >= self.cause_at_ask)
                     .then(|| "java.lang.ArithmeticException: / by zero".to_string())))
             }
+            Effect::ReadCheckpoints { .. } if self.checkpointless => {
+                Answer::Checkpoints(Ok(fjc_flink::CheckpointStats::default()))
+            }
             Effect::ReadCheckpoints { .. } => {
                 let i = self
                     .checkpoint_reads
@@ -316,6 +340,58 @@ impl ScriptedFlink {
                     None => Err(FlinkError::NotFound { what: "job".into() }),
                 })
             }
+            Effect::AskRequirements { .. } if !self.adaptive => {
+                Answer::Requirements(Err(FlinkError::Server {
+                    status: 500,
+                    message: "java.lang.UnsupportedOperationException: The DefaultScheduler does \
+                              not support changing the parallelism without a job restart."
+                        .into(),
+                }))
+            }
+            Effect::AskRequirements { .. } => Answer::Requirements(Ok(BTreeMap::from([(
+                VERTEX.to_string(),
+                fjc_flink::ParallelismBounds {
+                    lower_bound: 1,
+                    upper_bound: self.requested,
+                },
+            )]))),
+            Effect::SetRequirements { requirements, .. } => {
+                self.requirement_sets += 1;
+                self.requested = requirements[VERTEX].upper_bound;
+                self.rescale_asks = 0;
+                Answer::Called(Ok(()))
+            }
+            Effect::AskTasks { job, .. } => {
+                if self.requested != self.parallelism {
+                    self.rescale_asks += 1;
+                    if self.rescale_asks >= self.asks_to_rescale {
+                        self.parallelism = self.requested;
+                        self.restarts += 1;
+                    }
+                }
+                Answer::Tasks(Ok(fjc_flink::JobSummary {
+                    id: job.clone(),
+                    name: "fjc:orders".into(),
+                    state: FlinkJobState::Running,
+                    start_time_ms: 0,
+                    end_time_ms: -1,
+                    tasks_total: self.parallelism,
+                    tasks_running: self.parallelism,
+                    tasks_finished: 0,
+                    adaptive: self.adaptive,
+                }))
+            }
+            Effect::AskMetrics { .. } => Answer::Metrics(Ok(fjc_flink::JobMetrics {
+                restarts: Some(if self.restarts > 0 && self.stale_metrics > 0 {
+                    self.stale_metrics -= 1;
+                    self.restarts - 1
+                } else {
+                    self.restarts
+                }),
+                checkpoints_completed: Some(9),
+                checkpoints_failed: Some(1),
+                last_checkpoint_at: Some(0),
+            })),
             Effect::FindLateSavepoints { state, .. } => Answer::Late(
                 self.late
                     .iter()
