@@ -55,7 +55,7 @@ fn render(script: &str) -> String {
 fn every_fixture_gives_what_the_runner_gives() {
     let dir = repo().join("sql-runner/fixtures");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).expect("fixtures") {
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.expect("entry").path();
         if path.extension().is_none_or(|e| e != "sql") {
             continue;
