@@ -54,6 +54,7 @@ cleanup() {
     fi
     if [ -d "$compat_dir" ]; then FJC_LOCAL_DIR="$compat_dir" localstack/down.sh || true; fi
     localstack/ha-down.sh || true
+    localstack/adaptive-down.sh || true
 }
 trap cleanup EXIT
 # shellcheck disable=SC1091
@@ -71,11 +72,17 @@ export FJC_CARGO_LAMBDA
 localstack/ha-up.sh
 # shellcheck disable=SC1091
 source "${FJC_HA_DIR:-.local-ha}/env.sh"
+# An adaptive-scheduler Flink cluster of its own for tests/rescale.rs and the rescale
+# contract (.local-adaptive/), stopped after the integration tests.
+localstack/adaptive-up.sh
+# shellcheck disable=SC1091
+source "${FJC_ADAPTIVE_DIR:-.local-adaptive}/env.sh"
 
 step "integration tests"
 cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}" \
     --skip disruptive_ --skip quiet_ --skip crash_after_ --skip four_reconcilers_ --skip sharded_
 localstack/ha-down.sh
+localstack/adaptive-down.sh
 
 step "crash points (a reconciler dies after each side effect of each operation; two at a time)"
 cargo test --workspace --locked --test crash_points -- --test-threads 2
