@@ -273,24 +273,15 @@ impl Rescale {
             Err(e) => return Next::Fail(StepError::Flink(e)),
         };
         if stats.latest_completed.is_none() {
-            let timeout = ms(self.record.spec.readiness_timeout());
-            if now - self.started_at() > timeout {
-                return self.fall_back(
-                    format!(
-                        "no completed checkpoint to restart from within {}s",
-                        timeout / 1000
-                    ),
-                    now,
-                );
+            if let Some(secs) = self.past_timeout(now) {
+                let why = format!("no completed checkpoint to restart from within {secs}s");
+                return self.fall_back(why, now);
             }
-            self.stage = Stage::AskingRequirements;
-            return Next::LookAgainAt {
-                at: now + LOOK_EVERY_MS,
-                why: format!(
-                    "waiting for a completed checkpoint of Flink job {} before rescaling it in place",
-                    self.job
-                ),
-            };
+            let why = format!(
+                "waiting for a completed checkpoint of Flink job {} before rescaling it in place",
+                self.job
+            );
+            return self.again(why, now);
         }
         self.stage = Stage::Setting { tasks };
         Next::Do(Effect::SetRequirements {
@@ -308,6 +299,22 @@ impl Rescale {
                 "waiting for Flink job {} to run at parallelism {}",
                 self.job, self.to
             ),
+        }
+    }
+
+    /// The spec's `readiness_timeout` in seconds, once the rescale has taken
+    /// longer.
+    fn past_timeout(&self, now: EpochMs) -> Option<i64> {
+        let timeout = ms(self.record.spec.readiness_timeout());
+        (now - self.started_at() > timeout).then_some(timeout / 1000)
+    }
+
+    /// Looks again soon, from the bounds on (where a paused rescale resumes).
+    fn again(&mut self, why: String, now: EpochMs) -> Next<Outcome> {
+        self.stage = Stage::AskingRequirements;
+        Next::LookAgainAt {
+            at: now + LOOK_EVERY_MS,
+            why,
         }
     }
 
@@ -330,18 +337,12 @@ impl Rescale {
             );
             return self.gone(&message, now);
         }
-        let timeout = ms(self.record.spec.readiness_timeout());
-        if now - self.started_at() > timeout {
-            return self.fall_back(
-                format!(
-                    "it did not run at parallelism {} within readiness_timeout ({}s; Flink {}, {} of {tasks} tasks)",
-                    self.to,
-                    timeout / 1000,
-                    job.state,
-                    job.tasks_running
-                ),
-                now,
+        if let Some(secs) = self.past_timeout(now) {
+            let why = format!(
+                "it did not run at parallelism {} within readiness_timeout ({secs}s; Flink {}, {} of {tasks} tasks)",
+                self.to, job.state, job.tasks_running
             );
+            return self.fall_back(why, now);
         }
         self.watch(tasks, now)
     }
@@ -351,16 +352,12 @@ impl Rescale {
     fn counted(&mut self, metrics: JobMetrics, now: EpochMs) -> Next<Outcome> {
         let before = self.restarts_before();
         let fresh = metrics.restarts.is_some_and(|r| r > before);
-        let timeout = ms(self.record.spec.readiness_timeout());
-        if !fresh && now - self.started_at() <= timeout {
-            self.stage = Stage::AskingRequirements;
-            return Next::LookAgainAt {
-                at: now + LOOK_EVERY_MS,
-                why: format!(
-                    "waiting for Flink's metrics of job {} to count the rescale",
-                    self.job
-                ),
-            };
+        if !fresh && self.past_timeout(now).is_none() {
+            let why = format!(
+                "waiting for Flink's metrics of job {} to count the rescale",
+                self.job
+            );
+            return self.again(why, now);
         }
         let mut baseline = Baseline::of(&metrics);
         baseline.restarts = baseline.restarts.max(before + 1);
