@@ -232,6 +232,12 @@ async fn a_savepoint_upgrade_is_followed_by_requeued_cycles_and_across_minute_sp
     let w = World::new("upg-rq").await;
     let mut spec = stream(&w, "upg-rq", UpgradeMode::Savepoint);
     spec.deployment.checkpoint_interval = Some("5s".into());
+    // Each snapshot takes 2 s, so the upgrade's savepoint is still in progress
+    // at its first look (a small state's savepoint may otherwise complete in
+    // milliseconds, and the first cycle would have nothing to pause for: seen
+    // in CI).
+    spec.args
+        .extend(["--snapshot-delay-ms".to_string(), "2000".to_string()]);
     let id = spec.job_id.clone();
     let v1 = deploy(&w, spec.clone()).await;
     counted(&w, &id, 10).await;
@@ -243,6 +249,7 @@ async fn a_savepoint_upgrade_is_followed_by_requeued_cycles_and_across_minute_sp
             publish: false,
             correlation_id: None,
             deadline,
+            stop: None,
         };
         tick::<_, fjc_aws::dashboard::Publisher>(&w.ctx, None, plan, |_, _| {})
     };
