@@ -264,7 +264,7 @@ async fn store_outage_means_no_flink_action() {
             fjc_integration_tests::harness::authed_client(&w.env.flink_url, None, &secrets),
         )]),
         fjc_aws::artifacts::Artifacts::new(
-            Some(w.artifact_root.path().to_path_buf()),
+            fjc_core::artifacts::ArtifactRoots::new([w.artifact_root.path().to_path_buf()]),
             None,
             std::env::temp_dir().join("fjc-it"),
         ),

@@ -108,7 +108,7 @@ pub async fn run(n: usize, runs: usize, samples: &mut Vec<Sample>) -> Result<(),
         .load()
         .await;
     let artifacts = Artifacts::new(
-        Some(local_root),
+        fjc_core::artifacts::ArtifactRoots::new([local_root]),
         Some(wiring::s3_client(&relayed)),
         work.path().join("downloads"),
     );

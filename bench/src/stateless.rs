@@ -66,7 +66,7 @@ pub(crate) async fn workload(
     let secrets = wiring::secrets(&sdk, &config);
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table);
     let artifacts = Artifacts::new(
-        Some(artifacts_dir.path().to_path_buf()),
+        fjc_core::artifacts::ArtifactRoots::new([artifacts_dir.path().to_path_buf()]),
         None,
         std::env::temp_dir().join("fjc-bench"),
     );

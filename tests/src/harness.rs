@@ -162,7 +162,7 @@ impl World {
             authed_client(url, access.credentials_secret.clone(), &secrets),
         )]);
         let artifacts = Artifacts::new(
-            Some(artifact_root.path().to_path_buf()),
+            fjc_core::artifacts::ArtifactRoots::new([artifact_root.path().to_path_buf()]),
             Some(s3_client(&sdk)),
             std::env::temp_dir().join("fjc-it"),
         );
@@ -227,7 +227,7 @@ impl World {
             store,
             BTreeMap::from([("default".to_string(), flink)]),
             Artifacts::new(
-                Some(self.artifact_root.path().to_path_buf()),
+                fjc_core::artifacts::ArtifactRoots::new([self.artifact_root.path().to_path_buf()]),
                 None,
                 std::env::temp_dir().join("fjc-it"),
             ),
@@ -356,6 +356,7 @@ impl World {
             publish: false,
             correlation_id: None,
             deadline: None,
+            stop: None,
         };
         tick::<_, fjc_aws::dashboard::Publisher>(&self.ctx, None, plan, |_, _| {})
             .await

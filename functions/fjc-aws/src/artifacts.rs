@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use fjc_core::artifacts::{
-    ArtifactError, ArtifactInfo, ArtifactLocation, ArtifactSource, FetchedArtifact, sha256_file,
+    ArtifactError, ArtifactInfo, ArtifactLocation, ArtifactRoots, ArtifactSource, FetchedArtifact,
+    sha256_file,
 };
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -15,41 +16,19 @@ use tokio::io::AsyncWriteExt;
 /// Artifacts from a local root and/or S3.
 #[derive(Debug, Clone)]
 pub struct Artifacts {
-    root: Option<PathBuf>,
+    roots: ArtifactRoots,
     s3: Option<aws_sdk_s3::Client>,
     tmp_dir: PathBuf,
 }
 
 impl Artifacts {
-    /// `root` for local paths, `s3` for `s3://` paths; downloads go to `tmp_dir`.
-    pub fn new(root: Option<PathBuf>, s3: Option<aws_sdk_s3::Client>, tmp_dir: PathBuf) -> Self {
-        Artifacts { root, s3, tmp_dir }
+    /// `roots` for local paths, `s3` for `s3://` paths; downloads go to `tmp_dir`.
+    pub fn new(roots: ArtifactRoots, s3: Option<aws_sdk_s3::Client>, tmp_dir: PathBuf) -> Self {
+        Artifacts { roots, s3, tmp_dir }
     }
 
     fn local_path(&self, path: &str, rel: &Path) -> Result<PathBuf, ArtifactError> {
-        let root = self.root.as_ref().ok_or_else(|| ArtifactError::NoRoot {
-            path: path.to_string(),
-        })?;
-        let root = root.canonicalize().map_err(|e| ArtifactError::Io {
-            path: root.display().to_string(),
-            message: format!("artifact root: {e}"),
-            retryable: false,
-        })?;
-        let full = root.join(rel);
-        let real = full.canonicalize().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ArtifactError::NotFound {
-                path: path.to_string(),
-            },
-            _ => io_err(path, e),
-        })?;
-        // A symlink must not lead outside the root.
-        if !real.starts_with(&root) {
-            return Err(ArtifactError::BadPath {
-                path: path.to_string(),
-                reason: "resolves outside the artifact root".into(),
-            });
-        }
-        Ok(real)
+        self.roots.resolve(path, rel)
     }
 
     async fn download(

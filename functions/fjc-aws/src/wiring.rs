@@ -60,7 +60,7 @@ pub fn store(sdk: &aws_config::SdkConfig, config: &Config) -> DynamoStore {
 /// The artifact source (local root and S3, path-style addressing so emulators work).
 pub fn artifacts(sdk: &aws_config::SdkConfig, config: &Config) -> Artifacts {
     Artifacts::new(
-        config.artifact_root.clone(),
+        config.artifact_roots(),
         Some(s3_client(sdk)),
         config.tmp_dir.clone(),
     )

@@ -11,7 +11,7 @@
 //! | `FJC_TABLE` | DynamoDB table |
 //! | `FJC_FLINK_URL` | REST URL of the `default` cluster |
 //! | `FJC_FLINK_URL_<NAME>` | REST URL of cluster `<name>` (`_` stands for `-`) |
-//! | `FJC_ARTIFACT_ROOT` | directory local artifact paths are relative to |
+//! | `FJC_ARTIFACT_ROOT` | directories local artifact paths are relative to, joined by `:` |
 //! | `FJC_TMP_DIR` | where downloaded artifacts go |
 //! | `FJC_LOG_LEVEL` | `error`, `warn`, `info`, `debug`, `trace` |
 //! | `FJC_LOG_FORMAT` | `text` or `json` |
@@ -56,6 +56,9 @@ pub struct ClusterConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ArtifactsConfig {
+    /// Directories local artifact paths are found in (with `artifact_root`);
+    /// a relative `artifact_path` must be below exactly one of them.
+    pub roots: Vec<PathBuf>,
     /// Ed25519 public keys (PEM or base64) that may sign artifacts.
     pub trusted_keys: Vec<String>,
     /// Secret holding more trusted keys (PEM blocks, or a JSON list of keys).
@@ -74,6 +77,7 @@ pub struct ArtifactsConfig {
 impl Default for ArtifactsConfig {
     fn default() -> Self {
         ArtifactsConfig {
+            roots: Vec::new(),
             trusted_keys: Vec::new(),
             trusted_keys_secret: None,
             event_debounce_seconds: 5,
@@ -232,7 +236,7 @@ pub struct Config {
     pub environment: String,
     /// DynamoDB table.
     pub table: String,
-    /// Root of local artifact paths.
+    /// Root of local artifact paths (one; `artifacts.roots` may add more).
     pub artifact_root: Option<PathBuf>,
     /// Where downloaded artifacts go.
     pub tmp_dir: PathBuf,
@@ -289,6 +293,16 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The local artifact roots: `artifact_root`, then `artifacts.roots`.
+    pub fn artifact_roots(&self) -> crate::artifacts::ArtifactRoots {
+        crate::artifacts::ArtifactRoots::new(
+            self.artifact_root
+                .iter()
+                .chain(&self.artifacts.roots)
+                .cloned(),
+        )
+    }
+
     /// Loads from the process environment and the config directory.
     pub fn load() -> Result<Config, CoreError> {
         Config::load_with(|k| std::env::var(k).ok())

@@ -13,10 +13,13 @@ use crate::files;
 /// unterminated, client-only or refused statements, named with the statement
 /// and its line; for Python, an empty or non-UTF-8 script, a package that is
 /// not a zip.
-fn script_problems(root: Option<&std::path::Path>, specs: &[SourcedSpec]) -> Vec<String> {
-    let Some(root) = root else {
+fn script_problems(
+    roots: &fjc_core::artifacts::ArtifactRoots,
+    specs: &[SourcedSpec],
+) -> Vec<String> {
+    if roots.is_empty() {
         return Vec::new();
-    };
+    }
     specs
         .iter()
         .filter(|s| {
@@ -27,7 +30,9 @@ fn script_problems(root: Option<&std::path::Path>, specs: &[SourcedSpec]) -> Vec
         })
         .filter(|s| !s.spec.artifact_path.starts_with("s3://"))
         .filter_map(|s| {
-            let bytes = std::fs::read(root.join(&s.spec.artifact_path)).ok()?;
+            let path = &s.spec.artifact_path;
+            let file = roots.resolve(path, std::path::Path::new(path)).ok()?;
+            let bytes = std::fs::read(file).ok()?;
             let problem = fjc_spec::program::check(&s.spec, &bytes).err()?;
             Some(format!(
                 "{}: artifact_path: {}: {problem}",
@@ -61,7 +66,7 @@ pub fn run(paths: &[PathBuf]) -> Result<(), Failure> {
                     .into_iter()
                     .filter(|p| !(keys_in_secret && p.contains("security.artifact_verification")))
                     .collect();
-                problems.extend(script_problems(config.artifact_root.as_deref(), &sourced));
+                problems.extend(script_problems(&config.artifact_roots(), &sourced));
                 if problems.is_empty() {
                     let ids: Vec<&str> = sourced.iter().map(|s| s.spec.job_id.as_str()).collect();
                     println!("ok: {} ({})", f.display(), ids.join(", "));

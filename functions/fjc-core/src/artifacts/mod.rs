@@ -1,6 +1,7 @@
 //! The artifact port: where job jars come from, and their digests.
 
 mod digest;
+mod roots;
 pub mod signature;
 mod verify;
 
@@ -10,12 +11,13 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use digest::{sha256_bytes, sha256_file};
+pub use roots::ArtifactRoots;
 pub use verify::{Refused, Verified, check_signature, verify_artifact};
 
 /// Where a spec's `artifact_path` points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArtifactLocation {
-    /// A path relative to the configured artifact root.
+    /// A path relative to one of the configured artifact roots.
     Local(PathBuf),
     /// An S3 object.
     S3 {
@@ -105,7 +107,9 @@ pub enum ArtifactError {
         path: String,
     },
     /// Local artifacts are used but no root is configured.
-    #[error("artifact {path} is local but no artifact root is configured (set FJC_ARTIFACT_ROOT)")]
+    #[error(
+        "artifact {path} is local but no artifact root is configured (set FJC_ARTIFACT_ROOT or artifacts.roots)"
+    )]
     NoRoot {
         /// The path.
         path: String,

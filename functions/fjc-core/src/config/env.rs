@@ -28,7 +28,9 @@ impl Config {
             self.table = v;
         }
         if let Some(v) = env("FJC_ARTIFACT_ROOT") {
-            self.artifact_root = Some(PathBuf::from(v));
+            // Several roots joined by `:`; they replace the configured ones.
+            self.artifact_root = None;
+            self.artifacts.roots = crate::artifacts::ArtifactRoots::parse_list(&v);
         }
         if let Some(v) = env("FJC_SQL_RUNNER") {
             self.artifacts.sql_runner = Some(PathBuf::from(v));
