@@ -138,6 +138,7 @@ pub(crate) async fn tick_once<P: Ports>(ctx: &Context<P>) -> Result<CycleReport,
         publish: false,
         correlation_id: None,
         deadline: None,
+        stop: None,
     };
     let done = fjc_core::tick::tick::<_, fjc_aws::dashboard::Publisher>(ctx, None, plan, |_, _| {})
         .await?;

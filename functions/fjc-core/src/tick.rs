@@ -31,6 +31,10 @@ pub struct TickPlan<'a> {
     pub correlation_id: Option<&'a str>,
     /// Epoch milliseconds the lease must not outlive (a Lambda's deadline).
     pub deadline: Option<i64>,
+    /// Cancelled to stop (a signal): a cycle under way ends as usual, releasing
+    /// its lease, and no further cycle starts (the jobs it requeued are left to
+    /// the next tick, which goes on from their saved operations).
+    pub stop: Option<&'a tokio_util::sync::CancellationToken>,
 }
 
 /// Which report the `on_report` hook is given.
@@ -120,15 +124,22 @@ pub async fn tick<P: Ports, D: SnapshotPublisher>(
     let correlation = |given: Option<&str>| given.map_or_else(new_correlation_id, str::to_string);
     let mut done = TickReport::default();
     let mut requeue = Requeue::new(ctx, plan.deadline);
+    let stopped = || plan.stop.is_some_and(|s| s.is_cancelled());
     for scope in plan.scopes {
+        if stopped() {
+            break;
+        }
         let id = correlation(plan.correlation_id);
         let report = reconcile_until(ctx, scope, &id, plan.deadline).await?;
         on_report(Look::Cycle(scope), &report);
         requeue.add(&report);
         done.cycles.push(report);
     }
-    while let Some(scopes) = requeue.due(ctx).await {
+    while let Some(scopes) = requeue.due(ctx, plan.stop).await {
         for scope in &scopes {
+            if stopped() {
+                break;
+            }
             let id = correlation(plan.correlation_id);
             let report = reconcile_until(ctx, scope, &id, plan.deadline).await?;
             on_report(Look::Cycle(scope), &report);
@@ -210,14 +221,28 @@ impl Requeue {
     /// Waits until the next job is due, then gives the scopes of every job due
     /// by then (taken out of the queue); `None` when none is due within the
     /// tick's window (the rest is left to the next tick).
-    pub async fn due<P: Ports>(&mut self, ctx: &Context<P>) -> Option<Vec<Scope>> {
+    /// `None` too once `stop` is cancelled (the wait is cut short).
+    pub async fn due<P: Ports>(
+        &mut self,
+        ctx: &Context<P>,
+        stop: Option<&tokio_util::sync::CancellationToken>,
+    ) -> Option<Vec<Scope>> {
         let next = *self.waiting.values().min()?;
-        if next > self.until {
+        if next > self.until || stop.is_some_and(|s| s.is_cancelled()) {
             return None;
         }
         let wait = next - ctx.clock.now_ms();
         if wait > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(wait.unsigned_abs())).await;
+            let sleep = tokio::time::sleep(std::time::Duration::from_millis(wait.unsigned_abs()));
+            match stop {
+                Some(s) => {
+                    tokio::select! {
+                        () = sleep => {}
+                        () = s.cancelled() => return None,
+                    }
+                }
+                None => sleep.await,
+            }
         }
         let now = ctx.clock.now_ms().max(next);
         let due: Vec<String> = self

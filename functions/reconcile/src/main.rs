@@ -139,6 +139,7 @@ async fn handle(
             publish: matches!(wanted, Request::Fleet),
             correlation_id: Some(&request_id),
             deadline,
+            stop: None,
         },
         |_, report| emit_metrics(report),
     )
@@ -198,6 +199,7 @@ async fn fan_out_and_view(
             publish: true,
             correlation_id: Some(request_id),
             deadline: None,
+            stop: None,
         },
         |_, report| emit_metrics(report),
     )

@@ -10,4 +10,6 @@
 pub use crate::s3_event as event;
 pub mod refresh;
 
-pub use refresh::{EventReport, ObjectOutcome, handle_event, handle_event_until};
+pub use refresh::{
+    EventReport, ObjectOutcome, handle_event, handle_event_until, refresh_artifacts,
+};

@@ -88,6 +88,25 @@ pub async fn handle_event_until<P: Ports>(
     for why in &parsed.ignored {
         info!(reason = %why, "event record ignored");
     }
+    let mut report = refresh_artifacts(ctx, paths, debounce, actor, deadline, None).await?;
+    report.ignored = parsed.ignored;
+    Ok(report)
+}
+
+/// What a change of the artifacts at `paths` (as specs name them: `s3://…` or
+/// relative to an artifact root) leads to, the same for an S3 upload and a
+/// file a local watcher saw settle (`fjc watch`, which debounces itself and
+/// passes a zero `debounce`): each is verified for the specs that use it, the
+/// accepted ones recorded, and the changed jobs reconciled in one scoped tick
+/// (stopped early when `stop` is cancelled).
+pub async fn refresh_artifacts<P: Ports>(
+    ctx: &Context<P>,
+    paths: BTreeSet<String>,
+    debounce: Duration,
+    actor: &str,
+    deadline: Option<crate::clock::EpochMs>,
+    stop: Option<&tokio_util::sync::CancellationToken>,
+) -> Result<EventReport, CoreError> {
     let objects = futures::future::try_join_all(
         paths
             .into_iter()
@@ -109,6 +128,7 @@ pub async fn handle_event_until<P: Ports>(
             publish: false,
             correlation_id: None,
             deadline,
+            stop,
         };
         cycles = tick::<P, DirPublisher>(ctx, None, plan, |_, _| {})
             .await?
@@ -117,7 +137,7 @@ pub async fn handle_event_until<P: Ports>(
     }
     Ok(EventReport {
         objects,
-        ignored: parsed.ignored,
+        ignored: Vec::new(),
         cycles,
         requeued,
     })
