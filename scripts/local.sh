@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the controller locally end to end: starts a real Flink cluster and moto,
-# creates the table, applies examples/, serves the dashboard and reconciles in one
-# long-running `fjc reconcile --every`. Ctrl-C stops it; `localstack/down.sh` stops
-# the services.
-# FJC_TABLE (default fjc-local), FJC_INTERVAL (default 10s), FJC_LOCAL_CYCLES.
+# creates the table, serves the dashboard and runs one long-running `fjc watch` on
+# examples/: it applies the examples, redeploys one within seconds of an edit of its
+# spec or script (examples/ is an artifact root too, next to the test jobs' jars),
+# and reconciles every interval. Ctrl-C stops it; `localstack/down.sh` stops the
+# services.
+# FJC_TABLE (default fjc-local), FJC_INTERVAL (default 10s), FJC_LOCAL_CYCLES (run
+# N reconcile rounds with `fjc reconcile` instead of watching, then print status).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,11 +19,11 @@ fjc="$CARGO_TARGET_DIR/debug/fjc"
 
 export FJC_TABLE="${FJC_TABLE:-fjc-local}"
 "$fjc" bootstrap
-# The SQL and PyFlink examples' scripts live next to their specs; artifacts are
-# read below the artifact root.
-cp -f examples/*.sql examples/*.py "$FJC_ARTIFACT_ROOT/"
+# The SQL and PyFlink examples' scripts live next to their specs: examples/ is a
+# second artifact root (a copy in the first would make their paths ambiguous).
+rm -f "$FJC_ARTIFACT_ROOT"/sql-counts.sql "$FJC_ARTIFACT_ROOT"/py-counts.py
+export FJC_ARTIFACT_ROOT="$FJC_ARTIFACT_ROOT:$PWD/examples"
 "$fjc" validate examples/
-"$fjc" apply -f examples/
 # The dashboard: each cycle publishes .local/dashboard/snapshot.json; served in the
 # background (not fatal when it cannot be built).
 export FJC_DASHBOARD_DIR="${FJC_DASHBOARD_DIR:-${FJC_LOCAL_DIR:-.local}/dashboard}"
@@ -34,14 +37,17 @@ else
     echo "dashboard not built (see above); continuing without it"
 fi
 interval="${FJC_INTERVAL:-10s}"
-# One long-running reconciler (as in production: one process, warnings once),
-# then the status table. FJC_LOCAL_CYCLES=N stops after N cycles (default: until
-# Ctrl-C).
+# One long-running controller (as in production: one process, warnings once).
+# FJC_LOCAL_CYCLES=N applies examples/ and runs N rounds of `fjc reconcile`
+# instead, then prints the status table.
 cycles="${FJC_LOCAL_CYCLES:-0}"
-echo "reconciling every $interval (Ctrl-C to stop; then localstack/down.sh)"
+if [ "$cycles" -gt 0 ]; then
+    "$fjc" apply -f examples/
+    "$fjc" reconcile --every "$interval" --cycles "$cycles" || true
+    "$fjc" status
+    exit 0
+fi
+echo "watching examples/ (edit a spec, a script or a jar below $FJC_ARTIFACT_ROOT and it is"
+echo "redeployed within seconds); a full round every $interval. Ctrl-C to stop; then localstack/down.sh"
 echo "in another terminal: $fjc status   (every job, Flink's state as the cluster reports it now)"
-trap 'echo; echo stopped; exit 0' INT
-args=(reconcile --every "$interval")
-if [ "$cycles" -gt 0 ]; then args+=(--cycles "$cycles"); fi
-"$fjc" "${args[@]}" || true
-"$fjc" status
+"$fjc" watch -f examples/ --every "$interval"

@@ -83,6 +83,24 @@ enum Command {
         #[arg(long)]
         shard: Option<u32>,
     },
+    /// Apply spec files and follow them and the artifact roots as they change:
+    /// a settled spec file is validated and applied, a settled artifact verified
+    /// and its jobs redeployed; a full reconcile every interval. Until SIGINT or
+    /// SIGTERM (the step under way ends first; exit 0).
+    Watch {
+        /// Spec files or directories (repeatable).
+        #[arg(short = 'f', long = "file", required = true)]
+        files: Vec<PathBuf>,
+        /// A removed spec file (or a spec a file no longer holds) deletes its spec.
+        #[arg(long)]
+        prune: bool,
+        /// The full reconcile's interval (default: `reconcile.interval_seconds`).
+        #[arg(long, value_parser = parse_interval)]
+        every: Option<Duration>,
+        /// How long a file must stay unchanged before it is acted on.
+        #[arg(long, value_parser = parse_interval, default_value = "500ms")]
+        settle: Duration,
+    },
     /// Start a run of a batch job now (at the next reconcile).
     Run {
         /// Job id of a batch spec.
@@ -185,6 +203,20 @@ async fn run(command: Command) -> Result<(), Failure> {
             metrics_addr,
             shard,
         } => cmd::reconcile::run(once, every, cycles, metrics_addr, shard).await,
+        Command::Watch {
+            files,
+            prune,
+            every,
+            settle,
+        } => {
+            cmd::watch::run(cmd::watch::Options {
+                paths: files,
+                prune,
+                every,
+                settle,
+            })
+            .await
+        }
         Command::Run { job_id } => cmd::runs::run(&job_id).await,
         Command::Runs { job_id, json } => cmd::runs::list(&job_id, json).await,
         Command::Restart {

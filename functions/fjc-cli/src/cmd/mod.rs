@@ -12,6 +12,7 @@ pub mod runs;
 pub mod schema;
 pub mod status;
 pub mod validate;
+pub mod watch;
 
 use fjc_aws::wiring::{RealContext, build};
 use fjc_core::config::Config;

@@ -49,6 +49,7 @@ pub async fn run(
         publish: shard.is_none(),
         dashboard: wiring.dashboard.as_ref(),
         registry: &registry,
+        stop: None,
     };
     let interval = match (once, every) {
         (_, Some(d)) => d,
@@ -87,24 +88,27 @@ pub async fn run(
 }
 
 /// What one round runs.
-struct Round<'a> {
-    ctx: &'a fjc_aws::wiring::RealContext,
-    scopes: &'a [Scope],
-    view: bool,
-    publish: bool,
-    dashboard: Option<&'a fjc_aws::wiring::RealDashboard>,
-    registry: &'a super::metrics::Shared,
+pub(crate) struct Round<'a> {
+    pub(crate) ctx: &'a fjc_aws::wiring::RealContext,
+    pub(crate) scopes: &'a [Scope],
+    pub(crate) view: bool,
+    pub(crate) publish: bool,
+    pub(crate) dashboard: Option<&'a fjc_aws::wiring::RealDashboard>,
+    pub(crate) registry: &'a super::metrics::Shared,
+    /// Cancelled to stop after the cycle under way (`fjc watch`).
+    pub(crate) stop: Option<&'a tokio_util::sync::CancellationToken>,
 }
 
 impl Round<'_> {
     /// Runs the round's cycles (see [`tick`]); whether any reported errors.
-    async fn run(&self) -> Result<bool, Failure> {
+    pub(crate) async fn run(&self) -> Result<bool, Failure> {
         let plan = TickPlan {
             scopes: self.scopes,
             view: self.view,
             publish: self.publish,
             correlation_id: None,
             deadline: None,
+            stop: self.stop,
         };
         let done = tick(self.ctx, self.dashboard, plan, |look, report| {
             let samples = fjc_telemetry::metrics::cycle_samples(report);
@@ -129,7 +133,7 @@ impl Round<'_> {
     }
 }
 
-fn print_report(r: &CycleReport) {
+pub(crate) fn print_report(r: &CycleReport) {
     let lease = match &r.lease {
         LeaseReport::NotNeeded => "not needed".to_string(),
         LeaseReport::Acquired { token } => format!("acquired (token {token})"),
