@@ -222,9 +222,19 @@ async fn an_edited_spec_redeploys_by_savepoint_and_a_bad_edit_changes_nothing() 
     );
     assert_eq!(w.live_jobs(&id).await.len(), 1, "exactly one job runs");
 
-    // A bad edit: the error names the file, line and field; nothing changes,
-    // and the watcher goes on.
+    // A save mid-edit with a syntax error, then one with a bad field: each
+    // error names the file and line (and the field); nothing changes, and the
+    // watcher goes on.
     let fp2 = fingerprint(&w, &id).await;
+    let kept = "not applied; the jobs keep their current specs";
+    std::fs::write(&file, format!("job_id: {id}\nargs: [\"--rate\", \n")).expect("write");
+    fjc.said(kept, T).await;
+    let said = fjc.output();
+    let syntax = said
+        .lines()
+        .find(|l| l.starts_with(&format!("{}:", file.display())) && !l.contains(kept))
+        .unwrap_or_else(|| panic!("the syntax error, with the file: {said}"));
+    eprintln!("syntax error: {syntax}");
     let mut bad = serde_json::to_value(with_rate(v1.clone(), 13)).expect("json");
     bad["deployment"]["parallelism"] = 0.into();
     std::fs::write(&file, yaml_text(&bad)).expect("write");

@@ -249,6 +249,25 @@ struct Watch<'a> {
 }
 
 impl Watch<'_> {
+    /// Applies `sourced` as `fjc apply` does, as this watcher's caller.
+    async fn apply(
+        &self,
+        sourced: Vec<SourcedSpec>,
+    ) -> Result<Vec<fjc_core::apply::Applied>, fjc_core::error::CoreError> {
+        let caller = Caller {
+            actor: self.actor,
+            security: &self.ctx.security,
+        };
+        apply(
+            &self.ctx.store,
+            &self.ctx.artifacts,
+            &self.ctx.clock,
+            caller,
+            sourced,
+        )
+        .await
+    }
+
     /// The spec files found at the start: the valid ones applied together
     /// (file by file when that fails, so one file's problem holds back only
     /// that file), the invalid ones reported.
@@ -266,23 +285,11 @@ impl Watch<'_> {
         if sourced.is_empty() {
             return;
         }
-        let caller = Caller {
-            actor: self.actor,
-            security: &self.ctx.security,
-        };
         let sources: std::collections::BTreeMap<String, String> = sourced
             .iter()
             .map(|s| (s.spec.job_id.clone(), s.source.clone()))
             .collect();
-        match apply(
-            &self.ctx.store,
-            &self.ctx.artifacts,
-            &self.ctx.clock,
-            caller,
-            sourced,
-        )
-        .await
-        {
+        match self.apply(sourced).await {
             Ok(applied) => {
                 let mut by_file: std::collections::BTreeMap<String, BTreeSet<String>> =
                     std::collections::BTreeMap::new();
@@ -345,19 +352,7 @@ impl Watch<'_> {
                         spec,
                     })
                     .collect();
-                let caller = Caller {
-                    actor: self.actor,
-                    security: &self.ctx.security,
-                };
-                match apply(
-                    &self.ctx.store,
-                    &self.ctx.artifacts,
-                    &self.ctx.clock,
-                    caller,
-                    sourced,
-                )
-                .await
-                {
+                match self.apply(sourced).await {
                     Ok(applied) => {
                         for a in applied {
                             println!(
