@@ -91,7 +91,7 @@ step "dashboard (wasm build, browser tests in headless Chromium: sample snapshot
 FJC_BIN="$CARGO_TARGET_DIR/debug/fjc" dashboard/test.sh
 
 step "serial integration tests (restart the JobManager, need a quiet cluster, or many slots; run alone)"
-cargo test --workspace --locked --test disruptive --test dashboard_snapshot --test concurrency --test sharding -- --test-threads 1
+cargo test --workspace --locked --test disruptive --test dashboard_snapshot --test concurrency --test sharding --test idle_cost -- --test-threads 1
 
 step "Flink 1.20 compatibility (a second cluster; REST, skeleton, batch and lifecycle suites)"
 (

@@ -9,6 +9,9 @@
 //! DynamoDB (no lease either: healthy signals are not written). With the budget
 //! at 0, the overview is the only call. The DynamoDB reads are reported, and
 //! the proxies' counts must agree with the cycle reports' own counters.
+//! It needs a quiet cluster (scripts/test.sh runs it alone): under the parallel
+//! phase's load a job's checkpoint once stalled for a minute, which the probes
+//! rightly recorded as overdue.
 //!
 //! The heartbeat (one write and one `GET /overview` every
 //! `reconcile.heartbeat_seconds`) is periodic bookkeeping, not idle cost: the
@@ -194,7 +197,7 @@ async fn completed(w: &World, jobs: &[JobId]) -> Vec<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_idle_fleet_of_checkpointing_jobs_costs_one_overview_per_cycle_and_no_write() {
+async fn quiet_an_idle_fleet_of_checkpointing_jobs_costs_one_overview_per_cycle_and_no_write() {
     let env = LocalEnv::from_env();
     let proxies = Proxies {
         flink: CountingProxy::start(&env.flink_url).await,

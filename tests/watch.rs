@@ -230,15 +230,22 @@ async fn an_edited_spec_redeploys_by_savepoint_and_a_bad_edit_changes_nothing() 
     std::fs::write(&file, format!("job_id: {id}\nargs: [\"--rate\", \n")).expect("write");
     fjc.said(kept, T).await;
     let said = fjc.output();
-    let syntax = said
-        .lines()
-        .find(|l| l.starts_with(&format!("{}:", file.display())) && !l.contains(kept))
-        .unwrap_or_else(|| panic!("the syntax error, with the file: {said}"));
+    let lines: Vec<&str> = said.lines().collect();
+    let at = lines.iter().position(|l| l.contains(kept)).expect("told");
+    let syntax = lines[..at].last().copied().unwrap_or_default();
+    let name = file.display().to_string();
+    assert!(syntax.starts_with(&format!("{name}:")), "{said}");
+    assert!(
+        syntax[name.len() + 1..]
+            .split(':')
+            .next()
+            .is_some_and(|n| n.parse::<u32>().is_ok()),
+        "a line number: {syntax}"
+    );
     eprintln!("syntax error: {syntax}");
     let mut bad = serde_json::to_value(with_rate(v1.clone(), 13)).expect("json");
     bad["deployment"]["parallelism"] = 0.into();
     std::fs::write(&file, yaml_text(&bad)).expect("write");
-    let name = file.display().to_string();
     fjc.said("deployment.parallelism", T).await;
     let said = fjc.output();
     let line = said
