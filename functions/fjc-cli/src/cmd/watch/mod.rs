@@ -219,6 +219,16 @@ impl Following {
     }
 }
 
+/// One applied spec, as `fjc apply` prints it, with the file it came from.
+fn print_applied(source: &str, a: &fjc_core::apply::Applied) {
+    println!(
+        "{source}: {}: {} ({})",
+        a.job_id,
+        a.outcome.as_str(),
+        a.fingerprint.get(..12).unwrap_or(&a.fingerprint)
+    );
+}
+
 /// Cancels `stop` on SIGINT or SIGTERM.
 fn stop_on_signals(stop: CancellationToken) -> Result<(), Failure> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -299,12 +309,7 @@ impl Watch<'_> {
                     if a.outcome == fjc_core::apply::ApplyOutcome::Unchanged {
                         unchanged += 1;
                     } else {
-                        println!(
-                            "{source}: {}: {} ({})",
-                            a.job_id,
-                            a.outcome.as_str(),
-                            a.fingerprint.get(..12).unwrap_or(&a.fingerprint)
-                        );
+                        print_applied(&source, &a);
                     }
                     by_file.entry(source).or_default().insert(a.job_id);
                 }
@@ -355,12 +360,7 @@ impl Watch<'_> {
                 match self.apply(sourced).await {
                     Ok(applied) => {
                         for a in applied {
-                            println!(
-                                "{source}: {}: {} ({})",
-                                a.job_id,
-                                a.outcome.as_str(),
-                                a.fingerprint.get(..12).unwrap_or(&a.fingerprint)
-                            );
+                            print_applied(&source, &a);
                             if a.outcome != fjc_core::apply::ApplyOutcome::Unchanged {
                                 changed.insert(a.job_id.clone());
                             }
