@@ -4,14 +4,19 @@
 //! DynamoDB client both go through a counting proxy, five stream jobs
 //! checkpointing every 1 s, 5 s, 10 s, 30 s and 60 s run and have completed
 //! checkpoints, and then each of 10 idle cycles makes exactly one
-//! `GET /jobs/overview` and at most `reconcile.health_probe_budget` (3 here, for
-//! 5 jobs) `GET /jobs/:id/metrics`, the jobs taking turns, and writes nothing to
-//! DynamoDB (no lease either: healthy signals are not written). With the budget
-//! at 0, the overview is the only call. The DynamoDB reads are reported, and
-//! the proxies' counts must agree with the cycle reports' own counters.
-//! It needs a quiet cluster (scripts/test.sh runs it alone): under the parallel
-//! phase's load a job's checkpoint once stalled for a minute, which the probes
-//! rightly recorded as overdue.
+//! `GET /jobs/overview` and at most `reconcile.health_probe_budget` (4 here, for
+//! 5 jobs) probe calls (`GET /jobs/:id/metrics` and `/jobs/:id/checkpoints`),
+//! the jobs taking turns, and writes nothing to DynamoDB (no lease either:
+//! healthy signals are not written). With the budget at 0, the overview is the
+//! only call. The DynamoDB reads are reported, and the proxies' counts must
+//! agree with the cycle reports' own counters.
+//!
+//! Cycles a minute apart, as users run them: after 65 s without a cycle, one
+//! cycle probes every job and finds none overdue. Flink's REST metrics answer
+//! with what it fetched at the previous metrics request, a minute before here;
+//! read from them, the 1 s, 5 s and 10 s jobs' newest checkpoints looked 65 s old
+//! (over the 60 s floor), and CI recorded them overdue. The test runs alone
+//! (scripts/test.sh), so no other test's requests refresh Flink's metrics.
 //!
 //! The heartbeat (one write and one `GET /overview` every
 //! `reconcile.heartbeat_seconds`) is periodic bookkeeping, not idle cost: the
@@ -44,14 +49,25 @@ const INTERVALS: [&str; 5] = ["1s", "5s", "10s", "30s", "60s"];
 /// Idle cycles measured.
 const IDLE_CYCLES: usize = 10;
 
-/// Health probe calls a cycle may make (fewer than the jobs: they take turns).
-const BUDGET: u32 = 3;
+/// Health probe calls a cycle may make (2 per checkpointing job: fewer than the
+/// jobs need, so they take turns).
+const BUDGET: u32 = 4;
 
-/// The Flink job a `GET /jobs/<id>/metrics` probed, if the path is one.
+/// The Flink job a `GET /jobs/<id>/metrics` probed, if the path is one (one per
+/// probe).
 fn probed(path: &str) -> Option<&str> {
     path.strip_prefix("/jobs/")?
         .strip_suffix("/metrics")
         .filter(|id| !id.contains('/'))
+}
+
+/// Whether the path is a probe's call: the metrics or the checkpoint statistics.
+fn probe_call(path: &str) -> bool {
+    probed(path).is_some()
+        || path
+            .strip_prefix("/jobs/")
+            .and_then(|p| p.strip_suffix("/checkpoints"))
+            .is_some_and(|id| !id.contains('/'))
 }
 
 struct Proxies {
@@ -339,14 +355,15 @@ async fn idle_fleet(w: &mut World, p: &Proxies) {
             "idle cycle {i}: exactly one GET /jobs/overview: {paths:?}"
         );
         let probes: Vec<&str> = one.flink.iter().filter_map(|s| probed(&s.path)).collect();
+        let calls = one.flink.iter().filter(|s| probe_call(&s.path)).count();
+        assert_eq!(calls, 2 * probes.len(), "idle cycle {i}: {paths:?}");
         assert!(
-            probes.len() <= BUDGET as usize,
-            "idle cycle {i}: {} probes, budget {BUDGET}: {paths:?}",
-            probes.len()
+            calls <= BUDGET as usize,
+            "idle cycle {i}: {calls} probe calls, budget {BUDGET}: {paths:?}"
         );
         assert_eq!(
             one.flink.len(),
-            1 + probes.len(),
+            1 + calls,
             "idle cycle {i}: nothing but the overview and the probes: {paths:?}"
         );
         for id in probes {
@@ -367,8 +384,9 @@ async fn idle_fleet(w: &mut World, p: &Proxies) {
         );
     }
     assert!(
-        idle.flink.iter().all(|s| s.method == "GET"
-            && (s.path == "/jobs/overview" || probed(&s.path).is_some())),
+        idle.flink
+            .iter()
+            .all(|s| s.method == "GET" && (s.path == "/jobs/overview" || probe_call(&s.path))),
         "{:?}",
         by_path(&idle.flink)
     );
@@ -403,6 +421,40 @@ async fn idle_fleet(w: &mut World, p: &Proxies) {
         BTreeMap::from([("GET /jobs/overview".to_string(), 3)]),
     );
     assert_eq!(dynamo_writes(&off.dynamo), 0);
+
+    // Cycles a minute apart: nothing asks Flink for metrics for 65 s, then one
+    // cycle probes every job (2 calls each). None is overdue, no job state is
+    // written (the heartbeat, due again, may be).
+    w.ctx.settings.health_probe_budget = 2 * INTERVALS.len() as u32;
+    let resting = states(w, &ids).await;
+    println!("no cycle for 65 s");
+    tokio::time::sleep(Duration::from_secs(65)).await;
+    let later = measure(w, p, 1).await;
+    later.print("one cycle after 65 s, every job probed");
+    let probes: BTreeMap<&str, usize> =
+        later
+            .flink
+            .iter()
+            .filter_map(|s| probed(&s.path))
+            .fold(BTreeMap::new(), |mut m, id| {
+                *m.entry(id).or_default() += 1;
+                m
+            });
+    assert_eq!(probes.len(), INTERVALS.len(), "{:?}", by_path(&later.flink));
+    assert!(later.reports[0].plan.actions.is_empty());
+    let now = states(w, &ids).await;
+    for (a, b) in resting.iter().zip(&now) {
+        assert_eq!(
+            a.version, b.version,
+            "{} written after a minute's pause: {:?}",
+            b.job_id, b.health
+        );
+        assert!(
+            !b.health.as_ref().is_some_and(|h| h.checkpoints_overdue),
+            "{:?}",
+            b.health
+        );
+    }
 
     // The jobs kept checkpointing meanwhile (the 1 s one at least).
     let after = completed(w, &jobs).await;

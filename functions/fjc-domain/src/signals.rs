@@ -3,9 +3,15 @@
 //! ([`select`]), what a probe means for the stored signals ([`fold`]), and
 //! whether a version's gates hold ([`gates`]).
 //!
-//! A probe is one `GET /jobs/:id/metrics` (restarts, checkpoint counts, the last
-//! completed checkpoint's time), plus one `GET /jobs/:id` (the backpressured
-//! share of time) for jobs that watch backpressure. The signals are written to
+//! A probe is one `GET /jobs/:id/metrics` (restarts), plus one
+//! `GET /jobs/:id/checkpoints` (checkpoint counts, the newest completed
+//! checkpoint's time) for checkpointing jobs and one `GET /jobs/:id` (the
+//! backpressured share of time) for jobs that watch backpressure. Checkpoint
+//! facts never come from the metrics: Flink's REST metrics answer with what
+//! its metric fetcher held *before* the request, so a cluster asked once a
+//! minute answers with minute-old values, and a job checkpointing every 10 s
+//! would look a minute late. The checkpoint statistics are current within
+//! Flink's `web.refresh-interval` (3 s). The signals are written to
 //! the job's state only when something a person or a gate acts on changed (a
 //! restart, a failed checkpoint, the first checkpoint, checkpoints overdue or
 //! back, backpressure crossing its threshold or moving by 10 points), so a
@@ -27,8 +33,8 @@ mod tests;
 pub const DEFAULT_BACKPRESSURE_THRESHOLD: f64 = 0.5;
 
 /// Checkpoints count as overdue when the newest completed one is older than this
-/// many checkpoint intervals (and at least [`OVERDUE_FLOOR_MS`]): Flink's job
-/// metrics lag by up to 10 s, and a checkpoint may take longer than its interval.
+/// many checkpoint intervals (and at least [`OVERDUE_FLOOR_MS`]): a checkpoint
+/// may take longer than its interval, and Flink's statistics lag by seconds.
 pub const OVERDUE_INTERVALS: i64 = 3;
 
 /// The least age at which checkpoints count as overdue.
@@ -41,7 +47,8 @@ pub struct Probe {
     pub flink_job_id: JobId,
     /// When (the controller's clock).
     pub at: EpochMs,
-    /// Restarts and checkpoint counts.
+    /// Restarts (Flink's metrics) and the checkpoint facts (its checkpoint
+    /// statistics, for a checkpointing job).
     pub metrics: JobMetrics,
     /// The most backpressured vertex's share of time, when asked and measured.
     pub backpressure: Option<f64>,
@@ -109,7 +116,8 @@ pub fn in_gate_window(state: &JobState) -> bool {
 pub struct Candidate {
     /// Spec job id.
     pub job_id: String,
-    /// Flink calls the probe makes (1, or 2 with backpressure).
+    /// Flink calls the probe makes: the metrics, plus the checkpoint statistics
+    /// of a checkpointing job, plus the job's details when it watches backpressure.
     pub calls: u32,
     /// In a rollout's gate window: probed before the others.
     pub urgent: bool,
@@ -129,9 +137,15 @@ pub fn candidate(spec: &SpecRecord, state: &JobState) -> Option<Candidate> {
     let wanted = urgent || s.checkpoint_interval().is_some() || backpressure;
     wanted.then(|| Candidate {
         job_id: s.job_id.clone(),
-        calls: if backpressure { 2 } else { 1 },
+        calls: 1 + u32::from(reads_checkpoints(spec)) + u32::from(backpressure),
         urgent,
     })
+}
+
+/// Whether the job's probe reads checkpoint statistics (`GET /jobs/:id/checkpoints`):
+/// the job checkpoints.
+pub fn reads_checkpoints(spec: &SpecRecord) -> bool {
+    spec.spec.checkpoint_interval().is_some()
 }
 
 /// Whether the job's probe reads backpressure (`GET /jobs/:id`).

@@ -1,7 +1,9 @@
 //! The cycle's health probes: within `reconcile.health_probe_budget` Flink
 //! calls, the running stream jobs [`signals::select`] picks are asked for their
-//! restarts and checkpoints (`/jobs/:id/metrics`) and, when they watch it, their
-//! backpressure (`/jobs/:id`). What the answers mean is the planner's
+//! restarts (`/jobs/:id/metrics`), when they checkpoint their checkpoints
+//! (`/jobs/:id/checkpoints`: current, where the metrics are as old as Flink's
+//! previous metrics request) and, when they watch it, their backpressure
+//! (`/jobs/:id`). What the answers mean is the planner's
 //! ([`signals::fold`], [`signals::gates`]); a failed probe is only logged (the
 //! job keeps its kept signals and is probed again in its turn).
 
@@ -61,17 +63,29 @@ pub(crate) async fn probe_health<P: Ports>(
         let client = ctx.clusters.get(&state.cluster)?;
         let flink_job_id = state.flink_job_id.clone()?;
         let backpressure = signals::watches_backpressure(spec);
+        let checkpoints = signals::reads_checkpoints(spec);
         Some(async move {
-            let (metrics, details) = tokio::join!(client.job_metrics(&flink_job_id), async {
-                if backpressure {
-                    Some(client.job(&flink_job_id).await)
-                } else {
-                    None
+            let (metrics, stats, details) = tokio::join!(
+                client.job_metrics(&flink_job_id),
+                async {
+                    if checkpoints {
+                        Some(client.checkpoints(&flink_job_id).await)
+                    } else {
+                        None
+                    }
+                },
+                async {
+                    if backpressure {
+                        Some(client.job(&flink_job_id).await)
+                    } else {
+                        None
+                    }
                 }
-            });
-            let metrics = match metrics {
-                Ok(m) => m,
-                Err(e) => {
+            );
+            let metrics = match (metrics, stats) {
+                (Ok(m), None) => m,
+                (Ok(m), Some(Ok(stats))) => m.with_checkpoints(&stats),
+                (Err(e), _) | (_, Some(Err(e))) => {
                     warn!(job = %job_id, error = %e, "health probe failed");
                     return None;
                 }

@@ -123,14 +123,23 @@ fn which_jobs_want_a_probe_and_what_it_costs() {
         super::candidate(&spec(serde_json::json!({})), &stable),
         None
     );
+    // The metrics (restarts) and the checkpoint statistics.
     assert_eq!(
         super::candidate(&checkpointing(), &stable),
-        Some(candidate("a", 1, false))
+        Some(candidate("a", 2, false))
     );
     let watched = spec(serde_json::json!({"monitoring": {"alert_on_backpressure": true}}));
     assert_eq!(
         super::candidate(&watched, &stable),
         Some(candidate("a", 2, false))
+    );
+    let both = spec(serde_json::json!({
+        "monitoring": {"alert_on_backpressure": true},
+        "deployment": {"checkpoint_interval": "5s"}
+    }));
+    assert_eq!(
+        super::candidate(&both, &stable),
+        Some(candidate("a", 3, false))
     );
     let mut down = stable.clone();
     down.running_since = None;

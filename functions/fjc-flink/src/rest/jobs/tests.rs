@@ -124,6 +124,35 @@ fn parses_job_metrics() {
 }
 
 #[test]
+fn checkpoint_facts_come_from_the_statistics() {
+    // Stale metrics (Flink answers from its previous fetch) and the current
+    // statistics of the same job: the restarts stay, the checkpoint facts are the
+    // statistics'.
+    let stale = JobMetrics {
+        restarts: Some(1),
+        checkpoints_completed: Some(1),
+        checkpoints_failed: Some(0),
+        last_checkpoint_at: Some(1),
+    };
+    let stats =
+        crate::rest::savepoints::parse_checkpoints(&fixture("checkpoints-running-2.3.json"))
+            .unwrap();
+    let latest = stats.latest_completed.clone().unwrap();
+    let fresh = stale.clone().with_checkpoints(&stats);
+    assert_eq!(fresh.restarts, Some(1));
+    assert_eq!(fresh.checkpoints_completed, Some(stats.counts.completed));
+    assert_eq!(fresh.checkpoints_failed, Some(stats.counts.failed));
+    assert_eq!(fresh.last_checkpoint_at, latest.completed_at);
+    assert!(fresh.last_checkpoint_at.is_some_and(|t| t > 1));
+    // No completed checkpoint yet: none, whatever the metrics said.
+    let none = crate::CheckpointStats {
+        latest_completed: None,
+        ..stats
+    };
+    assert_eq!(stale.with_checkpoints(&none).last_checkpoint_at, None);
+}
+
+#[test]
 fn failure_cause_of_a_failed_batch_job() {
     let cause = parse_failure_cause(&fixture("exceptions-batch-fail-2.3.json"))
         .unwrap()
