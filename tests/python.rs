@@ -279,3 +279,50 @@ async fn a_pyflink_package_runs_its_entry_module() {
     counted(&w, &ident, 3).await;
     w.cleanup().await;
 }
+
+/// A second run of a PyFlink program under a job id already taken, as when the
+/// controller never got the first run's answer and submits again: Flink refuses
+/// it inside the Python program, and the runner names Flink's refusal, so the
+/// client reports a duplicate (the controller adopts the running job) rather
+/// than a failed program.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pyflink_run_under_a_job_id_already_taken_is_a_duplicate_not_a_failure() {
+    use base64::Engine;
+    use fjc_flink::{FlinkApi, FlinkError, JobId, RunRequest};
+    use fjc_integration_tests::LocalEnv;
+    use fjc_integration_tests::harness::flink_client;
+
+    let env = LocalEnv::from_env();
+    let runner = env.runners().python.expect("the Python runner");
+    let flink = flink_client(&env.flink_url, Duration::from_secs(90));
+    let script = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/py-counts.py"),
+    )
+    .expect("example");
+    let id = JobId::random();
+    let request = RunRequest {
+        job_id: Some(id.clone()),
+        entry_class: Some("fjc.python.PythonRunner".into()),
+        program_args: vec![
+            "--file".into(),
+            "counts.py".into(),
+            "--base64".into(),
+            base64::engine::general_purpose::STANDARD.encode(script),
+            "--".into(),
+            "--ident".into(),
+            format!("dup{}", &id.to_string()[..8]),
+        ],
+        parallelism: Some(1),
+        ..RunRequest::default()
+    };
+    let jar = flink.upload_jar(&runner).await.expect("upload");
+    let first = flink.run_jar(&jar, &request).await;
+    let second = flink.run_jar(&jar, &request).await;
+    let _ = flink.delete_jar(&jar).await;
+    let _ = flink.cancel(&id).await;
+    assert_eq!(first.expect("the first run"), id);
+    match second {
+        Err(FlinkError::DuplicateJob { job }) => assert_eq!(job, id.to_string()),
+        other => panic!("a duplicate, not {other:?}"),
+    }
+}

@@ -104,22 +104,15 @@ pub fn flink_client(url: &str, timeout: Duration) -> RestClient {
     .expect("flink client")
 }
 
-/// A controller-side Flink client: plain, or with credentials from a secret.
+/// A controller-side Flink client, plain or with credentials from a secret, with
+/// the timeouts and retries users get by default (`flink.*` of the
+/// configuration): a PyFlink run on a JobManager just restarted takes over 10 s.
 pub fn authed_client(
     url: &str,
     secret: Option<String>,
     secrets: &std::sync::Arc<RealSecrets>,
 ) -> AuthedFlink<RealSecrets> {
-    let base = RestClientConfig {
-        base_url: url.to_string(),
-        connect_timeout: Duration::from_secs(3),
-        request_timeout: Duration::from_secs(10),
-        upload_timeout: Duration::from_secs(120),
-        auth: FlinkAuth::None,
-        ca_bundle_pem: None,
-        client_identity_pem: None,
-        retry: RetryPolicy::default(),
-    };
+    let base = fjc_core::setup::rest_config(&fjc_core::config::FlinkClientConfig::default(), url);
     AuthedFlink::new(base, secret, secrets.clone()).expect("flink client")
 }
 

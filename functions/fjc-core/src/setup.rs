@@ -11,7 +11,7 @@ use std::time::Duration;
 use fjc_flink::rest::{FlinkAuth, RestClientConfig};
 
 use crate::artifacts::signature::TrustedKeys;
-use crate::config::Config;
+use crate::config::{Config, FlinkClientConfig};
 use crate::error::CoreError;
 use crate::flink_auth::AuthedFlink;
 use crate::policy::Security;
@@ -69,6 +69,26 @@ pub fn offline_security(config: &Config) -> Result<(Security, bool), CoreError> 
     ))
 }
 
+/// The REST client settings for a cluster at `url` under the `flink` tuning (no
+/// credentials: those come from the cluster's secret).
+pub fn rest_config(flink: &FlinkClientConfig, url: &str) -> RestClientConfig {
+    RestClientConfig {
+        base_url: url.to_string(),
+        connect_timeout: Duration::from_secs(flink.connect_timeout_seconds),
+        request_timeout: Duration::from_secs(flink.request_timeout_seconds),
+        upload_timeout: Duration::from_secs(flink.upload_timeout_seconds),
+        auth: FlinkAuth::None,
+        ca_bundle_pem: None,
+        client_identity_pem: None,
+        retry: fjc_flink::rest::RetryPolicy {
+            max_attempts: flink.retry_attempts,
+            base_delay: Duration::from_millis(flink.retry_base_millis),
+            max_delay: Duration::from_millis(flink.retry_max_millis),
+            deadline: Duration::from_secs(flink.call_deadline_seconds),
+        },
+    }
+}
+
 /// One Flink client per configured cluster, with credentials from its secret.
 pub fn flink_clients<K: SecretSource>(
     config: &Config,
@@ -78,21 +98,7 @@ pub fn flink_clients<K: SecretSource>(
         .clusters
         .iter()
         .map(|(name, c)| {
-            let base = RestClientConfig {
-                base_url: c.url.clone(),
-                connect_timeout: Duration::from_secs(config.flink.connect_timeout_seconds),
-                request_timeout: Duration::from_secs(config.flink.request_timeout_seconds),
-                upload_timeout: Duration::from_secs(config.flink.upload_timeout_seconds),
-                auth: FlinkAuth::None,
-                ca_bundle_pem: None,
-                client_identity_pem: None,
-                retry: fjc_flink::rest::RetryPolicy {
-                    max_attempts: config.flink.retry_attempts,
-                    base_delay: Duration::from_millis(config.flink.retry_base_millis),
-                    max_delay: Duration::from_millis(config.flink.retry_max_millis),
-                    deadline: Duration::from_secs(config.flink.call_deadline_seconds),
-                },
-            };
+            let base = rest_config(&config.flink, &c.url);
             let client = AuthedFlink::new(base, c.credentials_secret.clone(), secrets.clone())
                 .map_err(|e| CoreError::Config(format!("clusters.{name}: {e}")))?;
             Ok((name.clone(), client))

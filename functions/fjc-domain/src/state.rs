@@ -341,6 +341,12 @@ pub struct JobState {
     /// last handled.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub handled: BTreeMap<String, EpochMs>,
+    /// Jars uploaded for a submission whose answer never came (a timeout): the
+    /// run may still be going on in the JobManager, which reads the jar when the
+    /// program submits its job, so the jar stays until the deployment sees its
+    /// job and deletes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_jars: Vec<fjc_flink::JarId>,
     /// Last change of this record.
     pub updated_at: EpochMs,
     /// Optimistic version, managed by the store (0 = not stored yet).
@@ -398,6 +404,7 @@ impl JobState {
             stable_revision: None,
             rollback: None,
             handled: BTreeMap::new(),
+            pending_jars: Vec::new(),
             updated_at: now,
             version: 0,
         }

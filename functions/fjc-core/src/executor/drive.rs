@@ -91,7 +91,7 @@ impl<P: Ports> Executor<'_, P> {
                     Some((f, p)) if f == record.fingerprint => Ok(p),
                     _ => self.prepare(&record).await,
                 };
-                Answer::Submitted(match prepared {
+                match prepared {
                     Ok(prepared) => {
                         let (_, resolved, program) = &prepared;
                         let _pass = self.runs.enter(&cluster, program).await;
@@ -111,10 +111,22 @@ impl<P: Ports> Executor<'_, P> {
                         }
                         // Kept: the revision this leads to keeps the verified script.
                         memo.prepared = Some((record.fingerprint.clone(), prepared));
-                        submitted.map(|_| ()).map_err(SubmitError::Flink)
+                        match submitted {
+                            Ok(_) => Answer::Submitted {
+                                result: Ok(()),
+                                kept_jar: None,
+                            },
+                            Err((e, kept_jar)) => Answer::Submitted {
+                                result: Err(SubmitError::Flink(e)),
+                                kept_jar,
+                            },
+                        }
                     }
-                    Err(e) => Err(e),
-                })
+                    Err(e) => Answer::Submitted {
+                        result: Err(e),
+                        kept_jar: None,
+                    },
+                }
             }
             Effect::Commit { mut state, writes } => {
                 self.stamp(&mut state);
@@ -133,7 +145,7 @@ impl<P: Ports> Executor<'_, P> {
                         let _pass = self.runs.enter(&cluster, &program).await;
                         self.submit(flink, &resolved, &program, &job, None, true)
                             .await
-                            .map_err(SubmitError::Flink)
+                            .map_err(|(e, _kept)| SubmitError::Flink(e))
                     }
                     Err(e) => Err(e),
                 })

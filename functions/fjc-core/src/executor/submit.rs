@@ -254,7 +254,11 @@ impl<P: Ports> Executor<'_, P> {
     }
 
     /// Uploads the program's jar and runs it as `job_id`. The jar is deleted afterwards unless
-    /// `keep_jar` (then its id is returned, to delete later).
+    /// `keep_jar` (then its id is returned, to delete later), or unless the run was sent and
+    /// never answered (a timeout, a broken connection): the JobManager may still be running
+    /// the program, which reads the jar when it submits its job (deleting it made a slow
+    /// PyFlink start fail with `Could not upload job files`), so its id comes back with the
+    /// error, to delete once the job is seen.
     /// Flink's error messages are scrubbed of the resolved secret values.
     pub(crate) async fn submit(
         &self,
@@ -264,7 +268,7 @@ impl<P: Ports> Executor<'_, P> {
         job_id: &JobId,
         restore_from: Option<&str>,
         keep_jar: bool,
-    ) -> Result<Option<fjc_flink::JarId>, FlinkError> {
+    ) -> Result<Option<fjc_flink::JarId>, (FlinkError, Option<fjc_flink::JarId>)> {
         let spec = &resolved.spec;
         let runner = matches!(
             program.entry_class.as_deref(),
@@ -276,7 +280,10 @@ impl<P: Ports> Executor<'_, P> {
                 if runner { runner_line(&m) } else { m }
             })
         };
-        let jar = flink.upload_jar(&program.jar).await.map_err(scrub)?;
+        let jar = flink
+            .upload_jar(&program.jar)
+            .await
+            .map_err(|e| (scrub(e), None))?;
         let request = RunRequest {
             job_id: Some(job_id.clone()),
             entry_class: program.entry_class.clone(),
@@ -287,14 +294,19 @@ impl<P: Ports> Executor<'_, P> {
             flink_configuration: flink_configuration(spec),
         };
         let result = flink.run_jar(&jar, &request).await.map_err(scrub);
-        if keep_jar && result.is_ok() {
-            return Ok(Some(jar));
+        match result {
+            Ok(_) if keep_jar => return Ok(Some(jar)),
+            Err(e) if e.is_ambiguous() => {
+                warn!(jar = %jar, job = %job_id, error = %e, "run unanswered; its jar is kept");
+                return Err((e, Some(jar)));
+            }
+            _ => {}
         }
         // The submitted job no longer needs the uploaded jar.
         if let Err(e) = flink.delete_jar(&jar).await {
             warn!(jar = %jar, error = %e, "could not delete uploaded jar");
         }
-        result.map(|_| None)
+        result.map(|_| None).map_err(|e| (e, None))
     }
 }
 

@@ -274,8 +274,14 @@ pub enum Answer {
     Late(Vec<SavepointRecord>),
     /// The artifact verified and the secrets resolved, or why not.
     Verified(Result<(), SubmitError>),
-    /// The submission's result.
-    Submitted(Result<(), SubmitError>),
+    /// The submission's result, and the uploaded jar kept in Flink when the run
+    /// was sent but never answered (its program may still be submitting the job).
+    Submitted {
+        /// Submitted, or why not.
+        result: Result<(), SubmitError>,
+        /// The jar left for an unanswered run.
+        kept_jar: Option<JarId>,
+    },
     /// A run's submission: the jar kept in Flink, when there is one.
     RunSubmitted(Result<Option<JarId>, SubmitError>),
     /// A job's revisions.

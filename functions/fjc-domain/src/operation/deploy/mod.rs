@@ -70,6 +70,7 @@ enum Stage {
     Submitting { restore_from: Option<String> },
     AskingSubmitted,
     SavingPending { message: String },
+    DroppingJar { flink_state: String },
     FindingNext { missing: String, flink_said: String },
     SavingNext,
     WritingRevision { made: u64 },
@@ -219,8 +220,15 @@ impl Operation for Deploy {
                     other.map_done()
                 }
             },
-            (Stage::Submitting { restore_from }, Some(Answer::Submitted(result))) => {
+            (Stage::Submitting { restore_from }, Some(Answer::Submitted { result, kept_jar })) => {
+                self.state.pending_jars.extend(kept_jar);
                 self.submitted(result, restore_from, now)
+            }
+            (Stage::DroppingJar { flink_state }, Some(Answer::Called(result))) => {
+                if let Err(e) = result {
+                    tracing::warn!(job = %self.state.job_id, error = %e, "could not delete a kept jar");
+                }
+                self.finish(flink_state, now)
             }
             (Stage::AskingSubmitted, Some(Answer::Job(result))) => {
                 let seen = match result {

@@ -10,6 +10,15 @@ use crate::state::{DeployedArtifact, Lifecycle, Operation as Recorded, Purpose};
 impl Deploy {
     /// Step 6: what runs is recorded; a new version gets its revision first.
     pub(super) fn finish(&mut self, flink_state: String, now: EpochMs) -> Next<Outcome> {
+        // The job is there: the jars of unanswered runs are no longer needed
+        // (deleted one at a time; after a crash a deleted one is only not found).
+        if let Some(jar) = self.state.pending_jars.pop() {
+            self.stage = Stage::DroppingJar { flink_state };
+            return Next::Do(Effect::DeleteJar {
+                cluster: self.state.cluster.clone(),
+                jar,
+            });
+        }
         let Some(Recorded::Deploy {
             fingerprint,
             flink_job_id,

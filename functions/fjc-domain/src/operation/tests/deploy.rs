@@ -548,3 +548,81 @@ fn a_deploy_waits_for_the_slots_its_parallelism_needs() {
     assert!(matches!(ending, Some(Outcome::Done(_))), "{ending:?}");
     assert_eq!(flink.runs, 1, "submitted without asking for slots again");
 }
+
+/// A run whose answer never comes (a timeout) while the JobManager goes on and
+/// submits the job: the uploaded jar is kept (deleting it would make the
+/// program's own submission fail), recorded in the state, and deleted once a
+/// later cycle sees the job; a crash at any point changes neither the single
+/// run nor the single deletion.
+#[test]
+fn an_unanswered_run_keeps_its_jar_until_the_job_is_seen_after_a_crash_at_every_point() {
+    let spec = record('a');
+    let start = intent('a', None, None, Purpose::Deploy);
+    let cycles = |crash: usize, flink: &mut ScriptedFlink| {
+        let mut store = Some(start.clone());
+        let mut now = 2_000;
+        let mut effects = 0;
+        let mut after_first = None;
+        for cycle in 0..4 {
+            let saved = store.clone().expect("state");
+            let Some(Recorded::Deploy { flink_job_id, .. }) = &saved.operation else {
+                break;
+            };
+            let observed = flink.submitted.get(flink_job_id).cloned();
+            let Some(mut op) = Deploy::resume(saved, inputs(spec.clone(), observed, false)) else {
+                break;
+            };
+            let before = flink.calls as usize;
+            let at = crash.saturating_sub(effects);
+            let ending = run(&mut op, flink, &mut store, &mut now, at);
+            effects += flink.calls as usize - before;
+            if cycle == 0 {
+                after_first = store.clone();
+            }
+            if matches!(ending, Some(Outcome::Done(_))) {
+                break;
+            }
+        }
+        (
+            store.expect("state"),
+            after_first.expect("a first cycle"),
+            effects,
+        )
+    };
+    let mut whole = ScriptedFlink {
+        unanswered_runs: 1,
+        ..ScriptedFlink::default()
+    };
+    let (done, first, total) = cycles(0, &mut whole);
+    assert!(first.operation.is_some(), "the first cycle ends pending");
+    assert_eq!(
+        first.pending_jars,
+        vec![fjc_flink::JarId("unanswered-1".into())],
+        "the kept jar is recorded with the pending submission"
+    );
+    assert!(done.operation.is_none());
+    assert_eq!(whole.deleted_jars.len(), 1);
+    for crash in 0..=total {
+        let mut flink = ScriptedFlink {
+            unanswered_runs: 1,
+            ..ScriptedFlink::default()
+        };
+        let (state, _, _) = cycles(crash, &mut flink);
+        assert!(state.operation.is_none(), "crash {crash}: {state:?}");
+        assert_eq!(flink.runs, 1, "crash {crash}: one run");
+        assert_eq!(state.flink_job_id, Some(new_id()), "crash {crash}");
+        assert!(state.pending_jars.is_empty(), "crash {crash}: {state:?}");
+        if crash == 3 {
+            // Slots, verification, the run: a crash between the run's timeout and
+            // the save that records the jar leaves the jar in Flink, unknown.
+            assert_eq!(flink.jars.len(), 1, "crash {crash}");
+            continue;
+        }
+        assert_eq!(
+            flink.deleted_jars,
+            vec![fjc_flink::JarId("unanswered-1".into())],
+            "crash {crash}: the kept jar deleted once"
+        );
+        assert!(flink.jars.is_empty(), "crash {crash}");
+    }
+}

@@ -95,6 +95,8 @@ pub(super) struct ScriptedFlink {
     /// Metrics answers after a rescale that still show the count before it
     /// (Flink refreshes them every 10 s).
     stale_metrics: u32,
+    /// Runs whose answer never comes (a timeout) though the job is submitted.
+    unanswered_runs: u32,
     saves: u32,
     calls: u32,
 }
@@ -233,30 +235,50 @@ impl ScriptedFlink {
             Effect::Submit {
                 job, restore_from, ..
             } => {
+                let refused = |result| Answer::Submitted {
+                    result: Err(result),
+                    kept_jar: None,
+                };
                 if let Some(why) = &self.refuse_artifact {
-                    return Answer::Submitted(Err(SubmitError::Refused {
+                    return refused(SubmitError::Refused {
                         message: why.clone(),
                         retryable: false,
-                    }));
+                    });
                 }
                 if self.submitted.contains_key(job) {
-                    return Answer::Submitted(Err(SubmitError::Flink(FlinkError::DuplicateJob {
+                    return refused(SubmitError::Flink(FlinkError::DuplicateJob {
                         job: job.to_string(),
-                    })));
+                    }));
                 }
                 if let Some(from) = restore_from
                     && self.missing.contains(from)
                 {
                     self.submitted.insert(job.clone(), FlinkJobState::Failed);
-                    return Answer::Submitted(Err(SubmitError::Flink(FlinkError::BadRequest {
+                    return refused(SubmitError::Flink(FlinkError::BadRequest {
                         message: format!(
                             "java.io.FileNotFoundException: Cannot find checkpoint or savepoint file/directory '{from}'"
                         ),
-                    })));
+                    }));
                 }
                 self.runs += 1;
                 self.submitted.insert(job.clone(), FlinkJobState::Running);
-                Answer::Submitted(Ok(()))
+                if self.unanswered_runs > 0 {
+                    // The run goes on in the JobManager; its answer never comes.
+                    self.unanswered_runs -= 1;
+                    let jar = fjc_flink::JarId(format!("unanswered-{}", self.runs));
+                    self.jars.push(jar.clone());
+                    return Answer::Submitted {
+                        result: Err(SubmitError::Flink(FlinkError::Timeout {
+                            operation: "run_jar".into(),
+                            seconds: 20,
+                        })),
+                        kept_jar: Some(jar),
+                    };
+                }
+                Answer::Submitted {
+                    result: Ok(()),
+                    kept_jar: None,
+                }
             }
             Effect::MarkRevision {
                 number, outcome, ..

@@ -36,6 +36,10 @@ public final class PythonRunner {
     /** Serializes Python runs within the JobManager (see {@link ContextKeeper}). */
     private static final String RUN_LOCK = "fjc.python.PythonRunner#run".intern();
 
+    /** Flink's refusal of a job id already taken, wherever the output names it. */
+    private static final Pattern DUPLICATE = Pattern.compile(
+            "((?:[\\w.]+\\.)?Duplicate(?:Application|Job)SubmissionException:[^\\r\\n]*)");
+
     /** Python's final traceback line: {@code SomeError: message} (or a bare exception name). */
     private static final Pattern FINAL_LINE =
             Pattern.compile("^(?:[A-Za-z_][\\w.]*\\.)?[A-Z]\\w*(?:Error|Exception|Exit|Interrupt)\\b.*");
@@ -69,7 +73,15 @@ public final class PythonRunner {
             try (ContextKeeper context = ContextKeeper.start()) {
                 PythonDriver.main(driver.toArray(new String[0]));
             } catch (Throwable e) {
-                String line = lastTracebackLine(lines.text());
+                String output = lines.text();
+                String duplicate = duplicateSubmission(output);
+                if (duplicate != null) {
+                    // The job id is taken: an earlier run of this submission (one whose
+                    // answer the controller never got) submitted the job. Named as Flink
+                    // names it, so the controller adopts that job instead of failing.
+                    throw fail(duplicate);
+                }
+                String line = lastTracebackLine(output);
                 if (line == null) {
                     line = explain(e);
                 }
@@ -85,6 +97,16 @@ public final class PythonRunner {
         String line = "fjc-python: " + message.replace('\n', ' ');
         System.err.println(line);
         return new RuntimeException(line);
+    }
+
+    /**
+     * Flink's refusal of a job id already taken ({@code DuplicateApplicationSubmissionException},
+     * or {@code DuplicateJobSubmissionException} before Flink 2.x), as the program's output
+     * names it, or null.
+     */
+    static String duplicateSubmission(String output) {
+        Matcher m = DUPLICATE.matcher(output);
+        return m.find() ? m.group(1).trim() : null;
     }
 
     /** The last line of Python's traceback in {@code output}, or null. */
