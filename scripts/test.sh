@@ -78,20 +78,25 @@ localstack/adaptive-up.sh
 # shellcheck disable=SC1091
 source "${FJC_ADAPTIVE_DIR:-.local-adaptive}/env.sh"
 
-step "integration tests"
-cargo test --workspace --locked --test '*' -- --test-threads "${FJC_TEST_THREADS:-4}" \
-    --skip disruptive_ --skip quiet_ --skip crash_after_ --skip four_reconcilers_ --skip sharded_
+# The test binaries run side by side (scripts/lib/test_pool.py), three at a time with two
+# tests each: one after the other they took 25 minutes, mostly one long test waiting on Flink
+# while the others queued. The serial tests (prefixes below) run alone afterwards.
+serial_tests=(disruptive_ quiet_ four_reconcilers_ sharded_)
+pool() { python3 scripts/lib/test_pool.py "$@"; }
+
+step "integration tests and crash points (a reconciler dies after each side effect of each operation), three binaries at a time"
+skips=()
+for t in "${serial_tests[@]}"; do skips+=(--skip "$t"); done
+pool --lanes "${FJC_TEST_LANES:-3}" -- --test-threads "${FJC_TEST_THREADS:-2}" "${skips[@]}"
 localstack/ha-down.sh
 localstack/adaptive-down.sh
-
-step "crash points (a reconciler dies after each side effect of each operation; two at a time)"
-cargo test --workspace --locked --test crash_points -- --test-threads 2
 
 step "dashboard (wasm build, browser tests in headless Chromium: sample snapshot, 10k jobs, real reconcile)"
 FJC_BIN="$CARGO_TARGET_DIR/debug/fjc" dashboard/test.sh
 
 step "serial integration tests (restart the JobManager, need a quiet cluster, or many slots; run alone)"
-cargo test --workspace --locked --test disruptive --test dashboard_snapshot --test concurrency --test sharding --test idle_cost -- --test-threads 1
+pool --lanes 1 --only disruptive,dashboard_snapshot,concurrency,sharding,idle_cost -- \
+    --test-threads 1 "${serial_tests[@]}"
 
 step "Flink 1.20 compatibility (a second cluster; REST, skeleton, batch and lifecycle suites)"
 (
@@ -101,6 +106,6 @@ step "Flink 1.20 compatibility (a second cluster; REST, skeleton, batch and life
     source "$compat_dir/env.sh"
     # Serially: Flink 1.20's sort-shuffle needs 512 network buffers per batch job,
     # more than one 1280m TaskManager has for several at once.
-    cargo test --workspace --locked --test flink_rest --test skeleton --test batch --test lifecycle -- --test-threads 1
+    pool --lanes 1 --only flink_rest,skeleton,batch,lifecycle -- --test-threads 1
     localstack/down.sh
 )
