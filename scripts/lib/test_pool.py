@@ -69,7 +69,7 @@ def binaries():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--lanes", type=int, default=3)
+    parser.add_argument("--lanes", type=int, default=2)
     parser.add_argument("--only", default="")
     parser.add_argument("--except", dest="excluded", default="")
     parser.add_argument("test_args", nargs="*")
