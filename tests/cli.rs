@@ -470,3 +470,107 @@ async fn status_tells_flinks_state_now_history_records_every_request_and_output_
     );
     w.cleanup().await;
 }
+
+/// `fjc dashboard serve` on an address other than loopback: refused without a
+/// token or `--allow-anonymous` (exit 1, naming both, nothing listening); with a
+/// token (from `FJC_DASHBOARD_TOKEN`) only requests carrying it are served, and
+/// a browser opening `/?token=…` once gets a cookie and the page without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_serve_off_loopback_needs_a_token_or_the_explicit_opt_out() {
+    let site = tempfile::tempdir().expect("dir");
+    std::fs::write(site.path().join("index.html"), "<html>fjc</html>").expect("index");
+    std::fs::write(site.path().join("snapshot.json"), "{\"jobs\":[]}").expect("snapshot");
+    let dir = site.path().to_str().expect("utf-8 path");
+
+    let refused = Command::new(fjc_binary())
+        .args(["dashboard", "serve", "--dir", dir, "--addr", "0.0.0.0:0"])
+        .env_remove("FJC_DASHBOARD_TOKEN")
+        .output()
+        .expect("fjc");
+    let said = text(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("--addr 0.0.0.0:0 is not a loopback address")
+            && said.contains("--token")
+            && said.contains("--allow-anonymous"),
+        "{said}"
+    );
+
+    let token = "dashboard-token-0123456789";
+    let mut server = tokio::process::Command::new(fjc_binary())
+        .args(["dashboard", "serve", "--dir", dir, "--addr", "0.0.0.0:0"])
+        .env("FJC_DASHBOARD_TOKEN", token)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("fjc dashboard serve");
+    let stdout = server.stdout.take().expect("stdout");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let first = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("the server starts")
+        .expect("read")
+        .expect("a line");
+    assert!(first.contains("token holders only"), "{first}");
+    assert!(
+        !first.contains(token),
+        "the token is never printed: {first}"
+    );
+    let port = first
+        .split("http://0.0.0.0:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .expect("the address");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let anonymous = http
+        .get(format!("{base}/snapshot.json"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(anonymous.status(), 401);
+    assert!(!anonymous.text().await.expect("body").contains("jobs"));
+    let wrong = http
+        .get(format!("{base}/"))
+        .bearer_auth("dashboard-token-0123456788")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(wrong.status(), 401);
+    let bearer = http
+        .get(format!("{base}/snapshot.json"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(bearer.status(), 200);
+    assert_eq!(bearer.text().await.expect("body"), "{\"jobs\":[]}");
+
+    let first_visit = http
+        .get(format!("{base}/?job=a&token={token}"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(first_visit.status(), 303);
+    assert_eq!(first_visit.headers()["location"], "/?job=a");
+    let cookie = first_visit.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_string();
+    let page = http
+        .get(format!("{base}/?job=a"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.text().await.expect("body"), "<html>fjc</html>");
+    server.kill().await.expect("stop");
+}

@@ -1,11 +1,13 @@
-//! `fjc dashboard serve`: serves the built dashboard and the local snapshot on
-//! loopback, with ETags, for local runs and tests. Production serves the same files
-//! from S3/CloudFront.
+//! `fjc dashboard serve`: serves the built dashboard and the local snapshot,
+//! with ETags, for local runs and tests: to anyone on loopback, elsewhere only to
+//! holders of a token unless `--allow-anonymous` ([`access`]). Production serves
+//! the same files from S3/CloudFront.
 //!
 //! hyper (HTTP/1.1 only) is used because it is already in the dependency tree
 //! through reqwest and the AWS SDK: the server adds no new crate to audit and
 //! almost no build time, unlike axum or tiny_http.
 
+mod access;
 mod files;
 
 use std::net::SocketAddr;
@@ -21,12 +23,14 @@ use clap::Subcommand;
 use fjc_core::snapshot::publish::{PublishOutcome, PublishReport};
 
 use crate::exit::Failure;
+use access::Access;
 use files::{Roots, answer};
 
 /// `fjc dashboard ...`
 #[derive(Debug, Subcommand)]
 pub enum DashboardCommand {
-    /// Serve the built dashboard and the local snapshot over HTTP (loopback by default).
+    /// Serve the built dashboard and the local snapshot over HTTP (loopback by default;
+    /// another address needs --token or --allow-anonymous).
     Serve {
         /// The built dashboard (`dashboard/dist`).
         #[arg(long)]
@@ -37,6 +41,16 @@ pub enum DashboardCommand {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8088")]
         addr: SocketAddr,
+        /// Serve only requests carrying this token (16+ of A-Z a-z 0-9 . _ ~ -):
+        /// `Authorization: Bearer <token>`, or a browser opening `/?token=<token>`
+        /// once (it then keeps it in a cookie). Prefer the environment variable:
+        /// a command line is visible to other users.
+        #[arg(long, env = "FJC_DASHBOARD_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Serve a non-loopback address to anyone who reaches it, without a token
+        /// (for a private network only).
+        #[arg(long)]
+        allow_anonymous: bool,
     },
     /// Print a sample snapshot (JSON, every job with its detail) with one job in
     /// every lifecycle value, built by the real snapshot builder: the browser tests'
@@ -66,7 +80,13 @@ pub async fn run(command: DashboardCommand) -> Result<(), Failure> {
             dir,
             snapshot_dir,
             addr,
-        } => serve(dir, snapshot_dir, addr).await,
+            token,
+            allow_anonymous,
+        } => {
+            let access =
+                Access::for_listener(addr, token, allow_anonymous).map_err(Failure::User)?;
+            serve(dir, snapshot_dir, addr, access).await
+        }
         DashboardCommand::Sample {
             now,
             jobs,
@@ -121,11 +141,12 @@ pub fn print_published(published: &[PublishReport]) {
 }
 
 /// Serves `dir` (the dashboard's `dist/`) and `snapshot_dir/snapshot.json` on `addr`
-/// until Ctrl-C.
+/// to whom `access` lets in, until Ctrl-C.
 pub async fn serve(
     dir: PathBuf,
     snapshot_dir: Option<PathBuf>,
     addr: SocketAddr,
+    access: Access,
 ) -> Result<(), Failure> {
     if !dir.join("index.html").is_file() {
         return Err(Failure::User(format!(
@@ -141,11 +162,18 @@ pub async fn serve(
         .await
         .map_err(|e| Failure::Infra(format!("cannot listen on {addr}: {e}")))?;
     let local = listener.local_addr().unwrap_or(addr);
+    let who = match &access {
+        Access::Token(_) => "token holders only",
+        Access::Open if local.ip().is_loopback() => "this machine",
+        Access::Open => "ANYONE who reaches this address (--allow-anonymous)",
+    };
     println!(
-        "dashboard: http://{local}/ (site {}, snapshot {}/snapshot.json); Ctrl-C to stop",
+        "dashboard: http://{local}/ (site {}, snapshot {}/snapshot.json; served to {who}); \
+         Ctrl-C to stop",
         roots.site.display(),
         roots.snapshot.display()
     );
+    let access = Arc::new(access);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -157,10 +185,18 @@ pub async fn serve(
                     }
                 };
                 let roots = roots.clone();
+                let access = access.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
                         let roots = roots.clone();
-                        async move { Ok::<_, std::convert::Infallible>(answer(&roots, &req).await) }
+                        let access = access.clone();
+                        async move {
+                            let response = match access.answer(access.check(&req)) {
+                                Some(refused) => refused,
+                                None => answer(&roots, &req).await,
+                            };
+                            Ok::<_, std::convert::Infallible>(response)
+                        }
                     });
                     if let Err(e) = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
