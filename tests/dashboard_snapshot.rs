@@ -136,7 +136,23 @@ async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets(
     assert_eq!(j.namespace, "default");
     assert_eq!(j.revision, Some(1));
     assert!(j.detail.is_none(), "the overview carries no job detail");
-    let key = fjc_snapshot::job_document_key(&job);
+    // The namespace's own overview (what a viewer of `default` alone reads) lists it.
+    let ns_key = fjc_snapshot::namespace_overview_key("default");
+    let obj = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(&ns_key)
+        .send()
+        .await
+        .unwrap();
+    let ns: fjc_snapshot::Snapshot =
+        serde_json::from_slice(&obj.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert!(ns.jobs.iter().all(|j| j.namespace == "default"));
+    assert!(
+        ns.jobs.iter().any(|j| j.job_id == job),
+        "{ns_key} lists {job}"
+    );
+    let key = fjc_snapshot::job_document_key(&j.namespace, &job);
     let obj = s3
         .get_object()
         .bucket(&bucket)

@@ -197,28 +197,13 @@ async fn a_cluster_without_python_refuses_the_run_saying_what_it_needs() {
     let runner = env.runners().python.expect("the Python runner");
     let flink = flink_client(&env.flink_url, Duration::from_secs(60));
     let jar = flink.upload_jar(&runner).await.expect("upload");
-    let script = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/py-counts.py"),
-    )
-    .expect("example");
-    use base64::Engine;
     let request = RunRequest {
-        job_id: Some(JobId::random()),
-        entry_class: Some("fjc.python.PythonRunner".into()),
-        program_args: vec![
-            "--file".into(),
-            "counts.py".into(),
-            "--base64".into(),
-            base64::engine::general_purpose::STANDARD.encode(script),
-        ],
-        parallelism: Some(1),
-        savepoint_path: None,
-        allow_non_restored_state: false,
         flink_configuration: [(
             "python.client.executable".to_string(),
             "/nonexistent/python3".to_string(),
         )]
         .into(),
+        ..counts_run(JobId::random(), &[])
     };
     let err = flink.run_jar(&jar, &request).await.expect_err("refused");
     let _ = flink.delete_jar(&jar).await;
@@ -287,34 +272,16 @@ async fn a_pyflink_package_runs_its_entry_module() {
 /// than a failed program.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pyflink_run_under_a_job_id_already_taken_is_a_duplicate_not_a_failure() {
-    use base64::Engine;
-    use fjc_flink::{FlinkApi, FlinkError, JobId, RunRequest};
+    use fjc_flink::{FlinkApi, FlinkError, JobId};
     use fjc_integration_tests::LocalEnv;
     use fjc_integration_tests::harness::flink_client;
 
     let env = LocalEnv::from_env();
     let runner = env.runners().python.expect("the Python runner");
     let flink = flink_client(&env.flink_url, Duration::from_secs(90));
-    let script = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/py-counts.py"),
-    )
-    .expect("example");
     let id = JobId::random();
-    let request = RunRequest {
-        job_id: Some(id.clone()),
-        entry_class: Some("fjc.python.PythonRunner".into()),
-        program_args: vec![
-            "--file".into(),
-            "counts.py".into(),
-            "--base64".into(),
-            base64::engine::general_purpose::STANDARD.encode(script),
-            "--".into(),
-            "--ident".into(),
-            format!("dup{}", &id.to_string()[..8]),
-        ],
-        parallelism: Some(1),
-        ..RunRequest::default()
-    };
+    let ident = format!("dup{}", &id.to_string()[..8]);
+    let request = counts_run(id.clone(), &["--ident", &ident]);
     let jar = flink.upload_jar(&runner).await.expect("upload");
     let first = flink.run_jar(&jar, &request).await;
     let second = flink.run_jar(&jar, &request).await;
@@ -324,5 +291,31 @@ async fn a_pyflink_run_under_a_job_id_already_taken_is_a_duplicate_not_a_failure
     match second {
         Err(FlinkError::DuplicateJob { job }) => assert_eq!(job, id.to_string()),
         other => panic!("a duplicate, not {other:?}"),
+    }
+}
+
+/// A run of `examples/py-counts.py` through the Python runner as `id`, with `args`.
+fn counts_run(id: fjc_flink::JobId, args: &[&str]) -> fjc_flink::RunRequest {
+    use base64::Engine;
+    let script = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/py-counts.py"),
+    )
+    .expect("example");
+    let mut program_args = vec![
+        "--file".into(),
+        "counts.py".into(),
+        "--base64".into(),
+        base64::engine::general_purpose::STANDARD.encode(script),
+    ];
+    if !args.is_empty() {
+        program_args.push("--".into());
+        program_args.extend(args.iter().map(ToString::to_string));
+    }
+    fjc_flink::RunRequest {
+        job_id: Some(id),
+        entry_class: Some("fjc.python.PythonRunner".into()),
+        program_args,
+        parallelism: Some(1),
+        ..fjc_flink::RunRequest::default()
     }
 }

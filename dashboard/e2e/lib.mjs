@@ -38,12 +38,12 @@ export function putSnapshot(dir, snapshot) {
 }
 
 /** Where a job's detail document is, relative to the snapshot (the rule of
- *  `fjc_snapshot::job_document_key`: bytes other than letters, digits, `-` and `_`
- *  as `~xx`). */
-export function jobDocumentKey(jobId) {
+ *  `fjc_snapshot::job_document_key`: `jobs/<namespace>/<job>.json`, bytes other than
+ *  letters, digits, `-` and `_` as `~xx`). */
+export function jobDocumentKey(namespace, jobId) {
   const safe = (b) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x5f;
-  const name = [...Buffer.from(jobId, "utf8")].map((b) => (safe(b) ? String.fromCharCode(b) : `~${b.toString(16).padStart(2, "0")}`)).join("");
-  return `jobs/${name}.json`;
+  const segment = (text) => [...Buffer.from(text, "utf8")].map((b) => (safe(b) ? String.fromCharCode(b) : `~${b.toString(16).padStart(2, "0")}`)).join("");
+  return `jobs/${segment(namespace)}/${segment(jobId)}.json`;
 }
 
 /** The snapshot published in `dir`, each job with its detail document as `detail`
@@ -53,7 +53,7 @@ export function readPublished(dir) {
   if (!existsSync(file)) return { jobs: [] };
   const snap = JSON.parse(readFileSync(file, "utf8"));
   for (const j of snap.jobs) {
-    const doc = join(dir, jobDocumentKey(j.job_id));
+    const doc = join(dir, jobDocumentKey(j.namespace ?? "default", j.job_id));
     if (j.detail_version && existsSync(doc)) j.detail = JSON.parse(readFileSync(doc, "utf8")).detail;
   }
   return snap;

@@ -73,11 +73,11 @@ impl DetailState {
 }
 
 /// The URL of a job's detail document at `version`, next to the snapshot's.
-pub fn document_url(job_id: &str, version: &str) -> String {
+pub fn document_url(namespace: &str, job_id: &str, version: &str) -> String {
     let url = settings().url;
     let path = url.split(['?', '#']).next().unwrap_or("");
     let base = path.rfind('/').map_or("", |i| &path[..=i]);
-    format!("{base}{}?v={version}", job_document_key(job_id))
+    format!("{base}{}?v={version}", job_document_key(namespace, job_id))
 }
 
 struct Settings {

@@ -42,10 +42,10 @@ pub fn JobDetail(namespace: String, job_id: String) -> impl IntoView {
         }
     };
     {
-        let job_id = job_id.clone();
+        let (namespace, job_id) = (namespace.clone(), job_id.clone());
         Effect::new(move |_| {
             if let Some(version) = wanted() {
-                fetch_detail(ctx, job_id.clone(), version);
+                fetch_detail(ctx, namespace.clone(), job_id.clone(), version);
             }
         });
     }
@@ -96,7 +96,7 @@ enum History {
 }
 
 /// Fetches `job_id`'s detail document at `version` unless it is there or on its way.
-fn fetch_detail(ctx: Ctx, job_id: String, version: String) {
+fn fetch_detail(ctx: Ctx, namespace: String, job_id: String, version: String) {
     let have = ctx.details.with_untracked(|m| {
         m.get(&job_id)
             .is_some_and(|s| s.version() == version && !matches!(s, DetailState::Failed { .. }))
@@ -113,7 +113,7 @@ fn fetch_detail(ctx: Ctx, job_id: String, version: String) {
         );
     });
     spawn_local(async move {
-        let got = load_job(&document_url(&job_id, &version)).await;
+        let got = load_job(&document_url(&namespace, &job_id, &version)).await;
         ctx.details.update(|m| {
             // A newer version may have been asked for meanwhile.
             if m.get(&job_id).is_some_and(|s| s.version() == version) {

@@ -14,7 +14,7 @@ let snap, fixture, server, browser, snapDir, fixtureDir;
 let fresh;
 
 before(async () => {
-  // The fixture as the controller publishes it: snapshot.json and jobs/*.json.
+  // The fixture as the controller publishes it: snapshot.json and jobs/<namespace>/*.json.
   fixtureDir = tempDir("fjc-dash-sample-");
   snap = await sampleSnapshot(NOW, fixtureDir);
   fixture = fixtureDir;
@@ -304,12 +304,12 @@ test("no job page renders UNKNOWN; every page has a timeline or says there is no
 test("a job whose own document is missing says so; the rest of its page stays", async () => {
   const dir = tempDir("fjc-dash-nodoc-");
   putSnapshot(dir, fixture);
-  rmSync(join(dir, jobDocumentKey("clicks-enrich")));
+  rmSync(join(dir, jobDocumentKey("web", "clicks-enrich")));
   const lonely = await serve(dir);
   const { page, errors, close } = await pageAt(browser, fresh);
   await page.goto(`${lonely.url}?refresh=1#/job/web/clicks-enrich`);
   await page.waitForSelector("#history-status[role=alert]");
-  assert.match(await page.textContent("#history-status"), /History unavailable.*jobs\/clicks-enrich\.json\?v=[0-9a-f]{16} answered HTTP 404/);
+  assert.match(await page.textContent("#history-status"), /History unavailable.*jobs\/web\/clicks-enrich\.json\?v=[0-9a-f]{16} answered HTTP 404/);
   assert.match(await page.textContent("#job-h"), /clicks-enrich\s+ROLLED_BACK/);
   assert.match(await page.textContent("#rollback"), /Rolled back from revision 2 to 1/);
   await screenshot(page, "fixture-job-document-missing");

@@ -70,9 +70,12 @@ test("a real reconcile publishes a snapshot the dashboard shows, without secrets
     }
     assert.ok(running(job), `job state: ${JSON.stringify(job)}`);
     assert.ok(running(envJob), `env job state: ${JSON.stringify(envJob)}`);
-    // Neither the overview nor any job document holds a secret.
-    const files = [snapshotFile, ...readdirSync(join(snapDir, "jobs")).map((f) => join(snapDir, "jobs", f))];
-    assert.ok(files.length >= 3, files.join(", "));
+    // Neither the overview, nor a namespace's overview, nor any job document holds a secret.
+    const files = [snapshotFile, ...readdirSync(snapDir, { recursive: true })
+      .filter((f) => f.endsWith(".json") && f !== "snapshot.json")
+      .map((f) => join(snapDir, f))];
+    assert.ok(files.length >= 4, files.join(", "));
+    assert.ok(files.some((f) => f.endsWith(join("snapshots", "ns", "default.json"))), files.join(", "));
     for (const f of files) {
       const text = readFileSync(f, "utf8");
       for (const secret of ["s3cr3t-value", "hunter2", "--password", "SECRET_TOKEN"]) {

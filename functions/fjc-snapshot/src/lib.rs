@@ -28,8 +28,9 @@ pub mod timeline;
 pub use lifecycle::*;
 pub use model::*;
 
-/// Version of the document layout this crate writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version of the document layout this crate writes and reads (3: job documents
+/// under their namespace, `jobs/<namespace>/<job>.json`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Namespace of a job whose spec names none.
 pub const DEFAULT_NAMESPACE: &str = "default";

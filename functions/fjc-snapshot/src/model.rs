@@ -49,6 +49,40 @@ impl Snapshot {
         }
     }
 
+    /// The document a viewer of `namespace` reads: that namespace's jobs and the
+    /// clusters they use, no orphans (a Flink job no state accounts for belongs to
+    /// no namespace), and the controller's heartbeat and cycle counts.
+    pub fn for_namespace(&self, namespace: &str) -> Snapshot {
+        let jobs: Vec<JobView> = self
+            .jobs
+            .iter()
+            .filter(|j| j.namespace == namespace)
+            .cloned()
+            .collect();
+        let clusters = self
+            .clusters
+            .iter()
+            .filter(|c| jobs.iter().any(|j| j.cluster == c.name))
+            .cloned()
+            .collect();
+        Snapshot {
+            schema_version: self.schema_version,
+            generated_at: self.generated_at,
+            controller: self.controller.clone(),
+            clusters,
+            jobs,
+            orphans: Vec::new(),
+        }
+    }
+
+    /// The namespaces of the jobs, each once, in order.
+    pub fn namespaces(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.jobs.iter().map(|j| j.namespace.as_str()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The same document with the fields that change every cycle (times and cycle
     /// statistics) zeroed: two snapshots with equal `without_heartbeat()` show the
     /// same jobs and clusters, so a publisher need not write again.

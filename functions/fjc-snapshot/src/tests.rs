@@ -76,19 +76,75 @@ fn every_lifecycle_round_trips_by_name() {
 }
 
 #[test]
-fn job_document_keys_are_one_safe_path_segment() {
+fn job_document_keys_are_safe_path_segments_under_the_namespace() {
     assert_eq!(
-        job_document_key("orders-enricher_2"),
-        "jobs/orders-enricher_2.json"
+        job_document_key("payments", "orders-enricher_2"),
+        "jobs/payments/orders-enricher_2.json"
     );
     assert_eq!(
-        job_document_key("../etc/passwd"),
-        "jobs/~2e~2e~2fetc~2fpasswd.json"
+        job_document_key("default", "../etc/passwd"),
+        "jobs/default/~2e~2e~2fetc~2fpasswd.json"
     );
-    assert_eq!(job_document_key("a b.c"), "jobs/a~20b~2ec.json");
-    assert_eq!(job_document_key("é"), "jobs/~c3~a9.json");
+    assert_eq!(
+        job_document_key("..", "a b.c"),
+        "jobs/~2e~2e/a~20b~2ec.json"
+    );
+    assert_eq!(job_document_key("n", "é"), "jobs/n/~c3~a9.json");
     // Distinct ids never share a key (`~` itself is encoded).
-    assert_ne!(job_document_key("a~2e"), job_document_key("a."));
+    assert_ne!(job_document_key("n", "a~2e"), job_document_key("n", "a."));
+    assert_eq!(
+        namespace_overview_key("payments"),
+        "snapshots/ns/payments.json"
+    );
+    assert_eq!(namespace_overview_key("a/b"), "snapshots/ns/a~2fb.json");
+}
+
+#[test]
+fn a_namespace_overview_holds_only_that_namespaces_jobs_and_clusters() {
+    let mut snapshot = Snapshot::empty(1, controller());
+    let job = |id: &str, ns: &str, cluster: &str| {
+        let mut j = JobView::new(id, JobType::Stream, cluster, Shown::Pending);
+        j.namespace = ns.into();
+        j
+    };
+    snapshot.jobs = vec![
+        job("a", "payments", "east"),
+        job("b", "search", "west"),
+        job("c", "payments", "east"),
+    ];
+    let cluster = |name: &str| -> ClusterView {
+        serde_json::from_value(serde_json::json!({"name": name, "health": "healthy"}))
+            .expect("a cluster")
+    };
+    snapshot.clusters = vec![cluster("east"), cluster("west")];
+    snapshot.orphans = vec![Orphan {
+        cluster: "east".into(),
+        flink_job_id: "00000000000000000000000000000001".into(),
+        name: "x".into(),
+        flink_state: "RUNNING".into(),
+        started_at: 0,
+    }];
+    assert_eq!(snapshot.namespaces(), ["payments", "search"]);
+    let payments = snapshot.for_namespace("payments");
+    assert_eq!(
+        payments
+            .jobs
+            .iter()
+            .map(|j| j.job_id.as_str())
+            .collect::<Vec<_>>(),
+        ["a", "c"]
+    );
+    assert_eq!(
+        payments
+            .clusters
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["east"]
+    );
+    assert!(payments.orphans.is_empty());
+    assert_eq!(payments.controller, snapshot.controller);
+    assert!(snapshot.for_namespace("nobody").jobs.is_empty());
 }
 
 #[test]

@@ -9,7 +9,9 @@ use thiserror::Error;
 
 mod encoding;
 
-pub use encoding::{Encoded, EncodedDocument, Published, content_sha256, encode};
+pub use encoding::{
+    DocumentRef, Encoded, EncodedDocument, EncodedOverview, Published, content_sha256, encode,
+};
 
 /// Publishing failed. Never fails a cycle: it is logged and reported.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

@@ -7,8 +7,8 @@ mod hook;
 mod sink;
 
 pub use super::port::{
-    Encoded, EncodedDocument, PublishError, PublishOutcome, Published, SnapshotPublisher,
-    content_sha256, encode,
+    DocumentRef, Encoded, EncodedDocument, EncodedOverview, PublishError, PublishOutcome,
+    Published, SnapshotPublisher, content_sha256, encode,
 };
 pub use hook::{Dashboard, PublishReport};
 pub use sink::{Documents, Sink};

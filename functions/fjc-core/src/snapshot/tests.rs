@@ -336,7 +336,7 @@ async fn directory_publisher_replaces_atomically_and_reads_back() {
     p.put(&doc).await.expect("put again");
     assert_eq!(p.published().await, Ok(Some(doc.meta.clone())));
     for d in &doc.documents {
-        p.put_document(&fjc_snapshot::job_document_key(&d.job_id), &d.json)
+        p.put_document(&d.at.key, &d.json)
             .await
             .expect("put document");
     }
@@ -353,7 +353,7 @@ async fn directory_publisher_replaces_atomically_and_reads_back() {
         ["jobs", "snapshot.json"],
         "no temp files left behind"
     );
-    assert_eq!(names("jobs"), ["nightly.json", "payments.json"]);
+    assert_eq!(names("jobs/default"), ["nightly.json", "payments.json"]);
     let back: Snapshot =
         serde_json::from_slice(&std::fs::read(p.path()).expect("read")).expect("parse");
     // The overview is the snapshot without the jobs' detail, which is in the job
@@ -363,20 +363,20 @@ async fn directory_publisher_replaces_atomically_and_reads_back() {
         let path = dir
             .path()
             .join("dash")
-            .join(fjc_snapshot::job_document_key(&j.job_id));
+            .join(fjc_snapshot::job_document_key(&j.namespace, &j.job_id));
         let d: fjc_snapshot::JobDocument =
             serde_json::from_slice(&std::fs::read(path).expect("read")).expect("parse");
         assert!(j.detail.is_none());
         j.detail = Some(d.detail);
     }
     assert_eq!(whole, s);
-    p.delete_document(&fjc_snapshot::job_document_key("nightly"))
+    p.delete_document(&fjc_snapshot::job_document_key("default", "nightly"))
         .await
         .expect("delete");
-    p.delete_document(&fjc_snapshot::job_document_key("nightly"))
+    p.delete_document(&fjc_snapshot::job_document_key("default", "nightly"))
         .await
         .expect("deleting a missing document is done");
-    assert_eq!(names("jobs"), ["payments.json"]);
+    assert_eq!(names("jobs/default"), ["payments.json"]);
     // A foreign file is replaced, not an error.
     std::fs::write(p.path(), b"not json").expect("write");
     assert_eq!(p.published().await, Ok(None));
@@ -461,7 +461,8 @@ async fn job_documents_are_written_when_their_detail_changes_and_deleted_with_th
         first.1,
         Documents {
             written: 2,
-            deleted: 0
+            deleted: 0,
+            namespaces: 1
         }
     );
     // Idle: nothing written.
@@ -495,7 +496,8 @@ async fn job_documents_are_written_when_their_detail_changes_and_deleted_with_th
             PublishOutcome::Written,
             Documents {
                 written: 1,
-                deleted: 0
+                deleted: 0,
+                namespaces: 1
             }
         )
     );
@@ -512,19 +514,78 @@ async fn job_documents_are_written_when_their_detail_changes_and_deleted_with_th
             PublishOutcome::Written,
             Documents {
                 written: 0,
-                deleted: 1
+                deleted: 1,
+                namespaces: 1
             }
         )
     );
-    let held: Vec<String> = sink
-        .publisher()
+    let held = held_keys(&sink);
+    assert_eq!(
+        held,
+        ["jobs/default/payments.json", "snapshots/ns/default.json"]
+    );
+}
+
+/// The keys of the documents the fake target holds.
+fn held_keys(sink: &Sink<Fake>) -> Vec<String> {
+    sink.publisher()
         .documents
         .lock()
         .expect("lock")
         .keys()
         .cloned()
-        .collect();
-    assert_eq!(held, ["jobs/payments.json"]);
+        .collect()
+}
+
+fn job_ids(s: &Snapshot) -> Vec<&str> {
+    s.jobs.iter().map(|j| j.job_id.as_str()).collect()
+}
+
+#[tokio::test]
+async fn each_namespace_gets_its_own_overview_and_documents_follow_their_job() {
+    let mut s = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let nightly = s
+        .jobs
+        .iter_mut()
+        .find(|j| j.job_id == "nightly")
+        .expect("nightly");
+    nightly.namespace = "batch".into();
+    let sink = Sink::new(Fake::default(), 60);
+    let first = sink.publish(&at(&s, NOW)).await.expect("publish");
+    assert_eq!(first.1.namespaces, 2);
+    let read = |key: &str| -> Snapshot {
+        let docs = sink.publisher().documents.lock().expect("lock");
+        serde_json::from_slice(docs.get(key).expect(key)).expect("parse")
+    };
+    let batch = read("snapshots/ns/batch.json");
+    assert_eq!(job_ids(&batch), ["nightly"]);
+    assert!(batch.jobs.iter().all(|j| j.detail.is_none()));
+    let default = read("snapshots/ns/default.json");
+    assert_eq!(job_ids(&default), ["payments"]);
+    // Idle within the refresh period: no overview written again.
+    let idle = sink.publish(&at(&s, NOW + 10_000)).await.expect("publish");
+    assert_eq!(idle, (PublishOutcome::Unchanged, Documents::default()));
+    // Past it, every overview is written again (its heartbeat is due).
+    let due = sink.publish(&at(&s, NOW + 61_000)).await.expect("publish");
+    assert_eq!(due.0, PublishOutcome::Written);
+    assert_eq!(due.1.namespaces, 2);
+    // nightly moves back to `default`: its document moves, and the emptied
+    // namespace's overview is deleted.
+    let back = snapshot_of(world(), BTreeMap::from([("default".into(), Ok(4))]));
+    let moved = sink
+        .publish(&at(&back, NOW + 70_000))
+        .await
+        .expect("publish");
+    assert_eq!(moved.1.namespaces, 1);
+    let held = held_keys(&sink);
+    assert_eq!(
+        held,
+        [
+            "jobs/default/nightly.json",
+            "jobs/default/payments.json",
+            "snapshots/ns/default.json"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -550,7 +611,8 @@ async fn a_refused_job_document_leaves_the_overview_as_it_was() {
             PublishOutcome::Written,
             Documents {
                 written: 2,
-                deleted: 0
+                deleted: 0,
+                namespaces: 1
             }
         )
     );
@@ -611,10 +673,22 @@ async fn a_new_process_rewrites_no_unchanged_job_document() {
         s.jobs.iter().map(|j| j.detail_version.clone()).collect()
     };
     assert_eq!(versions(&again), versions(&s));
-    let (_, docs) = second
+    let (overview, docs) = second
         .publish(&at(&again, NOW + 1_000))
         .await
         .expect("publish");
-    assert_eq!(docs, Documents::default());
-    assert_eq!(second.publisher().document_puts.load(Ordering::Relaxed), 0);
+    // The namespace overview is written again only with the overview (this
+    // cycle's counts changed it), never for a new process alone.
+    let rewritten = usize::from(overview == PublishOutcome::Written);
+    assert_eq!(
+        docs,
+        Documents {
+            namespaces: rewritten,
+            ..Documents::default()
+        }
+    );
+    assert_eq!(
+        second.publisher().document_puts.load(Ordering::Relaxed),
+        rewritten
+    );
 }

@@ -58,13 +58,33 @@ pub struct JobDocument {
 }
 
 /// Where a job's [`JobDocument`] is published, relative to the snapshot
-/// (`jobs/<job id>.json`). Bytes other than ASCII letters, digits, `-` and `_` are
-/// written as `~XX` (hex), so any job id gives one safe file name and URL path
-/// segment, never `..` or a `/`.
-pub fn job_document_key(job_id: &str) -> String {
-    let mut key = String::with_capacity(job_id.len() + 10);
+/// (`jobs/<namespace>/<job id>.json`): under its namespace, so a viewer's access
+/// to a namespace can be checked on the path alone (the dashboard's edge check).
+/// Bytes other than ASCII letters, digits, `-` and `_` are written as `~XX`
+/// (hex), so any namespace and job id give safe path segments, never `..` or a
+/// `/`.
+pub fn job_document_key(namespace: &str, job_id: &str) -> String {
+    let mut key = String::with_capacity(namespace.len() + job_id.len() + 12);
     key.push_str("jobs/");
-    for b in job_id.bytes() {
+    push_segment(&mut key, namespace);
+    key.push('/');
+    push_segment(&mut key, job_id);
+    key.push_str(".json");
+    key
+}
+
+/// Where the overview of one namespace's jobs ([`Snapshot::for_namespace`](crate::Snapshot::for_namespace))
+/// is published, relative to the snapshot: `snapshots/ns/<namespace>.json`.
+pub fn namespace_overview_key(namespace: &str) -> String {
+    let mut key = String::from("snapshots/ns/");
+    push_segment(&mut key, namespace);
+    key.push_str(".json");
+    key
+}
+
+/// Appends `text` as one safe path segment (see [`job_document_key`]).
+fn push_segment(key: &mut String, text: &str) {
+    for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
             key.push(char::from(b));
         } else {
@@ -73,8 +93,6 @@ pub fn job_document_key(job_id: &str) -> String {
             key.push(char::from(HEX[usize::from(b & 0xf)]));
         }
     }
-    key.push_str(".json");
-    key
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -1,5 +1,6 @@
 //! What `fjc dashboard serve` answers: static files from the dashboard's `dist/`
-//! and `snapshot.json` and `jobs/<job>.json` from the snapshot directory, with
+//! and `snapshot.json`, `jobs/<namespace>/<job>.json` and
+//! `snapshots/ns/<namespace>.json` from the snapshot directory, with
 //! ETag / If-None-Match.
 //! No I/O besides reading the requested file.
 
@@ -28,11 +29,20 @@ pub fn resolve(roots: &Roots, path: &str) -> Option<PathBuf> {
     if rel == "snapshot.json" {
         return Some(roots.snapshot.join(rel));
     }
-    if let Some(name) = rel.strip_prefix("jobs/") {
-        // One plain file name, as `fjc_snapshot::job_document_key` makes them.
-        let plain =
-            name.ends_with(".json") && !name.starts_with('.') && !name.contains(['/', '\\']);
-        return plain.then(|| roots.snapshot.join("jobs").join(name));
+    let documents = [("jobs/", 2), ("snapshots/ns/", 1)];
+    if let Some((rest, dir, segments)) = documents
+        .iter()
+        .find_map(|(dir, n)| Some((rel.strip_prefix(dir)?, dir, *n)))
+    {
+        // Plain segments as `fjc_snapshot::job_document_key` and
+        // `namespace_overview_key` make them: `<namespace>/<job>.json`, `<namespace>.json`.
+        let parts: Vec<&str> = rest.split('/').collect();
+        let plain = parts.len() == segments
+            && rest.ends_with(".json")
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && !p.starts_with('.') && !p.contains('\\'));
+        return plain.then(|| roots.snapshot.join(dir).join(rest));
     }
     let rel = if rel.is_empty() { "index.html" } else { rel };
     let p = Path::new(rel);
@@ -168,14 +178,25 @@ mod tests {
             Some(PathBuf::from("/srv/snap/snapshot.json"))
         );
         assert_eq!(
-            resolve(&r, "/jobs/a~2eb.json"),
-            Some(PathBuf::from("/srv/snap/jobs/a~2eb.json"))
+            resolve(&r, "/jobs/payments/a~2eb.json"),
+            Some(PathBuf::from("/srv/snap/jobs/payments/a~2eb.json"))
+        );
+        assert_eq!(
+            resolve(&r, "/snapshots/ns/payments.json"),
+            Some(PathBuf::from("/srv/snap/snapshots/ns/payments.json"))
         );
         for bad in [
             "/jobs/../x.json",
+            "/jobs/ns/../x.json",
+            "/jobs/../../x.json",
             "/jobs/.x.json",
-            "/jobs/a/b.json",
-            "/jobs/x.txt",
+            "/jobs/ns/.x.json",
+            "/jobs/a.json",
+            "/jobs/a/b/c.json",
+            "/jobs//b.json",
+            "/jobs/ns/x.txt",
+            "/snapshots/ns/../x.json",
+            "/snapshots/ns/a/b.json",
         ] {
             assert_eq!(resolve(&r, bad), None, "{bad}");
         }

@@ -1,10 +1,13 @@
-//! A snapshot made ready to write: the overview and one detail document per job
-//! whose detail was built, encoded, with the overview's content hash (heartbeat
-//! fields excluded) that decides whether it needs writing.
+//! A snapshot made ready to write: the overview, one overview per namespace, and
+//! one detail document per job whose detail was built, encoded, with the
+//! overviews' content hashes (heartbeat fields excluded) that decide whether they
+//! need writing.
 
 use std::collections::BTreeMap;
 
-use fjc_snapshot::{JobDocument, SCHEMA_VERSION, Snapshot};
+use fjc_snapshot::{
+    JobDocument, SCHEMA_VERSION, Snapshot, job_document_key, namespace_overview_key,
+};
 use sha2::{Digest, Sha256};
 
 use super::PublishError;
@@ -19,18 +22,42 @@ pub struct Published {
     pub heartbeat_at: EpochMs,
 }
 
-/// A snapshot ready to write: the overview and the detail documents of the jobs
-/// whose detail was built this cycle.
+/// A snapshot ready to write: the overview, the namespaces' overviews and the
+/// detail documents of the jobs whose detail was built this cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoded {
     /// The overview (compact JSON; no job's detail).
     pub json: Vec<u8>,
     /// Content identity and heartbeat of the overview.
     pub meta: Published,
+    /// One overview per namespace of the jobs ([`Snapshot::for_namespace`]), for
+    /// viewers who may see only theirs.
+    pub namespaces: Vec<EncodedOverview>,
     /// Detail documents built this cycle.
     pub documents: Vec<EncodedDocument>,
-    /// The detail version of every job of the overview that has one, by job id.
-    pub versions: BTreeMap<String, String>,
+    /// Where every job of the overview that has a detail version keeps its
+    /// document, and that version, by job id.
+    pub versions: BTreeMap<String, DocumentRef>,
+}
+
+/// One namespace's overview ready to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedOverview {
+    /// Where ([`namespace_overview_key`]).
+    pub key: String,
+    /// The overview (compact JSON).
+    pub json: Vec<u8>,
+    /// Its content identity and heartbeat.
+    pub meta: Published,
+}
+
+/// Where a job's detail document is and which version it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRef {
+    /// [`job_document_key`] of the job's namespace and id.
+    pub key: String,
+    /// Its [`JobView::detail_version`](fjc_snapshot::JobView::detail_version).
+    pub version: String,
 }
 
 /// One job's detail document ready to write.
@@ -38,8 +65,8 @@ pub struct Encoded {
 pub struct EncodedDocument {
     /// The job.
     pub job_id: String,
-    /// Its [`JobView::detail_version`](fjc_snapshot::JobView::detail_version).
-    pub version: String,
+    /// Where it goes and its version.
+    pub at: DocumentRef,
     /// The [`JobDocument`] (compact JSON).
     pub json: Vec<u8>,
 }
@@ -55,7 +82,11 @@ pub fn encode(mut snapshot: Snapshot) -> Result<Encoded, PublishError> {
         let Some(version) = job.detail_version.clone() else {
             continue;
         };
-        versions.insert(job.job_id.clone(), version.clone());
+        let at = DocumentRef {
+            key: job_document_key(&job.namespace, &job.job_id),
+            version,
+        };
+        versions.insert(job.job_id.clone(), at.clone());
         if let Some(detail) = job.detail.take() {
             let doc = JobDocument {
                 schema_version: SCHEMA_VERSION,
@@ -65,11 +96,26 @@ pub fn encode(mut snapshot: Snapshot) -> Result<Encoded, PublishError> {
             let json = serde_json::to_vec(&doc).map_err(|e| PublishError::Encode(e.to_string()))?;
             documents.push(EncodedDocument {
                 job_id: job.job_id.clone(),
-                version,
+                at,
                 json,
             });
         }
     }
+    let namespaces = snapshot
+        .namespaces()
+        .into_iter()
+        .map(|ns| {
+            let view = snapshot.for_namespace(ns);
+            Ok(EncodedOverview {
+                key: namespace_overview_key(ns),
+                json: serde_json::to_vec(&view).map_err(|e| PublishError::Encode(e.to_string()))?,
+                meta: Published {
+                    content_sha256: content_sha256(&view)?,
+                    heartbeat_at: view.controller.heartbeat_at,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, PublishError>>()?;
     let json = serde_json::to_vec(&snapshot).map_err(|e| PublishError::Encode(e.to_string()))?;
     Ok(Encoded {
         json,
@@ -77,6 +123,7 @@ pub fn encode(mut snapshot: Snapshot) -> Result<Encoded, PublishError> {
             content_sha256: content_sha256(&snapshot)?,
             heartbeat_at: snapshot.controller.heartbeat_at,
         },
+        namespaces,
         documents,
         versions,
     })

@@ -1,11 +1,15 @@
 //! The write-only-when-changed rule: a [`Sink`] remembers what its target holds, so
 //! in steady state it neither reads nor writes, writes a job's detail document only
-//! when its version changed, and deletes the documents of jobs that are gone.
+//! when its version changed (or its namespace), a namespace's overview only when
+//! its content changed or its heartbeat is due, and deletes the documents of jobs
+//! and namespaces that are gone.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
-use fjc_snapshot::{Snapshot, job_document_key};
+use fjc_snapshot::{Snapshot, job_document_key, namespace_overview_key};
+
+use super::{DocumentRef, EncodedOverview};
 use futures::StreamExt;
 use tracing::debug;
 
@@ -18,8 +22,10 @@ use super::{Encoded, EncodedDocument, PublishError, PublishOutcome, Published, S
 pub struct Sink<P> {
     publisher: P,
     last: Mutex<Option<Published>>,
-    /// Detail version of every job document this target holds, by job id.
-    documents: Mutex<BTreeMap<String, String>>,
+    /// Where and at which version this target holds every job's document, by job id.
+    documents: Mutex<BTreeMap<String, DocumentRef>>,
+    /// The namespace overviews this process wrote, by key.
+    overviews: Mutex<BTreeMap<String, Published>>,
     refresh_ms: i64,
 }
 
@@ -30,6 +36,8 @@ pub struct Documents {
     pub written: usize,
     /// Deleted (the job is gone).
     pub deleted: usize,
+    /// Namespace overviews written.
+    pub namespaces: usize,
 }
 
 /// Detail documents written at once.
@@ -42,6 +50,7 @@ impl<P: SnapshotPublisher> Sink<P> {
             publisher,
             last: Mutex::new(None),
             documents: Mutex::new(BTreeMap::new()),
+            overviews: Mutex::new(BTreeMap::new()),
             refresh_ms: i64::try_from(refresh_seconds.saturating_mul(1000)).unwrap_or(i64::MAX),
         }
     }
@@ -51,23 +60,47 @@ impl<P: SnapshotPublisher> Sink<P> {
         &self.publisher
     }
 
-    /// Takes the detail documents the target holds from its overview (`previous`),
-    /// so a new process writes only those that changed.
+    /// Takes the detail documents and namespace overviews the target holds from its
+    /// overview (`previous`; the namespace overviews are written with it), so a new
+    /// process writes only those that changed.
     pub fn seed_documents(&self, previous: Option<&Snapshot>) {
+        if let Some(p) = previous {
+            let overviews = p
+                .namespaces()
+                .into_iter()
+                .filter_map(|ns| {
+                    let view = p.for_namespace(ns);
+                    let meta = Published {
+                        content_sha256: super::content_sha256(&view).ok()?,
+                        heartbeat_at: view.controller.heartbeat_at,
+                    };
+                    Some((namespace_overview_key(ns), meta))
+                })
+                .collect();
+            *self.overviews_lock() = overviews;
+        }
         let seeded = previous
             .map(|p| p.jobs.as_slice())
             .unwrap_or_default()
             .iter()
-            .filter_map(|j| Some((j.job_id.clone(), j.detail_version.clone()?)))
+            .filter_map(|j| {
+                let at = DocumentRef {
+                    key: job_document_key(&j.namespace, &j.job_id),
+                    version: j.detail_version.clone()?,
+                };
+                Some((j.job_id.clone(), at))
+            })
             .collect();
         *self.documents_lock() = seeded;
     }
 
-    /// Writes the detail documents whose version changed, then the overview unless
-    /// its content is the same and its heartbeat less than the refresh period old,
-    /// then deletes the documents of jobs no longer in it. A failed document write
-    /// leaves the overview as it was (retried next cycle), so the overview never
-    /// names a version its target does not hold because of this publish.
+    /// Writes the detail documents whose version changed, then the namespaces'
+    /// overviews and the overview, each unless its content is the same and its
+    /// heartbeat less than the refresh period old, then deletes the documents of
+    /// jobs no longer in it and the overviews of namespaces with no job left. A
+    /// failed document write leaves the overviews as they were (retried next
+    /// cycle), so no overview names a version its target does not hold because of
+    /// this publish.
     pub async fn publish(
         &self,
         doc: &Encoded,
@@ -77,25 +110,30 @@ impl<P: SnapshotPublisher> Sink<P> {
             let held = self.documents_lock();
             doc.documents
                 .iter()
-                .filter(|d| held.get(&d.job_id) != Some(&d.version))
+                .filter(|d| held.get(&d.job_id) != Some(&d.at))
                 .collect()
         };
         let written: Vec<(&EncodedDocument, Result<(), PublishError>)> =
             futures::stream::iter(changed.into_iter().map(|d| async move {
-                let key = job_document_key(&d.job_id);
-                (d, self.publisher.put_document(&key, &d.json).await)
+                (d, self.publisher.put_document(&d.at.key, &d.json).await)
             }))
             .buffer_unordered(DOCUMENTS_IN_FLIGHT)
             .collect()
             .await;
         let mut failed = None;
+        let mut moved = Vec::new();
         {
             let mut held = self.documents_lock();
             for (d, result) in written {
                 match result {
                     Ok(()) => {
                         done.written += 1;
-                        held.insert(d.job_id.clone(), d.version.clone());
+                        // A job moved to another namespace leaves its old document.
+                        if let Some(old) = held.insert(d.job_id.clone(), d.at.clone())
+                            && old.key != d.at.key
+                        {
+                            moved.push(old.key);
+                        }
                     }
                     Err(e) => failed = failed.or(Some(e)),
                 }
@@ -104,15 +142,21 @@ impl<P: SnapshotPublisher> Sink<P> {
         if let Some(e) = failed {
             return Err(e);
         }
+        for key in moved {
+            if let Err(e) = self.publisher.delete_document(&key).await {
+                debug!(%key, error = %e, "dashboard: moved job's old document not deleted");
+            }
+        }
+        done.namespaces = self.publish_namespaces(&doc.namespaces).await?;
         let outcome = self.publish_overview(doc).await?;
-        let gone: Vec<String> = self
+        let gone: Vec<(String, String)> = self
             .documents_lock()
-            .keys()
-            .filter(|id| !doc.versions.contains_key(*id))
-            .cloned()
+            .iter()
+            .filter(|(id, _)| !doc.versions.contains_key(*id))
+            .map(|(id, at)| (id.clone(), at.key.clone()))
             .collect();
-        for id in gone {
-            match self.publisher.delete_document(&job_document_key(&id)).await {
+        for (id, key) in gone {
+            match self.publisher.delete_document(&key).await {
                 Ok(()) => {
                     done.deleted += 1;
                     self.documents_lock().remove(&id);
@@ -121,7 +165,63 @@ impl<P: SnapshotPublisher> Sink<P> {
                 Err(e) => debug!(job = %id, error = %e, "dashboard: job document not deleted"),
             }
         }
+        let emptied: Vec<String> = self
+            .overviews_lock()
+            .keys()
+            .filter(|k| !doc.namespaces.iter().any(|n| &n.key == *k))
+            .cloned()
+            .collect();
+        for key in emptied {
+            match self.publisher.delete_document(&key).await {
+                Ok(()) => {
+                    self.overviews_lock().remove(&key);
+                }
+                Err(e) => debug!(%key, error = %e, "dashboard: namespace overview not deleted"),
+            }
+        }
         Ok((outcome, done))
+    }
+
+    /// Writes each namespace overview whose content changed or whose heartbeat is
+    /// due (all of them once per process); how many it wrote.
+    async fn publish_namespaces(
+        &self,
+        overviews: &[EncodedOverview],
+    ) -> Result<usize, PublishError> {
+        let due: Vec<&EncodedOverview> = {
+            let held = self.overviews_lock();
+            overviews
+                .iter()
+                .filter(|o| !held.get(&o.key).is_some_and(|p| self.current(p, &o.meta)))
+                .collect()
+        };
+        let written: Vec<(&EncodedOverview, Result<(), PublishError>)> = futures::stream::iter(
+            due.into_iter()
+                .map(|o| async move { (o, self.publisher.put_document(&o.key, &o.json).await) }),
+        )
+        .buffer_unordered(DOCUMENTS_IN_FLIGHT)
+        .collect()
+        .await;
+        let mut count = 0;
+        let mut failed = None;
+        let mut held = self.overviews_lock();
+        for (o, result) in written {
+            match result {
+                Ok(()) => {
+                    count += 1;
+                    held.insert(o.key.clone(), o.meta.clone());
+                }
+                Err(e) => failed = failed.or(Some(e)),
+            }
+        }
+        failed.map_or(Ok(count), Err)
+    }
+
+    /// Whether `held` (what the target has) may stay for `next`: same content, and
+    /// a heartbeat less than the refresh period older.
+    fn current(&self, held: &Published, next: &Published) -> bool {
+        held.content_sha256 == next.content_sha256
+            && next.heartbeat_at.saturating_sub(held.heartbeat_at) < self.refresh_ms
     }
 
     async fn publish_overview(&self, doc: &Encoded) -> Result<PublishOutcome, PublishError> {
@@ -130,12 +230,11 @@ impl<P: SnapshotPublisher> Sink<P> {
             Some(p) => Some(p),
             None => self.publisher.published().await?,
         };
-        if let Some(p) = prev {
-            let fresh = doc.meta.heartbeat_at.saturating_sub(p.heartbeat_at) < self.refresh_ms;
-            if p.content_sha256 == doc.meta.content_sha256 && fresh {
-                self.remember(p);
-                return Ok(PublishOutcome::Unchanged);
-            }
+        if let Some(p) = prev
+            && self.current(&p, &doc.meta)
+        {
+            self.remember(p);
+            return Ok(PublishOutcome::Unchanged);
         }
         self.publisher.put(doc).await?;
         self.remember(doc.meta.clone());
@@ -153,8 +252,14 @@ impl<P: SnapshotPublisher> Sink<P> {
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(p);
     }
 
-    fn documents_lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, String>> {
+    fn documents_lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, DocumentRef>> {
         self.documents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn overviews_lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Published>> {
+        self.overviews
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
