@@ -59,8 +59,9 @@ async fn apply_reconcile_runs_job_under_persisted_id_then_steady_state_writes_no
     assert_eq!(steady.store.writes, 0, "steady state wrote to DynamoDB");
     assert_eq!(steady.flink.writes, 0, "steady state wrote to Flink");
     assert_eq!(
-        steady.flink.reads, 2,
-        "one /jobs/overview per cluster, and the checkpointing job's health probe (budget 20)"
+        steady.flink.reads, 3,
+        "one /jobs/overview per cluster, and the checkpointing job's health probe (its \
+         metrics and its checkpoint statistics; budget 20)"
     );
     assert_eq!(w.state(&id).await.unwrap().version, version);
 
