@@ -91,7 +91,7 @@ impl<P: Ports> Executor<'_, P> {
                     Some((f, p)) if f == record.fingerprint => Ok(p),
                     _ => self.prepare(&record).await,
                 };
-                match prepared {
+                let (result, kept_jar) = match prepared {
                     Ok(prepared) => {
                         let (_, resolved, program) = &prepared;
                         let _pass = self.runs.enter(&cluster, program).await;
@@ -112,21 +112,13 @@ impl<P: Ports> Executor<'_, P> {
                         // Kept: the revision this leads to keeps the verified script.
                         memo.prepared = Some((record.fingerprint.clone(), prepared));
                         match submitted {
-                            Ok(_) => Answer::Submitted {
-                                result: Ok(()),
-                                kept_jar: None,
-                            },
-                            Err((e, kept_jar)) => Answer::Submitted {
-                                result: Err(SubmitError::Flink(e)),
-                                kept_jar,
-                            },
+                            Ok(_) => (Ok(()), None),
+                            Err((e, kept_jar)) => (Err(SubmitError::Flink(e)), kept_jar),
                         }
                     }
-                    Err(e) => Answer::Submitted {
-                        result: Err(e),
-                        kept_jar: None,
-                    },
-                }
+                    Err(e) => (Err(e), None),
+                };
+                Answer::Submitted { result, kept_jar }
             }
             Effect::Commit { mut state, writes } => {
                 self.stamp(&mut state);

@@ -130,7 +130,7 @@ impl Access {
 
     /// The answer to a request that is not served.
     pub fn answer(&self, verdict: Verdict) -> Option<Response<Full<Bytes>>> {
-        let (Access::Token(token), false) = (self, verdict == Verdict::Serve) else {
+        let Access::Token(token) = self else {
             return None;
         };
         let mut r = match verdict {
