@@ -53,12 +53,30 @@ impl Snapshot {
     /// clusters they use, no orphans (a Flink job no state accounts for belongs to
     /// no namespace), and the controller's heartbeat and cycle counts.
     pub fn for_namespace(&self, namespace: &str) -> Snapshot {
-        let jobs: Vec<JobView> = self
+        let jobs = self
             .jobs
             .iter()
             .filter(|j| j.namespace == namespace)
             .cloned()
             .collect();
+        self.viewing(jobs)
+    }
+
+    /// [`Snapshot::for_namespace`] of every namespace of the jobs, in order, from
+    /// one pass over the jobs.
+    pub fn by_namespace(&self) -> Vec<(String, Snapshot)> {
+        let mut jobs: std::collections::BTreeMap<&str, Vec<JobView>> =
+            std::collections::BTreeMap::new();
+        for j in &self.jobs {
+            jobs.entry(j.namespace.as_str()).or_default().push(j.clone());
+        }
+        jobs.into_iter()
+            .map(|(ns, jobs)| (ns.to_string(), self.viewing(jobs)))
+            .collect()
+    }
+
+    /// This document with only `jobs` and the clusters they use, and no orphans.
+    fn viewing(&self, jobs: Vec<JobView>) -> Snapshot {
         let clusters = self
             .clusters
             .iter()
@@ -73,14 +91,6 @@ impl Snapshot {
             jobs,
             orphans: Vec::new(),
         }
-    }
-
-    /// The namespaces of the jobs, each once, in order.
-    pub fn namespaces(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = self.jobs.iter().map(|j| j.namespace.as_str()).collect();
-        out.sort_unstable();
-        out.dedup();
-        out
     }
 
     /// The same document with the fields that change every cycle (times and cycle

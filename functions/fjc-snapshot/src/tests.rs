@@ -124,8 +124,13 @@ fn a_namespace_overview_holds_only_that_namespaces_jobs_and_clusters() {
         flink_state: "RUNNING".into(),
         started_at: 0,
     }];
-    assert_eq!(snapshot.namespaces(), ["payments", "search"]);
+    let all = snapshot.by_namespace();
+    assert_eq!(
+        all.iter().map(|(ns, _)| ns.as_str()).collect::<Vec<_>>(),
+        ["payments", "search"]
+    );
     let payments = snapshot.for_namespace("payments");
+    assert_eq!(all[0].1, payments);
     assert_eq!(
         payments
             .jobs

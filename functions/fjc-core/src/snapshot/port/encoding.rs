@@ -102,12 +102,11 @@ pub fn encode(mut snapshot: Snapshot) -> Result<Encoded, PublishError> {
         }
     }
     let namespaces = snapshot
-        .namespaces()
+        .by_namespace()
         .into_iter()
-        .map(|ns| {
-            let view = snapshot.for_namespace(ns);
+        .map(|(ns, view)| {
             Ok(EncodedOverview {
-                key: namespace_overview_key(ns),
+                key: namespace_overview_key(&ns),
                 json: serde_json::to_vec(&view).map_err(|e| PublishError::Encode(e.to_string()))?,
                 meta: Published {
                     content_sha256: content_sha256(&view)?,

@@ -66,15 +66,14 @@ impl<P: SnapshotPublisher> Sink<P> {
     pub fn seed_documents(&self, previous: Option<&Snapshot>) {
         if let Some(p) = previous {
             let overviews = p
-                .namespaces()
+                .by_namespace()
                 .into_iter()
-                .filter_map(|ns| {
-                    let view = p.for_namespace(ns);
+                .filter_map(|(ns, view)| {
                     let meta = Published {
                         content_sha256: super::content_sha256(&view).ok()?,
                         heartbeat_at: view.controller.heartbeat_at,
                     };
-                    Some((namespace_overview_key(ns), meta))
+                    Some((namespace_overview_key(&ns), meta))
                 })
                 .collect();
             *self.overviews_lock() = overviews;
@@ -113,12 +112,8 @@ impl<P: SnapshotPublisher> Sink<P> {
                 .filter(|d| held.get(&d.job_id) != Some(&d.at))
                 .collect()
         };
-        let written: Vec<(&EncodedDocument, Result<(), PublishError>)> =
-            futures::stream::iter(changed.into_iter().map(|d| async move {
-                (d, self.publisher.put_document(&d.at.key, &d.json).await)
-            }))
-            .buffer_unordered(DOCUMENTS_IN_FLIGHT)
-            .collect()
+        let written = self
+            .put_each(changed, |d: &EncodedDocument| (&d.at.key, &d.json))
             .await;
         let mut failed = None;
         let mut moved = Vec::new();
@@ -143,9 +138,7 @@ impl<P: SnapshotPublisher> Sink<P> {
             return Err(e);
         }
         for key in moved {
-            if let Err(e) = self.publisher.delete_document(&key).await {
-                debug!(%key, error = %e, "dashboard: moved job's old document not deleted");
-            }
+            self.delete(&key).await;
         }
         done.namespaces = self.publish_namespaces(&doc.namespaces).await?;
         let outcome = self.publish_overview(doc).await?;
@@ -156,13 +149,10 @@ impl<P: SnapshotPublisher> Sink<P> {
             .map(|(id, at)| (id.clone(), at.key.clone()))
             .collect();
         for (id, key) in gone {
-            match self.publisher.delete_document(&key).await {
-                Ok(()) => {
-                    done.deleted += 1;
-                    self.documents_lock().remove(&id);
-                }
-                // Kept in the list: deleted again next cycle.
-                Err(e) => debug!(job = %id, error = %e, "dashboard: job document not deleted"),
+            // One not deleted stays in the list: deleted again next cycle.
+            if self.delete(&key).await {
+                done.deleted += 1;
+                self.documents_lock().remove(&id);
             }
         }
         let emptied: Vec<String> = self
@@ -172,11 +162,8 @@ impl<P: SnapshotPublisher> Sink<P> {
             .cloned()
             .collect();
         for key in emptied {
-            match self.publisher.delete_document(&key).await {
-                Ok(()) => {
-                    self.overviews_lock().remove(&key);
-                }
-                Err(e) => debug!(%key, error = %e, "dashboard: namespace overview not deleted"),
+            if self.delete(&key).await {
+                self.overviews_lock().remove(&key);
             }
         }
         Ok((outcome, done))
@@ -195,13 +182,9 @@ impl<P: SnapshotPublisher> Sink<P> {
                 .filter(|o| !held.get(&o.key).is_some_and(|p| self.current(p, &o.meta)))
                 .collect()
         };
-        let written: Vec<(&EncodedOverview, Result<(), PublishError>)> = futures::stream::iter(
-            due.into_iter()
-                .map(|o| async move { (o, self.publisher.put_document(&o.key, &o.json).await) }),
-        )
-        .buffer_unordered(DOCUMENTS_IN_FLIGHT)
-        .collect()
-        .await;
+        let written = self
+            .put_each(due, |o: &EncodedOverview| (&o.key, &o.json))
+            .await;
         let mut count = 0;
         let mut failed = None;
         let mut held = self.overviews_lock();
@@ -215,6 +198,33 @@ impl<P: SnapshotPublisher> Sink<P> {
             }
         }
         failed.map_or(Ok(count), Err)
+    }
+
+    /// Writes each of `docs` (at the key with the JSON `doc` names),
+    /// [`DOCUMENTS_IN_FLIGHT`] at once; each with its result.
+    async fn put_each<'a, T: Sync>(
+        &self,
+        docs: Vec<&'a T>,
+        doc: fn(&'a T) -> (&'a String, &'a Vec<u8>),
+    ) -> Vec<(&'a T, Result<(), PublishError>)> {
+        futures::stream::iter(docs.into_iter().map(|d| async move {
+            let (key, json) = doc(d);
+            (d, self.publisher.put_document(key, json).await)
+        }))
+        .buffer_unordered(DOCUMENTS_IN_FLIGHT)
+        .collect()
+        .await
+    }
+
+    /// Deletes the document at `key`; whether it is gone (a failure is logged).
+    async fn delete(&self, key: &str) -> bool {
+        match self.publisher.delete_document(key).await {
+            Ok(()) => true,
+            Err(e) => {
+                debug!(%key, error = %e, "dashboard: document not deleted");
+                false
+            }
+        }
     }
 
     /// Whether `held` (what the target has) may stay for `next`: same content, and
