@@ -138,30 +138,15 @@ async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets(
     assert!(j.detail.is_none(), "the overview carries no job detail");
     // The namespace's own overview (what a viewer of `default` alone reads) lists it.
     let ns_key = fjc_snapshot::namespace_overview_key("default");
-    let obj = s3
-        .get_object()
-        .bucket(&bucket)
-        .key(&ns_key)
-        .send()
-        .await
-        .unwrap();
     let ns: fjc_snapshot::Snapshot =
-        serde_json::from_slice(&obj.body.collect().await.unwrap().into_bytes()).unwrap();
+        serde_json::from_str(&object_text(&s3, &bucket, &ns_key).await).unwrap();
     assert!(ns.jobs.iter().all(|j| j.namespace == "default"));
     assert!(
         ns.jobs.iter().any(|j| j.job_id == job),
         "{ns_key} lists {job}"
     );
     let key = fjc_snapshot::job_document_key(&j.namespace, &job);
-    let obj = s3
-        .get_object()
-        .bucket(&bucket)
-        .key(&key)
-        .send()
-        .await
-        .unwrap();
-    let body = obj.body.collect().await.unwrap().into_bytes();
-    let text = String::from_utf8(body.to_vec()).unwrap();
+    let text = object_text(&s3, &bucket, &key).await;
     for secret in ["s3cr3t-value", "hunter2", "--password", "SECRET_TOKEN"] {
         assert!(!text.contains(secret), "{secret} leaked into {key}");
     }
@@ -200,4 +185,17 @@ async fn quiet_s3_snapshot_is_written_only_when_it_changes_and_holds_no_secrets(
     let out = d.after_cycle(&w.ctx, &w.cycle().await).await;
     assert_eq!(out[0].result, Ok(PublishOutcome::Written));
     w.cleanup().await;
+}
+
+/// The text of the object at `key`.
+async fn object_text(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
+    let obj = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{key}: {e:?}"));
+    let body = obj.body.collect().await.expect("body").into_bytes();
+    String::from_utf8(body.to_vec()).expect("UTF-8")
 }

@@ -19,7 +19,7 @@ use fjc_core::policy::Security;
 use fjc_core::state::JobState;
 use fjc_core::store::{ControlStore, SpecRecord, SpecStore, StateStore, Store};
 use fjc_core::tick::{TickPlan, tick};
-use fjc_flink::rest::{FlinkAuth, RestClient, RestClientConfig, RetryPolicy};
+use fjc_flink::rest::{RestClient, RestClientConfig};
 use fjc_flink::{FlinkApi, FlinkJobState, JobId, JobSummary};
 use fjc_spec::JobSpec;
 
@@ -89,17 +89,12 @@ pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-/// A Flink client for `url`.
+/// A Flink client for `url` with the users' default settings but `timeout` per
+/// request.
 pub fn flink_client(url: &str, timeout: Duration) -> RestClient {
     RestClient::new(RestClientConfig {
-        base_url: url.to_string(),
-        connect_timeout: Duration::from_secs(3),
         request_timeout: timeout,
-        upload_timeout: Duration::from_secs(120),
-        auth: FlinkAuth::None,
-        ca_bundle_pem: None,
-        client_identity_pem: None,
-        retry: RetryPolicy::default(),
+        ..fjc_core::setup::rest_config(&fjc_core::config::FlinkClientConfig::default(), url)
     })
     .expect("flink client")
 }
