@@ -68,7 +68,9 @@ impl Snapshot {
         let mut jobs: std::collections::BTreeMap<&str, Vec<JobView>> =
             std::collections::BTreeMap::new();
         for j in &self.jobs {
-            jobs.entry(j.namespace.as_str()).or_default().push(j.clone());
+            jobs.entry(j.namespace.as_str())
+                .or_default()
+                .push(j.clone());
         }
         jobs.into_iter()
             .map(|(ns, jobs)| (ns.to_string(), self.viewing(jobs)))
