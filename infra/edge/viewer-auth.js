@@ -28,7 +28,9 @@ import crypto from 'crypto';
  *
  * ROUTES (decisions are made on the percent-decoded path, as S3 decodes it):
  *   any ".." or "//" (raw or decoded, incl. %2e%2e) -> 403, before all else
- *   /auth/...        passed through untouched, no cookie needed
+ *   /auth/...        passed through, no cookie needed; x-forwarded-host is
+ *                    set to the viewer's Host (the sign-in function builds
+ *                    its redirect URI from it: its origin sees its own host)
  *   /snapshot.json   admin -> itself (all namespaces); others -> ?ns=<own ns>
  *                    or first ns -> /snapshots/ns/<ns>.json; a ?ns= the
  *                    viewer lacks -> 403. The ns parameter is removed.
@@ -129,8 +131,14 @@ async function handler(event) {
   }
   if (/\.\.|\/\/|%2e%2e/i.test(uri) || /\.\.|\/\//.test(path)) return forbidden();
 
-  // Sign-in origin: untouched (raw prefix, so "/%61uth/" does not qualify).
-  if (uri.indexOf('/auth/') === 0) return req;
+  // Sign-in origin (raw prefix, so "/%61uth/" does not qualify): told the
+  // viewer's host, which its own origin request does not carry.
+  if (uri.indexOf('/auth/') === 0) {
+    const host = req.headers.host;
+    if (host) req.headers['x-forwarded-host'] = { value: host.value };
+    else delete req.headers['x-forwarded-host'];
+    return req;
+  }
 
   const cookie = req.cookies && req.cookies[COOKIE];
   const v = await verify(cookie && cookie.value);

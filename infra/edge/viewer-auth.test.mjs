@@ -1,21 +1,15 @@
 // Tests for the CloudFront Function viewer-auth.js (node:test, no packages).
-//
-// The function is written for cloudfront-js-2.0, where `cloudfront` and
-// `crypto` are runtime modules. The harness removes the two import lines
-// and evaluates the rest in a fresh vm context that only has what the
-// runtime offers and the function uses (Buffer, console) plus two
-// stand-ins: a fake KVS behind `cf.kvs()` and Node's real `crypto`.
+// harness.mjs runs it in a vm with a fake KeyValueStore (see there).
 // Cookies are minted here with Node's crypto from the written contract,
 // independently of the function's own code.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import vm from 'node:vm';
+import { readFileSync } from 'node:fs';
+import { loadViewerAuth, SRC_URL } from './harness.mjs';
 
-const SRC_URL = new URL('./viewer-auth.js', import.meta.url);
 const SRC = readFileSync(SRC_URL, 'utf8');
 const IMPORT_CF = "import cf from 'cloudfront';";
 const IMPORT_CRYPTO = "import crypto from 'crypto';";
@@ -24,36 +18,7 @@ const KEY_A = crypto.randomBytes(32).toString('base64');
 const KEY_B = crypto.randomBytes(32).toString('base64');
 const CLEAR_ATTRS = 'Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax';
 
-// A fake CloudFront KeyValueStore: get() resolves to the stored string and
-// rejects for a missing key, as the real helper does.
-function fakeKvs(data) {
-  return {
-    async get(key) {
-      if (!Object.prototype.hasOwnProperty.call(data, key)) {
-        throw new Error(`KVS key not found: ${key}`);
-      }
-      return data[key];
-    },
-  };
-}
-
-// Load the function against a fake KVS; returns its `handler`. With
-// `nowSeconds`, the function's clock (Date.now) is frozen at that time.
-function load(kvsData, nowSeconds) {
-  assert.ok(SRC.includes(IMPORT_CF), 'viewer-auth.js lost its cloudfront import');
-  assert.ok(SRC.includes(IMPORT_CRYPTO), 'viewer-auth.js lost its crypto import');
-  const body = SRC.replace(IMPORT_CF, '').replace(IMPORT_CRYPTO, '');
-  const kvs = fakeKvs(kvsData);
-  const cf = { kvs: () => kvs };
-  const context = vm.createContext({ Buffer, console });
-  if (nowSeconds !== undefined) vm.runInContext('Date', context).now = () => nowSeconds * 1000;
-  const factory = vm.runInContext(
-    `(function (cf, crypto) { 'use strict';\n${body}\nreturn handler; })`,
-    context,
-    { filename: SRC_URL.pathname, lineOffset: -1 },
-  );
-  return factory(cf, crypto);
-}
+const load = loadViewerAuth;
 
 const CURRENT = { 'session-key-id': 'k3', 'session-key': KEY_A };
 const ROTATED = { 'session-key-id': 'k4', 'session-key': KEY_B };
@@ -404,6 +369,20 @@ test('/auth/ passes through untouched with any cookie, even a bad one', async ()
     assert.deepEqual(out, plain(ev.request));
     assert.equal(out.cookies.fjc_session.value, cookie);
   }
+});
+
+test('/auth/ tells the sign-in function the viewer\'s host, never a forged one', async () => {
+  const ev = event('/auth/login', {});
+  ev.request.headers['x-forwarded-host'] = { value: 'evil.example.net' };
+  const out = plain(await load(CURRENT)(ev));
+  assert.equal(out.headers['x-forwarded-host'].value, 'dashboard.example.com');
+  assert.equal(out.headers.host.value, 'dashboard.example.com');
+
+  const bare = event('/auth/login', {});
+  delete bare.request.headers.host;
+  bare.request.headers['x-forwarded-host'] = { value: 'evil.example.net' };
+  const stripped = plain(await load(CURRENT)(bare));
+  assert.equal(stripped.headers['x-forwarded-host'], undefined);
 });
 
 test('/auth without the slash, or encoded, is not the sign-in origin', async () => {

@@ -15,6 +15,7 @@ pub mod lambda;
 pub mod otlp;
 pub mod printed;
 pub mod security;
+pub mod viewer;
 
 use std::path::PathBuf;
 
