@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Lambda deployment zips with cargo-lambda (from PyPI, installed when missing):
-#   infra/.build/<function>.zip   (bootstrap + config/ + runners/, what template.yaml's CodeUri
-#                                  points at; runners/ holds the SQL and Python runner jars the
-#                                  functions submit for sql and python jobs, built by
-#                                  infra/runners.sh: about 42 MB, so the zips deploy through S3)
+#   infra/.build/<function>.zip   (bootstrap + config/, plus runners/ for the functions that
+#                                  submit jobs; what template.yaml's CodeUri points at; runners/
+#                                  holds the SQL and Python runner jars they submit for sql and
+#                                  python jobs, built by infra/runners.sh: about 42 MB, so the
+#                                  zips deploy through S3)
 # Usage: infra/build.sh [--arm64]
 #   x86_64 by default (the template's default Architecture). --arm64 needs the
 #   aarch64-unknown-linux-gnu Rust target installed (rustup target add); pass the same
@@ -27,11 +28,12 @@ PATH="$(ensure_cargo_lambda)/bin:$PATH"
 export PATH
 
 # The function packages: every crate under functions/ built on lambda_runtime (reconcile,
-# artifact-event). Each must be a zip template.yaml names as CodeUri, and every CodeUri must be
-# built here, so the template and the build cannot drift apart.
+# artifact-event, session-key-rotation) or lambda_http (sign-in, behind a function URL). Each
+# must be a zip template.yaml names as CodeUri, and every CodeUri must be built here, so the
+# template and the build cannot drift apart.
 packages=()
 for manifest in "$FJC_REPO_ROOT"/functions/*/Cargo.toml; do
-  if grep -q '^lambda_runtime' "$manifest"; then
+  if grep -qE '^(lambda_runtime|lambda_http)' "$manifest"; then
     packages+=(-p "$(basename "$(dirname "$manifest")")")
   fi
 done
@@ -40,7 +42,7 @@ mapfile -t wanted < <(sed -n 's|^ *CodeUri: *\.build/\([A-Za-z0-9_-]*\)\.zip *$|
 [[ ${#wanted[@]} -gt 0 ]] || die "no CodeUri: .build/<function>.zip in template.yaml"
 for name in "${wanted[@]}"; do
   [[ " ${packages[*]} " == *" $name "* ]] ||
-    die "template.yaml deploys .build/$name.zip, but functions/$name is not a lambda_runtime crate"
+    die "template.yaml deploys .build/$name.zip, but functions/$name is not a lambda_runtime or lambda_http crate"
 done
 for ((i = 1; i < ${#packages[@]}; i += 2)); do
   [[ " ${wanted[*]} " == *" ${packages[i]} "* ]] ||
@@ -59,8 +61,9 @@ cargo lambda build --release --locked "$arch_flag" "${packages[@]}" \
   ${FJC_LAMBDA_COMPILER:+--compiler "$FJC_LAMBDA_COMPILER"} \
   --output-format zip --include config --lambda-dir "$lambda_dir"
 
-# The runner jars, under runners/ in each zip (FJC_SQL_RUNNER, FJC_PYTHON_RUNNER in the
-# template name /var/task/runners/...).
+# The runner jars, under runners/ in the zip of each function that submits jobs (a crate on
+# fjc-core: reconcile, artifact-event; FJC_SQL_RUNNER, FJC_PYTHON_RUNNER in the template name
+# /var/task/runners/...). The dashboard's sign-in functions go without their 42 MB.
 runners=$out/runners
 "$FJC_INFRA_DIR/runners.sh" "$runners"
 for jar in fjc-sql-runner.jar fjc-python-runner.jar; do
@@ -73,7 +76,8 @@ for ((i = 1; i < ${#packages[@]}; i += 2)); do
   zip=$lambda_dir/$name/bootstrap.zip
   [[ -f $zip ]] || die "cargo lambda did not produce $zip"
   cp -f "$zip" "$out/$name.zip"
-  "${FJC_PYTHON:-python3}" - "$out/$name.zip" "$runners" <<'PY'
+  if grep -q '^fjc-core' "$FJC_REPO_ROOT/functions/$name/Cargo.toml"; then
+    "${FJC_PYTHON:-python3}" - "$out/$name.zip" "$runners" <<'PY'
 import pathlib, sys, zipfile
 zip_path, runners = sys.argv[1], pathlib.Path(sys.argv[2])
 with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED) as z:
@@ -81,6 +85,7 @@ with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED) as z:
         # Jars are compressed already: stored as they are.
         z.write(runners / jar, f"runners/{jar}", compress_type=zipfile.ZIP_STORED)
 PY
+  fi
   log "$out/$name.zip  $(du -h "$out/$name.zip" | cut -f1)"
 done
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Static checks of the CloudFormation/SAM template, offline: cfn-lint (schema, references,
-# best practices) and checkov (insecure settings). Both come from PyPI into venvs under
-# $FJC_CACHE_DIR, installed only when missing. Exit status non-zero when either finds a problem.
+# best practices), checkov (insecure settings), and that the CloudFront Function code inlined in
+# it is its source in infra/edge/ byte for byte (infra/edge/inline.sh). cfn-lint and checkov come
+# from PyPI into venvs under $FJC_CACHE_DIR, installed only when missing. Exit status non-zero
+# when any check finds a problem.
 #
 # Suppressions live next to what they suppress, each with its reason:
 #   - cfn-lint: Metadata.cfn-lint.config.ignore_checks on the resource in template.yaml;
@@ -34,6 +36,9 @@ log "checkov $CHECKOV_VERSION: $template"
 BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false \
   "$checkov_venv/bin/checkov" --quiet --compact --skip-download \
   --framework cloudformation --file "$template" || rc=1
+
+log "inlined CloudFront Function code: $template"
+FJC_PYTHON=$cfn_lint_venv/bin/python "$here/edge/inline.sh" --check "$template" || rc=1
 
 if [[ $rc == 0 ]]; then log "template checks passed"; else log "template checks FAILED"; fi
 exit "$rc"
