@@ -90,9 +90,9 @@ fn settings() -> Settings {
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
     let get = |k: &str| params.as_ref().and_then(|p| p.get(k));
     Settings {
-        url: get("snapshot")
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| "snapshot.json".into()),
+        url: crate::viewer::snapshot_url(get("snapshot").as_deref(), get("ns").as_deref(), |s| {
+            String::from(js_sys::encode_uri_component(s))
+        }),
         refresh: Duration::from_secs(
             get("refresh")
                 .and_then(|r| r.parse::<u64>().ok())
@@ -184,6 +184,7 @@ pub fn App() -> impl IntoView {
     view! {
         <header class="top">
             <h1><a href="#/">"Flink job controller"</a></h1>
+            <crate::viewer::Viewer/>
             <Heartbeat/>
         </header>
         <Banners/>

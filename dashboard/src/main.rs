@@ -3,7 +3,8 @@
 //! logic: any static host works.
 //!
 //! Query parameters: `snapshot=URL` (default `snapshot.json` beside the page),
-//! `refresh=SECONDS` (default 10).
+//! `ns=NAMESPACE` (behind the stack's sign-in: that namespace's overview, as
+//! `snapshot.json?ns=`), `refresh=SECONDS` (default 10).
 
 mod app;
 mod describe;
@@ -17,6 +18,7 @@ mod overview;
 mod perf;
 mod route;
 mod timeline;
+mod viewer;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -21,6 +21,11 @@ use crate::error::AuthError;
 /// The session cookie's name.
 pub const COOKIE: &str = "fjc_session";
 
+/// A cookie the dashboard reads to offer a namespace picker: the session's namespaces
+/// joined by `.` (`*` for all). Not `HttpOnly` on purpose, and never trusted: the edge
+/// decides from the signed session alone.
+pub const NAMESPACES_COOKIE: &str = "fjc_namespaces";
+
 /// An HMAC key and its id. Its bytes never appear in `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionKey {
@@ -194,6 +199,15 @@ pub fn set_cookie(value: &str, max_age: i64, secure: bool) -> String {
 /// The header that ends the session in the browser.
 pub fn clear_cookie(secure: bool) -> String {
     set_cookie("", 0, secure)
+}
+
+/// The namespaces cookie for a session's `ns` claim, living as long as the session.
+pub fn namespaces_cookie(ns: &[String], max_age: i64, secure: bool) -> String {
+    format!(
+        "{NAMESPACES_COOKIE}={}; Path=/; Max-Age={max_age}; SameSite=Lax{}",
+        ns.join("."),
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 #[cfg(test)]

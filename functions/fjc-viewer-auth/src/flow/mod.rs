@@ -392,13 +392,17 @@ impl SignIn {
         let claims = Claims::new(&identity.sub, &namespaces, now, self.config.session_ttl);
         let value = session::mint(&key, &claims);
         tracing::info!(user = %identity.name, namespaces = ?claims.ns, kid = key.kid(), "signed in");
-        Ok(
-            AuthResponse::redirect(303, &safe_next(next)).with_cookie(session::set_cookie(
+        Ok(AuthResponse::redirect(303, &safe_next(next))
+            .with_cookie(session::set_cookie(
                 &value,
                 self.config.session_ttl,
                 self.secure(req),
-            )),
-        )
+            ))
+            .with_cookie(session::namespaces_cookie(
+                &claims.ns,
+                self.config.session_ttl,
+                self.secure(req),
+            )))
     }
 
     fn logout(&self, req: &AuthRequest) -> AuthResponse {
@@ -420,7 +424,9 @@ impl SignIn {
             _ => "/auth/signed-out".to_string(),
         };
         tracing::info!("signed out");
-        AuthResponse::redirect(303, &location).with_cookie(session::clear_cookie(self.secure(req)))
+        AuthResponse::redirect(303, &location)
+            .with_cookie(session::clear_cookie(self.secure(req)))
+            .with_cookie(session::namespaces_cookie(&[], 0, self.secure(req)))
     }
 }
 

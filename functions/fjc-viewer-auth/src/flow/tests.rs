@@ -182,6 +182,7 @@ async fn the_code_flow_signs_in_with_pkce_state_and_nonce_and_returns_to_the_pag
         (claims.sub.as_str(), claims.ns.clone(), claims.exp),
         ("u-1", vec!["payments".to_string()], now + 900)
     );
+    assert_eq!(cookie_value(&back, "fjc_namespaces"), Some("payments"));
     assert!(
         back.cookies
             .iter()
@@ -376,7 +377,10 @@ async fn sign_out_clears_the_session_and_ends_the_providers_session() {
     assert_eq!(out.status, 303);
     assert_eq!(
         out.cookies,
-        vec!["fjc_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure"]
+        vec![
+            "fjc_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure",
+            "fjc_namespaces=; Path=/; Max-Age=0; SameSite=Lax; Secure",
+        ]
     );
     let q = query_of(out.location().unwrap());
     assert_eq!(q["logout_uri"], "https://dash.example.com/auth/signed-out");

@@ -114,3 +114,16 @@ fn cookie_headers_scope_the_session_to_the_site() {
         "fjc_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
     );
 }
+
+#[test]
+fn the_namespaces_cookie_lists_the_claim_for_the_picker() {
+    let ns = vec!["payments".to_string(), "refunds".to_string()];
+    assert_eq!(
+        namespaces_cookie(&ns, 900, true),
+        "fjc_namespaces=payments.refunds; Path=/; Max-Age=900; SameSite=Lax; Secure"
+    );
+    assert_eq!(
+        namespaces_cookie(&["*".into()], 0, false),
+        "fjc_namespaces=*; Path=/; Max-Age=0; SameSite=Lax"
+    );
+}
