@@ -47,9 +47,12 @@ async function pool() {
   return { id: UserPool.Id, clientId: UserPoolClient.ClientId, user, suffix };
 }
 
+const cache = process.env.FJC_CACHE_DIR || join(process.env.HOME || "/root", ".cache/fjc");
+/** `cargo run` under the watch reuses the build's artifacts (scripts/test.sh built them). */
+const targetDir = process.env.CARGO_TARGET_DIR || join(cache, "target");
+
 function cargoLambda() {
   if (process.env.FJC_CARGO_LAMBDA) return process.env.FJC_CARGO_LAMBDA;
-  const cache = process.env.FJC_CACHE_DIR || join(process.env.HOME || "/root", ".cache/fjc");
   const venv = join(cache, "venv-cargo-lambda/bin/cargo-lambda");
   return existsSync(venv) ? venv : "cargo-lambda";
 }
@@ -65,7 +68,7 @@ async function watchSignIn(env) {
   const log = [];
   const child = spawn(cargoLambda(), ["lambda", "watch", "--ignore-changes", "--invoke-address", "127.0.0.1",
     "--invoke-port", String(port), "--manifest-path", join(repo, "Cargo.toml")],
-  { cwd: repo, env: { ...process.env, NO_COLOR: "1", CARGO_TERM_COLOR: "never", ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  { cwd: repo, env: { ...process.env, NO_COLOR: "1", CARGO_TERM_COLOR: "never", CARGO_TARGET_DIR: targetDir, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.on("data", (d) => log.push(String(d)));
   child.stderr.on("data", (d) => log.push(String(d)));
   const stop = () => { try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ } };
