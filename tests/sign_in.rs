@@ -3,12 +3,14 @@
 //! `lambda_http` process), its session key in Secrets Manager (moto), and the local edge
 //! running the real CloudFront Function code in front of it and of a snapshot published
 //! by the real publisher (`fjc dashboard sample --out`: namespaces `default`, `payments`,
-//! `web`). The edge and its KeyValueStore are fakes of CloudFront, named as such.
+//! `web`). The edge and its KeyValueStore are fakes of CloudFront, named as such. The
+//! code flow runs against a fake OIDC provider (`oidc.rs`: moto has no `/oauth2/*`).
 
 use std::time::Duration;
 
 use fjc_integration_tests::harness::{fjc_binary, unique};
 use fjc_integration_tests::lambda::LambdaWatch;
+use fjc_integration_tests::oidc::FakeOidc;
 use fjc_integration_tests::viewer::{Edge, FileKvs, Pool, browserless, set_cookie};
 use fjc_viewer_auth::adapters::secrets::SecretsManagerVersions;
 use fjc_viewer_auth::rotation::{Step, rotate};
@@ -68,6 +70,57 @@ fn namespaces(snapshot: &Value) -> Vec<String> {
     ns
 }
 
+/// What the stack holds besides the functions: the session key in Secrets Manager (as
+/// the rotation leaves it) and the dashboard bucket (an app page and the published
+/// snapshot).
+struct Site {
+    secrets: aws_sdk_secretsmanager::Client,
+    secret_id: String,
+    first: SessionKey,
+    tmp: tempfile::TempDir,
+    published: std::path::PathBuf,
+    app: std::path::PathBuf,
+}
+
+impl Site {
+    async fn new() -> Site {
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let secret_id = unique("fjc-session-key");
+        let first = SessionKey::generate("k0").expect("key");
+        secrets
+            .create_secret()
+            .name(&secret_id)
+            .secret_string(first.to_json())
+            .send()
+            .await
+            .expect("create the session-key secret");
+        let tmp = tempfile::tempdir().expect("tmp");
+        let published = tmp.path().join("published");
+        let out = std::process::Command::new(fjc_binary())
+            .args(["dashboard", "sample", "--quiet", "--out"])
+            .arg(&published)
+            .output()
+            .expect("fjc dashboard sample");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let app = tmp.path().join("app");
+        std::fs::create_dir_all(&app).expect("app dir");
+        std::fs::write(app.join("index.html"), "<!doctype html><title>fjc</title>").expect("index");
+        Site {
+            secrets,
+            secret_id,
+            first,
+            tmp,
+            published,
+            app,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn viewers_sign_in_through_cognito_and_see_only_their_namespaces_until_the_key_rotates() {
     let endpoint =
@@ -78,36 +131,15 @@ async fn viewers_sign_in_through_cognito_and_see_only_their_namespaces_until_the
         .await;
     pool.user("ivy", "Int-ern-2026", &["interns"]).await;
 
-    // The session key in Secrets Manager, as the stack's rotation leaves it.
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    let secret_id = unique("fjc-session-key");
-    let first = SessionKey::generate("k0").expect("key");
-    secrets
-        .create_secret()
-        .name(&secret_id)
-        .secret_string(first.to_json())
-        .send()
-        .await
-        .expect("create the session-key secret");
-
-    // What the dashboard bucket holds: the app and the published snapshot.
-    let tmp = tempfile::tempdir().expect("tmp");
-    let published = tmp.path().join("published");
-    let out = std::process::Command::new(fjc_binary())
-        .args(["dashboard", "sample", "--quiet", "--out"])
-        .arg(&published)
-        .output()
-        .expect("fjc dashboard sample");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let site = Site::new().await;
+    let (secrets, secret_id, first, tmp, published, app) = (
+        &site.secrets,
+        &site.secret_id,
+        &site.first,
+        &site.tmp,
+        &site.published,
+        &site.app,
     );
-    let app = tmp.path().join("app");
-    std::fs::create_dir_all(&app).expect("app dir");
-    std::fs::write(app.join("index.html"), "<!doctype html><title>fjc</title>").expect("index");
-
     let mut watch = LambdaWatch::start(
         "sign-in",
         &[
@@ -123,9 +155,9 @@ async fn viewers_sign_in_through_cognito_and_see_only_their_namespaces_until_the
             ("FJC_AUTH_SESSION_TTL", "900".into()),
         ],
     );
-    let kvs = FileKvs::with(tmp.path().join("kvs.json"), &first);
+    let kvs = FileKvs::with(tmp.path().join("kvs.json"), first);
     let auth_origin = format!("http://127.0.0.1:{}/lambda-url/sign-in", watch.port());
-    let edge = Edge::start(&kvs.0, &auth_origin, &[&app, &published]);
+    let edge = Edge::start(&kvs.0, &auth_origin, &[app, published]);
 
     // Anonymous: pages go to sign-in, data gets a 401 naming no job.
     let page = get(&edge, "/", None).await;
@@ -180,7 +212,7 @@ async fn viewers_sign_in_through_cognito_and_see_only_their_namespaces_until_the
     assert_eq!(ok.headers()["location"], "/?job=payments-v2");
     let (pat, attributes) = set_cookie(&ok, "fjc_session").expect("session cookie");
     assert_eq!(attributes, "Path=/; Max-Age=900; HttpOnly; SameSite=Lax");
-    let claims = verify(&first, &pat, now()).expect("the cookie verifies with the key");
+    let claims = verify(first, &pat, now()).expect("the cookie verifies with the key");
     assert_eq!(claims.ns, vec!["payments"]);
     assert!((claims.exp - now() - 900).abs() <= 5, "{claims:?}");
 
@@ -239,7 +271,7 @@ async fn viewers_sign_in_through_cognito_and_see_only_their_namespaces_until_the
     let again = sign_in(&edge, "pat", "Pay-ments-2026", "/").await;
     let (fresh, _) = set_cookie(&again, "fjc_session").expect("new session");
     assert!(fresh.starts_with("v1.k00000000rota."), "{fresh}");
-    assert_eq!(verify(&first, &fresh, now()), Err(Refusal::OtherKey));
+    assert_eq!(verify(first, &fresh, now()), Err(Refusal::OtherKey));
     assert_eq!(
         get(&edge, "/snapshot.json", Some(&fresh)).await.status(),
         200
@@ -254,6 +286,127 @@ async fn viewers_sign_in_through_cognito_and_see_only_their_namespaces_until_the
         .expect("sign out");
     assert_eq!(out.status(), 303);
     assert_eq!(out.headers()["location"], "/auth/signed-out");
+    assert_eq!(
+        set_cookie(&out, "fjc_session").map(|c| c.0),
+        Some(String::new())
+    );
+    watch.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_flow_signs_in_through_an_oidc_provider_with_pkce_and_signs_out_there() {
+    let site = Site::new().await;
+    let idp = FakeOidc::start("dash-client", "wes", &["web-team"]).await;
+    let mut watch = LambdaWatch::start(
+        "sign-in",
+        &[
+            ("FJC_AUTH_FLOW", "code".into()),
+            ("FJC_AUTH_ISSUER", idp.url.clone()),
+            ("FJC_AUTH_CLIENT_ID", "dash-client".into()),
+            ("FJC_AUTH_AUTHORIZE_URL", format!("{}/authorize", idp.url)),
+            ("FJC_AUTH_TOKEN_URL", format!("{}/token", idp.url)),
+            ("FJC_AUTH_LOGOUT_URL", format!("{}/logout", idp.url)),
+            ("FJC_AUTH_JWKS_URL", format!("{}/jwks", idp.url)),
+            ("FJC_AUTH_GROUPS", "web-team=web".into()),
+            ("FJC_AUTH_GROUPS_CLAIM", "groups".into()),
+            ("FJC_AUTH_SESSION_KEY_ARN", site.secret_id.clone()),
+        ],
+    );
+    let kvs = FileKvs::with(site.tmp.path().join("kvs.json"), &site.first);
+    let auth_origin = format!("http://127.0.0.1:{}/lambda-url/sign-in", watch.port());
+    let edge = Edge::start(&kvs.0, &auth_origin, &[&site.app, &site.published]);
+    let http = browserless();
+
+    // The edge sends an anonymous page view to sign-in, which sends it to the provider.
+    let start = tokio::time::timeout(FIRST, get(&edge, "/auth/login?next=%2F%3Fns%3Dweb", None))
+        .await
+        .expect("sign-in within the first-start time");
+    assert_eq!(start.status(), 302, "{}", watch.log_tail(20));
+    let authorize = start.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(
+        authorize.starts_with(&format!("{}/authorize?", idp.url)),
+        "{authorize}"
+    );
+    let (flow, attributes) = set_cookie(&start, "fjc_auth").expect("flow cookie");
+    assert_eq!(
+        attributes,
+        "Path=/auth/; Max-Age=600; HttpOnly; SameSite=Lax"
+    );
+
+    // The provider authorizes and sends the browser back to the dashboard's callback.
+    let back = http.get(&authorize).send().await.expect("authorize");
+    assert_eq!(back.status(), 302);
+    let callback = back.headers()["location"]
+        .to_str()
+        .expect("callback")
+        .to_string();
+    assert!(
+        callback.starts_with(&format!("{}auth/callback?code=", edge.url)),
+        "{callback}"
+    );
+    let done = http
+        .get(&callback)
+        .header("cookie", format!("fjc_auth={flow}"))
+        .send()
+        .await
+        .expect("callback through the edge");
+    assert_eq!(done.status(), 303, "{}", watch.log_tail(20));
+    assert_eq!(done.headers()["location"], "/?ns=web");
+    let (session, _) = set_cookie(&done, "fjc_session").expect("session");
+    let claims = verify(&site.first, &session, now()).expect("signed with the current key");
+    assert_eq!(
+        (claims.sub.as_str(), claims.ns.clone()),
+        ("wes", vec!["web".to_string()])
+    );
+    let token_calls = idp.token_requests();
+    assert_eq!(token_calls.len(), 1);
+    assert_eq!(
+        token_calls[0]["redirect_uri"],
+        format!("{}auth/callback", edge.url)
+    );
+
+    // The session reads the web overview; the code cannot be used twice.
+    let snap: Value = get(&edge, "/snapshot.json", Some(&session))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(namespaces(&snap), vec!["web"]);
+    let replay = http
+        .get(&callback)
+        .header("cookie", format!("fjc_auth={flow}"))
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(replay.status(), 401);
+    assert_eq!(set_cookie(&replay, "fjc_session"), None);
+
+    // Sign-out ends the session here and at the provider.
+    let out = get(&edge, "/auth/logout", Some(&session)).await;
+    assert_eq!(out.status(), 303);
+    let logout = out.headers()["location"]
+        .to_str()
+        .expect("logout")
+        .to_string();
+    assert!(
+        logout.starts_with(&format!("{}/logout?", idp.url)),
+        "{logout}"
+    );
+    assert_eq!(
+        http.get(&logout)
+            .send()
+            .await
+            .expect("provider logout")
+            .status(),
+        200
+    );
+    assert_eq!(
+        idp.logouts()[0]["logout_uri"],
+        format!("{}auth/signed-out", edge.url)
+    );
     assert_eq!(
         set_cookie(&out, "fjc_session").map(|c| c.0),
         Some(String::new())

@@ -12,6 +12,7 @@ pub mod fault_proxy;
 pub mod flink;
 pub mod harness;
 pub mod lambda;
+pub mod oidc;
 pub mod otlp;
 pub mod printed;
 pub mod security;
