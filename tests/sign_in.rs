@@ -6,6 +6,7 @@
 //! `web`). The edge and its KeyValueStore are fakes of CloudFront, named as such. The
 //! code flow runs against a fake OIDC provider (`oidc.rs`: moto has no `/oauth2/*`).
 
+use std::io::Write;
 use std::time::Duration;
 
 use fjc_integration_tests::harness::{fjc_binary, unique};
@@ -275,6 +276,21 @@ async fn viewers_sign_in_through_cognito_and_see_only_their_namespaces_until_the
     assert_eq!(
         get(&edge, "/snapshot.json", Some(&fresh)).await.status(),
         200
+    );
+
+    // The function's cold start and peak memory, straight to stderr past the capture.
+    let cold = watch
+        .cold_start("sign-in request")
+        .expect("the function process was seen");
+    let _ = writeln!(
+        std::io::stderr(),
+        "sign-in (debug build, cargo lambda watch): init duration {}, max memory {}",
+        cold.init
+            .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+            .unwrap_or_else(|| "unknown".into()),
+        cold.max_rss_kib
+            .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+            .unwrap_or_else(|| "unknown".into()),
     );
 
     // Sign-out clears the cookie.

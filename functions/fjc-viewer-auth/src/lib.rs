@@ -28,3 +28,15 @@ pub mod session;
 pub mod token;
 
 pub use error::AuthError;
+
+/// JSON log lines on stdout for the sign-in and rotation functions, filtered by `RUST_LOG`
+/// (default `info`).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+}

@@ -21,14 +21,7 @@ struct RotationEvent {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .without_time()
-        .init();
+    fjc_viewer_auth::init_logging();
     let kvs_arn = std::env::var("FJC_SESSION_KVS_ARN")
         .ok()
         .filter(|v| !v.is_empty())

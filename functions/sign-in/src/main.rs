@@ -139,14 +139,7 @@ fn respond(answer: AuthResponse) -> Result<Response<Body>, Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .without_time()
-        .init();
+    fjc_viewer_auth::init_logging();
     let routes = match sign_in().await {
         Ok(r) => r,
         Err(e) => {

@@ -157,6 +157,13 @@ async fn the_code_flow_signs_in_with_pkce_state_and_nonce_and_returns_to_the_pag
         URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
     );
 
+    let callback = |state: &str, flow: &str| {
+        get(
+            "/auth/callback",
+            &[("code", "c1"), ("state", state)],
+            &[(FLOW_COOKIE, flow)],
+        )
+    };
     // The provider answers the code with a token carrying the nonce.
     let token = idp.token(claims(&["pay"], Some(nonce), now));
     provider
@@ -164,16 +171,7 @@ async fn the_code_flow_signs_in_with_pkce_state_and_nonce_and_returns_to_the_pag
         .lock()
         .unwrap()
         .insert("c1".into(), (verifier.into(), token));
-    let back = routes
-        .handle(
-            &get(
-                "/auth/callback",
-                &[("code", "c1"), ("state", state)],
-                &[(FLOW_COOKIE, &flow)],
-            ),
-            now,
-        )
-        .await;
+    let back = routes.handle(&callback(state, &flow), now).await;
     assert_eq!(back.status, 303, "{}", back.body);
     assert_eq!(back.location(), Some("/jobs/x"));
     let session = cookie_value(&back, "fjc_session").unwrap();
@@ -196,30 +194,12 @@ async fn the_code_flow_signs_in_with_pkce_state_and_nonce_and_returns_to_the_pag
     );
 
     // The same code again, or a forged state, gets no session.
-    let again = routes
-        .handle(
-            &get(
-                "/auth/callback",
-                &[("code", "c1"), ("state", state)],
-                &[(FLOW_COOKIE, &flow)],
-            ),
-            now,
-        )
-        .await;
+    let again = routes.handle(&callback(state, &flow), now).await;
     assert_eq!(
         (again.status, cookie_value(&again, "fjc_session")),
         (401, None)
     );
-    let forged = routes
-        .handle(
-            &get(
-                "/auth/callback",
-                &[("code", "c1"), ("state", "other")],
-                &[(FLOW_COOKIE, &flow)],
-            ),
-            now,
-        )
-        .await;
+    let forged = routes.handle(&callback("other", &flow), now).await;
     assert_eq!(forged.status, 401);
     assert!(
         forged.body.contains("state does not match"),
