@@ -19,6 +19,10 @@ pub trait FlinkApi: Send + Sync {
     fn cluster_overview(&self) -> impl Future<Output = Result<ClusterOverview, FlinkError>> + Send;
     /// `GET /jobs/overview`: every job the cluster knows, in one call.
     fn list_jobs(&self) -> impl Future<Output = Result<Vec<JobSummary>, FlinkError>> + Send;
+    /// `GET /taskmanagers`, then `GET /taskmanagers/:id` for each: every job holding a
+    /// task slot, each once. After a lost JobManager this names jobs the cluster no
+    /// longer lists whose tasks still run (see `rest::taskmanagers`).
+    fn slot_holders(&self) -> impl Future<Output = Result<Vec<JobId>, FlinkError>> + Send;
     /// `GET /jobs/:id`.
     fn job(&self, id: &JobId) -> impl Future<Output = Result<JobDetails, FlinkError>> + Send;
     /// `GET /jobs/:id/exceptions`: the root cause as one short line (first line and
@@ -124,6 +128,7 @@ macro_rules! for_each_flink_call {
         $m! {
             read cluster_overview() -> $crate::ClusterOverview;
             read list_jobs() -> Vec<$crate::JobSummary>;
+            read slot_holders() -> Vec<$crate::JobId>;
             read job(id: &$crate::JobId) -> $crate::JobDetails;
             read job_failure_cause(id: &$crate::JobId) -> Option<String>;
             write upload_jar(jar: &std::path::Path) -> $crate::JarId;

@@ -157,7 +157,7 @@ async fn an_injected_failure_refuses_the_call_or_loses_its_answer() {
     assert_eq!(flink.job(&id).await.unwrap().state, FlinkJobState::Running);
     let err = flink.fail_next("run", FlinkError::ConnectionRefused { url: "x".into() });
     assert!(err.unwrap_err().contains("run_jar"));
-    assert_eq!(FLINK_CALLS.len(), 19);
+    assert_eq!(FLINK_CALLS.len(), 20);
     let calls: Vec<&str> = flink.calls().iter().map(|c| c.name).collect();
     assert_eq!(
         calls,

@@ -236,6 +236,9 @@ impl<P: Ports> Executor<'_, P> {
                     total,
                 }))
             }
+            Effect::AskSlotHolders { cluster } => {
+                Answer::SlotHolders(self.flink(&cluster)?.slot_holders().await)
+            }
             Effect::AskJob { cluster, job } => {
                 Answer::Job(self.flink(&cluster)?.job(&job).await.map(|d| d.state))
             }

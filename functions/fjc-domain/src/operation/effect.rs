@@ -65,6 +65,12 @@ pub enum Effect {
         /// The cluster.
         cluster: String,
     },
+    /// The jobs holding task slots on the cluster's TaskManagers, including jobs a
+    /// restarted JobManager forgot whose tasks still run ([`Answer::SlotHolders`]).
+    AskSlotHolders {
+        /// The cluster.
+        cluster: String,
+    },
     /// Where a Flink job stands ([`Answer::Job`]).
     AskJob {
         /// The job's cluster.
@@ -256,6 +262,8 @@ pub enum Answer {
     Job(Result<FlinkJobState, FlinkError>),
     /// A cluster's task slots.
     Slots(Result<Slots, FlinkError>),
+    /// The jobs holding task slots.
+    SlotHolders(Result<Vec<JobId>, FlinkError>),
     /// A Flink job as `/jobs/overview` would list it.
     Tasks(Result<JobSummary, FlinkError>),
     /// A Flink job's counts.

@@ -14,6 +14,7 @@ mod jobs;
 mod result;
 mod retry;
 mod savepoints;
+mod taskmanagers;
 
 use std::path::Path;
 
@@ -36,6 +37,10 @@ impl FlinkApi for RestClient {
 
     async fn list_jobs(&self) -> Result<Vec<JobSummary>, FlinkError> {
         jobs::list_jobs(self).await
+    }
+
+    async fn slot_holders(&self) -> Result<Vec<JobId>, FlinkError> {
+        taskmanagers::slot_holders(self).await
     }
 
     async fn job(&self, id: &JobId) -> Result<JobDetails, FlinkError> {

@@ -51,6 +51,10 @@ impl FlinkApi for ScriptedFlink {
         self.answer("list_jobs", "", |c, _| Ok(c.list()))
     }
 
+    async fn slot_holders(&self) -> Result<Vec<JobId>, FlinkError> {
+        self.answer("slot_holders", "", |c, _| Ok(c.slot_holders()))
+    }
+
     async fn job(&self, id: &JobId) -> Result<JobDetails, FlinkError> {
         self.answer("job", id, |c, _| c.details(id))
     }

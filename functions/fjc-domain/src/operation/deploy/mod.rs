@@ -64,6 +64,7 @@ enum Stage {
     AskingCause { missing: String },
     SavingFingerprint,
     AskingSlots,
+    AskingHolders { lost: JobId },
     SavingWait { reason: String },
     Verifying,
     Carrying(Box<CarryOver>),
@@ -187,6 +188,9 @@ impl Operation for Deploy {
                 self.look(now)
             }
             (Stage::AskingSlots, Some(Answer::Slots(slots))) => self.slots_known(slots, now),
+            (Stage::AskingHolders { lost }, Some(Answer::SlotHolders(holders))) => {
+                self.holders_known(&lost, holders)
+            }
             (Stage::SavingWait { reason }, Some(Answer::Saved(s))) => {
                 self.state = *s;
                 self.over_waiting(reason)

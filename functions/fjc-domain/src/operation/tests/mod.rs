@@ -78,6 +78,8 @@ pub(super) struct ScriptedFlink {
     ignores_stop: bool,
     /// Free task slots (`None`: plenty).
     free_slots: Option<u32>,
+    /// Jobs the JobManager forgot whose tasks still hold slots.
+    lingering: Vec<JobId>,
     /// The adaptive scheduler runs the old job: its parallelism can change in
     /// place.
     adaptive: bool,
@@ -221,6 +223,7 @@ impl ScriptedFlink {
                     "java.io.FileNotFoundException: Cannot find checkpoint or savepoint".into()
                 }))))
             }
+            Effect::AskSlotHolders { .. } => Answer::SlotHolders(Ok(self.lingering.clone())),
             Effect::AskSlots { .. } => Answer::Slots(Ok(crate::operation::Slots {
                 free: self.free_slots.unwrap_or(64),
                 total: 64,

@@ -180,6 +180,17 @@ pub(super) async fn lifecycle<F: FlinkApi>(run: &Run<'_, F>) {
     };
     assert_eq!(from.external_path.as_deref(), Some(second.as_str()));
     assert!(from.is_savepoint);
+    // A running job holds task slots, named by its id (what a recovery checks before
+    // it submits beside a lost job's tasks).
+    run.wait(&format!("job {restored} holding slots"), || async {
+        let holders = flink.slot_holders().await.map_err(|e| e.to_string())?;
+        if holders.contains(&restored) {
+            Ok(Some(()))
+        } else {
+            Err(format!("{holders:?}"))
+        }
+    })
+    .await;
 
     // Cancel: CANCELED; cancelling it again is fine (only a job that ended
     // otherwise, FINISHED or FAILED, has nothing to cancel).
@@ -195,6 +206,16 @@ pub(super) async fn lifecycle<F: FlinkApi>(run: &Run<'_, F>) {
             cause: None
         })
     );
+    // Its slots are freed once it ended.
+    run.wait(&format!("job {restored} freeing its slots"), || async {
+        let holders = flink.slot_holders().await.map_err(|e| e.to_string())?;
+        if holders.contains(&restored) {
+            Err(format!("{holders:?}"))
+        } else {
+            Ok(Some(()))
+        }
+    })
+    .await;
     ok("cancel again", flink.cancel(&restored).await);
     let job = ok("job", flink.job(&restored).await);
     assert_eq!(job.state, FlinkJobState::Canceled);

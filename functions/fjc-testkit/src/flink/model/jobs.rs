@@ -332,4 +332,14 @@ impl Cluster {
         self.jobs.clear();
         self.triggers.clear();
     }
+
+    /// Every job holding slots: the ones not ended. (The fake's TaskManagers stop a
+    /// forgotten job's tasks at once; the domain tests script lingering ones.)
+    pub(in crate::flink) fn slot_holders(&self) -> Vec<JobId> {
+        self.jobs
+            .iter()
+            .filter(|(_, j)| !j.state.is_globally_terminal())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
 }

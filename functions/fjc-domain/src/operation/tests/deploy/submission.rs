@@ -169,3 +169,41 @@ fn an_unanswered_run_keeps_its_jar_until_the_job_is_seen_after_a_crash_at_every_
         assert!(flink.jars.is_empty(), "crash {crash}");
     }
 }
+
+#[test]
+fn a_lost_job_is_recovered_only_once_its_lingering_tasks_free_their_slots() {
+    let spec = record('l');
+    let mut start = intent('l', None, None, Purpose::Recover);
+    // The JobManager forgot `old`, but a TaskManager still runs its tasks.
+    start.flink_job_id = Some(old());
+    let mut flink = ScriptedFlink {
+        lingering: vec![old()],
+        ..ScriptedFlink::default()
+    };
+    let (ending, state) = deploy_with_crash(start, &spec, 0, &mut flink);
+    match &ending {
+        Some(Outcome::InProgress(reason)) => assert!(
+            reason.contains(&format!("lost Flink job {}", old()))
+                && reason.contains("still hold its slots"),
+            "{reason}"
+        ),
+        other => panic!("expected a wait: {other:?}"),
+    }
+    assert!(
+        flink.submitted.is_empty(),
+        "nothing submitted beside the lingering tasks"
+    );
+    let saves = flink.saves;
+
+    // Another cycle, still lingering: still waits, and writes nothing.
+    let (ending, state) = deploy_with_crash(state, &spec, 0, &mut flink);
+    assert!(matches!(ending, Some(Outcome::InProgress(_))), "{ending:?}");
+    assert_eq!((flink.saves, flink.submitted.len()), (saves, 0));
+
+    // The TaskManagers let go: the recovery goes on and one job runs.
+    flink.lingering.clear();
+    let (ending, state) = deploy_with_crash(state, &spec, 0, &mut flink);
+    assert!(matches!(ending, Some(Outcome::Done(_))), "{ending:?}");
+    assert_eq!(flink.submitted.len(), 1);
+    assert_eq!(state.flink_job_id, Some(new_id()));
+}
