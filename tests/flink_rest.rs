@@ -321,10 +321,19 @@ async fn closed_port_is_connection_refused_quickly() {
 
 #[tokio::test]
 async fn one_millisecond_request_timeout_is_a_timeout() {
-    let env = LocalEnv::from_env();
-    let flink = client_with(&env.flink_url, |c| {
-        c.request_timeout = Duration::from_millis(1)
+    // Fault injection: a server that takes the connection and never answers. (Real
+    // Flink 1.20 answered /jobs/overview within 1 ms in CI, so it cannot show this.)
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = silent.accept().await {
+            open.push(conn);
+        }
     });
+    let flink = client_with(&url, |c| c.request_timeout = Duration::from_millis(1));
     let started = Instant::now();
     let err = flink.list_jobs().await.unwrap_err();
     let FlinkError::Timeout { operation, .. } = &err else {
@@ -333,4 +342,5 @@ async fn one_millisecond_request_timeout_is_a_timeout() {
     assert!(operation.starts_with("list_jobs"), "{operation}");
     assert!(err.is_ambiguous());
     assert!(started.elapsed() < Duration::from_secs(1));
+    held.abort();
 }
