@@ -159,8 +159,8 @@ pub enum Refusal {
     Expired,
 }
 
-/// Checks a cookie value the way the edge does (the Rust side's mirror, for tests and for
-/// `fjc`): the current key's id, the signature in constant time, then the expiry.
+/// Checks a cookie value the way the edge does (the Rust side's mirror, used by the
+/// tests to check what the function mints): the current key's id, the signature in constant time, then the expiry.
 pub fn verify(key: &SessionKey, value: &str, now: i64) -> Result<Claims, Refusal> {
     let parts: Vec<&str> = value.split('.').collect();
     let [version, kid, payload, sig] = parts[..] else {
